@@ -1,0 +1,100 @@
+/**
+ * `command`: run any shell command as a stage (like a DVC stage).
+ *
+ *   prep:
+ *     kind: command
+ *     inputs: { raw: fetch.data }
+ *     params:
+ *       cmd: python scripts/prep.py ${inputs.raw} --out ${outputs.clean}
+ *       deps: [scripts/prep.py]          # project files whose content is part of the fingerprint
+ *       outs: { clean: file }            # declared outputs: name → file | dir | table | json | text
+ *
+ * The command runs with `sh -c` in the project root. `${inputs.X}` / `${outputs.X}` expand to
+ * shell-quoted paths (a gathered input expands to all of its paths); the same paths are in the
+ * environment as PIPE_INPUT_X / PIPE_OUTPUT_X, plus PIPE_SEED, PIPE_STAGE and PIPE_TMP.
+ * Outputs are written to a temporary place and only recorded if the command exits 0 and wrote
+ * every declared output.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { defineStage, type PortType } from '../engine/stage.js';
+
+interface CommandParams {
+  cmd: string;
+  deps: string[];
+  outs: Record<string, PortType>;
+  env: Record<string, string>;
+  shell: string;
+}
+
+const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+const envName = (s: string) => s.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+
+export default defineStage<CommandParams>({
+  kind: 'command',
+  version: '1',
+  description: 'Run a shell command with declared dependency files and outputs',
+  paramsSchema: {
+    type: 'object',
+    properties: {
+      cmd: { type: 'string', minLength: 1, description: 'shell command; ${inputs.X} and ${outputs.X} expand to paths' },
+      deps: { type: 'array', items: { type: 'string' }, default: [], description: 'project files (relative to the root) the command reads' },
+      outs: {
+        type: 'object',
+        additionalProperties: { enum: ['file', 'dir', 'table', 'json', 'text', 'png', 'svg', 'gif', 'html'] },
+        propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_-]*$' },
+        default: {},
+      },
+      env: { type: 'object', additionalProperties: { type: 'string' }, default: {} },
+      shell: { type: 'string', default: '/bin/sh' },
+    },
+    required: ['cmd'],
+    additionalProperties: false,
+  },
+  inputs: { '*': { type: 'any', multiple: true } },
+  outputs: (p) => Object.fromEntries(Object.entries(p.outs ?? {}).map(([k, t]) => [k, { type: t }])),
+  fileDeps: (p) => p.deps ?? [],
+  async run(ctx) {
+    const p = ctx.params;
+    const env: NodeJS.ProcessEnv = { ...process.env, ...p.env, PIPE_SEED: String(ctx.seed), PIPE_STAGE: ctx.id, PIPE_TMP: ctx.tmpDir };
+    const paths: Record<string, Record<string, string>> = { inputs: {}, outputs: {} };
+    for (const name of ctx.inputNames()) {
+      const list = ctx.inputs(name).map((h) => h.path);
+      paths.inputs![name] = list.map(quote).join(' ');
+      env[`PIPE_INPUT_${envName(name)}`] = list.join('\n');
+    }
+    for (const name of Object.keys(p.outs)) {
+      const o = ctx.output(name);
+      paths.outputs![name] = quote(o.path);
+      env[`PIPE_OUTPUT_${envName(name)}`] = o.path;
+    }
+    const cmd = p.cmd.replace(/\$\{(inputs|outputs)\.([A-Za-z0-9_-]+)\}/g, (m, ns: string, name: string) => {
+      const v = paths[ns]![name];
+      if (v === undefined) throw new Error(`cmd refers to ${m}, but the stage has no ${ns === 'inputs' ? 'input' : 'output'} '${name}'`);
+      return v;
+    });
+    ctx.log.debug(`$ ${cmd}`);
+    const code = await new Promise<number | string>((resolve, reject) => {
+      const child = spawn(p.shell, ['-c', cmd], { cwd: ctx.projectDir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      const onAbort = () => { try { process.kill(-child.pid!, 'SIGTERM'); } catch { /* gone */ } };
+      ctx.signal.addEventListener('abort', onAbort, { once: true });
+      const lines = (level: 'info' | 'warn') => {
+        let buf = '';
+        return (chunk: Buffer) => {
+          buf += chunk.toString('utf8');
+          let i;
+          while ((i = buf.indexOf('\n')) >= 0) { ctx.log[level](buf.slice(0, i)); buf = buf.slice(i + 1); }
+          if (buf.length > 65536) { ctx.log[level](buf); buf = ''; }
+        };
+      };
+      child.stdout.on('data', lines('info'));
+      child.stderr.on('data', lines('warn'));
+      child.on('error', reject);
+      child.on('close', (c, sig) => { ctx.signal.removeEventListener('abort', onAbort); resolve(sig ?? c ?? 1); });
+    });
+    if (ctx.signal.aborted) throw new Error('aborted');
+    if (code !== 0) throw new Error(typeof code === 'string' ? `command killed by ${code}` : `command exited with code ${code}`);
+    const missing = Object.keys(p.outs).filter((n) => !existsSync(ctx.output(n).path));
+    if (missing.length) throw new Error(`command exited 0 but did not write output ${missing.map((m) => `'${m}' (${ctx.output(m).path})`).join(', ')}`);
+  },
+});

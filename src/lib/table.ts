@@ -4,7 +4,11 @@
  * and a schema (column types, plus key/value metadata).
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { tableFromIPC, tableToIPC, Schema, RecordBatch, Table as ArrowTable, type Table } from 'apache-arrow';
+import {
+  tableFromIPC, tableToIPC, Schema, RecordBatch, Table as ArrowTable, type Table,
+  makeData, makeVector, vectorFromArray, Field, FixedSizeList, Float32, Float64, Int32, Uint8, Utf8,
+  DataType, Type, type Vector,
+} from 'apache-arrow';
 
 export type { Table } from 'apache-arrow';
 
@@ -70,22 +74,49 @@ export interface FeatureMatrix {
   meta: TableMeta;
 }
 
-/** Pulls the numeric feature matrix and target out of a table that follows the conventions. */
+/**
+ * Pulls the numeric feature matrix and target out of a table that follows the conventions.
+ * A FixedSizeList feature column (e.g. MNIST `image`) contributes `listSize` features, named
+ * `name[0]`, `name[1]`, ….
+ */
 export function featureMatrix(table: Table): FeatureMatrix {
   const meta = tableMeta(table);
-  const names = meta.features ?? table.schema.fields.map((f) => f.name).filter((n) => n !== meta.target);
+  const names = featureNames(table);
   const n = table.numRows;
-  const d = names.length;
-  const X = new Float32Array(n * d);
-  names.forEach((name, j) => {
+  const widths = names.map((name) => {
     const col = table.getChild(name);
     if (!col) throw new Error(`feature column '${name}' not in table`);
-    let i = 0;
-    for (const v of col) {
-      if (v === null || v === undefined) throw new Error(`feature column '${name}' has a missing value at row ${i}`);
-      X[i * d + j] = Number(v);
-      i++;
+    return col.type.typeId === Type.FixedSizeList ? (col.type as FixedSizeList).listSize : 1;
+  });
+  const d = widths.reduce((a, b) => a + b, 0);
+  const X = new Float32Array(n * d);
+  const outNames: string[] = [];
+  let j0 = 0;
+  names.forEach((name, c) => {
+    const col = table.getChild(name)!;
+    const w = widths[c]!;
+    if (col.type.typeId === Type.FixedSizeList) {
+      for (let k = 0; k < w; k++) outNames.push(`${name}[${k}]`);
+      let i = 0;
+      for (const data of col.data) {
+        const child = data.children[0]!;
+        const vals = child.values as ArrayLike<number>;
+        for (let r = 0; r < data.length; r++, i++) {
+          if (data.nullCount > 0 && !data.getValid(r)) throw new Error(`feature column '${name}' has a missing value at row ${i}`);
+          const at = child.offset + (data.offset + r) * w;
+          for (let k = 0; k < w; k++) X[i * d + j0 + k] = vals[at + k]!;
+        }
+      }
+    } else {
+      outNames.push(name);
+      let i = 0;
+      for (const v of col) {
+        if (v === null || v === undefined) throw new Error(`feature column '${name}' has a missing value at row ${i}`);
+        X[i * d + j0] = Number(v);
+        i++;
+      }
     }
+    j0 += w;
   });
   let y: Float64Array | null = null;
   if (meta.target) {
@@ -95,5 +126,180 @@ export function featureMatrix(table: Table): FeatureMatrix {
     let i = 0;
     for (const v of col) y[i++] = Number(v);
   }
-  return { X, n, d, featureNames: names, y, meta };
+  return { X, n, d, featureNames: outNames, y, meta };
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Building, reading and slicing tables (added for the data stages; used by any stage).
+ * ---------------------------------------------------------------------------------------- */
+
+
+/** Name of the column `split` adds: each row's index in the table that was split. */
+export const ROW_COLUMN = '_row';
+
+export type NumericKind = 'float32' | 'float64' | 'int32' | 'uint8';
+
+const CTOR = { float32: Float32Array, float64: Float64Array, int32: Int32Array, uint8: Uint8Array } as const;
+const ARROW_TYPE = { float32: () => new Float32(), float64: () => new Float64(), int32: () => new Int32(), uint8: () => new Uint8() };
+
+function packValidity(valid: ArrayLike<number | boolean>, n: number): { bitmap: Uint8Array; nulls: number } {
+  const bitmap = new Uint8Array(Math.ceil(n / 8));
+  let nulls = 0;
+  for (let i = 0; i < n; i++) {
+    if (valid[i]) bitmap[i >> 3]! |= 1 << (i & 7);
+    else nulls++;
+  }
+  return { bitmap, nulls };
+}
+
+/**
+ * A numeric column. `valid` (optional, one entry per row, truthy = present) marks nulls;
+ * without it every value is present.
+ */
+export function numericVector(kind: NumericKind, values: ArrayLike<number>, valid?: ArrayLike<number | boolean> | null): Vector {
+  const n = values.length;
+  const data = values instanceof CTOR[kind] ? (values as InstanceType<(typeof CTOR)[NumericKind]>) : CTOR[kind].from(values);
+  if (!valid) return makeVector(makeData({ type: ARROW_TYPE[kind](), length: n, nullCount: 0, data } as never));
+  const { bitmap, nulls } = packValidity(valid, n);
+  return makeVector(makeData({ type: ARROW_TYPE[kind](), length: n, nullCount: nulls, nullBitmap: nulls ? bitmap : undefined, data } as never));
+}
+
+/** A UTF-8 string column (null = missing). */
+export function stringVector(values: (string | null)[]): Vector {
+  return vectorFromArray(values, new Utf8());
+}
+
+/** A FixedSizeList<uint8|float32>[width] column (e.g. flattened images), row-major values. */
+export function fixedListVector(values: Uint8Array | Float32Array, width: number): Vector {
+  const n = values.length / width;
+  if (!Number.isInteger(n)) throw new Error(`fixedListVector: ${values.length} values are not a multiple of width ${width}`);
+  const itemType = values instanceof Uint8Array ? new Uint8() : new Float32();
+  const child = makeData({ type: itemType, length: values.length, nullCount: 0, data: values } as never);
+  return makeVector(makeData({ type: new FixedSizeList(width, new Field('item', itemType, false)), length: n, nullCount: 0, child } as never));
+}
+
+/** A table from named columns (in order), with `meta` stored in the schema metadata. */
+export function makeTable(columns: Record<string, Vector>, meta?: TableMeta): Table {
+  const t = new ArrowTable(columns);
+  return meta ? withMeta(t, meta) : t;
+}
+
+/** Is the column numeric (ints or floats)? */
+export function isNumericType(type: DataType): boolean {
+  return type.typeId === Type.Int || type.typeId === Type.Float;
+}
+
+export function isStringType(type: DataType): boolean {
+  return type.typeId === Type.Utf8 || type.typeId === Type.LargeUtf8 || (type.typeId === Type.Dictionary);
+}
+
+/**
+ * A numeric column as float64 values; missing values are NaN and flagged in `valid`
+ * (`valid` is null when the column has no nulls).
+ */
+export function numericColumn(table: Table, name: string): { values: Float64Array; valid: Uint8Array | null } {
+  const col = table.getChild(name);
+  if (!col) throw new Error(`column '${name}' not in table`);
+  if (!isNumericType(col.type)) throw new Error(`column '${name}' is ${String(col.type)}, not numeric`);
+  const n = table.numRows;
+  const values = new Float64Array(n);
+  let valid: Uint8Array | null = null;
+  let i = 0;
+  for (const d of col.data) {
+    const arr = d.values as ArrayLike<number | bigint>;
+    const big = typeof arr[0] === 'bigint';
+    for (let r = 0; r < d.length; r++, i++) {
+      if (d.nullCount > 0 && !d.getValid(r)) {
+        valid ??= new Uint8Array(n).fill(1);
+        valid[i] = 0;
+        values[i] = NaN;
+      } else {
+        const v = arr[d.offset + r]!;
+        values[i] = big ? Number(v) : (v as number);
+      }
+    }
+  }
+  return { values, valid };
+}
+
+/** A string (or dictionary) column as JS strings, null for missing. */
+export function stringColumn(table: Table, name: string): (string | null)[] {
+  const col = table.getChild(name);
+  if (!col) throw new Error(`column '${name}' not in table`);
+  const out: (string | null)[] = new Array(table.numRows);
+  let i = 0;
+  for (const v of col) out[i++] = v === null || v === undefined ? null : String(v);
+  return out;
+}
+
+/** The rows `indices` (in that order) of `table`; schema, column types and metadata kept. */
+export function takeRows(table: Table, indices: ArrayLike<number>): Table {
+  const n = indices.length;
+  const cols: Vector[] = [];
+  for (const field of table.schema.fields) {
+    const col = table.getChild(field.name)!;
+    const t = field.type;
+    if (isNumericType(t) && col.data.every((d) => d.values && !(d.values instanceof BigInt64Array) && !(d.values instanceof BigUint64Array))) {
+      // gather from the (possibly chunked) typed arrays
+      const Ctor = (col.data[0]?.values?.constructor ?? Float64Array) as { new (n: number): Float64Array };
+      const out = new Ctor(n);
+      const starts: number[] = [];
+      let s = 0;
+      for (const d of col.data) { starts.push(s); s += d.length; }
+      const nullable = col.nullCount > 0;
+      const valid = nullable ? new Uint8Array(n) : null;
+      let chunk = 0;
+      for (let k = 0; k < n; k++) {
+        const i = indices[k]!;
+        if (i < 0 || i >= table.numRows) throw new Error(`takeRows: row ${i} out of range (table has ${table.numRows} rows)`);
+        if (i < starts[chunk]! || i >= starts[chunk]! + col.data[chunk]!.length) {
+          chunk = 0;
+          while (i >= starts[chunk]! + col.data[chunk]!.length) chunk++;
+        }
+        const d = col.data[chunk]!;
+        const r = i - starts[chunk]!;
+        out[k] = (d.values as Float64Array)[d.offset + r]!;
+        if (valid) valid[k] = d.getValid(r) ? 1 : 0;
+      }
+      const { bitmap, nulls } = valid ? packValidity(valid, n) : { bitmap: undefined, nulls: 0 };
+      cols.push(makeVector(makeData({ type: t, length: n, nullCount: nulls, nullBitmap: nulls ? bitmap : undefined, data: out } as never)));
+    } else if (t.typeId === Type.FixedSizeList && col.nullCount === 0 && isNumericType((t as FixedSizeList).children[0]!.type)) {
+      const w = (t as FixedSizeList).listSize;
+      const first = col.data[0]?.children[0]?.values as Uint8Array | undefined;
+      const Ctor = (first?.constructor ?? Uint8Array) as { new (n: number): Uint8Array };
+      const out = new Ctor(n * w);
+      const starts: number[] = [];
+      let s = 0;
+      for (const d of col.data) { starts.push(s); s += d.length; }
+      for (let k = 0; k < n; k++) {
+        const i = indices[k]!;
+        if (i < 0 || i >= table.numRows) throw new Error(`takeRows: row ${i} out of range (table has ${table.numRows} rows)`);
+        let chunk = 0;
+        while (i >= starts[chunk]! + col.data[chunk]!.length) chunk++;
+        const d = col.data[chunk]!;
+        const child = d.children[0]!;
+        const at = child.offset + (d.offset + i - starts[chunk]!) * w;
+        out.set((child.values as Uint8Array).subarray(at, at + w), k * w);
+      }
+      const child = makeData({ type: (t as FixedSizeList).children[0]!.type, length: n * w, nullCount: 0, data: out } as never);
+      cols.push(makeVector(makeData({ type: t, length: n, nullCount: 0, child } as never)));
+    } else {
+      const vals = new Array(n);
+      for (let k = 0; k < n; k++) {
+        const i = indices[k]!;
+        if (i < 0 || i >= table.numRows) throw new Error(`takeRows: row ${i} out of range (table has ${table.numRows} rows)`);
+        vals[k] = col.get(i);
+      }
+      cols.push(vectorFromArray(vals, t));
+    }
+  }
+  const built = new ArrowTable(Object.fromEntries(table.schema.fields.map((f, j) => [f.name, cols[j]!])));
+  const schema = new Schema(table.schema.fields, new Map(table.schema.metadata));
+  return new ArrowTable(schema, built.batches.map((b) => new RecordBatch(schema, b.data)));
+}
+
+/** The feature names `featureMatrix` uses: meta.features, else every column but the target and `_row`. */
+export function featureNames(table: Table): string[] {
+  const meta = tableMeta(table);
+  return meta.features ?? table.schema.fields.map((f) => f.name).filter((n) => n !== meta.target && n !== ROW_COLUMN);
 }

@@ -1,0 +1,294 @@
+/**
+ * The cache index: one SQLite database (better-sqlite3, WAL) in cache/pipe.db.
+ * Only the coordinator process opens it. Tables:
+ *  - runs:        one row per `pipe run`
+ *  - executions:  one row per stage execution (fingerprint + its data, state, timings,
+ *                 metrics, error, log tail); state running → done | failed | interrupted
+ *  - outputs:     artifacts of a done execution (name → content hash)
+ *  - objects:     the content-addressed store's index (stat facts for cheap verification)
+ *  - file_hashes: hash cache of project files keyed by (path, size, mtime, inode)
+ *  - views:       which object each artifacts/ copy shows
+ *  - locks:       one row per pipeline being run (pid, host)
+ */
+import Database from 'better-sqlite3';
+import { hostname } from 'node:os';
+import type { FingerprintData } from './fingerprint.js';
+
+const SCHEMA_VERSION = 1;
+
+export interface ExecutionRow {
+  id: number;
+  run_id: number;
+  pipeline: string;
+  stage_id: string;
+  kind: string;
+  fingerprint: string;
+  fp_data: string;
+  state: 'running' | 'done' | 'failed' | 'interrupted';
+  started: number;
+  ended: number | null;
+  metrics: string | null;
+  error: string | null;
+  log: string | null;
+  invalidated: number;
+  deps: string | null;
+  cached_from: number | null;
+}
+
+export interface OutputRow {
+  execution_id: number;
+  name: string;
+  hash: string;
+  type: string;
+  is_dir: number;
+  size: number;
+}
+
+export interface ObjectRow {
+  hash: string;
+  is_dir: number;
+  size: number;
+  ino: number;
+  mtime_ms: number;
+  manifest: string | null;
+}
+
+export class CacheDb {
+  readonly db: Database.Database;
+  private stmts = new Map<string, Database.Statement>();
+
+  constructor(path: string) {
+    this.db = new Database(path, { timeout: 10000 });
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.migrate();
+  }
+
+  private migrate(): void {
+    const v = this.db.pragma('user_version', { simple: true }) as number;
+    if (v === SCHEMA_VERSION) return;
+    if (v !== 0) throw new Error(`cache database has schema version ${v}; this pipe understands ${SCHEMA_VERSION}. Remove cache/ to start over.`);
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS runs (
+        id INTEGER PRIMARY KEY, pipeline TEXT NOT NULL, pipeline_file TEXT NOT NULL, started REAL NOT NULL,
+        ended REAL, state TEXT NOT NULL, argv TEXT, pid INTEGER, host TEXT, summary TEXT);
+      CREATE TABLE IF NOT EXISTS executions (
+        id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id), pipeline TEXT NOT NULL,
+        stage_id TEXT NOT NULL, kind TEXT NOT NULL, fingerprint TEXT NOT NULL, fp_data TEXT NOT NULL,
+        state TEXT NOT NULL, started REAL NOT NULL, ended REAL, metrics TEXT, error TEXT, log TEXT,
+        invalidated INTEGER NOT NULL DEFAULT 0, deps TEXT, cached_from INTEGER);
+      CREATE INDEX IF NOT EXISTS executions_fp ON executions(fingerprint, state);
+      CREATE INDEX IF NOT EXISTS executions_stage ON executions(pipeline, stage_id, id);
+      CREATE TABLE IF NOT EXISTS outputs (
+        execution_id INTEGER NOT NULL REFERENCES executions(id), name TEXT NOT NULL, hash TEXT NOT NULL,
+        type TEXT NOT NULL, is_dir INTEGER NOT NULL, size INTEGER NOT NULL, PRIMARY KEY (execution_id, name));
+      CREATE TABLE IF NOT EXISTS objects (
+        hash TEXT PRIMARY KEY, is_dir INTEGER NOT NULL, size INTEGER NOT NULL, ino INTEGER NOT NULL,
+        mtime_ms REAL NOT NULL, manifest TEXT, created REAL NOT NULL);
+      CREATE TABLE IF NOT EXISTS file_hashes (
+        path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ms REAL NOT NULL, ino INTEGER NOT NULL, hash TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS views (
+        pipeline TEXT NOT NULL, stage_id TEXT NOT NULL, name TEXT NOT NULL, hash TEXT NOT NULL, path TEXT NOT NULL,
+        PRIMARY KEY (pipeline, stage_id, name));
+      CREATE TABLE IF NOT EXISTS locks (
+        pipeline TEXT PRIMARY KEY, pid INTEGER NOT NULL, host TEXT NOT NULL, run_id INTEGER, since REAL NOT NULL);
+    `);
+    this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }
+
+  stmt(sql: string): Database.Statement {
+    let s = this.stmts.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.stmts.set(sql, s);
+    }
+    return s;
+  }
+
+  tx<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  // ------------------------------------------------------------------ locks
+
+  /** Takes the pipeline's lock unless a live process holds it; returns the holder otherwise. */
+  tryLock(pipeline: string): { pid: number; host: string; since: number } | null {
+    const me = process.pid;
+    const host = hostname();
+    return this.db.transaction(() => {
+      const row = this.stmt('SELECT pid, host, since FROM locks WHERE pipeline = ?').get(pipeline) as { pid: number; host: string; since: number } | undefined;
+      if (row && row.pid !== me && (row.host !== host || pidAlive(row.pid))) return row;
+      this.stmt('INSERT OR REPLACE INTO locks (pipeline, pid, host, since) VALUES (?, ?, ?, ?)').run(pipeline, me, host, Date.now());
+      return null;
+    }).immediate();
+  }
+
+  unlock(pipeline: string): void {
+    this.stmt('DELETE FROM locks WHERE pipeline = ? AND pid = ?').run(pipeline, process.pid);
+  }
+
+  // ------------------------------------------------------------------- runs
+
+  startRun(pipeline: string, file: string, argv: string[]): number {
+    const r = this.stmt('INSERT INTO runs (pipeline, pipeline_file, started, state, argv, pid, host) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(pipeline, file, Date.now(), 'running', JSON.stringify(argv), process.pid, hostname());
+    return Number(r.lastInsertRowid);
+  }
+
+  endRun(id: number, state: string, summary: unknown): void {
+    this.stmt('UPDATE runs SET ended = ?, state = ?, summary = ? WHERE id = ?').run(Date.now(), state, JSON.stringify(summary), id);
+  }
+
+  /** Executions left 'running' by runs whose process is gone become 'interrupted'. */
+  reapInterrupted(pipeline: string): number {
+    const runs = this.stmt(`SELECT id, pid, host FROM runs WHERE pipeline = ? AND state = 'running'`).all(pipeline) as { id: number; pid: number; host: string }[];
+    let n = 0;
+    for (const r of runs) {
+      if (r.pid === process.pid) continue;
+      if (r.host === hostname() && pidAlive(r.pid)) continue;
+      this.tx(() => {
+        n += this.stmt(`UPDATE executions SET state = 'interrupted', ended = ?, error = 'interrupted (the run was killed)' WHERE run_id = ? AND state = 'running'`).run(Date.now(), r.id).changes;
+        this.stmt(`UPDATE runs SET state = 'killed', ended = COALESCE(ended, ?) WHERE id = ?`).run(Date.now(), r.id);
+      });
+    }
+    return n;
+  }
+
+  pipelines(): { pipeline: string; pipeline_file: string; runs: number; last: number; state: string }[] {
+    return this.stmt(`SELECT pipeline, pipeline_file, COUNT(*) AS runs, MAX(started) AS last,
+        (SELECT state FROM runs r2 WHERE r2.pipeline = r.pipeline ORDER BY id DESC LIMIT 1) AS state
+      FROM runs r GROUP BY pipeline ORDER BY last DESC`).all() as never;
+  }
+
+  latestPipelineFile(pipeline?: string): string | undefined {
+    const row = (pipeline
+      ? this.stmt('SELECT pipeline_file FROM runs WHERE pipeline = ? ORDER BY id DESC LIMIT 1').get(pipeline)
+      : this.stmt('SELECT pipeline_file FROM runs ORDER BY id DESC LIMIT 1').get()) as { pipeline_file: string } | undefined;
+    return row?.pipeline_file;
+  }
+
+  // ------------------------------------------------------------- executions
+
+  beginExecution(e: { runId: number; pipeline: string; stageId: string; kind: string; fp: string; fpData: FingerprintData; deps: string[] }): number {
+    const r = this.stmt(`INSERT INTO executions (run_id, pipeline, stage_id, kind, fingerprint, fp_data, state, started, deps)
+      VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?)`).run(e.runId, e.pipeline, e.stageId, e.kind, e.fp, JSON.stringify(e.fpData), Date.now(), JSON.stringify(e.deps));
+    return Number(r.lastInsertRowid);
+  }
+
+  finishExecution(id: number, state: 'done' | 'failed' | 'interrupted', info: { metrics?: unknown; error?: string; log?: string; outputs?: Omit<OutputRow, 'execution_id'>[] }): void {
+    this.tx(() => {
+      for (const o of info.outputs ?? []) {
+        this.stmt('INSERT INTO outputs (execution_id, name, hash, type, is_dir, size) VALUES (?, ?, ?, ?, ?, ?)').run(id, o.name, o.hash, o.type, o.is_dir, o.size);
+      }
+      this.stmt('UPDATE executions SET state = ?, ended = ?, metrics = ?, error = ?, log = ? WHERE id = ?')
+        .run(state, Date.now(), info.metrics === undefined ? null : JSON.stringify(info.metrics), info.error ?? null, info.log ?? null, id);
+    });
+  }
+
+  /** Records that a stage of this pipeline was satisfied from the cache by execution `from`. */
+  recordCached(e: { runId: number; pipeline: string; stageId: string; kind: string; fp: string; fpData: string; deps: string[]; from: ExecutionRow }): void {
+    this.tx(() => {
+      const r = this.stmt(`INSERT INTO executions (run_id, pipeline, stage_id, kind, fingerprint, fp_data, state, started, ended, metrics, deps, cached_from)
+        VALUES (?, ?, ?, ?, ?, ?, 'done', ?, ?, ?, ?, ?)`).run(e.runId, e.pipeline, e.stageId, e.kind, e.fp, e.fpData, Date.now(), Date.now(), e.from.metrics, JSON.stringify(e.deps), e.from.cached_from ?? e.from.id);
+      const id = Number(r.lastInsertRowid);
+      this.stmt('INSERT INTO outputs (execution_id, name, hash, type, is_dir, size) SELECT ?, name, hash, type, is_dir, size FROM outputs WHERE execution_id = ?').run(id, e.from.id);
+    });
+  }
+
+  /** The newest valid (done, not invalidated) execution with this fingerprint. */
+  findDone(fp: string): ExecutionRow | undefined {
+    return this.stmt(`SELECT * FROM executions WHERE fingerprint = ? AND state = 'done' AND invalidated = 0 ORDER BY id DESC LIMIT 1`).get(fp) as ExecutionRow | undefined;
+  }
+
+  /** Newest execution of a stage in a pipeline, optionally only in a given state. */
+  latest(pipeline: string, stageId: string, state?: string): ExecutionRow | undefined {
+    return (state
+      ? this.stmt('SELECT * FROM executions WHERE pipeline = ? AND stage_id = ? AND state = ? ORDER BY id DESC LIMIT 1').get(pipeline, stageId, state)
+      : this.stmt(`SELECT * FROM executions WHERE pipeline = ? AND stage_id = ? AND state != 'running' ORDER BY id DESC LIMIT 1`).get(pipeline, stageId)) as ExecutionRow | undefined;
+  }
+
+  /** Newest execution per stage of a pipeline (for bulk status). */
+  latestAll(pipeline: string): Map<string, { last?: ExecutionRow; lastDone?: ExecutionRow }> {
+    const m = new Map<string, { last?: ExecutionRow; lastDone?: ExecutionRow }>();
+    const rows = this.stmt(`SELECT e.* FROM executions e JOIN (
+        SELECT stage_id, MAX(id) AS id FROM executions WHERE pipeline = ? AND state != 'running' GROUP BY stage_id
+        UNION SELECT stage_id, MAX(id) AS id FROM executions WHERE pipeline = ? AND state = 'done' GROUP BY stage_id
+      ) x ON e.id = x.id`).all(pipeline, pipeline) as ExecutionRow[];
+    for (const r of rows) {
+      const cur = m.get(r.stage_id) ?? {};
+      if (!cur.last || r.id > cur.last.id) cur.last = r;
+      if (r.state === 'done' && (!cur.lastDone || r.id > cur.lastDone.id)) cur.lastDone = r;
+      m.set(r.stage_id, cur);
+    }
+    return m;
+  }
+
+  findStage(stageId: string): ExecutionRow[] {
+    return this.stmt(`SELECT * FROM executions WHERE stage_id = ? AND state != 'running' ORDER BY id DESC LIMIT 20`).all(stageId) as ExecutionRow[];
+  }
+
+  outputs(executionId: number): OutputRow[] {
+    return this.stmt('SELECT * FROM outputs WHERE execution_id = ? ORDER BY name').all(executionId) as OutputRow[];
+  }
+
+  /** Marks the given fingerprints (and every execution of the given stages) invalid. */
+  invalidate(pipeline: string, stageIds: string[]): number {
+    return this.tx(() => {
+      let n = 0;
+      for (const id of stageIds) {
+        const fps = this.stmt(`SELECT DISTINCT fingerprint FROM executions WHERE pipeline = ? AND stage_id = ? AND state = 'done'`).all(pipeline, id) as { fingerprint: string }[];
+        for (const { fingerprint } of fps) n += this.stmt('UPDATE executions SET invalidated = 1 WHERE fingerprint = ? AND invalidated = 0').run(fingerprint).changes;
+      }
+      return n;
+    });
+  }
+
+  // ---------------------------------------------------------------- objects
+
+  getObject(hash: string): ObjectRow | undefined {
+    return this.stmt('SELECT * FROM objects WHERE hash = ?').get(hash) as ObjectRow | undefined;
+  }
+
+  putObject(o: ObjectRow): void {
+    this.stmt('INSERT OR REPLACE INTO objects (hash, is_dir, size, ino, mtime_ms, manifest, created) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(o.hash, o.is_dir, o.size, o.ino, o.mtime_ms, o.manifest, Date.now());
+  }
+
+  deleteObject(hash: string): void {
+    this.stmt('DELETE FROM objects WHERE hash = ?').run(hash);
+  }
+
+  // ----------------------------------------------------------- file hashes
+
+  getFileHash(path: string): { size: number; mtime_ms: number; ino: number; hash: string } | undefined {
+    return this.stmt('SELECT size, mtime_ms, ino, hash FROM file_hashes WHERE path = ?').get(path) as never;
+  }
+
+  putFileHash(path: string, size: number, mtimeMs: number, ino: number, hash: string): void {
+    this.stmt('INSERT OR REPLACE INTO file_hashes (path, size, mtime_ms, ino, hash) VALUES (?, ?, ?, ?, ?)').run(path, size, mtimeMs, ino, hash);
+  }
+
+  // ------------------------------------------------------------------ views
+
+  getView(pipeline: string, stageId: string, name: string): { hash: string; path: string } | undefined {
+    return this.stmt('SELECT hash, path FROM views WHERE pipeline = ? AND stage_id = ? AND name = ?').get(pipeline, stageId, name) as never;
+  }
+
+  putView(pipeline: string, stageId: string, name: string, hash: string, path: string): void {
+    this.stmt('INSERT OR REPLACE INTO views (pipeline, stage_id, name, hash, path) VALUES (?, ?, ?, ?, ?)').run(pipeline, stageId, name, hash, path);
+  }
+}
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * A pool of reusable worker processes (child_process.fork of worker.js). Reuse matters: a
+ * fresh Node process per stage costs ~50 ms, which dominates pipelines of many small stages.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TaskSpec } from './context.js';
+import type { Progress } from './stage.js';
+import type { FromWorker, ToWorker } from './worker.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** dist/engine/worker.js, also when this module runs from src/ (tests). */
+export const workerEntry = (() => {
+  const direct = join(here, 'worker.js');
+  if (existsSync(direct)) return direct;
+  return join(here, '..', '..', 'dist', 'engine', 'worker.js');
+})();
+
+export interface TaskHandlers {
+  onProgress?(p: Progress): void;
+  onLog?(lines: string[]): void;
+}
+
+export type TaskOutcome =
+  | { ok: true; outputs: Extract<FromWorker, { type: 'done' }>['outputs']; metrics?: Record<string, unknown> }
+  | { ok: false; error: string; crashed: boolean };
+
+interface Worker {
+  proc: ChildProcess;
+  busy: boolean;
+}
+
+export class WorkerPool {
+  private idle: Worker[] = [];
+  private all = new Set<Worker>();
+  private closed = false;
+
+  constructor(private graceMs = 5000) {
+    if (!existsSync(workerEntry)) throw new Error(`worker entry ${workerEntry} is missing: run \`npm run build\``);
+  }
+
+  private spawn(): Worker {
+    const proc = fork(workerEntry, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
+    const w: Worker = { proc, busy: false };
+    this.all.add(w);
+    proc.on('exit', () => {
+      this.all.delete(w);
+      this.idle = this.idle.filter((x) => x !== w);
+    });
+    return w;
+  }
+
+  run(task: TaskSpec, h: TaskHandlers, signal: AbortSignal, fresh = false): Promise<TaskOutcome> {
+    if (this.closed) return Promise.resolve({ ok: false, error: 'pool closed', crashed: false });
+    const w = (!fresh && this.idle.pop()) || this.spawn();
+    w.busy = true;
+    return new Promise<TaskOutcome>((resolve) => {
+      let settled = false;
+      let killTimer: NodeJS.Timeout | undefined;
+      const finish = (o: TaskOutcome, reusable: boolean) => {
+        if (settled) return;
+        settled = true;
+        w.proc.off('message', onMsg);
+        w.proc.off('exit', onExit);
+        signal.removeEventListener('abort', onAbort);
+        if (killTimer) clearTimeout(killTimer);
+        w.busy = false;
+        if (reusable && !fresh && !this.closed && w.proc.connected) this.idle.push(w);
+        else if (w.proc.exitCode === null) w.proc.kill('SIGKILL');
+        resolve(o);
+      };
+      const onMsg = (m: FromWorker) => {
+        if (m.type === 'progress') h.onProgress?.(m.progress);
+        else if (m.type === 'log') h.onLog?.(m.lines);
+        else if (m.type === 'done') finish({ ok: true, outputs: m.outputs, metrics: m.metrics }, true);
+        else if (m.type === 'error') finish({ ok: false, error: m.message, crashed: false }, !signal.aborted);
+      };
+      const onExit = (code: number | null, sig: NodeJS.Signals | null) => {
+        const why = sig ? `killed by ${sig}${sig === 'SIGKILL' && !signal.aborted ? ' (out of memory?)' : ''}` : `exited with code ${code}`;
+        finish({ ok: false, error: `stage process ${why}`, crashed: true }, false);
+      };
+      const onAbort = () => {
+        if (w.proc.connected) w.proc.send({ type: 'abort' } satisfies ToWorker);
+        killTimer = setTimeout(() => w.proc.kill('SIGKILL'), this.graceMs);
+      };
+      w.proc.on('message', onMsg);
+      w.proc.on('exit', onExit);
+      signal.addEventListener('abort', onAbort, { once: true });
+      w.proc.send({ type: 'run', task } satisfies ToWorker);
+      if (signal.aborted) onAbort();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const waits = [...this.all].map((w) => new Promise<void>((res) => {
+      if (w.proc.exitCode !== null || w.proc.signalCode !== null) return res();
+      w.proc.once('exit', () => res());
+      if (w.proc.connected) w.proc.disconnect();
+      setTimeout(() => w.proc.kill('SIGKILL'), 2000).unref();
+    }));
+    await Promise.all(waits);
+  }
+}

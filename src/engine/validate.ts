@@ -1,0 +1,102 @@
+/**
+ * Step 2 — validate: the pipeline file against schemas/pipeline.schema.json (ajv), and every
+ * stage's `kind` against the registry. Errors point at file:line:col with a did-you-mean.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv, type ErrorObject } from 'ajv';
+import { PipeError, PipeErrors, didYouMean } from './errors.js';
+import type { DocPath, LoadedFile } from './load.js';
+import type { Scalar, StageKind } from './stage.js';
+
+export interface StageDecl {
+  kind: string;
+  description?: string;
+  params?: Record<string, unknown>;
+  seed?: number | string;
+  inputs?: Record<string, string | string[]>;
+  matrix?: Record<string, unknown> & { exclude?: Record<string, Scalar>[] };
+}
+
+export interface PipelineDoc {
+  name: string;
+  description?: string;
+  seed?: number;
+  params: Record<string, unknown>;
+  stages: Record<string, StageDecl>;
+}
+
+const schemaPath = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'schemas', 'pipeline.schema.json');
+export const pipelineSchema = JSON.parse(readFileSync(schemaPath, 'utf8')) as Record<string, unknown>;
+
+const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
+const validateDoc = ajv.compile(pipelineSchema);
+
+const TOP_FIELDS = ['name', 'description', 'seed', 'params', 'stages'];
+const STAGE_FIELDS = ['kind', 'description', 'params', 'seed', 'inputs', 'matrix'];
+
+function pathOf(e: ErrorObject): DocPath {
+  return e.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~')).map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+function describe(e: ErrorObject, path: DocPath): { path: DocPath; message: string; key?: boolean } {
+  const where = path.length ? path.join('.') : 'pipeline';
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const extra = (e.params as { additionalProperty: string }).additionalProperty;
+      const fields = path.length === 0 ? TOP_FIELDS : path.length === 2 && path[0] === 'stages' ? STAGE_FIELDS : [];
+      return { path: [...path, extra], key: true, message: `unknown field '${extra}' in ${where}${didYouMean(extra, fields)}` };
+    }
+    case 'required':
+      return { path, message: `${where}: missing required field '${(e.params as { missingProperty: string }).missingProperty}'` };
+    case 'propertyNames':
+      return { path, message: `${where}: invalid name (stage names are letters, digits, '_' and '-', starting with a letter or '_')` };
+    case 'pattern':
+      if (e.parentSchema && (e.parentSchema as { description?: string }).description?.startsWith('stage.output')) {
+        return { path, message: `${where}: '${String(e.data)}' is not a reference; write stage.output, stage[key=value].output or stage[*].output` };
+      }
+      return { path, message: `${where}: '${String(e.data)}' has an invalid form` };
+    case 'type':
+      return { path, message: `${where} must be ${(e.params as { type: string }).type}` };
+    case 'minProperties':
+      return { path, message: `${where} must not be empty` };
+    default:
+      return { path, message: `${where} ${e.message ?? 'is invalid'}` };
+  }
+}
+
+export function validatePipeline(file: LoadedFile, kinds: Map<string, StageKind>): PipelineDoc {
+  const data = file.data;
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw new PipeError('a pipeline file must be a YAML mapping with `name` and `stages`', file.locate([]));
+  }
+  if (!validateDoc(data)) {
+    const errs = validateDoc.errors ?? [];
+    // oneOf produces one error per branch plus the oneOf itself; keep the most specific per path.
+    const byPath = new Map<string, ErrorObject>();
+    for (const e of errs) {
+      const k = e.instancePath + (e.keyword === 'additionalProperties' ? `/${(e.params as { additionalProperty: string }).additionalProperty}` : '');
+      const prev = byPath.get(k);
+      if (!prev || (prev.keyword === 'oneOf' && e.keyword !== 'oneOf') || e.keyword === 'additionalProperties' || e.keyword === 'required') byPath.set(k, e);
+    }
+    // drop errors of a parent when a child error exists
+    const keys = [...byPath.keys()];
+    const kept = keys.filter((k) => !keys.some((o) => o !== k && o.startsWith(k + '/') && byPath.get(k)!.keyword === 'oneOf'));
+    throw new PipeErrors(kept.map((k) => {
+      const e = byPath.get(k)!;
+      const d = describe(e, pathOf(e));
+      return new PipeError(d.message, file.locate(d.path, { key: d.key }));
+    }));
+  }
+  const doc = data as PipelineDoc;
+  doc.params ??= {};
+  const errors: PipeError[] = [];
+  for (const [id, st] of Object.entries(doc.stages)) {
+    if (!kinds.has(st.kind)) {
+      errors.push(new PipeError(`stage '${id}': unknown stage kind '${st.kind}'${didYouMean(st.kind, kinds.keys())}`, file.locate(['stages', id, 'kind'])));
+    }
+  }
+  if (errors.length) throw new PipeErrors(errors);
+  return doc;
+}

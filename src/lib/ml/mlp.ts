@@ -67,7 +67,8 @@ export interface SavedModel {
   format: 'pipe-mlp/1';
   spec: MlpSpec;
   temperature: number;
-  params: Record<string, { shape: number[]; values: number[] }>;
+  /** Parameter values: float32 little-endian, base64 (`data`), or a plain array (`values`). */
+  params: Record<string, { shape: number[]; data?: string; values?: number[] }>;
   [k: string]: unknown;
 }
 
@@ -91,6 +92,16 @@ export function actmixAlpha(logits: ArrayLike<number>, F: number, K: number, T: 
     entropy[f] = h;
   }
   return { alpha, entropy };
+}
+
+/** The float32 values of a saved parameter. */
+export function paramValues(p: { data?: string; values?: number[] }): Float32Array {
+  if (p.values) return Float32Array.from(p.values);
+  if (p.data === undefined) throw new Error('saved parameter has neither data nor values');
+  const b = Buffer.from(p.data, 'base64');
+  const out = new Float32Array(b.byteLength / 4);
+  new Uint8Array(out.buffer).set(b);
+  return out;
 }
 
 /** φ(x) of one basis in float64 (reference for tests and for effective-activation curves). */
@@ -149,7 +160,7 @@ export class Mlp {
     const get = (name: string) => {
       const p = saved.params[name];
       if (!p) throw new Error(`model file has no parameter '${name}'`);
-      return tf.tensor(p.values, p.shape, 'float32');
+      return tf.tensor(paramValues(p), p.shape, 'float32');
     };
     const L = saved.spec.hidden.length;
     for (let l = 0; l <= L; l++) {
@@ -274,7 +285,10 @@ export class Mlp {
 
   toJSON(extra: Record<string, unknown> = {}): SavedModel {
     const params: SavedModel['params'] = {};
-    for (const p of this.params) params[p.name] = { shape: p.v.shape.slice(), values: Array.from(p.v.dataSync()) };
+    for (const p of this.params) {
+      const v = p.v.dataSync() as Float32Array;
+      params[p.name] = { shape: p.v.shape.slice(), data: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') };
+    }
     return { format: 'pipe-mlp/1', spec: this.spec, temperature: this.temperature, params, ...extra };
   }
 

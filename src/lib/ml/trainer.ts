@@ -148,8 +148,8 @@ export async function trainMlp(tf: Tf, model: Mlp, train: Dataset, val: Dataset,
     return tf.tensor2d(Float32Array.from(train.y, (v) => (v - scale.mean) / scale.std), [n, 1]);
   });
   const Xv = tf.tensor2d(val.X, [val.n, val.d]);
-  const accTask = tf.variable(tf.scalar(0), false);
-  const accTotal = tf.variable(tf.scalar(0), false);
+  const accTask = tf.tidy(() => tf.variable(tf.scalar(0), false));
+  const accTotal = tf.tidy(() => tf.variable(tf.scalar(0), false));
   const opt = new AdamW(tf, model.variables, { beta1: cfg.beta1, beta2: cfg.beta2, eps: cfg.eps, weightDecay: cfg.weight_decay });
   const tMax = cfg.t_max ?? cfg.max_epochs;
   const curves: EpochRecord[] = [];
@@ -171,8 +171,7 @@ export async function trainMlp(tf: Tf, model: Mlp, train: Dataset, val: Dataset,
       for (let i = 0; i < n; i++) perm[i] = i;
       shuffleRng.shuffle(perm);
       const permT = tf.tensor1d(perm, 'int32');
-      accTask.assign(tf.zerosLike(accTask));
-      accTotal.assign(tf.zerosLike(accTotal));
+      tf.tidy(() => { accTask.assign(tf.zerosLike(accTask)); accTotal.assign(tf.zerosLike(accTotal)); });
       for (let s = 0; s < n; s += cfg.batch_size) {
         if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
         const bs = Math.min(cfg.batch_size, n - s);

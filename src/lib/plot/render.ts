@@ -95,7 +95,7 @@ async function mods() {
   vegaMods ??= (async () => {
     const [vega, vl, resvg] = await Promise.all([import('vega'), import('vega-lite'), import('@resvg/resvg-js')]);
     // Real glyph advances instead of vega's 0.8 em guess.
-    vega.textMetrics.width = (item: any, text: unknown) => {
+    (vega as unknown as { textMetrics: { width: (item: any, text: unknown) => number } }).textMetrics.width = (item: any, text: unknown) => {
       const size = item.fontSize != null ? +item.fontSize || 0 : 11;
       let t = text == null ? '' : String(text).trim();
       if (!t || size <= 0) return 0;

@@ -586,7 +586,7 @@ const contour: Builder = (o, d) => {
   if (d.overlay && d.overlay.length) {
     const ox = o.overlay_x ?? x, oy = o.overlay_y ?? y;
     checkFields(d.overlay, [ox, oy, o.order], 'contour', 'overlay');
-    const traj = d.overlay.map((r, i) => ({ ...r, __step: o.order ? r[o.order] : i }));
+    const traj: Row[] = d.overlay.map((r, i) => ({ ...r, __step: o.order ? r[o.order] : i }));
     traj.sort((a, b) => Number(a.__step) - Number(b.__step));
     traj.forEach((r, i) => { r.__end = i === 0 ? 'start' : i === traj.length - 1 ? 'end' : 'step'; });
     extra.trajectory = traj;

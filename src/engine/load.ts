@@ -45,7 +45,7 @@ export function parseYamlText(text: string, file: string, absPath = file): Loade
     return { file, line: p.line, col: p.col };
   };
   if (doc.errors.length) {
-    throw new PipeErrors(doc.errors.map((e) => new PipeError(`YAML syntax error: ${e.message.split('\n')[0]}`, at(e.pos[0]))));
+    throw new PipeErrors(doc.errors.slice(0, 3).map((e) => new PipeError(`YAML syntax error: ${e.message.split('\n')[0]}`, at(e.pos[0]))));
   }
   const data = doc.toJS({ maxAliasCount: 1000 }) as unknown;
   const locate = (path: DocPath, opts: { key?: boolean } = {}): SourceLoc => locateIn(doc, path, opts.key ?? false, at);

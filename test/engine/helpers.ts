@@ -1,0 +1,59 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const pipeBin = join(repoRoot, 'bin', 'pipe.js');
+
+/** A throwaway project directory with the given files. */
+export function project(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'pipe-test-'));
+  for (const [p, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, p)), { recursive: true });
+    writeFileSync(join(dir, p), text);
+  }
+  return dir;
+}
+
+export function write(dir: string, p: string, text: string): void {
+  mkdirSync(dirname(join(dir, p)), { recursive: true });
+  writeFileSync(join(dir, p), text);
+}
+
+export interface PipeResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function startPipe(cwd: string, args: string[]): { child: ChildProcess; done: Promise<PipeResult> } {
+  const child = spawn(process.execPath, [pipeBin, ...args], { cwd, env: { ...process.env, CI: 'true', FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  const done = new Promise<PipeResult>((res) => child.on('close', (code) => res({ code, stdout, stderr })));
+  return { child, done };
+}
+
+export function pipe(cwd: string, ...args: string[]): Promise<PipeResult> {
+  return startPipe(cwd, args).done;
+}
+
+/** Parses the run summary line `N ran, M cached, K failed`. */
+export function summary(r: PipeResult): { ran: number; cached: number; failed: number } {
+  const m = /(\d+) ran, (\d+) cached, (\d+) failed/.exec(r.stdout);
+  if (!m) throw new Error(`no summary line in output:\n${r.stdout}\n${r.stderr}`);
+  return { ran: Number(m[1]), cached: Number(m[2]), failed: Number(m[3]) };
+}
+
+export async function statusOf(cwd: string, file: string, ...extra: string[]): Promise<Record<string, { state: string; reasons: string[] }>> {
+  const r = await pipe(cwd, 'status', file, '--json', ...extra);
+  if (r.code !== 0) throw new Error(`status failed: ${r.stderr}`);
+  const arr = JSON.parse(r.stdout) as { id: string; state: string; reasons: string[] }[];
+  return Object.fromEntries(arr.map((x) => [x.id, { state: x.state, reasons: x.reasons }]));
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -303,3 +303,30 @@ export function featureNames(table: Table): string[] {
   const meta = tableMeta(table);
   return meta.features ?? table.schema.fields.map((f) => f.name).filter((n) => n !== meta.target && n !== ROW_COLUMN);
 }
+
+/** `table` with `vector` appended as column `name` (replacing a column of that name); metadata kept. */
+export function withColumn(table: Table, name: string, vector: Vector): Table {
+  if (vector.length !== table.numRows) throw new Error(`withColumn: column '${name}' has ${vector.length} rows, table has ${table.numRows}`);
+  const cols: Record<string, Vector> = {};
+  for (const f of table.schema.fields) if (f.name !== name) cols[f.name] = table.getChild(f.name)!;
+  cols[name] = vector;
+  const t = new ArrowTable(cols);
+  const schema = new Schema(t.schema.fields, new Map(table.schema.metadata));
+  return new ArrowTable(schema, t.batches.map((b) => new RecordBatch(schema, b.data)));
+}
+
+/** Rows (indices) where every one of `columns` is non-null. */
+export function completeRows(table: Table, columns: string[]): Int32Array {
+  const n = table.numRows;
+  const ok = new Uint8Array(n).fill(1);
+  for (const name of columns) {
+    const col = table.getChild(name);
+    if (!col) throw new Error(`column '${name}' not in table`);
+    if (col.nullCount === 0) continue;
+    let i = 0;
+    for (const d of col.data) for (let r = 0; r < d.length; r++, i++) if (!d.getValid(r)) ok[i] = 0;
+  }
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) if (ok[i]) out.push(i);
+  return Int32Array.from(out);
+}

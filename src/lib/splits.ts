@@ -1,0 +1,98 @@
+/**
+ * Row assignment for `split`: k-fold, stratified k-fold and (stratified) holdout draws.
+ * Pure functions of (n, labels, seed): every matrix instance of `split` recomputes the same
+ * assignment and picks its own fold.
+ */
+import type { Rng } from './rng.js';
+
+/**
+ * Plain k-fold: fold of each row. With `shuffle`, rows are permuted first; folds are
+ * contiguous blocks of the (permuted) order, the first n mod k folds one row larger
+ * (as scikit-learn's KFold).
+ */
+export function kfoldAssign(n: number, k: number, rng: Rng | null): Int32Array {
+  if (k < 2 || k > n) throw new Error(`k-fold needs 2 ≤ k ≤ rows (k = ${k}, rows = ${n})`);
+  const order = rng ? rng.permutation(n) : Int32Array.from({ length: n }, (_, i) => i);
+  const fold = new Int32Array(n);
+  const base = Math.floor(n / k), extra = n % k;
+  let at = 0;
+  for (let f = 0; f < k; f++) {
+    const size = base + (f < extra ? 1 : 0);
+    for (let j = 0; j < size; j++) fold[order[at++]!] = f;
+  }
+  return fold;
+}
+
+/** Row indices grouped by class (ascending within a class). */
+export function byClass(rows: ArrayLike<number>, labels: ArrayLike<number>): Map<number, number[]> {
+  const m = new Map<number, number[]>();
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    const c = labels[r]!;
+    let a = m.get(c);
+    if (!a) m.set(c, (a = []));
+    a.push(r);
+  }
+  return new Map([...m.entries()].sort((a, b) => a[0] - b[0]));
+}
+
+/**
+ * Stratified k-fold: rows of each class (shuffled when `rng` is given) are dealt to the folds
+ * round-robin, continuing the deal across classes. So every class is spread over the folds
+ * within ±1 row, and fold sizes differ by at most 1.
+ */
+export function stratifiedKfoldAssign(labels: ArrayLike<number>, k: number, rng: Rng | null): Int32Array {
+  const n = labels.length;
+  if (k < 2 || k > n) throw new Error(`k-fold needs 2 ≤ k ≤ rows (k = ${k}, rows = ${n})`);
+  const fold = new Int32Array(n);
+  let deal = 0;
+  for (const rows of byClass(Int32Array.from({ length: n }, (_, i) => i), labels).values()) {
+    if (rng) rng.shuffle(rows);
+    for (const r of rows) fold[r] = deal++ % k;
+  }
+  return fold;
+}
+
+/** Counts per group proportional to `sizes`, summing to `total` (largest remainder, ties → lower index). */
+export function allocate(sizes: number[], total: number): number[] {
+  const n = sizes.reduce((a, b) => a + b, 0);
+  if (n === 0) return sizes.map(() => 0);
+  const exact = sizes.map((s) => (s * total) / n);
+  const out = exact.map((e) => Math.floor(e + 1e-9));
+  let left = total - out.reduce((a, b) => a + b, 0);
+  const order = exact.map((e, i) => [e - Math.floor(e + 1e-9), i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  for (const [, i] of order) {
+    if (left <= 0) break;
+    if (out[i]! < sizes[i]!) { out[i]!++; left--; }
+  }
+  return out;
+}
+
+/**
+ * Moves `count` of `rows` out (the "held" part): stratified by `labels` when given (per class
+ * counts within ±1 of proportional), from a shuffled order when `rng` is given, else the last
+ * rows (as scikit-learn's train_test_split with shuffle=False). Both results are ascending.
+ */
+export function holdOut(rows: ArrayLike<number>, count: number, labels: ArrayLike<number> | null, rng: Rng | null): { kept: Int32Array; held: Int32Array } {
+  const held: number[] = [];
+  if (labels) {
+    const groups = [...byClass(rows, labels).values()];
+    const alloc = allocate(groups.map((g) => g.length), count);
+    groups.forEach((g, c) => {
+      if (rng) rng.shuffle(g);
+      held.push(...g.slice(g.length - alloc[c]!));
+    });
+  } else {
+    const order = Array.from(rows);
+    if (rng) rng.shuffle(order);
+    held.push(...order.slice(order.length - count));
+  }
+  const heldSet = new Set(held);
+  const kept = Array.from(rows).filter((r) => !heldSet.has(r));
+  return { kept: Int32Array.from(kept).sort(), held: Int32Array.from(held).sort() };
+}
+
+/** ceil(fraction · n) with a guard against float noise (scikit-learn's test_size rounding). */
+export function fractionCount(fraction: number, n: number): number {
+  return Math.min(n, Math.ceil(fraction * n - 1e-9));
+}

@@ -1,0 +1,142 @@
+/**
+ * `split`: one train/val/test split of a table — a holdout split, or ONE fold of a (stratified)
+ * k-fold cross-validation. Under a matrix (`fold: {range: 10}`) every instance recomputes the
+ * same seeded assignment and takes its own fold, so the folds are disjoint and cover the table.
+ *
+ *   split:
+ *     kind: split
+ *     matrix: { fold: { range: 10 } }
+ *     inputs: { table: adult.table }
+ *     params: { method: stratified-kfold, k: 10, fold: ${matrix.fold}, seed: 1192, drop_missing: true }
+ *
+ * Protocols (A.6 of the seed systems):
+ *  - `clean` (default): test = the fold; val = a (stratified) `val_fraction` of the training
+ *    folds, for early stopping; fit scalers/encoders downstream on `train` only.
+ *  - `seed-parity`: val = the test fold (the seed's early stopping on the test fold). LEAKY:
+ *    reported test metrics are optimistically biased. Pair it with `fit_on: all` in
+ *    encode/standardize to reproduce the seed's scaler fit on all rows.
+ *
+ * Every output row carries `_row`, its index in the input table (downstream stages pass it
+ * through; `fit_on: all` uses it to count a row once).
+ */
+import { defineStage } from '../engine/stage.js';
+
+export interface SplitParams {
+  method: 'holdout' | 'kfold' | 'stratified-kfold';
+  k: number;
+  fold: number;
+  shuffle: boolean;
+  seed?: number;
+  test_fraction: number;
+  val_fraction: number;
+  stratify: boolean;
+  protocol: 'clean' | 'seed-parity';
+  drop_missing: boolean;
+}
+
+export default defineStage<SplitParams>({
+  kind: 'split',
+  version: '1',
+  description: 'Train/val/test split: holdout or one fold of (stratified) k-fold CV, seeded, with an inner validation split',
+  paramsSchema: {
+    type: 'object',
+    properties: {
+      method: { enum: ['holdout', 'kfold', 'stratified-kfold'], default: 'stratified-kfold', description: 'stratified-kfold falls back to kfold for a regression target (as the seed)' },
+      k: { type: 'integer', minimum: 2, default: 10 },
+      fold: { type: 'integer', minimum: 0, default: 0, description: 'which fold is the test part (0 … k-1)' },
+      shuffle: { type: 'boolean', default: true },
+      seed: { type: 'integer', description: 'seed of the assignment (default: the stage seed)' },
+      test_fraction: { type: 'number', minimum: 0, maximum: 1, default: 0.1, description: 'holdout: fraction of rows in test' },
+      val_fraction: { type: 'number', minimum: 0, maximum: 1, default: 0.1, description: 'holdout: fraction of all rows in val; k-fold: fraction of the training folds moved to val (clean protocol)' },
+      stratify: { type: 'boolean', default: true, description: 'stratify holdout and inner validation draws by class (classification only)' },
+      protocol: { enum: ['clean', 'seed-parity'], default: 'clean', description: 'seed-parity: val = the test fold (leaky, for parity with the seed)' },
+      drop_missing: { type: 'boolean', default: false, description: 'drop rows with a missing feature or target before splitting' },
+    },
+    additionalProperties: false,
+  },
+  inputs: { table: { type: 'table', description: 'the table to split' } },
+  outputs: {
+    train: { type: 'table' },
+    val: { type: 'table', description: 'inner validation part (0 rows if val_fraction is 0)' },
+    test: { type: 'table' },
+    info: { type: 'json', description: 'sizes, class counts and row-set hashes' },
+  },
+  async run(ctx) {
+    const p = ctx.params;
+    const { createHash } = await import('node:crypto');
+    const { Rng } = await import('../lib/rng.js');
+    const T = await import('../lib/table.js');
+    const S = await import('../lib/splits.js');
+    const input = await T.readTable(ctx.input('table').path);
+    const meta = T.tableMeta(input);
+    const features = T.featureNames(input);
+    let table = T.withMeta(input, { features });
+    if (!table.getChild(T.ROW_COLUMN)) table = T.withColumn(table, T.ROW_COLUMN, T.numericVector('int32', Int32Array.from({ length: table.numRows }, (_, i) => i)));
+    const seed = p.seed ?? ctx.seed;
+    const rng = new Rng(seed);
+    const classification = meta.task === 'classification' && !!meta.target;
+    let labels: Int32Array | null = null;
+    if (classification) {
+      const { values, valid } = T.numericColumn(table, meta.target!);
+      labels = new Int32Array(values.length);
+      for (let i = 0; i < values.length; i++) labels[i] = valid && !valid[i] ? -1 : values[i]!;
+    }
+    // rows taking part
+    let rows: Int32Array = Int32Array.from({ length: table.numRows }, (_, i) => i);
+    if (p.drop_missing) rows = T.completeRows(table, [...features, ...(meta.target ? [meta.target] : [])]);
+    else if (labels && labels.includes(-1)) throw new Error(`target column '${meta.target}' has missing values; set drop_missing: true`);
+    const n = rows.length;
+    const sub = (a: Int32Array | null) => (a ? Int32Array.from(rows, (r) => a[r]!) : null);
+    const strat = p.stratify && classification;
+    let train: Int32Array, val: Int32Array, test: Int32Array;
+    let method: string = p.method;
+    if (p.method === 'holdout') {
+      const nTest = S.fractionCount(p.test_fraction, n);
+      const a = S.holdOut(rows, nTest, strat ? labels : null, p.shuffle ? rng.fork('test') : null);
+      test = a.held;
+      if (p.protocol === 'seed-parity') { train = a.kept; val = test; }
+      else {
+        const nVal = S.fractionCount(p.test_fraction < 1 ? p.val_fraction / (1 - p.test_fraction) : 0, a.kept.length);
+        const b = S.holdOut(a.kept, nVal, strat ? labels : null, p.shuffle ? rng.fork('val') : null);
+        train = b.kept; val = b.held;
+      }
+    } else {
+      if (p.fold >= p.k) throw new Error(`fold ${p.fold} is out of range for k = ${p.k} (folds 0 … ${p.k - 1})`);
+      let stratified = p.method === 'stratified-kfold';
+      if (stratified && !classification) {
+        ctx.log.warn(`stratified-kfold on a ${meta.task ?? 'non-classification'} table: using plain kfold (as the seed does for regression)`);
+        stratified = false;
+        method = 'kfold';
+      }
+      const foldOf = stratified ? S.stratifiedKfoldAssign(sub(labels)!, p.k, p.shuffle ? rng : null) : S.kfoldAssign(n, p.k, p.shuffle ? rng : null);
+      const inFold: number[] = [], outFold: number[] = [];
+      for (let i = 0; i < n; i++) (foldOf[i] === p.fold ? inFold : outFold).push(rows[i]!);
+      test = Int32Array.from(inFold);
+      if (p.protocol === 'seed-parity') { train = Int32Array.from(outFold); val = test; }
+      else {
+        const nVal = S.fractionCount(p.val_fraction, outFold.length);
+        const b = S.holdOut(outFold, nVal, strat ? labels : null, p.shuffle ? rng.fork(`inner-val-${p.fold}`) : null);
+        train = b.kept; val = b.held;
+      }
+    }
+    if (p.protocol === 'seed-parity') ctx.log.warn('protocol seed-parity: val is the test fold (early stopping on test data) — leaky, test metrics are optimistic');
+    const parts = { train, val, test };
+    const info: Record<string, unknown> = {
+      method, k: p.method === 'holdout' ? null : p.k, fold: p.method === 'holdout' ? null : p.fold, seed, shuffle: p.shuffle,
+      stratified: method === 'stratified-kfold' || (p.method === 'holdout' && strat), protocol: p.protocol, leaky: p.protocol === 'seed-parity',
+      rows_in: table.numRows, rows_used: n, dropped_missing: table.numRows - n, sizes: {}, class_counts: {}, rows_sha256: {},
+    };
+    for (const [name, idx] of Object.entries(parts)) {
+      await T.writeTable(ctx.output(name).path, T.takeRows(table, idx));
+      (info.sizes as Record<string, number>)[name] = idx.length;
+      (info.rows_sha256 as Record<string, string>)[name] = createHash('sha256').update(new Uint8Array(Int32Array.from(idx).sort().buffer)).digest('hex');
+      if (labels) {
+        const c = new Array(meta.classes?.length ?? labels.reduce((a, b) => Math.max(a, b), 0) + 1).fill(0) as number[];
+        for (const r of idx) c[labels[r]!]!++;
+        (info.class_counts as Record<string, number[]>)[name] = c;
+      }
+    }
+    await ctx.output('info').writeJSON(info);
+    return { metrics: { train_rows: train.length, val_rows: val.length, test_rows: test.length } };
+  },
+});

@@ -8,12 +8,8 @@ import { gatherRows, type Row } from './data.js';
 import { buildTemplate, type Datasets, type TemplateOptions } from './templates.js';
 import type { VlSpec } from './render.js';
 
-export interface FigureParams extends Omit<TemplateOptions, 'width' | 'height'> {
-  template?: string;
-  spec?: Record<string, unknown>;
-  width: number;
-  height: number;
-}
+import type { FigureParams } from './schema.js';
+export type { FigureParams };
 
 export async function readPortRows(ctx: StageContext, jsonPath?: string): Promise<Datasets> {
   const port = async (name: string): Promise<Row[] | undefined> => {

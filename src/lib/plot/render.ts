@@ -26,6 +26,8 @@ export interface Rendered {
   spec: VlSpec;
   svg: string;
   png: Buffer;
+  /** The PNG's RGBA pixels. */
+  pixels: Buffer;
   /** PNG size in pixels. */
   pngWidth: number;
   pngHeight: number;
@@ -213,8 +215,8 @@ export async function renderVegaLite(spec: VlSpec, opts: RenderOptions): Promise
     }
   }
   const svg = fitSvg(raw, opts.width, opts.height);
-  const { png, width, height } = await rasterize(svg, opts.width * scale);
+  const { png, pixels, width, height } = await rasterize(svg, opts.width * scale);
   const expectH = Math.round(opts.height * scale);
   if (Math.abs(height - expectH) > 1) throw new Error(`internal: PNG height ${height} != ${expectH}`);
-  return { spec: prepared, svg, png, pngWidth: width, pngHeight: height, warnings };
+  return { spec: prepared, svg, png, pixels, pngWidth: width, pngHeight: height, warnings };
 }

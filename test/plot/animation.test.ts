@@ -1,0 +1,133 @@
+import { describe, it, expect, beforeAll } from 'vitest';
+import { mkdtemp, readFile, mkdir, copyFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import animation from '../../src/stages/animation.js';
+import plot from '../../src/stages/plot.js';
+import { runStageDirect } from '../../src/engine/context.js';
+import { fitData, landscape, writeArrow, writeJson } from './fixtures.js';
+
+/** Minimal GIF reader: screen size, loop extension, and per frame its delay and image bytes. */
+export function parseGif(buf: Buffer) {
+  expect(buf.subarray(0, 6).toString('latin1')).toBe('GIF89a');
+  const width = buf.readUInt16LE(6);
+  const height = buf.readUInt16LE(8);
+  let p = 13;
+  const packed = buf[10]!;
+  if (packed & 0x80) p += 3 * 2 ** ((packed & 7) + 1);
+  const frames: { delayCs: number; data: Buffer; w: number; h: number }[] = [];
+  let loop: number | undefined;
+  let delay = 0;
+  const subBlocks = () => {
+    const parts: Buffer[] = [];
+    while (buf[p] !== 0) { const n = buf[p]!; parts.push(buf.subarray(p + 1, p + 1 + n)); p += n + 1; }
+    p++;
+    return Buffer.concat(parts);
+  };
+  for (;;) {
+    const b = buf[p++];
+    if (b === 0x3b) break;
+    if (b === 0x21) {
+      const label = buf[p++];
+      const body = subBlocks();
+      if (label === 0xf9) delay = body.readUInt16LE(1);
+      if (label === 0xff && body.subarray(0, 11).toString('latin1') === 'NETSCAPE2.0') loop = body.readUInt16LE(12);
+    } else if (b === 0x2c) {
+      const w = buf.readUInt16LE(p + 4), h = buf.readUInt16LE(p + 6);
+      const lp = buf[p + 8]!;
+      p += 9;
+      if (lp & 0x80) p += 3 * 2 ** ((lp & 7) + 1);
+      p++; // LZW minimum code size
+      frames.push({ delayCs: delay, data: subBlocks(), w, h });
+    } else {
+      throw new Error(`bad GIF block 0x${b?.toString(16)} at ${p - 1}`);
+    }
+  }
+  return { width, height, loop, frames };
+}
+
+let dir: string;
+let snapshots: string;
+let points: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'pipe-anim-test-'));
+  // 12 training snapshots of a fitted curve y = a·x² with a → 1
+  const step: number[] = [], x: number[] = [], y: number[] = [];
+  for (let s = 0; s < 12; s++) for (let i = 0; i <= 40; i++) {
+    const xv = -2 + (4 * i) / 40;
+    step.push(s * 50); x.push(xv); y.push((1 - Math.exp(-s / 3)) * xv * xv);
+  }
+  snapshots = await writeArrow(dir, 'snap', { step, x, y });
+  points = await writeArrow(dir, 'points', fitData().points);
+});
+
+const figParams = { frame: 'step', template: 'fit', x: 'x', y: 'y', title: 'Convergence', width: 320, height: 200, fps: 10, hold_last_ms: 500 };
+
+describe('animation', () => {
+  it('renders one GIF frame per snapshot at the requested size and frame rate', async () => {
+    const r = await runStageDirect(animation, { params: figParams, inputs: { data: points, overlay: snapshots } });
+    const gif = parseGif(await readFile(r.outputs.gif!));
+    expect(gif.width).toBe(320);
+    expect(gif.height).toBe(200);
+    expect(gif.frames).toHaveLength(12);
+    expect(gif.loop).toBe(0);
+    expect(gif.frames.slice(0, -1).every((f) => f.delayCs === 10)).toBe(true);
+    expect(gif.frames.at(-1)!.delayCs).toBe(60);
+    expect(gif.frames.every((f) => f.w === 320 && f.h === 200)).toBe(true);
+    // the picture changes between the first and last snapshot
+    expect(gif.frames[0]!.data.equals(gif.frames[11]!.data)).toBe(false);
+    expect((r.result as any).metrics).toMatchObject({ frames: 12, width: 320, height: 200 });
+  });
+
+  it('is deterministic and honours scale, max_frames and loop', async () => {
+    const params = { ...figParams, template: 'line', y: 'y', scale: 1.5, max_frames: 5, loop: -1, fps: 25 };
+    const a = await runStageDirect(animation, { params, inputs: { data: snapshots } });
+    const b = await runStageDirect(animation, { params, inputs: { data: snapshots } });
+    const bytes = await readFile(a.outputs.gif!);
+    expect(bytes.equals(await readFile(b.outputs.gif!))).toBe(true);
+    const gif = parseGif(bytes);
+    expect([gif.width, gif.height]).toEqual([480, 300]);
+    expect(gif.frames).toHaveLength(5);
+    expect(gif.loop).toBeUndefined();
+    expect(gif.frames[0]!.delayCs).toBe(4);
+  });
+
+  it('animates a trajectory over a fixed landscape (overlay rows up to the frame)', async () => {
+    const { grid, traj } = landscape();
+    const gridPath = await writeArrow(dir, 'grid', grid);
+    const trajPath = await writeJson(dir, 'traj', traj);
+    // the landscape rows carry no frame column, so the frames come from the trajectory via a spec
+    const r = await runStageDirect(animation, {
+      params: {
+        frame: 'step', width: 300, height: 220, fps: 8,
+        spec: { layer: [
+          { data: { name: 'all' }, mark: 'line', encoding: { x: { field: 'w', type: 'quantitative', scale: { domain: [-4, 4] } }, y: { field: 'b', type: 'quantitative', scale: { domain: [-4, 4] } }, order: { field: 'step' } } },
+          { data: { name: 'history' }, mark: { type: 'point', filled: true, color: 'red' }, encoding: { x: { field: 'w', type: 'quantitative' }, y: { field: 'b', type: 'quantitative' } } },
+        ] },
+      },
+      inputs: { data: trajPath, overlay: gridPath },
+    });
+    const gif = parseGif(await readFile(r.outputs.gif!));
+    expect(gif.frames).toHaveLength(traj.step.length);
+  });
+
+  it('turns image files (PNG and SVG) into frames, sorted by name', async () => {
+    const frameDir = join(dir, 'frames');
+    await mkdir(frameDir, { recursive: true });
+    for (const [i, n] of [3, 1, 2].entries()) {
+      const data = await writeJson(dir, `bars${i}`, [{ k: 'a', v: n }, { k: 'b', v: 4 - n }]);
+      const r = await runStageDirect(plot, { params: { spec: { mark: 'bar', encoding: { x: { field: 'k' }, y: { field: 'v', type: 'quantitative' } } }, width: 200, height: 150, scale: 1 }, inputs: { data } });
+      await copyFile(i === 2 ? r.outputs.svg! : r.outputs.png!, join(frameDir, `frame_${i === 0 ? 10 : i}.${i === 2 ? 'svg' : 'png'}`));
+    }
+    const r = await runStageDirect(animation, { params: { width: 250, height: 150, fps: 2 }, inputs: { frames: frameDir } });
+    const gif = parseGif(await readFile(r.outputs.gif!));
+    expect([gif.width, gif.height]).toEqual([250, 150]);
+    expect(gif.frames).toHaveLength(3);
+    expect(gif.frames[0]!.delayCs).toBe(50);
+  });
+
+  it('explains what is missing', async () => {
+    await expect(runStageDirect(animation, { params: { template: 'line', x: 'x', y: 'y' }, inputs: { data: snapshots } })).rejects.toThrow(/'frame' param/);
+    await expect(runStageDirect(animation, { params: { frame: 'nope', template: 'line', x: 'x', y: 'y' }, inputs: { data: snapshots } })).rejects.toThrow(/frame column 'nope' is in neither/);
+  });
+});

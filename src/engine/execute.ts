@@ -123,7 +123,17 @@ export async function executePipeline(g: PipelineGraph, ws: Workspace, opts: Run
     }
     const ready: PlannedStage[] = stages.filter((s) => waiting.get(s.id) === 0);
     const finished = new Set<string>();
-    let running = 0;
+    let running = 0; // stages being processed (fingerprint, cache check, execution)
+    let executing = 0; // stages holding a worker slot
+    const slotWaiters: (() => void)[] = [];
+    const acquireSlot = async () => {
+      while (executing >= opts.jobs) await new Promise<void>((r) => slotWaiters.push(r));
+      executing++;
+    };
+    const releaseSlot = () => {
+      executing--;
+      slotWaiters.shift()?.();
+    };
     let stopScheduling = false;
     const abort = new AbortController();
     const onExternalAbort = () => { stopScheduling = true; abort.abort(); };
@@ -190,6 +200,11 @@ export async function executePipeline(g: PipelineGraph, ws: Workspace, opts: Run
         id: st.id, kind: st.kind.kind, params: st.params, matrix: st.matrix, seed: st.seed,
         runtime: data.runtime, inputs: inputRefs, outputs, tmpDir: join(dir, 'scratch'), projectDir: ws.root,
       };
+      await acquireSlot();
+      if (stopScheduling) {
+        releaseSlot();
+        return;
+      }
       const execId = db.beginExecution({ runId, pipeline: name, stageId: st.id, kind: st.kind.kind, fp, fpData: data, deps: st.deps });
       rep.stageStart(st.id);
       rep.stageProgress(st.id, { message: why });
@@ -199,7 +214,7 @@ export async function executePipeline(g: PipelineGraph, ws: Workspace, opts: Run
       const res = await pool.run(task, {
         onProgress: (p) => rep.stageProgress(st.id, p),
         onLog: (lines) => { log.push(...lines); if (log.length > 2000) log.splice(0, log.length - 2000); },
-      }, abort.signal, st.kind.freshProcess);
+      }, abort.signal, st.kind.freshProcess).finally(releaseSlot);
       const durationMs = Date.now() - started;
       const logText = log.join('\n').slice(-200_000);
       if (res.ok) {
@@ -253,7 +268,9 @@ export async function executePipeline(g: PipelineGraph, ws: Workspace, opts: Run
     // ---- main loop
     const inflight = new Set<Promise<void>>();
     for (;;) {
-      while (!stopScheduling && ready.length && running < opts.jobs) {
+      // Fingerprinting and cache checks run ahead of the workers (up to 4×jobs stages in
+      // flight); only execution holds one of the `jobs` worker slots.
+      while (!stopScheduling && ready.length && running < opts.jobs * 4) {
         const st = ready.shift()!;
         running++;
         const p = process1(st).catch((e: Error) => {

@@ -11,12 +11,15 @@
  *
  * The command runs with `sh -c` in the project root. `${inputs.X}` / `${outputs.X}` expand to
  * shell-quoted paths (a gathered input expands to all of its paths); the same paths are in the
- * environment as PIPE_INPUT_X / PIPE_OUTPUT_X, plus PIPE_SEED, PIPE_STAGE and PIPE_TMP.
+ * environment as PIPE_INPUT_X / PIPE_OUTPUT_X (newline-separated; PIPE_INPUT_X_LIST names a file
+ * with the list, for gathers too long for the environment), plus PIPE_SEED, PIPE_STAGE, PIPE_TMP.
  * Outputs are written to a temporary place and only recorded if the command exits 0 and wrote
  * every declared output.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { defineStage, type PortType } from '../engine/stage.js';
 
 interface CommandParams {
@@ -61,7 +64,12 @@ export default defineStage<CommandParams>({
     for (const name of ctx.inputNames()) {
       const list = ctx.inputs(name).map((h) => h.path);
       paths.inputs![name] = list.map(quote).join(' ');
-      env[`PIPE_INPUT_${envName(name)}`] = list.join('\n');
+      // One environment string may not exceed 128 KiB (MAX_ARG_STRLEN): long lists go to a file.
+      const listFile = join(ctx.tmpDir, `inputs-${envName(name)}.txt`);
+      await mkdir(ctx.tmpDir, { recursive: true });
+      await writeFile(listFile, list.join('\n') + '\n');
+      env[`PIPE_INPUT_${envName(name)}_LIST`] = listFile;
+      if (list.join('\n').length < 64 * 1024) env[`PIPE_INPUT_${envName(name)}`] = list.join('\n');
     }
     for (const name of Object.keys(p.outs)) {
       const o = ctx.output(name);
@@ -73,9 +81,17 @@ export default defineStage<CommandParams>({
       if (v === undefined) throw new Error(`cmd refers to ${m}, but the stage has no ${ns === 'inputs' ? 'input' : 'output'} '${name}'`);
       return v;
     });
-    ctx.log.debug(`$ ${cmd}`);
+    ctx.log.debug(`$ ${cmd.length > 500 ? cmd.slice(0, 500) + '…' : cmd}`);
+    // A command longer than one argument may be (128 KiB) runs from a script file.
+    let args = ['-c', cmd];
+    if (cmd.length > 100 * 1024) {
+      const script = join(ctx.tmpDir, 'command.sh');
+      await mkdir(ctx.tmpDir, { recursive: true });
+      await writeFile(script, cmd + '\n');
+      args = [script];
+    }
     const code = await new Promise<number | string>((resolve, reject) => {
-      const child = spawn(p.shell, ['-c', cmd], { cwd: ctx.projectDir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      const child = spawn(p.shell, args, { cwd: ctx.projectDir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
       const onAbort = () => { try { process.kill(-child.pid!, 'SIGTERM'); } catch { /* gone */ } };
       ctx.signal.addEventListener('abort', onAbort, { once: true });
       const lines = (level: 'info' | 'warn') => {

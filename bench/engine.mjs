@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+// Engine benchmarks (issue #2). Run after `npm run build`:  node bench/engine.mjs
+//  1. first run of 1,000 trivial stages (10 generators × 99 fold stages + 1 gather)
+//  2. no-op rerun of the same pipeline (wall time including Node start-up)
+//  3. `pipe status` on a 10,000-stage pipeline that has run
+//  4. speed-up of 8 independent CPU-bound stages with --jobs 2 over --jobs 1
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir, cpus } from 'node:os';
+import { join, dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const pipeBin = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'pipe.js');
+
+function timed(cwd, args) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, [pipeBin, ...args], { cwd, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (r.status !== 0) throw new Error(`pipe ${args.join(' ')} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+  return { s, out: r.stdout.trim().split('\n').pop() };
+}
+
+function fanout(gens, folds) {
+  return `name: bench
+stages:
+  gen:
+    kind: command
+    matrix: {g: {range: ${gens}}}
+    params: {cmd: 'echo \${matrix.g} > \${outputs.out}', outs: {out: text}}
+  fold:
+    kind: command
+    matrix: {g: {range: ${gens}}, f: {range: ${folds}}}
+    inputs: {x: gen.out}
+    params: {cmd: '(cat \${inputs.x}; echo \${matrix.f}) > \${outputs.out}', outs: {out: text}}
+  gather:
+    kind: command
+    inputs: {all: 'fold[*].out'}
+    params: {cmd: 'cat \${inputs.all} | wc -l > \${outputs.out}', outs: {out: text}}
+`;
+}
+
+const rows = [];
+const row = (what, value, target) => { rows.push({ what, value, target }); console.log(`${what.padEnd(58)} ${value.padStart(10)}   ${target}`); };
+console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}\n`);
+
+{
+  const dir = mkdtempSync(join(tmpdir(), 'pipe-bench-'));
+  writeFileSync(join(dir, 'p.yaml'), fanout(10, 99));
+  const first = timed(dir, ['run', 'p.yaml', '--quiet']);
+  row('1,001 stages, first run (--jobs 2)', `${first.s.toFixed(2)} s`, `target < 10 s (${first.out})`);
+  const noop = [1, 2, 3].map(() => timed(dir, ['run', 'p.yaml', '--quiet']).s).sort()[1];
+  row('1,001 stages, no-op rerun (wall, incl. Node start)', `${noop.toFixed(2)} s`, 'target < 0.5 s');
+  const st = timed(dir, ['status', 'p.yaml']);
+  row('1,001 stages, pipe status', `${st.s.toFixed(2)} s`, '');
+  rmSync(dir, { recursive: true, force: true });
+}
+{
+  const dir = mkdtempSync(join(tmpdir(), 'pipe-bench-'));
+  writeFileSync(join(dir, 'p.yaml'), fanout(100, 99));
+  const first = timed(dir, ['run', 'p.yaml', '--quiet']);
+  row('10,001 stages, first run (--jobs 2)', `${first.s.toFixed(2)} s`, '');
+  const st = [1, 2, 3].map(() => timed(dir, ['status', 'p.yaml']).s).sort()[1];
+  row('10,001 stages, pipe status (all fresh)', `${st.toFixed(2)} s`, 'target < 2 s');
+  const noop = timed(dir, ['run', 'p.yaml', '--quiet']);
+  row('10,001 stages, no-op rerun', `${noop.s.toFixed(2)} s`, '');
+  rmSync(dir, { recursive: true, force: true });
+}
+{
+  const cpu = `name: cpu
+stages:
+  work:
+    kind: command
+    matrix: {i: {range: 8}}
+    params: {cmd: 'node -e "let x=0; for (let i = 0; i < 4e8; i++) x += i % 7; console.log(\${matrix.i}, x)" > \${outputs.out}', outs: {out: text}}
+`;
+  const d1 = mkdtempSync(join(tmpdir(), 'pipe-bench-'));
+  const d2 = mkdtempSync(join(tmpdir(), 'pipe-bench-'));
+  writeFileSync(join(d1, 'p.yaml'), cpu);
+  writeFileSync(join(d2, 'p.yaml'), cpu);
+  const j1 = timed(d1, ['run', 'p.yaml', '--quiet', '--jobs', '1']).s;
+  const j2 = timed(d2, ['run', 'p.yaml', '--quiet', '--jobs', '2']).s;
+  row('8 CPU-bound stages, --jobs 1', `${j1.toFixed(2)} s`, '');
+  row('8 CPU-bound stages, --jobs 2', `${j2.toFixed(2)} s`, '');
+  row('speed-up --jobs 2 / --jobs 1', `${(j1 / j2).toFixed(2)}×`, 'target ≥ 1.9×');
+  rmSync(d1, { recursive: true, force: true });
+  rmSync(d2, { recursive: true, force: true });
+}

@@ -123,8 +123,25 @@ export class Mlp {
   private dense: { W: TF.Variable; b: TF.Variable }[] = [];
   private act: { prelu?: TF.Variable; logits?: TF.Variable }[] = [];
 
+  /**
+   * x·W + b with a hand-written gradient: TF.js's own MatMul gradient calls matMul with
+   * transposeA/transposeB, which the wasm backend runs 10–20× slower than an explicit
+   * transpose followed by a plain matMul.
+   */
+  private linear: (x: TF.Tensor2D, W: TF.Tensor2D, b: TF.Tensor1D) => TF.Tensor2D;
+
   private constructor(private tf: Tf, readonly spec: MlpSpec) {
     this.temperature = spec.actmix?.t0 ?? 1;
+    this.linear = tf.customGrad(((x: TF.Tensor2D, W: TF.Tensor2D, b: TF.Tensor1D, save: (t: TF.Tensor[]) => void) => {
+      save([x, W]);
+      return {
+        value: tf.add(tf.matMul(x, W), b) as TF.Tensor2D,
+        gradFunc: (dy: TF.Tensor2D, saved: TF.Tensor[]) => {
+          const [xs, Ws] = saved as [TF.Tensor2D, TF.Tensor2D];
+          return [tf.matMul(dy, tf.transpose(Ws)), tf.matMul(tf.transpose(xs), dy), tf.sum(dy, 0)];
+        },
+      };
+    }) as never) as unknown as (x: TF.Tensor2D, W: TF.Tensor2D, b: TF.Tensor1D) => TF.Tensor2D;
   }
 
   get isActMix(): boolean { return this.spec.activation === 'actmix'; }
@@ -210,8 +227,9 @@ export class Mlp {
         const alpha = tf.softmax(scaled); // [F, K]
         const logAlpha = tf.logSoftmax(scaled);
         entropies.push(tf.mean(tf.neg(tf.sum(tf.mul(alpha, logAlpha), 1))) as TF.Scalar);
-        const phis = cfg.bases.map((b) => this.basis(b, z, cfg.omega_0));
-        return tf.sum(tf.mul(tf.stack(phis, 2), alpha), 2) as TF.Tensor2D; // [B, F, K]·[F, K] → [B, F]
+        // Σ_k φ_k(z) ⊙ α[:, k] (per-basis products; tf.stack on the last axis is slow on wasm)
+        const cols = tf.unstack(alpha, 1);
+        return tf.addN(cfg.bases.map((b, k) => tf.mul(this.basis(b, z, cfg.omega_0), cols[k]!))) as TF.Tensor2D;
       }
     }
   }
@@ -239,13 +257,13 @@ export class Mlp {
     const entropies: TF.Scalar[] = [];
     let h: TF.Tensor2D = x;
     for (let l = 0; l < L; l++) {
-      const z = tf.add(tf.matMul(h, this.dense[l]!.W), this.dense[l]!.b) as TF.Tensor2D;
+      const z = this.linear(h, this.dense[l]!.W as TF.Tensor as TF.Tensor2D, this.dense[l]!.b as TF.Tensor as TF.Tensor1D);
       h = this.activate(l, z, T, entropies);
       if (opts.training && this.spec.dropout > 0) {
         h = tf.dropout(h, this.spec.dropout, undefined, opts.dropoutSeeds?.[l]) as TF.Tensor2D;
       }
     }
-    const out = tf.add(tf.matMul(h, this.dense[L]!.W), this.dense[L]!.b) as TF.Tensor2D;
+    const out = this.linear(h, this.dense[L]!.W as TF.Tensor as TF.Tensor2D, this.dense[L]!.b as TF.Tensor as TF.Tensor1D);
     const entropy = entropies.length ? (tf.div(tf.addN(entropies), entropies.length) as TF.Scalar) : null;
     return { out, entropy };
   }

@@ -83,6 +83,8 @@ export function assertNoUrlData(spec: unknown, path = 'spec'): void {
 export function prepareSpec(spec: VlSpec, opts: RenderOptions): VlSpec {
   const s: VlSpec = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', ...spec };
   s.config = deepMerge(THEME, s.config);
+  // the figure's size, for pages that show the PNG at its CSS size
+  s.usermeta = { ...(isObj(s.usermeta) ? s.usermeta : {}), pipe: { width: opts.width, height: opts.height } };
   if (!isComposite(s)) {
     s.width ??= opts.width;
     s.height ??= opts.height;

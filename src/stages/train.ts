@@ -16,11 +16,14 @@
  * output and MSE on the raw target (`standardize_target: true` trains on the z-scored target;
  * predictions and metrics are always in target units).
  *
+ * A regression target scaled upstream (`standardize` with `target: true`, meta `target_scaler`) is
+ * trained on as is and mapped back to target units for predictions and metrics.
+ *
  * Outputs: `model` (JSON: spec, T, weights), `curves` (one row per epoch), `predictions` (one row
- * per test row), `metrics` (JSON: test metrics, best epoch, T at the best epoch, …).
+ * per test row, with the test table's `_row` when present), `metrics` (JSON: test metrics, best epoch, T at the best epoch, …).
  */
 import { defineStage } from '../engine/stage.js';
-import { readTable, writeTable, withMeta, featureMatrix, type FeatureMatrix } from '../lib/table.js';
+import { readTable, writeTable, withMeta, featureMatrix, ROW_COLUMN, type FeatureMatrix, type Table } from '../lib/table.js';
 import { BACKENDS, backendRuntime, type BackendRequest } from '../lib/ml/backend.js';
 import { ACTIVATIONS, BASES, ACTMIX_PRESETS, type Activation, type ActMixConfig, type Basis, type MlpSpec } from '../lib/ml/mlp.js';
 import type { TrainConfig, Dataset, EpochRecord } from '../lib/ml/trainer.js';
@@ -116,6 +119,12 @@ function toDataset(fm: FeatureMatrix, name: string): Dataset {
   return { X: fm.X, n: fm.n, d: fm.d, y: fm.y };
 }
 
+/** The `_row` column of a table (row index in the original dataset), if it has one. */
+export function sourceRows(t: Table): Record<string, Int32Array> {
+  const c = t.getChild(ROW_COLUMN);
+  return c ? { [ROW_COLUMN]: Int32Array.from(c.toArray() as ArrayLike<number>, Number) } : {};
+}
+
 /** Seeded (stratified for classification) hold-out of `frac` of the rows. */
 export function holdOut(ds: Dataset, frac: number, classification: boolean, rng: Rng): { train: Dataset; val: Dataset } {
   const groups = new Map<number, number[]>();
@@ -166,18 +175,23 @@ export default defineStage<TrainParams>({
     const { tableFromArrays } = await import('apache-arrow');
 
     const trainFm = featureMatrix(await readTable(ctx.input('train').path));
-    const testFm = featureMatrix(await readTable(ctx.input('test').path));
+    const testTable = await readTable(ctx.input('test').path);
+    const testFm = featureMatrix(testTable);
     const meta = trainFm.meta;
     const task = meta.task ?? 'classification';
     let train = toDataset(trainFm, 'train');
     const test = toDataset(testFm, 'test');
-    let val: Dataset;
+    let val: Dataset | null = null;
     if (ctx.has('val')) {
       const valFm = featureMatrix(await readTable(ctx.input('val').path));
-      if (valFm.featureNames.join('\u0000') !== trainFm.featureNames.join('\u0000')) throw new Error('val table has different feature columns from train');
-      val = toDataset(valFm, 'val');
-    } else {
+      if (valFm.n > 0) {
+        if (valFm.featureNames.join('\u0000') !== trainFm.featureNames.join('\u0000')) throw new Error('val table has different feature columns from train');
+        val = toDataset(valFm, 'val');
+      }
+    }
+    if (!val) {
       ({ train, val } = holdOut(train, p.val_fraction, task === 'classification', ctx.rng.fork('val-split')));
+      ctx.log.info(`no val rows given: holding out ${val.n} of the training rows for early stopping`);
     }
     if (testFm.featureNames.join('\u0000') !== trainFm.featureNames.join('\u0000')) throw new Error('test table has different feature columns from train');
 
@@ -191,7 +205,12 @@ export default defineStage<TrainParams>({
       numClasses = Math.max(meta.classes?.length ?? 0, maxY + 1, 2);
     }
     let targetScale: { mean: number; std: number } | undefined;
-    if (task === 'regression' && p.standardize_target) {
+    const upstream = meta.target_scaler as { mean: number; std: number } | undefined;
+    if (task === 'regression' && upstream) {
+      // the standardize stage scaled the target: train on it, report in target units
+      for (const ds of [train, val, test]) for (let i = 0; i < ds.n; i++) ds.y[i] = ds.y[i]! * upstream.std + upstream.mean;
+      targetScale = { mean: upstream.mean, std: upstream.std };
+    } else if (task === 'regression' && p.standardize_target) {
       let m = 0;
       for (const v of train.y) m += v;
       m /= train.n;
@@ -249,6 +268,7 @@ export default defineStage<TrainParams>({
       // predictions
       const predCols: Record<string, Int32Array | Float64Array> = {
         row: Int32Array.from({ length: test.n }, (_, i) => i),
+        ...sourceRows(testTable),
         y_true: Float64Array.from(test.y),
         y_pred: testEv.pred,
       };
@@ -268,7 +288,7 @@ export default defineStage<TrainParams>({
         temperature_at_best: spec.actmix ? res.bestTemperature : null,
         mean_entropy_at_best: spec.actmix ? (C[res.bestEpoch]?.mean_entropy ?? null) : null,
         n_train: train.n, n_val: val.n, n_test: test.n, n_features: train.d,
-        standardize_target: task === 'regression' ? p.standardize_target : null,
+        standardize_target: task === 'regression' ? Boolean(targetScale) : null,
       };
       await ctx.output('metrics').writeJSON(summary);
       ctx.log.info(`best epoch ${res.bestEpoch} of ${res.epochsRun}; test ${JSON.stringify(testEv.metrics)}; ${trainSeconds.toFixed(1)} s`);

@@ -30,6 +30,7 @@ export interface XgbParams {
   tree_method: 'hist' | 'approx' | 'exact' | 'auto';
   nthread: number;
   train_on_val: boolean;
+  base_score: number | 'auto';
   extra: Record<string, string | number>;
 }
 
@@ -53,6 +54,10 @@ export default defineStage<XgbParams>({
       tree_method: { enum: ['hist', 'approx', 'exact', 'auto'], default: 'hist' },
       nthread: { type: 'integer', minimum: 0, default: 0, description: '0 = all cores (n_jobs -1)' },
       train_on_val: { type: 'boolean', default: true, description: 'add the val rows to the training rows (no early stopping)' },
+      base_score: {
+        anyOf: [{ type: 'number' }, { const: 'auto' }], default: 'auto',
+        description: "initial prediction; 'auto' = mean target (regression) / positive rate (binary), as xgboost >= 2 estimates it (1.x used 0.5)",
+      },
       extra: { type: 'object', additionalProperties: { type: ['string', 'number'] }, default: {}, description: 'further XGBoost parameters, passed verbatim' },
     },
   },
@@ -75,10 +80,12 @@ export default defineStage<XgbParams>({
     const { xgboostApi, DMatrix, Booster } = await import('../lib/ml/xgboost.js');
     const { classificationMetrics, regressionMetrics } = await import('../lib/ml/metrics.js');
     const { tableFromArrays } = await import('apache-arrow');
+    const { sourceRows } = await import('./train.js');
     const a = xgboostApi();
 
     const tr = featureMatrix(await readTable(ctx.input('train').path));
-    const te = featureMatrix(await readTable(ctx.input('test').path));
+    const testTable = await readTable(ctx.input('test').path);
+    const te = featureMatrix(testTable);
     const same = (f: FeatureMatrix) => f.featureNames.join('\u0000') === tr.featureNames.join('\u0000');
     if (!same(te)) throw new Error('test table has different feature columns from train');
     let X = tr.X, y = tr.y!, n = tr.n;
@@ -94,6 +101,12 @@ export default defineStage<XgbParams>({
     }
     const meta = tr.meta;
     const task = meta.task ?? 'classification';
+    const scaler = meta.target_scaler as { mean: number; std: number } | undefined;
+    if (task === 'regression' && scaler) {
+      // a target z-scored upstream: XGBoost fits the target in its own units (as the seed)
+      y = Float64Array.from(y, (v) => v * scaler.std + scaler.mean);
+      for (let i = 0; i < te.n; i++) te.y[i] = te.y[i]! * scaler.std + scaler.mean;
+    }
     let C = 1;
     if (task === 'classification') {
       let mx = 0;
@@ -110,6 +123,7 @@ export default defineStage<XgbParams>({
       subsample: p.subsample, colsample_bytree: p.colsample_bytree, lambda: p.reg_lambda, alpha: p.reg_alpha,
       gamma: p.gamma, tree_method: p.tree_method, seed: ctx.seed, verbosity: 1,
       ...(p.nthread > 0 ? { nthread: p.nthread } : {}),
+      base_score: p.base_score !== 'auto' ? p.base_score : task === 'regression' || C === 2 ? y.reduce((a, v) => a + v, 0) / n : 0.5,
       ...p.extra,
     };
     ctx.log.info(`xgboost ${a.version} (${a.path}); ${n} training rows, ${tr.d} features; ${JSON.stringify(params)}`);
@@ -133,6 +147,7 @@ export default defineStage<XgbParams>({
 
       const predCols: Record<string, Int32Array | Float64Array> = {
         row: Int32Array.from({ length: te.n }, (_, i) => i),
+        ...sourceRows(testTable),
         y_true: Float64Array.from(te.y),
       };
       let metrics: Record<string, number>;

@@ -34,29 +34,29 @@ function matches(inst: StageInstance, where: Record<string, unknown>): boolean {
 }
 
 function resolveRef(consumer: StageInstance, ref: InputRefDecl, byBase: Map<string, StageInstance[]>, p: ExpandedPipeline): StageInstance[] {
-  const loc = p.file.locate(ref.path);
+  const at = () => p.file.locate(ref.path);
   const targets = byBase.get(ref.stage);
   if (!targets) {
-    throw new PipeError(`stage '${consumer.base}': input refers to unknown stage '${ref.stage}'${didYouMean(ref.stage, byBase.keys())}`, loc);
+    throw new PipeError(`stage '${consumer.base}': input refers to unknown stage '${ref.stage}'${didYouMean(ref.stage, byBase.keys())}`, at());
   }
   const keys = Object.keys(targets[0]!.matrix);
   for (const k of Object.keys(ref.selector.where)) {
-    if (!keys.includes(k)) throw new PipeError(`'${ref.text}': stage '${ref.stage}' has no matrix key '${k}'${didYouMean(k, keys)}${keys.length ? '' : ' (it is not a matrix stage)'}`, loc);
+    if (!keys.includes(k)) throw new PipeError(`'${ref.text}': stage '${ref.stage}' has no matrix key '${k}'${didYouMean(k, keys)}${keys.length ? '' : ' (it is not a matrix stage)'}`, at());
   }
   const outs = resolvePorts(targets[0]!.kind.outputs, targets[0]!.params);
   if (!(ref.output in outs)) {
-    throw new PipeError(`'${ref.text}': stage '${ref.stage}' (${targets[0]!.kind.kind}) has no output '${ref.output}'${didYouMean(ref.output, Object.keys(outs))}; its outputs: ${Object.keys(outs).join(', ') || 'none'}`, loc);
+    throw new PipeError(`'${ref.text}': stage '${ref.stage}' (${targets[0]!.kind.kind}) has no output '${ref.output}'${didYouMean(ref.output, Object.keys(outs))}; its outputs: ${Object.keys(outs).join(', ') || 'none'}`, at());
   }
   // Explicit constraints, then matrix keys shared with the consumer that are not constrained.
   const auto: Record<string, unknown> = {};
   for (const k of keys) if (!(k in ref.selector.where) && k in consumer.matrix) auto[k] = consumer.matrix[k];
   const found = targets.filter((t) => matches(t, ref.selector.where) && matches(t, auto));
   if (found.length === 0) {
-    throw new PipeError(`'${ref.text}' matches no instance of '${ref.stage}' (for ${consumer.id})`, loc);
+    throw new PipeError(`'${ref.text}' matches no instance of '${ref.stage}' (for ${consumer.id})`, at());
   }
   if (!ref.selector.gather && found.length > 1) {
     const free = keys.filter((k) => !(k in consumer.matrix));
-    throw new PipeError(`'${ref.text}' matches ${found.length} instances of '${ref.stage}' (matrix keys ${free.join(', ')} are not fixed by ${consumer.id}); pick one with ${ref.stage}[${free.map((k) => `${k}=…`).join(',')}].${ref.output} or gather all with ${ref.stage}[*].${ref.output}`, loc);
+    throw new PipeError(`'${ref.text}' matches ${found.length} instances of '${ref.stage}' (matrix keys ${free.join(', ')} are not fixed by ${consumer.id}); pick one with ${ref.stage}[${free.map((k) => `${k}=…`).join(',')}].${ref.output} or gather all with ${ref.stage}[*].${ref.output}`, at());
   }
   return found;
 }

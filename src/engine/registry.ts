@@ -1,7 +1,8 @@
 /**
- * Stage-kind registry: every file in src/stages/ (compiled to dist/stages/) whose default
- * export is a StageKind is a kind. Files starting with '_' are shared helpers, not kinds.
- * Discovery instead of a hand-kept list means adding a kind is adding one file.
+ * Stage-kind registry. A kind lives in src/stages/<kind>.ts (compiled to dist/stages/<kind>.js)
+ * and its default export is a StageKind whose `kind` equals the file name. Files starting with
+ * '_' are shared helpers, not kinds. Adding a kind is adding one file; only the kinds a
+ * pipeline uses are imported (start-up time matters for no-op reruns).
  */
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -11,29 +12,45 @@ import type { StageKind } from './stage.js';
 const stagesDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'stages');
 const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 
-let loaded: Promise<Map<string, StageKind>> | undefined;
+let names: string[] | undefined;
+const cache = new Map<string, Promise<StageKind | undefined>>();
 
-export function stageFiles(): string[] {
-  return readdirSync(stagesDir)
+/** Names of every registered kind (from the file names; nothing is imported). */
+export function kindNames(): string[] {
+  names ??= readdirSync(stagesDir)
     .filter((f) => f.endsWith(ext) && !f.endsWith('.d.ts') && !f.startsWith('_') && !f.startsWith('index.'))
+    .map((f) => f.slice(0, -ext.length))
     .sort();
+  return names;
 }
 
+export function getKind(name: string): Promise<StageKind | undefined> {
+  let p = cache.get(name);
+  if (!p) {
+    p = (async () => {
+      if (!kindNames().includes(name)) return undefined;
+      const mod = await import(pathToFileURL(join(stagesDir, name + ext)).href);
+      const k = mod.default as StageKind | undefined;
+      if (!k || typeof k.run !== 'function') throw new Error(`src/stages/${name}${ext} does not export a stage kind as default`);
+      if (k.kind !== name) throw new Error(`src/stages/${name}${ext} defines kind '${k.kind}'; a kind's file must be named after it`);
+      return k;
+    })();
+    cache.set(name, p);
+  }
+  return p;
+}
+
+/** The given kinds (unknown names are left out). */
+export async function loadKindsFor(wanted: Iterable<string>): Promise<Map<string, StageKind>> {
+  const map = new Map<string, StageKind>();
+  for (const n of new Set(wanted)) {
+    const k = await getKind(n);
+    if (k) map.set(n, k);
+  }
+  return map;
+}
+
+/** Every kind (for `pipe kinds`). */
 export function loadKinds(): Promise<Map<string, StageKind>> {
-  loaded ??= (async () => {
-    const map = new Map<string, StageKind>();
-    const mods = await Promise.all(stageFiles().map((f) => import(pathToFileURL(join(stagesDir, f)).href)));
-    stageFiles().forEach((f, i) => {
-      const k = mods[i].default as StageKind | undefined;
-      if (!k || typeof k.run !== 'function' || typeof k.kind !== 'string') return;
-      if (map.has(k.kind)) throw new Error(`stage kind '${k.kind}' is defined twice (second: src/stages/${f})`);
-      map.set(k.kind, k);
-    });
-    return map;
-  })();
-  return loaded;
-}
-
-export async function getKind(name: string): Promise<StageKind | undefined> {
-  return (await loadKinds()).get(name);
+  return loadKindsFor(kindNames());
 }

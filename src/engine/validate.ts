@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject } from 'ajv';
+import { Ajv } from 'ajv';
 import { PipeError, PipeErrors, didYouMean } from './errors.js';
 import type { DocPath, LoadedFile } from './load.js';
 import type { Scalar, StageKind } from './stage.js';
@@ -30,7 +31,8 @@ export interface PipelineDoc {
 const schemaPath = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'schemas', 'pipeline.schema.json');
 export const pipelineSchema = JSON.parse(readFileSync(schemaPath, 'utf8')) as Record<string, unknown>;
 
-const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
+// No defaults here (the document is validated as written); meta-schema check is in the tests.
+const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true, validateSchema: false });
 const validateDoc = ajv.compile(pipelineSchema);
 
 const TOP_FIELDS = ['name', 'description', 'seed', 'params', 'stages'];
@@ -66,7 +68,7 @@ function describe(e: ErrorObject, path: DocPath): { path: DocPath; message: stri
   }
 }
 
-export function validatePipeline(file: LoadedFile, kinds: Map<string, StageKind>): PipelineDoc {
+export function validatePipeline(file: LoadedFile, kinds: Map<string, StageKind>, allKinds: string[] = [...kinds.keys()]): PipelineDoc {
   const data = file.data;
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new PipeError('a pipeline file must be a YAML mapping with `name` and `stages`', file.locate([]));
@@ -94,7 +96,7 @@ export function validatePipeline(file: LoadedFile, kinds: Map<string, StageKind>
   const errors: PipeError[] = [];
   for (const [id, st] of Object.entries(doc.stages)) {
     if (!kinds.has(st.kind)) {
-      errors.push(new PipeError(`stage '${id}': unknown stage kind '${st.kind}'${didYouMean(st.kind, kinds.keys())}`, file.locate(['stages', id, 'kind'])));
+      errors.push(new PipeError(`stage '${id}': unknown stage kind '${st.kind}'${didYouMean(st.kind, allKinds)}`, file.locate(['stages', id, 'kind'])));
     }
   }
   if (errors.length) throw new PipeErrors(errors);

@@ -89,7 +89,8 @@ stages:
     while (Date.now() - t0 < 20000) {
       await sleep(100);
       const db = existsSync(join(dir, 'cache/pipe.db')) ? new Database(join(dir, 'cache/pipe.db'), { readonly: true }) : null;
-      const n = db ? (db.prepare(`SELECT COUNT(*) AS n FROM executions WHERE state = 'running'`).get() as { n: number }).n : 0;
+      let n = 0;
+      try { n = db ? (db.prepare(`SELECT COUNT(*) AS n FROM executions WHERE state = 'running'`).get() as { n: number }).n : 0; } catch { /* schema not created yet */ }
       db?.close();
       if (n === 2) break;
     }

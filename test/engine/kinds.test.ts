@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { Ajv } from 'ajv';
+import { kindNames, loadKinds } from '../../src/engine/registry.js';
+import { pipelineSchema } from '../../src/engine/validate.js';
+import { validateParams } from '../../src/engine/params.js';
+
+// The engine compiles schemas without checking them against the JSON Schema meta-schema
+// (start-up time); this test is that check.
+describe('stage kinds are well-formed', () => {
+  it('pipeline.schema.json is a valid JSON Schema', () => {
+    const ajv = new Ajv({ strict: false, allowUnionTypes: true });
+    expect(ajv.validateSchema(pipelineSchema)).toBe(true);
+  });
+
+  it('every kind: valid params schema, file named after the kind, ports resolvable', async () => {
+    const kinds = await loadKinds();
+    expect([...kinds.keys()].sort()).toEqual(kindNames());
+    expect(kinds.has('command')).toBe(true);
+    for (const [name, k] of kinds) {
+      const ajv = new Ajv({ strict: false, allowUnionTypes: true });
+      expect(ajv.validateSchema(k.paramsSchema), `${name}: ${ajv.errorsText()}`).toBe(true);
+      expect(k.version, name).toMatch(/\S/);
+      expect(k.description, name).toMatch(/\S/);
+      expect(typeof k.run).toBe('function');
+    }
+  });
+
+  it('command params get defaults and reject unknown fields', async () => {
+    const k = (await loadKinds()).get('command')!;
+    expect(validateParams(k, { cmd: 'true' })).toEqual({ cmd: 'true', deps: [], outs: {}, env: {}, shell: '/bin/sh' });
+    expect(() => validateParams(k, { cmd: 'true', out: {} })).toThrow(/unknown parameter 'out'/);
+  });
+});

@@ -307,7 +307,7 @@ async function figuresSection(p: PageParts): Promise<{ html: string; specs: stri
         const size = (await exists(f.image.path)) ?? 0;
         const src = size <= INLINE_LIMIT ? `data:${f.mime};base64,${(await readFile(f.image.path)).toString('base64')}` : p.o.links !== false ? href(p.outDir, f.image.path) : '';
         const dims = f.width ? ` width="${f.width}"${f.height ? ` height="${f.height}"` : ''}` : '';
-        img = src ? `<img src="${src}"${dims} alt="${esc(f.title)}" loading="lazy">` : '';
+        img = src ? `<img src="${src}"${dims} alt="${esc(f.title)}">` : '';
       }
       if (f.spec) {
         specs.push(`<script type="application/json" id="${id}-spec">${jsonForScript(f.spec)}</script>`);
@@ -409,6 +409,7 @@ async function buildPage(p: PageParts): Promise<string> {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>${esc(title)} · pipe report</title>
 <style>${CSS}</style>
 </head>
@@ -524,6 +525,7 @@ export function dagHtml(data: ReportData): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>${esc(title)}</title>
 <style>${CSS}
 .dag-canvas{max-height:86vh}.dag-details{max-height:86vh}

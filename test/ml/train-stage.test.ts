@@ -7,7 +7,7 @@ import { Mlp, type SavedModel } from '../../src/lib/ml/mlp.js';
 import { evaluate } from '../../src/lib/ml/trainer.js';
 import { temperatureAt, entropyWeightAt, cosineLr } from '../../src/lib/ml/schedules.js';
 import { classificationMetrics } from '../../src/lib/ml/metrics.js';
-import train from '../../src/stages/train.js';
+import train, { resolveActMix } from '../../src/stages/train.js';
 import { writeDataset, tmp, moons, magic, slice } from './helpers.js';
 
 const dir = tmp('pipe-ml-train-');
@@ -126,5 +126,25 @@ describe('train stage', () => {
     if (!(await import('../../src/lib/ml/backend.js')).packageVersion('@tensorflow/tfjs-node')) {
       await expect(runStageDirect(train, { params: { backend: 'tensorflow' }, inputs: files })).rejects.toThrow(/tfjs-node is not installed/);
     }
+  });
+
+  it('presets and overrides (§A.10): repo-head keeps T = 1 and λ = 0', async () => {
+    expect(resolveActMix({ preset: 'actmix-paper' })).toMatchObject({ relu_bias: 1.5, t0: 1, t_final: 0.01, anneal_epochs: 150, lambda_max: 0.01, warmup_epochs: 50, omega_0: 1 });
+    expect(resolveActMix({ preset: 'actmix-repo-head' })).toMatchObject({ relu_bias: 0, t_final: 1, lambda_max: 0 });
+    expect(resolveActMix({ preset: 'actmix-repo-head', lambda_max: 0.5, bases: ['relu', 'sin'] })).toMatchObject({ relu_bias: 0, lambda_max: 0.5, bases: ['relu', 'sin'] });
+    const r = await runStageDirect(train, { params: actmixParams({ model: { activation: 'actmix', hidden: [8], actmix: { preset: 'actmix-repo-head' } }, training: { max_epochs: 2, patience: 0 } }), inputs: files, seed: 1 });
+    const curves = (await readTable(r.outputs.curves!)).toArray().map((x) => x.toJSON());
+    expect(curves.map((c) => c.temperature)).toEqual([1, 1]);
+    expect(curves.map((c) => c.entropy_weight)).toEqual([0, 0]);
+    expect(curves[0]!.train_total_loss).toBeCloseTo(curves[0]!.train_loss, 6);
+  });
+
+  it('honours the abort signal', async () => {
+    const ac = new AbortController();
+    const run = runStageDirect(train, {
+      params: actmixParams({ training: { max_epochs: 50, patience: 0 } }), inputs: files, signal: ac.signal,
+      onProgress: (p) => { if (p.done === 1) ac.abort(new Error('stop requested')); },
+    });
+    await expect(run).rejects.toThrow(/stop requested/);
   });
 });

@@ -215,11 +215,12 @@ export async function fetchUci(dataset: UciDataset, opts: UciFetchOptions): Prom
   }
   const url = opts.url ?? src.url;
   const zipPath = join(opts.tmpDir, `${dataset}.zip`);
+  let found = new Map<string, Uint8Array>();
   try {
     await fetchFile(url, zipPath, {
       ...opts,
       validate: async (tmp) => {
-        const found = await unzipFind(await readFile(tmp), src.files.filter((f) => !f.optional).map((f) => f.name), basename(url));
+        found = await unzipFind(await readFile(tmp), src.files.map((f) => f.name), basename(url));
         const missing = src.files.filter((f) => !f.optional && !found.has(f.name)).map((f) => f.name);
         if (missing.length) throw new Error(`archive ${basename(url)} lacks ${missing.join(', ')}`);
       },
@@ -227,7 +228,6 @@ export async function fetchUci(dataset: UciDataset, opts: UciFetchOptions): Prom
   } catch (e) {
     throw withOfflineHint(e);
   }
-  const found = await unzipFind(await readFile(zipPath), src.files.map((f) => f.name), basename(url));
   for (const f of src.files) {
     const data = found.get(f.name);
     if (!data) continue; // optional and absent

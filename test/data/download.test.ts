@@ -47,10 +47,11 @@ beforeAll(async () => {
   const badMagic = Buffer.from(files['magic/magic04.data']!.toString('utf8').replace('31.6036,', '31.6O36,'));
   srv.file('/badmagic/magic/magic04.data', badMagic);
   let flaky = 0;
-  srv.routes.set('/flaky/adult.zip', (_req, res) => {
+  const magicZip = zipSync({ 'magic04.data': files['magic/magic04.data']! });
+  srv.routes.set('/flaky/magic.zip', (_req, res) => {
     if (flaky++ === 0) { res.writeHead(503); res.end('busy'); return; }
-    res.writeHead(200, { 'content-length': String(adultZip.byteLength) });
-    res.end(adultZip);
+    res.writeHead(200, { 'content-length': String(magicZip.byteLength) });
+    res.end(magicZip);
   });
 }, 60_000);
 
@@ -147,9 +148,9 @@ describe('download-uci over HTTP (loopback)', () => {
   });
 
   it('a transient 503 is retried and the download then succeeds', async () => {
-    const r = await runStageDirect(downloadUci, { params: { dataset: 'adult', url: `${srv.base}/flaky/adult.zip`, timeout: 5, retries: 2, backoff: 0.01 } });
-    expect((await readTable(r.outputs.table!)).numRows).toBe(48842);
-    expect(srv.count('/flaky/adult.zip')).toBe(2);
+    const r = await runStageDirect(downloadUci, { params: { dataset: 'magic', url: `${srv.base}/flaky/magic.zip`, timeout: 5, retries: 2, backoff: 0.01 } });
+    expect((await readTable(r.outputs.table!)).numRows).toBe(19020);
+    expect(srv.count('/flaky/magic.zip')).toBe(2);
     expect(r.logs.some((l) => /HTTP 503.*retrying/.test(l))).toBe(true);
   });
 
@@ -177,8 +178,9 @@ describe('download-uci over HTTP (loopback)', () => {
 
 describe('download-mnist over HTTP (loopback)', () => {
   it('downloads the 4 gz files from base URLs (first one failing over to the second), verifying the IDX sha256', async () => {
-    const r = await runStageDirect(downloadMnist, { params: { urls: [`${srv.base}/nowhere/`, `${srv.base}/mnist-upstream/`], ...fast } });
+    const r = await runStageDirect(downloadMnist, { params: { urls: [`${srv.base}/nowhere/`, `${srv.base}/mnist-upstream/`], pixels: 'float32', ...fast } });
     expect((await readTable(r.outputs.train!)).numRows).toBe(60000);
+    expect(String((await readTable(r.outputs.test!)).getChild('image')!.type)).toBe('FixedSizeList[784]<Float32>');
     expect((await readTable(r.outputs.test!)).numRows).toBe(10000);
     const info = JSON.parse(await readFile(r.outputs.info!, 'utf8'));
     expect(info.files.map((f: { source: string }) => f.source)).toEqual(MNIST.map((m) => `${srv.base}/mnist-upstream/${m}`));

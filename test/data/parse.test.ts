@@ -88,10 +88,15 @@ describe('full datasets from the mirror directory', () => {
     const fm = featureMatrix(test);
     expect([fm.n, fm.d]).toEqual([10000, 784]);
     expect(Math.max(...fm.X.subarray(0, 784))).toBe(255);
-    const f = await runStageDirect(downloadMnist, { params: { mirror: MIRROR, pixels: 'float32' } });
-    const ft = featureMatrix(await readTable(f.outputs.test!));
-    expect(String((await readTable(f.outputs.test!)).getChild('image')!.type)).toBe('FixedSizeList[784]<Float32>');
+    // the float32 variant (pixels: float32) of the same images: x / 255
+    const gz = (n: string) => readFile(join(MIRROR, 'mnist', n));
+    const ftable = mnistTable(
+      await readMnistGz(await gz('t10k-images-idx3-ubyte.gz'), 't10k-images-idx3-ubyte.gz', 'images'),
+      await readMnistGz(await gz('t10k-labels-idx1-ubyte.gz'), 't10k-labels-idx1-ubyte.gz', 'labels'), 'float32', 'test');
+    expect(String(ftable.getChild('image')!.type)).toBe('FixedSizeList[784]<Float32>');
+    const ft = featureMatrix(ftable);
     for (const i of [0, 200, 783, 784 * 9999 + 400]) expect(ft.X[i]).toBeCloseTo(fm.X[i]! / 255, 6);
+    expect(Math.max(...ft.X.subarray(0, 784))).toBe(1);
   });
 });
 

@@ -215,4 +215,19 @@ stages:
     expect(readdirSync(join(dir, 'cache/objects')).length).toBeGreaterThan(0);
     expect(readFileSync(join(dir, 'artifacts/diamond/join/out.txt'), 'utf8')).toBe('source\nleft 1\nsource\nright 2\n');
   });
+
+  it('pipe report and graph --format html render from the cache without running', async () => {
+    const dir = project({ 'p.yaml': diamond() });
+    await pipe(dir, 'run', 'p.yaml');
+    const r = await pipe(dir, 'report', 'p.yaml');
+    expect(r.code, r.stderr).toBe(0);
+    const html = readFileSync(join(dir, 'artifacts/diamond/report/index.html'), 'utf8');
+    for (const id of ['src', 'left', 'right', 'join']) expect(html).toContain(id);
+    expect(readFileSync(join(dir, 'artifacts/diamond/report/REPORT.md'), 'utf8')).toContain('diamond');
+    const g = await pipe(dir, 'graph', 'p.yaml', '--format', 'html');
+    expect(g.stdout).toMatch(/^<!DOCTYPE html>/);
+    expect(g.stdout).toContain('join');
+    // nothing ran
+    expect(summary(await pipe(dir, 'run', 'p.yaml'))).toEqual({ ran: 0, cached: 4, failed: 0 });
+  });
 });

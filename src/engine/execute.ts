@@ -207,7 +207,7 @@ export async function executePipeline(g: PipelineGraph, ws: Workspace, opts: Run
       }
       const execId = db.beginExecution({ runId, pipeline: name, stageId: st.id, kind: st.kind.kind, fp, fpData: data, deps: st.deps });
       rep.stageStart(st.id);
-      rep.stageProgress(st.id, { message: why });
+      rep.stageProgress(st.id, { message: `running (${why.length > 80 ? why.slice(0, 77) + '…' : why})` });
       const log: string[] = [];
       const started = Date.now();
       pool ??= new WorkerPool();

@@ -58,6 +58,7 @@ interface Group {
   task?: ListrTaskWrapper<unknown, never, never>;
   resolve?: () => void;
   error?: string;
+  closed?: boolean;
 }
 
 /** listr2 view: one task per stage group, concurrent, with sub-progress. */
@@ -98,11 +99,15 @@ export class ListrReporter implements RunReporter {
   }
 
   private refresh(g: Group): void {
-    if (!g.task) return;
+    if (!g.task || g.closed) return;
     g.task.title = this.title(g);
+    if (g.done >= g.ids.size) {
+      g.closed = true;
+      g.resolve?.();
+      return;
+    }
     const lines = [...g.running.entries()].slice(0, 4).map(([id, p]) => (g.ids.size > 1 ? `${id}: ${p}` : p));
     g.task.output = lines.join('\n');
-    if (g.done === g.ids.size) g.resolve?.();
   }
 
   stageStart(id: string): void {

@@ -75,6 +75,18 @@ function tempPathFor(dest: string): string {
   return join(dirname(dest), `.${basename(dest)}.part-${process.pid}-${randomBytes(4).toString('hex')}`);
 }
 
+/** Wraps a byte-progress callback so it fires at most once per `step` bytes (and at the end). */
+export function progressEvery(step: number, fn: (bytes: number, total: number | undefined) => void): (bytes: number, total: number | undefined) => void {
+  let next = 0;
+  return (bytes, total) => {
+    if (bytes < next - step) next = 0; // a new attempt started over
+    if (bytes >= next || (total !== undefined && bytes >= total)) {
+      next = bytes + step;
+      fn(bytes, total);
+    }
+  };
+}
+
 /** sha256 (hex) of a file, streamed. */
 export async function sha256File(path: string): Promise<string> {
   const h = createHash('sha256');

@@ -44,7 +44,7 @@ export default defineStage<DownloadMnistParams>({
     const p = ctx.params;
     const { readFile } = await import('node:fs/promises');
     const { join } = await import('node:path');
-    const { fetchFile } = await import('../lib/download.js');
+    const { fetchFile, progressEvery } = await import('../lib/download.js');
     const { MNIST_FILES, mirrorLocation, readMnistGz, resolveMirror, withOfflineHint, mnistTable } = await import('../lib/datasets.js');
     const { writeTable } = await import('../lib/table.js');
     const mirror = resolveMirror(p.mirror);
@@ -62,7 +62,7 @@ export default defineStage<DownloadMnistParams>({
           const r = await fetchFile(src, join(ctx.tmpDir, f.name), {
             timeoutMs: p.timeout * 1000, retries: p.retries, backoffMs: p.backoff * 1000, signal: ctx.signal,
             log: (m) => ctx.log.warn(m),
-            onProgress: (bytes, total) => ctx.progress({ done: i, total: keys.length, message: `${f.name}: ${bytes}${total ? `/${total}` : ''} bytes` }),
+            onProgress: progressEvery(1 << 20, (bytes, total) => ctx.progress({ done: i, total: keys.length, message: `${f.name}: ${bytes}${total ? `/${total}` : ''} bytes` })),
             validate: async (tmp) => { parsed[key] = await readMnistGz(await readFile(tmp), f.name, kinds[key], f.idxSha256); },
           });
           files.push({ name: f.name, source: src, gz_bytes: r.bytes, gz_sha256: r.sha256, idx_sha256: f.idxSha256, verified: 'sha256 of the uncompressed IDX' });

@@ -49,13 +49,14 @@ export default defineStage<DownloadUciParams>({
     const p = ctx.params;
     const { fetchUci, parseUci, resolveMirror, UCI_SOURCES } = await import('../lib/datasets.js');
     const { writeTable, tableMeta } = await import('../lib/table.js');
+    const { progressEvery } = await import('../lib/download.js');
     const mirror = resolveMirror(p.mirror);
     ctx.log.info(mirror ? `${p.dataset}: from mirror ${mirror}` : `${p.dataset}: from ${p.url || UCI_SOURCES[p.dataset].url}`);
     const files = await fetchUci(p.dataset, {
       mirror, url: p.url || undefined, rawDir: ctx.output('raw').path, tmpDir: ctx.tmpDir,
       timeoutMs: p.timeout * 1000, retries: p.retries, backoffMs: p.backoff * 1000, signal: ctx.signal,
       log: (m) => ctx.log.warn(m),
-      onProgress: (bytes, total) => ctx.progress({ done: bytes, total, message: 'downloading' }),
+      onProgress: progressEvery(1 << 20, (bytes, total) => ctx.progress({ done: bytes, total, message: 'downloading' })),
     });
     if (ctx.signal.aborted) throw new Error('aborted');
     ctx.progress({ message: 'parsing' });

@@ -103,6 +103,7 @@ describe.skipIf(!haveChromium)('HTML report in headless Chromium', () => {
     const details = page.locator('.dag-details');
     await expect.poll(() => details.textContent()).toContain('sweep[act=tanh,dim=32,seed=2]');
     expect(await details.textContent()).toContain('"dim": 32');
+    await page.screenshot({ path: join(root, 'dag-expanded.png') });
     // collapse again, then open the train group's table
     await page.locator('[data-toggle="sweep"]').first().click();
     expect(await page.locator('.dag-node').count()).toBe(9);

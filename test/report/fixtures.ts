@@ -8,7 +8,7 @@ import plot from '../../src/stages/plot.js';
 import animation from '../../src/stages/animation.js';
 import { runStageDirect } from '../../src/engine/context.js';
 import type { ReportData, ReportStage } from '../../src/lib/report/types.js';
-import { CASES, history, writeArrow, writeJson, landscape } from '../plot/fixtures.js';
+import { CASES, history, writeArrow, writeJson, fitData } from '../plot/fixtures.js';
 
 function stage(p: Partial<ReportStage> & { id: string; kind: string }): ReportStage {
   return { base: p.id.replace(/\[.*$/, ''), state: 'fresh', reasons: [], params: {}, matrix: {}, deps: [], outputs: [], ...p };
@@ -62,11 +62,13 @@ export async function buildRun(dir: string, opts: { sweep?: number } = {}): Prom
   // a GIF from the real animation kind
   const animDir = join(objects, 'anim');
   await mkdir(animDir, { recursive: true });
-  const { traj } = landscape();
-  const trajPath = await writeJson(animDir, 'traj', traj);
+  // the playground's convergence GIF: data points + the fitted curve at each snapshot
+  const step: number[] = [], x: number[] = [], y: number[] = [];
+  for (let s = 0; s < 8; s++) for (let i = 0; i <= 40; i++) { const xv = -2 + (4 * i) / 40; step.push(s * 100); x.push(xv); y.push((1 - Math.exp(-s / 2)) * xv * xv); }
+  const snaps = await writeArrow(animDir, 'snapshots', { step, x, y });
   const a = await runStageDirect(animation, {
-    params: { frame: 'step', template: 'scatter', x: 'w', y: 'b', title: 'Trajectory', width: 240, height: 160, fps: 12, max_frames: 8 },
-    inputs: { data: trajPath }, outDir: animDir,
+    params: { frame: 'step', template: 'fit', x: 'x', y: 'y', title: 'Convergence', width: 240, height: 160, fps: 12 },
+    inputs: { data: await writeArrow(animDir, 'points', fitData().points), overlay: snaps }, outDir: animDir,
   });
   stages.push(stage({ id: 'convergence', kind: 'animation', deps: ['landscape'], params: a.params, outputs: [{ name: 'gif', type: 'gif', path: a.outputs.gif!, hash: 'h-gif' }], durationMs: 900 }));
   const summary = join(objects, 'summary.json');

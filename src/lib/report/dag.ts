@@ -14,7 +14,7 @@ var DAG_COLORS = { fresh: '#2e7d32', stale: '#f9a825', 'never-run': '#9e9e9e', f
 var DAG_ORDER = ['failed', 'running', 'stale', 'never-run', 'fresh'];
 function dagEsc(s) { return String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;'); }
 function dagTrunc(s, n) { s = String(s); return s.length > n ? s.slice(0, n - 1) + '\u2026' : s; }
-function dagMatrixLabel(m) { var k = Object.keys(m || {}); return k.length ? k.map(function (x) { return x + '=' + m[x]; }).join(', ') : ''; }
+function dagMatrixLabel(m) { var k = Object.keys(m || {}); return k.length ? k.map(function (x) { return x + '=' + m[x]; }).join(',') : ''; }
 
 /** Visible nodes and edges given which bases are expanded. */
 function dagVisible(stages, expanded) {
@@ -82,13 +82,18 @@ function layoutDag(vis) {
       ks.forEach(function (k, i) { pos[k] = i; });
     }
   }
-  var maxN = 0; layers.forEach(function (ks) { maxN = Math.max(maxN, ks.length); });
-  var height = PAD * 2 + maxN * H + Math.max(0, maxN - 1) * GY;
+  var hOf = {}; vis.nodes.forEach(function (n) { hOf[n.key] = n.instance ? 44 : H; });
+  function colH(ks) { var h = 0; ks.forEach(function (k, i) { h += hOf[k] + (i ? (hOf[k] < H ? 8 : GY) : 0); }); return h; }
+  var maxH = 0; layers.forEach(function (ks) { maxH = Math.max(maxH, colH(ks)); });
+  var height = PAD * 2 + maxH;
   var out = {};
   layers.forEach(function (ks, li) {
-    var h = ks.length * H + Math.max(0, ks.length - 1) * GY;
-    var y0 = (height - h) / 2;
-    ks.forEach(function (k, i) { out[k] = { x: PAD + li * (W + GX), y: Math.round(y0 + i * (H + GY)), w: W, h: H }; });
+    var y = PAD + (maxH - colH(ks)) / 2;
+    ks.forEach(function (k, i) {
+      if (i) y += hOf[k] < H ? 8 : GY;
+      out[k] = { x: PAD + li * (W + GX), y: Math.round(y), w: W, h: hOf[k] };
+      y += hOf[k];
+    });
   });
   return { pos: out, width: PAD * 2 + layers.length * W + Math.max(0, layers.length - 1) * GX, height: height };
 }
@@ -113,8 +118,13 @@ function renderDagSvg(vis, lay, selected, standalone) {
     if (n.group) o.push('<rect x="4" y="4" width="' + p.w + '" height="' + p.h + '" rx="7" fill="#f3f3f3" stroke="#bbb"/>');
     o.push('<rect width="' + p.w + '" height="' + p.h + '" rx="7" fill="' + (sel ? '#eef4ff' : 'white') + '" stroke="' + (sel ? '#1f5fbf' : '#888') + '" stroke-width="' + (sel ? 2.2 : 1.2) + '"/>');
     o.push('<rect x="0" y="0" width="7" height="' + p.h + '" rx="3" fill="' + DAG_COLORS[main] + '"/>');
-    o.push('<text x="16" y="22" font-size="13" font-weight="bold" fill="#222">' + dagEsc(dagTrunc(n.label, n.group ? 22 : 26)) + '</text>');
-    o.push('<text x="16" y="40" font-size="11" fill="#555">' + dagEsc(dagTrunc(n.sub, 31)) + '</text>');
+    if (n.instance) {
+      o.push('<text x="16" y="18" font-size="11.5" font-weight="bold" fill="#222">' + dagEsc(dagTrunc(n.label, 24)) + '</text>');
+      o.push('<text x="16" y="35" font-size="11" fill="#555">' + dagEsc(dagTrunc(n.sub, 22)) + '</text>');
+    } else {
+      o.push('<text x="16" y="22" font-size="13" font-weight="bold" fill="#222">' + dagEsc(dagTrunc(n.label, n.group ? 21 : 17)) + '</text>');
+      o.push('<text x="16" y="40" font-size="11" fill="#555">' + dagEsc(dagTrunc(n.sub, 31)) + '</text>');
+    }
     if (n.group) {
       var x = 16, bw = p.w - 60, total = n.states.length;
       DAG_ORDER.forEach(function (s) {
@@ -124,10 +134,11 @@ function renderDagSvg(vis, lay, selected, standalone) {
         x += w;
       });
     } else {
-      o.push('<text x="' + (p.w - 10) + '" y="22" font-size="11" text-anchor="end" fill="' + DAG_COLORS[main] + '">' + dagEsc(main) + '</text>');
+      o.push('<text x="' + (p.w - (n.instance ? 34 : 10)) + '" y="' + (n.instance ? 35 : 22) + '" font-size="11" text-anchor="end" fill="' + DAG_COLORS[main] + '">' + dagEsc(main) + '</text>');
     }
     if (n.group || n.instance) {
-      o.push('<g class="dag-toggle" data-toggle="' + dagEsc(n.base) + '"><circle cx="' + (p.w - 18) + '" cy="' + (n.group ? p.h / 2 + 4 : p.h - 16) + '" r="10" fill="#f0f0f0" stroke="#888"/><text x="' + (p.w - 18) + '" y="' + ((n.group ? p.h / 2 + 4 : p.h - 16) + 5) + '" font-size="15" text-anchor="middle" fill="#333">' + (n.group ? '+' : '\u2212') + '</text><title>' + (n.group ? 'expand ' : 'collapse ') + dagEsc(n.base) + '</title></g>');
+      var cy = n.group ? p.h / 2 + 4 : p.h / 2, r = n.group ? 10 : 9;
+      o.push('<g class="dag-toggle" data-toggle="' + dagEsc(n.base) + '"><circle cx="' + (p.w - 18) + '" cy="' + cy + '" r="' + r + '" fill="#f0f0f0" stroke="#888"/><text x="' + (p.w - 18) + '" y="' + (cy + 5) + '" font-size="15" text-anchor="middle" fill="#333">' + (n.group ? '+' : '\u2212') + '</text><title>' + (n.group ? 'expand ' : 'collapse ') + dagEsc(n.base) + '</title></g>');
     }
     o.push('</g>');
   });

@@ -220,9 +220,10 @@ h2{font-size:18px;border-bottom:2px solid #e0e0e0;padding-bottom:4px}
 h3{font-size:15px;margin:18px 0 8px}
 .muted{color:#777;font-weight:normal}
 .state-badge{display:inline-block;color:#fff;border-radius:9px;padding:0 8px;font-size:12px;margin-right:4px;white-space:nowrap}
-.dag{display:flex;gap:18px;align-items:flex-start;flex-wrap:wrap}
-.dag-canvas{overflow:auto;max-width:100%;max-height:78vh;background:#fff;border:1px solid #ddd;border-radius:6px;padding:6px;flex:1 1 520px}
-.dag-details{flex:0 1 520px;min-width:320px;background:#fff;border:1px solid #ddd;border-radius:6px;padding:10px 14px;max-height:78vh;overflow:auto}
+.dag{display:block}
+.dag-canvas{overflow:auto;max-width:100%;max-height:75vh;background:#fff;border:1px solid #ddd;border-radius:6px;padding:6px;display:inline-block;vertical-align:top}
+.dag-details{margin-top:12px;background:#fff;border:1px solid #ddd;border-radius:6px;padding:10px 14px;max-height:70vh;overflow:auto;max-width:100%}
+.dag-details td{white-space:nowrap}
 .dag-details h3{margin-top:4px}
 .dag-node:hover rect:nth-of-type(1){stroke-width:2}
 table.grid{border-collapse:collapse;background:#fff;font-size:13px;margin:4px 0 10px}
@@ -279,11 +280,12 @@ function resultsSection(data: ReportData): string {
     if (!withMetrics.length) continue;
     const mkeys = [...new Set(list.flatMap((s) => Object.keys(s.matrix ?? {})))];
     const metricKeys = [...new Set(withMetrics.flatMap((s) => Object.keys(s.metrics!)))].slice(0, 24);
-    parts.push(`<h3>${esc(base)} <span class="muted">(${esc(list[0]!.kind)})</span></h3><div class="scroll"><table class="grid"><tr>${list.length > 1 ? '<th>instance</th>' : ''}${mkeys.map((k) => `<th>${esc(k)}</th>`).join('')}<th>state</th>${metricKeys.map((k) => `<th>${esc(k)}</th>`).join('')}</tr>`);
+    const long = list.length > 15;
+    parts.push(`<h3>${esc(base)} <span class="muted">(${esc(list[0]!.kind)})</span></h3>${long ? `<details><summary>${list.length} instances</summary>` : ''}<div class="scroll"><table class="grid"><tr>${list.length > 1 ? '<th>instance</th>' : ''}${mkeys.map((k) => `<th>${esc(k)}</th>`).join('')}<th>state</th>${metricKeys.map((k) => `<th>${esc(k)}</th>`).join('')}</tr>`);
     for (const s of list) {
       parts.push(`<tr>${list.length > 1 ? `<td>${esc(s.id)}</td>` : ''}${mkeys.map((k) => `<td>${esc(fmt(s.matrix?.[k]))}</td>`).join('')}<td><span class="state-badge" style="background:${COLORS[s.state]}">${esc(s.state)}</span></td>${metricKeys.map((k) => `<td class="num">${esc(fmt(s.metrics?.[k]))}</td>`).join('')}</tr>`);
     }
-    parts.push('</table></div>');
+    parts.push(`</table></div>${long ? '</details>' : ''}`);
   }
   return parts.length ? parts.join('\n') : '<p class="muted">No stage reported metrics yet.</p>';
 }
@@ -366,7 +368,8 @@ function stagesSection(p: PageParts): string {
     const outs = (s.outputs ?? []).map((o) => (p.o.links !== false ? `<a href="${esc(href(p.outDir, o.path))}">${esc(o.name)}</a>` : esc(o.name))).join(', ');
     return `<tr><td><code>${esc(s.id)}</code></td><td>${esc(s.kind)}</td><td><span class="state-badge" style="background:${COLORS[s.state]}">${esc(s.state)}</span></td><td>${esc(s.reasons.join('; '))}${s.error ? `<pre class="error">${esc(s.error)}</pre>` : ''}</td><td class="num">${esc(duration(s.durationMs))}</td><td>${outs}</td><td><details><summary>params</summary><pre>${esc(JSON.stringify(s.params, null, 2))}</pre></details></td></tr>`;
   });
-  return `<div class="scroll"><table class="grid"><tr><th>stage</th><th>kind</th><th>state</th><th>reasons</th><th>time</th><th>outputs</th><th>params</th></tr>${rows.join('\n')}</table></div>`;
+  const table = `<div class="scroll"><table class="grid"><tr><th>stage</th><th>kind</th><th>state</th><th>reasons</th><th>time</th><th>outputs</th><th>params</th></tr>${rows.join('\n')}</table></div>`;
+  return rows.length > 20 ? `<details><summary>${rows.length} stage instances</summary>${table}</details>` : table;
 }
 
 const EMBED_JS = `
@@ -528,7 +531,7 @@ export function dagHtml(data: ReportData): string {
 <link rel="icon" href="data:,">
 <title>${esc(title)}</title>
 <style>${CSS}
-.dag-canvas{max-height:86vh}.dag-details{max-height:86vh}
+.dag-canvas{max-height:80vh}
 </style>
 </head>
 <body>

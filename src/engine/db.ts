@@ -250,6 +250,22 @@ export class CacheDb {
 
   // ---------------------------------------------------------------- objects
 
+  /**
+   * Hashes of objects still wanted: outputs of the newest done execution of every stage of
+   * every pipeline, and of every execution in each pipeline's `keepRuns` latest runs.
+   */
+  liveObjects(keepRuns: number): Set<string> {
+    const rows = this.stmt(`SELECT DISTINCT o.hash FROM outputs o WHERE o.execution_id IN (
+        SELECT MAX(id) FROM executions WHERE state = 'done' GROUP BY pipeline, stage_id
+        UNION SELECT e.id FROM executions e WHERE e.run_id IN (
+          SELECT id FROM runs r WHERE (SELECT COUNT(*) FROM runs r2 WHERE r2.pipeline = r.pipeline AND r2.id > r.id) < ?))`).all(keepRuns) as { hash: string }[];
+    return new Set(rows.map((r) => r.hash));
+  }
+
+  allObjects(): { hash: string; size: number }[] {
+    return this.stmt('SELECT hash, size FROM objects').all() as { hash: string; size: number }[];
+  }
+
   getObject(hash: string): ObjectRow | undefined {
     return this.stmt('SELECT * FROM objects WHERE hash = ?').get(hash) as ObjectRow | undefined;
   }

@@ -20,7 +20,12 @@ export type FromWorker =
 const send = (m: FromWorker) => process.send?.(m);
 let controller: AbortController | null = null;
 
-process.on('disconnect', () => process.exit(0));
+// The coordinator is gone (finished, or killed): stop the running stage (a command stage
+// kills its process group on abort), then leave.
+process.on('disconnect', () => {
+  controller?.abort();
+  setTimeout(() => process.exit(0), controller ? 300 : 0).unref();
+});
 process.on('message', (m: ToWorker) => {
   if (m.type === 'abort') controller?.abort();
   else if (m.type === 'run') void run(m.task);

@@ -230,4 +230,18 @@ stages:
     // nothing ran
     expect(summary(await pipe(dir, 'run', 'p.yaml'))).toEqual({ ran: 0, cached: 4, failed: 0 });
   });
+
+  it('gc deletes only objects no longer referenced by recent runs', async () => {
+    const dir = project({ 'p.yaml': diamond() });
+    await pipe(dir, 'run', 'p.yaml');
+    await pipe(dir, 'run', 'p.yaml', '--set', 'a=7');
+    const keep2 = await pipe(dir, 'gc', '--keep-runs', '2');
+    expect(keep2.stdout).toMatch(/^deleted 0 object/);
+    const gc = await pipe(dir, 'gc', '--keep-runs', '1');
+    // the a=1 outputs of left and join are gone; src and right are still used
+    expect(gc.stdout).toMatch(/^deleted 2 object\(s\)/);
+    const st = await statusOf(dir, 'p.yaml');
+    expect(st.left).toEqual({ state: 'stale', reasons: ['output out missing'] });
+    expect(summary(await pipe(dir, 'run', 'p.yaml', '--set', 'a=7'))).toEqual({ ran: 0, cached: 4, failed: 0 });
+  });
 });

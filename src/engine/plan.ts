@@ -141,7 +141,14 @@ export class Planner {
           } else inputs[name]!.push(out.hash as ContentHash);
         }
       }
-      const { fp, data } = await this.fingerprintOf(st, inputs);
+      let fpd: { fp: FingerprintHash; data: FingerprintData };
+      try {
+        fpd = await this.fingerprintOf(st, inputs);
+      } catch (e) {
+        result.set(st.id, { id: st.id, state: 'stale', reasons: [(e as Error).message] });
+        continue;
+      }
+      const { fp, data } = fpd;
       if (upstreamStale.length) {
         const { state, reasons } = this.explainMiss(st, data, { problems: [] }, true);
         const uniq = [...new Set(upstreamStale)];

@@ -244,4 +244,29 @@ stages:
     expect(st.left).toEqual({ state: 'stale', reasons: ['output out missing'] });
     expect(summary(await pipe(dir, 'run', 'p.yaml', '--set', 'a=7'))).toEqual({ ran: 0, cached: 4, failed: 0 });
   });
+
+  it('command deps: editing a declared script makes its stage stale, and says so', async () => {
+    const dir = project({
+      'scripts/make.sh': 'echo v1\n',
+      'p.yaml': `name: deps
+stages:
+  make:
+    kind: command
+    params:
+      cmd: sh scripts/make.sh > \${outputs.out}
+      deps: [scripts/make.sh]
+      outs: {out: text}
+`,
+    });
+    expect(summary(await pipe(dir, 'run', 'p.yaml'))).toEqual({ ran: 1, cached: 0, failed: 0 });
+    write(dir, 'scripts/make.sh', 'echo v2\n');
+    const st = await statusOf(dir, 'p.yaml');
+    expect(st.make).toEqual({ state: 'stale', reasons: ['file scripts/make.sh changed'] });
+    expect(summary(await pipe(dir, 'run', 'p.yaml'))).toEqual({ ran: 1, cached: 0, failed: 0 });
+    expect(readFileSync(join(dir, 'artifacts/deps/make/out.txt'), 'utf8')).toBe('v2\n');
+    write(dir, 'p.yaml', readFileSync(join(dir, 'p.yaml'), 'utf8').replace('deps: [scripts/make.sh]', 'deps: [scripts/nope.sh]'));
+    const bad = await pipe(dir, 'run', 'p.yaml');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("dependency file 'scripts/nope.sh' does not exist");
+  });
 });

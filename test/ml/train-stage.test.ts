@@ -147,4 +147,17 @@ describe('train stage', () => {
     });
     await expect(run).rejects.toThrow(/stop requested/);
   });
+
+  it('the cpu backend gives the same training curve as wasm (up to float32 round-off)', async () => {
+    const p = (backend: string) => actmixParams({ backend, model: { activation: 'actmix', hidden: [8], dropout: 0.1 }, training: { max_epochs: 2, batch_size: 64, patience: 0 } });
+    const cpu = await runStageDirect(train, { params: p('cpu'), inputs: files, seed: 4 });
+    const wasm = await runStageDirect(train, { params: p('wasm'), inputs: files, seed: 4 });
+    expect(JSON.parse(readFileSync(cpu.outputs.metrics!, 'utf8')).backend).toBe('cpu');
+    const a = (await readTable(cpu.outputs.curves!)).toArray().map((x) => x.toJSON());
+    const b = (await readTable(wasm.outputs.curves!)).toArray().map((x) => x.toJSON());
+    a.forEach((r, i) => {
+      expect(r.val_loss).toBeCloseTo(b[i]!.val_loss, 4);
+      expect(r.train_loss).toBeCloseTo(b[i]!.train_loss, 4);
+    });
+  });
 });

@@ -3,7 +3,7 @@
  * parts of a stage, and the rows a statistic may be fit on.
  */
 import type { StageContext } from '../engine/stage.js';
-import { readTable, takeRows, ROW_COLUMN, type Table } from './table.js';
+import { readTable, tableMeta, takeRows, ROW_COLUMN, type Table } from './table.js';
 
 export const PARTS = ['train', 'val', 'test'] as const;
 export type Part = (typeof PARTS)[number];
@@ -19,6 +19,15 @@ export async function readParts(ctx: StageContext): Promise<Parts> {
   const train = await get('train');
   if (!train) throw new Error(`input 'train' is not connected`);
   return { train, val: await get('val'), test: await get('test') };
+}
+
+/**
+ * `fit_on: auto` → `all` when the train part comes from a `split` with the seed-parity protocol
+ * (table meta `protocol`), else `train`. So the protocol is switched in one place: `split`.
+ */
+export function resolveFitOn(fitOn: 'auto' | 'train' | 'all', train: Table): 'train' | 'all' {
+  if (fitOn !== 'auto') return fitOn;
+  return tableMeta(train).protocol === 'seed-parity' ? 'all' : 'train';
 }
 
 /** A 0-row table with the columns and metadata of `t` (written for unconnected parts). */

@@ -1,6 +1,7 @@
 /**
  * `encode`: numeric model inputs from raw typed columns — one-hot encoding of categorical
- * features (levels fit on `train`, or on all given parts with `fit_on: all`; levels sorted; a
+ * features (levels fit on `train`, or on all given parts with `fit_on: all` — `auto`, the default,
+ * picks `all` for tables from a seed-parity `split`, else `train`; levels sorted; a
  * level unseen at fit time encodes as all zeros), missing values dropped or imputed (fill values
  * fit like the levels), a string target label-encoded (classes sorted).
  *
@@ -15,12 +16,12 @@ export interface EncodeParams {
   missing: 'drop' | 'impute';
   impute_numeric: 'mean' | 'median';
   categorical?: string[];
-  fit_on: 'train' | 'all';
+  fit_on: 'auto' | 'train' | 'all';
 }
 
 export default defineStage<EncodeParams>({
   kind: 'encode',
-  version: '1',
+  version: '2',
   description: 'One-hot encode categorical features and drop or impute missing values (fit on the training part)',
   paramsSchema: {
     type: 'object',
@@ -28,7 +29,7 @@ export default defineStage<EncodeParams>({
       missing: { enum: ['drop', 'impute'], default: 'drop', description: 'drop rows with a missing feature, or impute (numeric: mean|median, categorical: most frequent level)' },
       impute_numeric: { enum: ['mean', 'median'], default: 'mean' },
       categorical: { type: 'array', items: { type: 'string' }, description: 'categorical features (default: meta.categorical plus every string feature)' },
-      fit_on: { enum: ['train', 'all'], default: 'train', description: 'all = the union of the given parts (seed-parity; leaky)' },
+      fit_on: { enum: ['auto', 'train', 'all'], default: 'auto', description: 'train; all = the union of the given parts (leaky, seed-parity); auto = all when the input comes from split with protocol seed-parity, else train' },
     },
     additionalProperties: false,
   },
@@ -46,7 +47,7 @@ export default defineStage<EncodeParams>({
   async run(ctx) {
     const p = ctx.params;
     const T = await import('../lib/table.js');
-    const { readParts, emptyLike, fitRows, PARTS } = await import('../lib/prep.js');
+    const { readParts, emptyLike, fitRows, resolveFitOn, PARTS } = await import('../lib/prep.js');
     const parts = await readParts(ctx);
     const train = parts.train;
     const meta = T.tableMeta(train);
@@ -97,7 +98,8 @@ export default defineStage<EncodeParams>({
       return Int32Array.from(out);
     };
     const kept = new Map(given.map(([n, t]) => [n, keptRows(n, t)]));
-    const fit = fitRows(parts, p.fit_on, (t) => kept.get(given.find(([, x]) => x === t)![0])!);
+    const fitOn = resolveFitOn(p.fit_on, parts.train);
+    const fit = fitRows(parts, fitOn, (t) => kept.get(given.find(([, x]) => x === t)![0])!);
     const fitCols = fit.map((f) => ({ rows: f.rows, c: cols.get(given.find(([, x]) => x === f.table)![0])! }));
     const nFit = fit.reduce((a, f) => a + f.rows.length, 0);
     if (nFit === 0) throw new Error('no rows to fit the encoder on (all rows have missing values?)');
@@ -189,11 +191,11 @@ export default defineStage<EncodeParams>({
       await T.writeTable(ctx.output(name).path, outs[name] ?? emptyLike(outs.train!));
     }
     await ctx.output('encoder').writeJSON({
-      fit_on: p.fit_on, fit_rows: nFit, missing: p.missing, numeric, categorical, levels, features: outFeatures,
+      fit_on: fitOn, fit_rows: nFit, missing: p.missing, numeric, categorical, levels, features: outFeatures,
       fill: p.missing === 'impute' ? { numeric: numFill, numeric_method: p.impute_numeric, categorical: catFill } : null,
       target: target ?? null, classes: classes ?? null, parts: report,
     });
-    if (p.fit_on === 'all') ctx.log.warn('fit_on: all — levels/fills fit on val/test rows too (leaky; seed-parity only)');
+    if (fitOn === 'all') ctx.log.warn(`fit_on: all${p.fit_on === 'auto' ? ' (auto: seed-parity input)' : ''} — levels/fills fit on val/test rows too (leaky; seed-parity only)`);
     return { metrics: { features: outFeatures.length, train_rows: outs.train!.numRows } };
   },
 });

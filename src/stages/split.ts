@@ -13,8 +13,8 @@
  *  - `clean` (default): test = the fold; val = a (stratified) `val_fraction` of the training
  *    folds, for early stopping; fit scalers/encoders downstream on `train` only.
  *  - `seed-parity`: val = the test fold (the seed's early stopping on the test fold). LEAKY:
- *    reported test metrics are optimistically biased. Pair it with `fit_on: all` in
- *    encode/standardize to reproduce the seed's scaler fit on all rows.
+ *    reported test metrics are optimistically biased. The output tables carry meta
+ *    `protocol: seed-parity`, so encode/standardize (fit_on: auto) fit on all rows, as the seed.
  *
  * Every output row carries `_row`, its index in the input table (downstream stages pass it
  * through; `fit_on: all` uses it to count a row once).
@@ -36,7 +36,7 @@ export interface SplitParams {
 
 export default defineStage<SplitParams>({
   kind: 'split',
-  version: '1',
+  version: '2',
   description: 'Train/val/test split: holdout or one fold of (stratified) k-fold CV, seeded, with an inner validation split',
   paramsSchema: {
     type: 'object',
@@ -70,7 +70,7 @@ export default defineStage<SplitParams>({
     const input = await T.readTable(ctx.input('table').path);
     const meta = T.tableMeta(input);
     const features = T.featureNames(input);
-    let table = T.withMeta(input, { features });
+    let table = T.withMeta(input, { features, protocol: p.protocol });
     if (!table.getChild(T.ROW_COLUMN)) table = T.withColumn(table, T.ROW_COLUMN, T.numericVector('int32', Int32Array.from({ length: table.numRows }, (_, i) => i)));
     const seed = p.seed ?? ctx.seed;
     const rng = new Rng(seed);

@@ -1,7 +1,8 @@
 /**
  * `standardize`: z-scores numeric features with mean and *population* std (divide by N, as
  * scikit-learn's StandardScaler and np.std) fit on `train` only (default), or on the union of
- * the given parts (`fit_on: all`, the seed's leaky CV protocol; rows counted once via `_row`).
+ * the given parts (`fit_on: all`, the seed's leaky CV protocol; rows counted once via `_row`);
+ * `fit_on: auto` (default) picks `all` for tables from a seed-parity `split`, else `train`.
  * A zero std scales by 1 (as StandardScaler); `eps` is added to the std (the Hebbian seed uses
  * 1e-8). By default the columns are the numeric features except one-hot columns (meta.encoded).
  *
@@ -12,7 +13,7 @@
 import { defineStage } from '../engine/stage.js';
 
 export interface StandardizeParams {
-  fit_on: 'train' | 'all';
+  fit_on: 'auto' | 'train' | 'all';
   columns?: string[];
   target: boolean;
   eps: number;
@@ -20,12 +21,12 @@ export interface StandardizeParams {
 
 export default defineStage<StandardizeParams>({
   kind: 'standardize',
-  version: '1',
+  version: '2',
   description: 'Standardize numeric features (population std) with statistics fit on the training part',
   paramsSchema: {
     type: 'object',
     properties: {
-      fit_on: { enum: ['train', 'all'], default: 'train', description: 'all = the union of the given parts (seed-parity; leaky)' },
+      fit_on: { enum: ['auto', 'train', 'all'], default: 'auto', description: 'train; all = the union of the given parts (leaky, seed-parity); auto = all when the input comes from split with protocol seed-parity, else train' },
       columns: { type: 'array', items: { type: 'string' }, description: 'columns to standardize (default: numeric features except one-hot columns)' },
       target: { type: 'boolean', default: false, description: 'also standardize a regression target (stats kept for un-scaling)' },
       eps: { type: 'number', minimum: 0, default: 0, description: 'added to the std' },
@@ -46,7 +47,7 @@ export default defineStage<StandardizeParams>({
   async run(ctx) {
     const p = ctx.params;
     const T = await import('../lib/table.js');
-    const { readParts, emptyLike, fitRows, PARTS } = await import('../lib/prep.js');
+    const { readParts, emptyLike, fitRows, resolveFitOn, PARTS } = await import('../lib/prep.js');
     const parts = await readParts(ctx);
     const train = parts.train;
     const meta = T.tableMeta(train);
@@ -76,7 +77,8 @@ export default defineStage<StandardizeParams>({
       num.set(name, m);
     }
     const all = (t: typeof train) => Int32Array.from({ length: t.numRows }, (_, i) => i);
-    const fit = fitRows(parts, p.fit_on, all).map((f) => ({ rows: f.rows, cols: num.get(given.find(([, x]) => x === f.table)![0])! }));
+    const fitOn = resolveFitOn(p.fit_on, parts.train);
+    const fit = fitRows(parts, fitOn, all).map((f) => ({ rows: f.rows, cols: num.get(given.find(([, x]) => x === f.table)![0])! }));
     const nFit = fit.reduce((a, f) => a + f.rows.length, 0);
     if (nFit === 0) throw new Error('no rows to fit on');
     const stats: Record<string, { mean: number; std: number; scale: number }> = {};
@@ -116,11 +118,11 @@ export default defineStage<StandardizeParams>({
     for (const [name, t] of given) outs[name] = transform(name, t);
     for (const name of PARTS) await T.writeTable(ctx.output(name).path, outs[name] ?? emptyLike(outs.train!));
     await ctx.output('stats').writeJSON({
-      fit_on: p.fit_on, fit_rows: nFit, eps: p.eps, std: 'population (divide by N); zero std → 1',
+      fit_on: fitOn, fit_rows: nFit, eps: p.eps, std: 'population (divide by N); zero std → 1',
       columns: Object.fromEntries(columns.map((c) => [c, { mean: stats[c]!.mean, std: stats[c]!.std }])),
       target: p.target ? { column: target, mean: stats[target!]!.mean, std: stats[target!]!.std } : null,
     });
-    if (p.fit_on === 'all') ctx.log.warn('fit_on: all — statistics include val/test rows (leaky; seed-parity only)');
+    if (fitOn === 'all') ctx.log.warn(`fit_on: all${p.fit_on === 'auto' ? ' (auto: seed-parity input)' : ''} — statistics include val/test rows (leaky; seed-parity only)`);
     return { metrics: { columns: columns.length, fit_rows: nFit } };
   },
 });

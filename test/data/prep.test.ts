@@ -179,11 +179,14 @@ describe('Adult, one fold end to end (split → encode → standardize)', () => 
     expect(out.train.numRows + out.val.numRows + out.test.numRows).toBe(45222);
 
     const par = await runStageDirect(split, { params: { fold: 3, seed: 1192, drop_missing: true, protocol: 'seed-parity' }, inputs: { table: dl.outputs.table! } });
-    const en2 = await runStageDirect(encode, { params: { fit_on: 'all' }, inputs: { train: par.outputs.train!, val: par.outputs.val!, test: par.outputs.test! } });
-    const st2 = await runStageDirect(standardize, { params: { fit_on: 'all' }, inputs: { train: en2.outputs.train!, val: en2.outputs.val!, test: en2.outputs.test! } });
+    // the protocol switch is the one param of split: fit_on: auto (default) follows it
+    const en2 = await runStageDirect(encode, { inputs: { train: par.outputs.train!, val: par.outputs.val!, test: par.outputs.test! } });
+    const st2 = await runStageDirect(standardize, { inputs: { train: en2.outputs.train!, val: en2.outputs.val!, test: en2.outputs.test! } });
     const stats2 = await json(st2.outputs.stats!);
     expect((await json(en2.outputs.encoder!)).fit_rows).toBe(45222); // val = test fold, counted once via _row
     expect(stats2.fit_rows).toBe(45222);
+    expect([enc.fit_on, stats.fit_on, stats2.fit_on]).toEqual(['train', 'train', 'all']);
+    expect(st2.logs.some((l) => /auto: seed-parity input.*leaky/.test(l))).toBe(true);
     expect(stats2.columns.age.mean).not.toBeCloseTo(stats.columns.age.mean, 6);
   });
 });

@@ -47,6 +47,7 @@ export default defineStage<StandardizeParams>({
   async run(ctx) {
     const p = ctx.params;
     const T = await import('../lib/table.js');
+    const { Type } = await import('apache-arrow');
     const { readParts, emptyLike, fitRows, resolveFitOn, PARTS } = await import('../lib/prep.js');
     const parts = await readParts(ctx);
     const train = parts.train;
@@ -56,6 +57,7 @@ export default defineStage<StandardizeParams>({
     for (const f of features) {
       const col = train.getChild(f);
       if (!col) throw new Error(`feature column '${f}' not in the train table`);
+      if (col.type.typeId === Type.FixedSizeList) throw new Error(`feature '${f}' is a vector column (${String(col.type)}); standardize handles scalar numeric columns only`);
       if (!T.isNumericType(col.type)) throw new Error(`feature '${f}' is ${String(col.type)}, not numeric: run encode first`);
     }
     const columns = p.columns ?? features.filter((f) => !encoded.has(f));

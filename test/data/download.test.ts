@@ -70,6 +70,8 @@ describe('download-uci over HTTP (loopback)', () => {
     expect(info.files.map((f: { verified: string }) => f.verified)).toEqual(['sha256', 'sha256', 'sha256']);
     expect((await readFile(join(r.outputs.raw!, 'adult.test'))).equals(files['adult/adult.test']!)).toBe(true);
     expect(srv.count('/static/public/2/adult.zip')).toBe(1);
+    expect(r.progress.some((p) => p.message === 'downloading' && p.done === p.total && p.total! > 0)).toBe(true);
+    expect(r.progress.at(-1)?.message).toBe('parsing');
   });
 
   it('downloads the MAGIC zip (19,020 rows) and the CCPP zip with the xlsx in a nested zip (9,568 rows)', async () => {

@@ -51,7 +51,8 @@ export default defineStage<PlotParams>({
     const { buildFigureSpec, readPortRows } = await import('../lib/plot/figure.js');
     const { renderVegaLite } = await import('../lib/plot/render.js');
     const p = ctx.params;
-    const datasets = await readPortRows(ctx, p.path);
+    // an image grid shows the first max_images rows: don't decode 60,000 MNIST images for 16
+    const datasets = await readPortRows(ctx, p.path, p.template === 'image-grid' ? (p.max_images ?? 16) : undefined);
     const spec = buildFigureSpec(p, datasets);
     ctx.progress({ message: 'rendering' });
     const r = await renderVegaLite(spec, { width: p.width, height: p.height, scale: p.scale });

@@ -8,7 +8,8 @@ import { runStageDirect } from '../../src/engine/context.js';
 import { rasterize, renderVegaLite } from '../../src/lib/plot/render.js';
 import { jsonRows, readRows } from '../../src/lib/plot/data.js';
 import { isoSegments, TEMPLATE_NAMES } from '../../src/lib/plot/templates.js';
-import { writeTable, withMeta } from '../../src/lib/table.js';
+import { writeTable, withMeta, makeTable, fixedListVector, numericVector } from '../../src/lib/table.js';
+import { findFontDir, fontMetrics } from '../../src/lib/plot/fonts.js';
 import { CASES, history, writeArrow, writeJson } from './fixtures.js';
 
 let dir: string;
@@ -185,5 +186,37 @@ describe('plot stage params and data', () => {
     expect(pngSize(r.png)).toEqual({ width: 400, height: 150 });
     const s = await runStageDirect(plot, { params: { template: 'line', x: 'x', y: 'y', facet: 'g', title: 'Facets', width: 700, height: 300, scale: 1 }, inputs: { data } });
     expect(pngSize(await readFile(s.outputs.png!))).toEqual({ width: 700, height: 300 });
+  });
+});
+
+describe('image grids of list columns (MNIST tables)', () => {
+  it('reads only max_images rows, keeps their order and names the labels', async () => {
+    const n = 300;
+    const px = new Uint8Array(n * 784);
+    for (let i = 0; i < n; i++) for (let k = 0; k < 784; k++) px[i * 784 + k] = (Math.floor(k / 28) + i) % 28 === (k % 28) ? 255 : 0;
+    const label = Int32Array.from({ length: n }, (_, i) => i % 10);
+    const path = join(dir, 'mnist-like.arrow');
+    await writeTable(path, makeTable({ image: fixedListVector(px, 784), label: numericVector('int32', label) }, { target: 'label', task: 'classification', classes: ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'] }));
+    const r = await runStageDirect(plot, { params: { template: 'image-grid', shape: [28, 28], max_images: 12, columns: 6, title: 'Digits', width: 600, height: 300, scale: 1 }, inputs: { data: path } });
+    expect((r.result as any).metrics.rows).toBe(12);
+    expect(pngSize(await readFile(r.outputs.png!))).toEqual({ width: 600, height: 300 });
+    const svg = await readFile(r.outputs.svg!, 'utf8');
+    const heads = [...svg.matchAll(/>(#\d+ · [a-z]+)<\/text>/g)].map((m) => m[1]);
+    expect(heads).toEqual(Array.from({ length: 12 }, (_, i) => `#${i} · ${['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'][i % 10]}`));
+    const spec = JSON.parse(await readFile(r.outputs.spec!, 'utf8'));
+    expect(spec.datasets.data).toHaveLength(12 * 784);
+  });
+});
+
+describe('fonts', () => {
+  it('measures real DejaVu advances (used for layout)', () => {
+    const m = fontMetrics('regular');
+    expect(m.width('M', 2048)).toBeCloseTo(1767, 0);
+    expect(m.width('iiii', 12)).toBeLessThan(m.width('WWWW', 12) / 2);
+    expect(fontMetrics('bold').width('epoch', 12)).toBeGreaterThan(m.width('epoch', 12));
+  });
+
+  it('fails loudly, naming the package, when no font directory has DejaVu', () => {
+    expect(() => findFontDir(['/nonexistent/fonts'])).toThrow(/fonts-dejavu-core/);
   });
 });

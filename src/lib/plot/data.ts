@@ -35,7 +35,8 @@ function plainValue(v: unknown, typeId: Type, float32: boolean): unknown {
   return v;
 }
 
-export function tableRows(table: Table): Row[] {
+export function tableRows(table: Table, limit?: number): Row[] {
+  if (limit !== undefined && table.numRows > limit) table = table.slice(0, limit);
   const meta = tableMeta(table);
   const fields = table.schema.fields;
   const cols = fields.map((f) => table.getChild(f.name)!);
@@ -92,9 +93,9 @@ export function jsonRows(value: unknown, path?: string): Row[] {
 }
 
 /** Reads one artifact (Arrow table or JSON, told apart by content) into rows. */
-export async function readRows(path: string, jsonPath?: string): Promise<Row[]> {
+export async function readRows(path: string, jsonPath?: string, limit?: number): Promise<Row[]> {
   const buf = await readFile(path);
-  if (buf.subarray(0, 6).equals(ARROW_MAGIC)) return tableRows(tableFromIPC(buf));
+  if (buf.subarray(0, 6).equals(ARROW_MAGIC)) return tableRows(tableFromIPC(buf), limit);
   const text = buf.toString('utf8');
   let parsed: unknown;
   try {
@@ -102,12 +103,13 @@ export async function readRows(path: string, jsonPath?: string): Promise<Row[]> 
   } catch {
     // Arrow IPC *stream* files have no magic; try them before giving up
     try {
-      return tableRows(tableFromIPC(buf));
+      return tableRows(tableFromIPC(buf), limit);
     } catch {
       throw new Error(`${path}: neither an Arrow table nor JSON`);
     }
   }
-  return jsonRows(parsed, jsonPath);
+  const rows = jsonRows(parsed, jsonPath);
+  return limit !== undefined ? rows.slice(0, limit) : rows;
 }
 
 export interface SourceArtifact {
@@ -117,11 +119,12 @@ export interface SourceArtifact {
 }
 
 /** Rows of several artifacts, concatenated, tagged with matrix values and source when >1. */
-export async function gatherRows(list: SourceArtifact[], jsonPath?: string): Promise<Row[]> {
+export async function gatherRows(list: SourceArtifact[], jsonPath?: string, limit?: number): Promise<Row[]> {
   const all: Row[] = [];
   const tag = list.length > 1 || list.some((a) => Object.keys(a.matrix).length > 0);
   for (const a of list) {
-    const rows = await readRows(a.path, jsonPath);
+    if (limit !== undefined && all.length >= limit) break;
+    const rows = await readRows(a.path, jsonPath, limit !== undefined ? limit - all.length : undefined);
     for (const r of rows) {
       if (tag) {
         for (const [k, v] of Object.entries(a.matrix)) if (!(k in r)) r[k] = v;

@@ -11,11 +11,12 @@ import type { VlSpec } from './render.js';
 import type { FigureParams } from './schema.js';
 export type { FigureParams };
 
-export async function readPortRows(ctx: StageContext, jsonPath?: string): Promise<Datasets> {
+/** Rows of the `data` and `overlay` inputs; `dataLimit` reads only the first rows of `data`. */
+export async function readPortRows(ctx: StageContext, jsonPath?: string, dataLimit?: number): Promise<Datasets> {
   const port = async (name: string): Promise<Row[] | undefined> => {
     if (!ctx.has(name)) return undefined;
     const list = ctx.inputs(name).map((h) => ({ path: h.path, from: h.from, matrix: h.matrix }));
-    return gatherRows(list, jsonPath);
+    return gatherRows(list, jsonPath, name === 'data' ? dataLimit : undefined);
   };
   const data = (await port('data')) ?? [];
   const overlay = await port('overlay');

@@ -20,10 +20,13 @@ let dirCache: string | undefined;
 
 /** Directory holding the DejaVu fonts (env PIPE_FONT_DIR first); throws with the fix if absent. */
 export function fontDir(): string {
-  if (dirCache) return dirCache;
-  const dirs = [process.env.PIPE_FONT_DIR, ...FONT_DIRS].filter((d): d is string => !!d);
+  dirCache ??= findFontDir([process.env.PIPE_FONT_DIR, ...FONT_DIRS].filter((d): d is string => !!d));
+  return dirCache;
+}
+
+export function findFontDir(dirs: string[]): string {
   for (const d of dirs) {
-    if (existsSync(join(d, FILES.regular)) && existsSync(join(d, FILES.bold))) return (dirCache = d);
+    if (existsSync(join(d, FILES.regular)) && existsSync(join(d, FILES.bold))) return d;
   }
   throw new Error(
     `plot rendering needs the DejaVu fonts (${FILES.regular}, ${FILES.bold}) and found them in none of ${dirs.join(', ')}; ` +

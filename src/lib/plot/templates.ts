@@ -443,16 +443,23 @@ const fit: Builder = (o, d) => {
 const imageGrid: Builder = (o, d) => {
   need(o, 'image-grid', 'shape');
   const [h, w] = o.shape!;
+  if (o.filter) throw new Error(`template 'image-grid' has no 'filter'; select the images upstream`);
   const first = d.data[0] ?? {};
-  const pixels = o.pixels ?? Object.keys(first).filter((k) => k !== o.label && typeof first[k] === 'number' && k !== 'source');
-  if (pixels.length !== h * w) throw new Error(`template 'image-grid': ${pixels.length} pixel columns but shape ${h}×${w} needs ${h * w} (set 'pixels')`);
-  checkFields(d.data, [...pixels.slice(0, 3), o.label], 'image-grid');
+  if (o.label === undefined && 'label' in first) o = { ...o, label: 'label' };
+  // pixels: one list column (e.g. MNIST's FixedSizeList 'image'), or one numeric column per pixel
+  const listCol = (o.pixels?.length === 1 && Array.isArray(first[o.pixels[0]!])) ? o.pixels[0]
+    : !o.pixels ? Object.keys(first).find((k) => Array.isArray(first[k]) && (first[k] as unknown[]).length === h * w) : undefined;
+  const pixels = listCol ? [] : o.pixels ?? Object.keys(first).filter((k) => k !== o.label && typeof first[k] === 'number' && k !== 'source');
+  if (!listCol && pixels.length !== h * w) throw new Error(`template 'image-grid': ${pixels.length} pixel columns but shape ${h}×${w} needs ${h * w} (set 'pixels': the pixel columns, or one list column)`);
+  checkFields(d.data, [listCol, ...pixels.slice(0, 3), o.label], 'image-grid');
   const n = Math.min(d.data.length, o.max_images ?? 16);
   const long: Row[] = [];
   for (let i = 0; i < n; i++) {
     const r = d.data[i]!;
     const name = o.label !== undefined ? `#${i} · ${r[o.label]}` : `#${i}`;
-    pixels.forEach((p, k) => long.push({ image: name, row: Math.floor(k / w), col: k % w, value: r[p] }));
+    const values = listCol ? (r[listCol] as unknown[]) : pixels.map((p) => r[p]);
+    if (values.length !== h * w) throw new Error(`template 'image-grid': image ${i} has ${values.length} pixels, shape ${h}×${w} needs ${h * w}`);
+    values.forEach((v, k) => long.push({ image: name, i, row: Math.floor(k / w), col: k % w, value: v }));
   }
   const columns = o.columns ?? Math.min(n, 8);
   const rows = Math.ceil(n / columns);
@@ -461,15 +468,16 @@ const imageGrid: Builder = (o, d) => {
   if (o.domain) colorScale.domain = o.domain;
   const spec: VlSpec = {
     datasets: { data: long }, data: { name: 'data' },
-    facet: { field: 'image', type: 'nominal', title: null, sort: null, header: { labelFontSize: 10, labelFontWeight: 'normal', labelPadding: 3 } },
+    facet: { field: 'image', type: 'nominal', title: null, sort: { field: 'i', op: 'min' }, header: { labelFontSize: 10, labelFontWeight: 'normal', labelPadding: 3 } },
     columns,
     spec: {
       width: cell * w, height: cell * h,
-      mark: { type: 'rect' },
+      // stroke = fill colour hides the hairline seams between pixels
+      mark: { type: 'rect', strokeWidth: 0.5, stroke: { expr: "scale('color', datum.value)" } },
       encoding: {
         x: { field: 'col', type: 'ordinal', axis: null },
         y: { field: 'row', type: 'ordinal', axis: null },
-        color: { field: 'value', type: 'quantitative', scale: colorScale, title: o.color_title ?? 'value', legend: { gradientLength: Math.min(160, Math.max(60, o.height - 100)) } },
+        color: { field: 'value', type: 'quantitative', scale: colorScale, title: o.color_title ?? 'value', legend: { type: 'gradient', gradientLength: Math.min(160, Math.max(60, o.height - 100)) } },
         tooltip: [{ field: 'image' }, { field: 'row' }, { field: 'col' }, { field: 'value', type: 'quantitative', format: '.3~g' }],
       },
     },
@@ -572,7 +580,7 @@ const contour: Builder = (o, d) => {
         x: { field: '__x0', type: 'quantitative', title: o.x_title ?? x, ...xs, axis: { grid: false } }, x2: { field: '__x1' },
         y: { field: '__y0', type: 'quantitative', title: o.y_title ?? y, ...yScale, axis: { grid: false } }, y2: { field: '__y1' },
         stroke: { field: zf, type: 'quantitative', scale: colorScale, legend: null },
-        color: { field: zf, type: 'quantitative', title: o.color_title ?? zf, scale: colorScale, legend: { gradientLength: Math.min(220, Math.max(80, o.height - 140)) } },
+        color: { field: zf, type: 'quantitative', title: o.color_title ?? zf, scale: colorScale, legend: { type: 'gradient', gradientLength: Math.min(220, Math.max(80, o.height - 140)) } },
         tooltip: [{ field: x, type: 'quantitative' }, { field: y, type: 'quantitative' }, { field: zf, type: 'quantitative', format: '.4~g' }],
       },
     },

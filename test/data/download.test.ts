@@ -13,7 +13,9 @@ import downloadUci from '../../src/stages/download-uci.js';
 import downloadMnist from '../../src/stages/download-mnist.js';
 import { fetchFile } from '../../src/lib/download.js';
 import { readTable, tableMeta } from '../../src/lib/table.js';
-import { MIRROR, Loopback, tmp } from './helpers.js';
+import { MIRROR, Loopback, tmp, useScratchTmp } from './helpers.js';
+
+useScratchTmp();
 
 const fast = { timeout: 5, retries: 0, backoff: 0.01 };
 let srv: Loopback;

@@ -1,7 +1,8 @@
 /** Shared helpers of the data-stage tests: the dataset mirror, fixtures, a loopback HTTP server. */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { afterAll, beforeAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +14,27 @@ export const FIXTURES = join(repoRoot, 'test', 'fixtures', 'data');
 
 export function tmp(prefix = 'pipe-data-test-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
+}
+
+/**
+ * Points os.tmpdir() (so runStageDirect's output and scratch dirs) of this test file's process
+ * at a fresh directory, removed after the file's tests: full-data outputs (MNIST tables are
+ * 55–210 MB) do not pile up in /tmp.
+ */
+export function useScratchTmp(): void {
+  const saved = process.env.TMPDIR;
+  let dir = '';
+  beforeAll(async () => {
+    const root = saved ?? '/tmp';
+    await mkdir(root, { recursive: true });
+    dir = await mkdtemp(join(root, 'pipe-data-tests-'));
+    process.env.TMPDIR = dir;
+  });
+  afterAll(async () => {
+    if (saved === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = saved;
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
 }
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void;

@@ -10,7 +10,7 @@ import { runStageDirect } from '../../src/engine/context.js';
 import gen from '../../src/stages/generate-synthetic.js';
 import encode from '../../src/stages/encode.js';
 import { fixedListVector, makeTable, numericVector, stringVector, writeTable } from '../../src/lib/table.js';
-import { tmp } from './helpers.js';
+import { tmp, useScratchTmp } from './helpers.js';
 
 const python = process.env.PIPE_PYARROW_PYTHON ?? 'python3';
 const hasPyarrow = spawnSync(python, ['-c', 'import pyarrow'], { stdio: 'ignore' }).status === 0;
@@ -25,6 +25,8 @@ for p in sys.argv[1:]:
                 "first": {c: t.column(c)[0].as_py() if t.num_rows else None for c in t.column_names}})
 print(json.dumps(out))
 `;
+
+useScratchTmp();
 
 describe.skipIf(!hasPyarrow)('pyarrow reads pipe tables', () => {
   it('numeric, string-with-nulls, fixed-size-list and empty tables keep types, values and metadata', async () => {

@@ -11,7 +11,9 @@ import downloadUci from '../../src/stages/download-uci.js';
 import downloadMnist from '../../src/stages/download-mnist.js';
 import { loadCsv, parseAdultFile, adultTable, parseMagic, parseCcppXlsx, parseIdx, readMnistGz, mnistTable } from '../../src/lib/datasets.js';
 import { completeRows, featureMatrix, numericColumn, readTable, tableMeta, type Table } from '../../src/lib/table.js';
-import { FIXTURES, MIRROR } from './helpers.js';
+import { FIXTURES, MIRROR, useScratchTmp } from './helpers.js';
+
+useScratchTmp();
 
 const fixture = (rel: string) => readFile(join(FIXTURES, rel), 'utf8');
 const classCounts = (t: Table) => {

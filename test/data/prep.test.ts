@@ -15,7 +15,9 @@ import { adultTable, loadCsv, parseAdultFile } from '../../src/lib/datasets.js';
 import {
   featureMatrix, makeTable, numericColumn, numericVector, readTable, stringVector, tableMeta, writeTable, type Table,
 } from '../../src/lib/table.js';
-import { FIXTURES, MIRROR, tmp } from './helpers.js';
+import { FIXTURES, MIRROR, tmp, useScratchTmp } from './helpers.js';
+
+useScratchTmp();
 
 let dir: string;
 const save = async (name: string, t: Table) => { const p = join(dir, name); await writeTable(p, t); return p; };

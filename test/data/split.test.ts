@@ -11,7 +11,9 @@ import downloadUci from '../../src/stages/download-uci.js';
 import gen from '../../src/stages/generate-synthetic.js';
 import { adultTable, loadCsv, parseAdultFile } from '../../src/lib/datasets.js';
 import { makeTable, numericColumn, numericVector, readTable, tableMeta, writeTable, ROW_COLUMN, type Table } from '../../src/lib/table.js';
-import { FIXTURES, MIRROR, tmp } from './helpers.js';
+import { FIXTURES, MIRROR, tmp, useScratchTmp } from './helpers.js';
+
+useScratchTmp();
 
 let magicPath: string;
 let magic: Table;

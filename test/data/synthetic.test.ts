@@ -4,6 +4,9 @@ import { readFile } from 'node:fs/promises';
 import { runStageDirect } from '../../src/engine/context.js';
 import gen from '../../src/stages/generate-synthetic.js';
 import { numericColumn, readTable, tableMeta } from '../../src/lib/table.js';
+import { useScratchTmp } from './helpers.js';
+
+useScratchTmp();
 
 const run = async (params: Record<string, unknown>, seed = 0) => {
   const r = await runStageDirect(gen, { params, seed });

@@ -22,7 +22,9 @@ export interface RgbaFrame {
 
 export async function encodeGif(frames: RgbaFrame[], o: GifOptions): Promise<Uint8Array> {
   if (frames.length === 0) throw new Error('animation has no frames');
-  const { GIFEncoder, quantize, applyPalette } = await import('gifenc');
+  // gifenc is CommonJS for node (its ESM build is only named in "module", which node ignores)
+  const mod = (await import('gifenc')) as typeof import('gifenc') & { default?: typeof import('gifenc') };
+  const { GIFEncoder, quantize, applyPalette } = typeof mod.GIFEncoder === 'function' ? mod : mod.default!;
   const { width, height } = frames[0]!;
   const gif = GIFEncoder();
   const delay = Math.max(20, Math.round(1000 / o.fps));

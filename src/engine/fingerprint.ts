@@ -17,7 +17,8 @@ export interface FingerprintData {
   version: string;
   /**
    * Params after `--set` overrides, interpolation and schema defaults — so writing a default
-   * explicitly, or reordering keys, is not a change (canonical JSON), but any knob is.
+   * explicitly, or reordering keys, is not a change (canonical JSON), but any knob is. Params a
+   * kind declares in `nonResultParams` (mirrors, timeouts) are left out.
    */
   params: unknown;
   /** The RNG seed the stage receives (results of seeded stages depend on it). */

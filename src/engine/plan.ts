@@ -75,7 +75,7 @@ export class Planner {
       format: FINGERPRINT_FORMAT,
       kind: st.kind.kind,
       version: st.kind.version,
-      params: st.params,
+      params: resultParams(st),
       seed: st.seed,
       inputs,
       files: await this.fileHashes(st),
@@ -166,6 +166,13 @@ export class Planner {
     }
     return [...result.values()];
   }
+}
+
+/** The params that can change the result (all but the kind's `nonResultParams`). */
+function resultParams(st: PlannedStage): unknown {
+  const skip = st.kind.nonResultParams;
+  if (!skip?.length || !st.params || typeof st.params !== 'object') return st.params;
+  return Object.fromEntries(Object.entries(st.params).filter(([k]) => !skip.includes(k)));
 }
 
 function firstLine(s: string | null | undefined): string {

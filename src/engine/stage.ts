@@ -56,6 +56,11 @@ export interface StageKind<P = any> {
    * depends on, e.g. a `command` stage's script. Their content hashes join the fingerprint.
    */
   fileDeps?: (params: P) => string[];
+  /**
+   * Top-level params that cannot change the result (where to download from, timeouts,
+   * retries): left out of the fingerprint, so changing them recomputes nothing.
+   */
+  nonResultParams?: string[];
   /** Runtime facts that change results; part of the fingerprint. May probe the machine. */
   runtime?: (params: P) => Record<string, string> | Promise<Record<string, string>>;
   /** Run every execution in a fresh process (for stages that hold big native state). */

@@ -22,6 +22,9 @@ export default defineStage<DownloadMnistParams>({
   kind: 'download-mnist',
   version: '1',
   description: 'Download (or copy from a mirror), verify and parse MNIST into train/test tables',
+  // Where the bytes come from and how patiently: the files are verified, so none of it can
+  // change the result.
+  nonResultParams: ['mirror', 'timeout', 'retries', 'backoff'],
   paramsSchema: {
     type: 'object',
     properties: {

@@ -26,6 +26,9 @@ export default defineStage<DownloadUciParams>({
   kind: 'download-uci',
   version: '1',
   description: 'Download (or copy from a mirror), verify and parse a UCI dataset: adult, magic or ccpp',
+  // Where the bytes come from and how patiently: the files are verified, so none of it can
+  // change the result.
+  nonResultParams: ['mirror', 'timeout', 'retries', 'backoff'],
   paramsSchema: {
     type: 'object',
     properties: {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { pipe, project, statusOf, summary, write } from './helpers.js';
+import { pipe, project, repoRoot, statusOf, summary, write } from './helpers.js';
 
 const diamond = (p: { a?: number; b?: number; bcmd?: string } = {}) => `
 name: diamond
@@ -268,5 +268,22 @@ stages:
     const bad = await pipe(dir, 'run', 'p.yaml');
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("dependency file 'scripts/nope.sh' does not exist");
+  });
+
+  it('nonResultParams (a download mirror, timeouts) are not part of the fingerprint', async () => {
+    const mirror = process.env.PIPE_DATA_MIRROR ?? join(repoRoot, '..', 'shared', 'datasets');
+    const dir = project({
+      'p.yaml': `name: dl
+params: {timeout: 60}
+stages:
+  data:
+    kind: download-uci
+    params: {dataset: magic, mirror: '${mirror}', timeout: '\${params.timeout}'}
+`,
+    });
+    expect(summary(await pipe(dir, 'run', 'p.yaml'))).toEqual({ ran: 1, cached: 0, failed: 0 });
+    const st = await statusOf(dir, 'p.yaml', '--set', 'timeout=5');
+    expect(st.data!.state).toBe('fresh');
+    expect((await pipe(dir, 'show', 'data', '--json')).stdout).not.toContain('"mirror"');
   });
 });

@@ -81,7 +81,7 @@ export default defineStage<ReportParams>({
     }
     const dir = ctx.output('markdown').path;
     const r = await writeReport(
-      { pipeline: { name: ctx.params.title, file: '', params: {} }, generatedAt: `stage ${ctx.id}`, stages: [...stages.values()] },
+      { pipeline: { name: ctx.params.title, file: '', params: {} }, generatedAt: '', stages: [...stages.values()] },
       dir,
       { title: ctx.params.title, dag: false, links: false, maxRows: ctx.params.max_rows },
     );

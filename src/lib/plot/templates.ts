@@ -236,7 +236,12 @@ const line: Builder = (o, d) => {
     });
     layers.push({
       transform: [...pick, { calculate: `'best ${o.x} ' + datum[${JSON.stringify(o.x)}] + ' (${bf} ' + format(datum[${JSON.stringify(bf)}], '.4~g') + ')'`, as: '__label' }],
-      mark: { type: 'text', align: 'left', baseline: 'top', dx: 5, dy: 4, fontSize: 11, color: '#222' },
+      // left of the line when it is in the right half, so the label stays inside the plot
+      mark: {
+        type: 'text', baseline: 'top', dy: 4, fontSize: 11, color: '#222',
+        align: { expr: `scale('x', datum[${JSON.stringify(o.x)}]) > width / 2 ? 'right' : 'left'` },
+        dx: { expr: `scale('x', datum[${JSON.stringify(o.x)}]) > width / 2 ? -5 : 5` },
+      },
       encoding: { x: { field: o.x!, type: xType }, y: { value: 0 }, text: { field: '__label' } },
     });
   }

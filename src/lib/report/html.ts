@@ -148,7 +148,7 @@ async function collectFigures(data: ReportData): Promise<Figure[]> {
       if (used.has(img)) continue;
       // an SVG next to a PNG of the same stage is the same figure: link it, don't repeat it
       if (img.type === 'svg' && images.some((x) => x.type === 'png')) continue;
-      figs.push({ stage: s, title: `${s.id} · ${img.name}`, image: img, mime: MIME[img.type], others: images.filter((x) => x.type === 'svg' && x !== img && img.type === 'png') });
+      figs.push({ stage: s, title: img.name === img.type ? s.id : `${s.id} · ${img.name}`, image: img, mime: MIME[img.type], others: images.filter((x) => x.type === 'svg' && x !== img && img.type === 'png') });
     }
   }
   // display sizes and copies
@@ -419,7 +419,7 @@ async function buildPage(p: PageParts): Promise<string> {
 <body>
 <header>
 <h1>${esc(title)}</h1>
-<div class="meta">${data.pipeline.file ? `pipeline <code>${esc(data.pipeline.file)}</code> · ` : ''}generated ${esc(data.generatedAt)} · ${data.stages.length} stage${data.stages.length === 1 ? '' : 's'} ${stateCounts(data.stages)}</div>
+<div class="meta">${data.pipeline.file ? `pipeline <code>${esc(data.pipeline.file)}</code> · ` : ''}${data.generatedAt ? `generated ${esc(data.generatedAt)} · ` : ''}${data.stages.length} stage${data.stages.length === 1 ? '' : 's'} ${stateCounts(data.stages)}</div>
 <nav>${nav}</nav>
 </header>
 <main>
@@ -454,7 +454,7 @@ function buildMarkdown(p: PageParts, dagFile: string | undefined): string {
   const c: Partial<Record<ReportState, number>> = {};
   for (const s of data.stages) c[s.state] = (c[s.state] ?? 0) + 1;
   L.push(`# ${o.title ?? data.pipeline.name}`, '');
-  L.push(`${data.pipeline.file ? `Pipeline \`${data.pipeline.file}\` · ` : ''}generated ${data.generatedAt} · ${data.stages.length} stages: ${STATES.filter((s) => c[s]).map((s) => `${c[s]} ${s}`).join(', ')}`, '');
+  L.push(`${data.pipeline.file ? `Pipeline \`${data.pipeline.file}\` · ` : ''}${data.generatedAt ? `generated ${data.generatedAt} · ` : ''}${data.stages.length} stages: ${STATES.filter((s) => c[s]).map((s) => `${c[s]} ${s}`).join(', ')}`, '');
   if (dagFile) L.push(`![pipeline graph](${dagFile})`, '');
   const results = byBase(data.stages).filter(([, l]) => l.some((s) => s.metrics && Object.keys(s.metrics).length));
   if (results.length) {

@@ -130,7 +130,7 @@ function scaleOf(log: boolean | undefined, domain?: [number, number], zero?: boo
   const s: VlSpec = {};
   if (log) s.type = 'log';
   if (domain) s.domain = domain;
-  if (zero === false || log) s.zero = false;
+  if (zero === false && !log) s.zero = false;
   return Object.keys(s).length ? s : undefined;
 }
 
@@ -614,13 +614,13 @@ const contour: Builder = (o, d) => {
       mark: { type: 'point', filled: true, size: 110, stroke: 'white', strokeWidth: 1.5, opacity: 1 },
       encoding: {
         x: { field: ox, type: 'quantitative' }, y: { field: oy, type: 'quantitative' },
-        shape: { field: '__end', type: 'nominal', title: 'trajectory', scale: { domain: ['start', 'end'], range: ['circle', 'square'] } },
-        fill: { field: '__end', type: 'nominal', legend: null, scale: { domain: ['start', 'end'], range: ['#2ecc40', '#ff4136'] } },
+        shape: { field: '__end', type: 'nominal', legend: null, scale: { domain: ['start', 'end'], range: ['circle', 'square'] } },
+        color: { field: '__end', type: 'nominal', title: 'trajectory', scale: { domain: ['start', 'end'], range: ['#2ecc40', '#ff4136'] } },
       },
     });
   }
   layers.push(...ruleLayers(o));
-  return finish(o, { data: cells }, layers, { extraDatasets: extra, resolve: { legend: { color: 'independent' } } });
+  return finish(o, { data: cells }, layers, { extraDatasets: extra, resolve: { scale: { color: 'independent' }, legend: { color: 'independent' } } });
 };
 
 export const TEMPLATES: Record<string, Builder> = {

@@ -4,9 +4,9 @@
  * seed 1192, protocol) → encode → standardize → train | xgboost. One JSON line per fold × model.
  *
  *   npx tsx test/ml/scripts/cv.ts --dataset magic --models relu,actmix,xgboost --folds 0,1
- *        [--epochs 200] [--protocol clean|seed-parity] [--std-target] [--backend wasm]
+ *        [--epochs 200] [--protocol clean|seed-parity] [--std-target] [--backend wasm] [--out dir]
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, mkdirSync } from 'node:fs';
 import { runStageDirect } from '../../../src/engine/context.js';
 
 const arg = (k: string, d: string) => { const i = process.argv.indexOf(`--${k}`); return i >= 0 ? process.argv[i + 1]! : d; };
@@ -17,6 +17,7 @@ const epochs = Number(arg('epochs', '200'));
 const protocol = arg('protocol', 'clean');
 const stdTarget = process.argv.includes('--std-target');
 const backend = arg('backend', 'wasm');
+const out = arg('out', '');
 const mirror = new URL('../../../../shared/datasets', import.meta.url).pathname;
 
 const kind = async (name: string) => (await import(`../../../src/stages/${name}.js`)).default;
@@ -30,9 +31,11 @@ for (const fold of folds) {
   const st = await runStageDirect(standardize, { params: { fit_on: protocol === 'seed-parity' ? 'all' : 'train', target: stdTarget }, inputs: parts(en.outputs) });
   for (const model of models) {
     const t0 = performance.now();
+    const outDir = out ? `${out}/${dataset}${stdTarget ? '-std' : ''}-${protocol}-${model}-f${fold}` : undefined;
+    if (outDir) mkdirSync(outDir, { recursive: true });
     const r = model === 'xgboost'
-      ? await runStageDirect(xgboost, { params: {}, inputs: parts(st.outputs), seed: 42 })
-      : await runStageDirect(train, { params: { backend, model: { activation: model }, training: { max_epochs: epochs } }, inputs: parts(st.outputs), seed: 1192 });
+      ? await runStageDirect(xgboost, { params: {}, inputs: parts(st.outputs), seed: 42, outDir })
+      : await runStageDirect(train, { params: { backend, model: { activation: model }, training: { max_epochs: epochs } }, inputs: parts(st.outputs), seed: 1192, outDir });
     const m = JSON.parse(readFileSync(r.outputs.metrics!, 'utf8'));
     const key = m.task === 'classification' ? ['accuracy', 'roc_auc', 'f1_macro'] : ['rmse', 'r2', 'mae'];
     console.log(JSON.stringify({

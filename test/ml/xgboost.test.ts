@@ -4,6 +4,7 @@ import { runStageDirect } from '../../src/engine/context.js';
 import { readTable } from '../../src/lib/table.js';
 import { classificationMetrics } from '../../src/lib/ml/metrics.js';
 import xgboost from '../../src/stages/xgboost.js';
+import { openXgboost, XGBoostUnavailableError } from '../../src/lib/ml/xgboost.js';
 import { writeDataset, tmp, moons, slice } from './helpers.js';
 
 const dir = tmp('pipe-ml-xgb-');
@@ -58,5 +59,11 @@ describe('xgboost stage (libxgboost through koffi)', () => {
     const m = JSON.parse(readFileSync(r.outputs.metrics!, 'utf8'));
     expect(m.params).toMatchObject({ objective: 'multi:softprob', num_class: 3 });
     expect(m.test.accuracy).toBeGreaterThan(0.95);
+  });
+
+  it('a missing library is a clear error naming the Debian package', () => {
+    expect(() => openXgboost(['/nonexistent/libxgboost.so'])).toThrow(XGBoostUnavailableError);
+    expect(() => openXgboost(['/nonexistent/libxgboost.so'])).toThrow(/apt-get install libxgboost0/);
+    expect(openXgboost(['libxgboost.so.0']).version).toMatch(/^\d+\.\d+\.\d+$/);
   });
 });

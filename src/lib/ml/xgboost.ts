@@ -1,7 +1,7 @@
 /**
  * The real XGBoost library (libxgboost, C API) called through koffi — no re-implementation.
  *
- * Library lookup: $PIPE_LIBXGBOOST, then libxgboost.so.0 (Debian package `libxgboost0`), then
+ * Library lookup: $PIPE_LIBXGBOOST if set (only that), else libxgboost.so.0 (Debian package `libxgboost0`), then
  * libxgboost.so / libxgboost.dylib. Only the stable C API of xgboost ≥ 1.4 is used:
  * XGDMatrixCreateFromMat, XGDMatrixSetFloatInfo, XGBoosterCreate/SetParam/UpdateOneIter/
  * Predict/SaveModelToBuffer/Free, XGBGetLastError, XGBoostVersion.
@@ -31,14 +31,20 @@ export class XGBoostUnavailableError extends Error {}
 
 let api: Api | null = null;
 
+/** Library names tried in order; $PIPE_LIBXGBOOST, when set, is the only one (no fallback). */
 export function candidates(): string[] {
-  const c = process.env.PIPE_LIBXGBOOST ? [process.env.PIPE_LIBXGBOOST] : [];
-  return [...c, 'libxgboost.so.0', 'libxgboost.so', '/usr/lib/x86_64-linux-gnu/libxgboost.so.0', '/usr/lib/aarch64-linux-gnu/libxgboost.so.0', 'libxgboost.dylib'];
+  if (process.env.PIPE_LIBXGBOOST) return [process.env.PIPE_LIBXGBOOST];
+  return ['libxgboost.so.0', 'libxgboost.so', '/usr/lib/x86_64-linux-gnu/libxgboost.so.0', '/usr/lib/aarch64-linux-gnu/libxgboost.so.0', 'libxgboost.dylib'];
 }
 
 /** Loads libxgboost (once). Throws XGBoostUnavailableError with install instructions if absent. */
 export function xgboostApi(): Api {
-  if (api) return api;
+  api ??= openXgboost(candidates());
+  return api;
+}
+
+/** Binds the C API of the first loadable library among `paths`. */
+export function openXgboost(paths: string[]): Api {
   let koffi: any;
   try {
     koffi = require('koffi');
@@ -47,7 +53,7 @@ export function xgboostApi(): Api {
   }
   let lib: any = null, path = '';
   const errors: string[] = [];
-  for (const c of candidates()) {
+  for (const c of paths) {
     try { lib = koffi.load(c); path = c; break; } catch (e) { errors.push(`${c}: ${(e as Error).message.split('\n')[0]}`); }
   }
   if (!lib) {
@@ -60,7 +66,7 @@ export function xgboostApi(): Api {
   const ver = f('void XGBoostVersion(_Out_ int *major, _Out_ int *minor, _Out_ int *patch)');
   const a = [0], b = [0], c = [0];
   ver(a, b, c);
-  api = {
+  return {
     version: `${a[0]}.${b[0]}.${c[0]}`, path, koffi,
     XGBGetLastError: f('const char *XGBGetLastError()'),
     XGDMatrixCreateFromMat: f('int XGDMatrixCreateFromMat(const float *data, uint64_t nrow, uint64_t ncol, float missing, _Out_ void **out)'),
@@ -73,7 +79,6 @@ export function xgboostApi(): Api {
     XGBoosterSaveModelToBuffer: f('int XGBoosterSaveModelToBuffer(void *handle, const char *config, _Out_ uint64_t *out_len, _Out_ void **out_dptr)'),
     XGBoosterFree: f('int XGBoosterFree(void *handle)'),
   };
-  return api;
 }
 
 function check(a: Api, rc: unknown, what: string): void {

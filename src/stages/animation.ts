@@ -127,7 +127,7 @@ function thin<T>(items: T[], max: number): T[] {
 }
 
 /** x/y domains over every frame for the quantitative fields the template plots. */
-function fixedDomains(p: AnimationParams, data: Record<string, unknown>[], overlay?: Record<string, unknown>[]): Partial<AnimationParams> {
+export function fixedDomains(p: AnimationParams, data: Record<string, unknown>[], overlay?: Record<string, unknown>[]): Partial<AnimationParams> {
   const ext = (rows: Record<string, unknown>[], fields: (string | undefined)[]) => {
     let lo = Infinity, hi = -Infinity;
     for (const r of rows) for (const f of fields) {

@@ -319,7 +319,7 @@ async function figuresSection(p: PageParts): Promise<{ html: string; specs: stri
         if (f.image) links.push(`<a href="${esc(href(p.outDir, f.image.path))}">${esc(f.image.type.toUpperCase())}</a>`);
         for (const x of f.others) links.push(`<a href="${esc(href(p.outDir, x.path))}">${esc(x.type.toUpperCase())}</a>`);
       }
-      const caption = `<figcaption><b>${esc(f.title)}</b> · <code>${esc(f.stage.id)}</code>${links.join('')}</figcaption>`;
+      const caption = `<figcaption><b>${esc(f.title)}</b>${f.title === f.stage.id ? '' : ` · <code>${esc(f.stage.id)}</code>`}${links.join('')}</figcaption>`;
       parts.push(`<figure class="fig" id="${id}"${f.spec ? ` data-spec="${id}-spec"` : ''}><div class="chart">${img || (f.spec ? '<p class="muted">interactive chart</p>' : '')}</div>${caption}</figure>`);
     }
     parts.push('</div>');

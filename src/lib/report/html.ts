@@ -406,7 +406,8 @@ async function buildPage(p: PageParts): Promise<string> {
   const tables = tablesSection(p);
   const others = await otherOutputsSection(p);
   const showDag = o.dag !== false;
-  const nav = [showDag ? '<a href="#graph">Graph</a>' : '', '<a href="#results">Results</a>', '<a href="#figures">Figures</a>', tables ? '<a href="#tables">Tables</a>' : '', showDag ? '<a href="#stages">Stages</a>' : '', showDag ? '<a href="#params">Params</a>' : ''].filter(Boolean).join('');
+  const hasResults = showDag || data.stages.some((s) => s.metrics && Object.keys(s.metrics).length);
+  const nav = [showDag ? '<a href="#graph">Graph</a>' : '', hasResults ? '<a href="#results">Results</a>' : '', '<a href="#figures">Figures</a>', tables ? '<a href="#tables">Tables</a>' : '', showDag ? '<a href="#stages">Stages</a>' : '', showDag ? '<a href="#params">Params</a>' : ''].filter(Boolean).join('');
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -424,7 +425,7 @@ async function buildPage(p: PageParts): Promise<string> {
 </header>
 <main>
 ${showDag ? `<section id="graph"><h2>Pipeline graph</h2>${dagSection(data)}</section>` : ''}
-${showDag || data.stages.some((s) => s.metrics && Object.keys(s.metrics).length) ? `<section id="results"><h2>Results</h2>${resultsSection(data)}</section>` : ''}
+${hasResults ? `<section id="results"><h2>Results</h2>${resultsSection(data)}</section>` : ''}
 <section id="figures"><h2>Figures</h2>${fig.html}</section>
 ${tables ? `<section id="tables"><h2>Tables</h2>${tables}</section>` : ''}
 ${others ? `<section id="outputs"><h2>Other outputs</h2>${others}</section>` : ''}

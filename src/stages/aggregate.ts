@@ -1,0 +1,142 @@
+/**
+ * `aggregate`: fold results → mean ± std, min, max per metric per group.
+ *
+ *   results:
+ *     kind: aggregate
+ *     inputs: { runs: ['train[*].metrics', 'xgb[*].metrics'] }
+ *     params: { group_by: [dataset, model], field: test }
+ *
+ * Each input is a metrics JSON (as written by `train` and `xgboost`); `field` is the path to
+ * the object of scalar metrics inside it. Group keys come from the producing stage's matrix
+ * values (e.g. `model=relu`), else from a top-level field of the JSON of the same name.
+ * Std is the population std (np.std), as in the seed's cv_results.json.
+ */
+import { defineStage } from '../engine/stage.js';
+
+interface AggregateParams {
+  group_by: string[];
+  field: string;
+  metrics: string[];
+  decimals: number;
+  sort: string[];
+}
+
+export interface MetricSummary {
+  mean: number;
+  std: number;
+  min: number;
+  max: number;
+  n: number;
+  values: number[];
+}
+
+export interface GroupSummary {
+  group: Record<string, string | number | boolean | null>;
+  n_runs: number;
+  runs: string[];
+  metrics: Record<string, MetricSummary>;
+}
+
+export function summarize(values: number[]): MetricSummary {
+  const n = values.length;
+  const mean = values.reduce((a, b) => a + b, 0) / n;
+  const std = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / n);
+  return { mean, std, min: Math.min(...values), max: Math.max(...values), n, values };
+}
+
+function at(obj: unknown, path: string): unknown {
+  let v = obj;
+  for (const k of path.split('.').filter(Boolean)) {
+    if (v && typeof v === 'object' && k in (v as object)) v = (v as Record<string, unknown>)[k];
+    else return undefined;
+  }
+  return v;
+}
+
+export default defineStage<AggregateParams>({
+  kind: 'aggregate',
+  version: '1',
+  description: 'Aggregate per-run metrics into mean ± std, min, max per metric and group (results.json + Markdown table)',
+  paramsSchema: {
+    type: 'object',
+    properties: {
+      group_by: { type: 'array', items: { type: 'string' }, default: [], description: 'matrix keys or top-level JSON fields that define a group' },
+      field: { type: 'string', default: 'test', description: "dotted path to the metrics object in each JSON ('' = the top level)" },
+      metrics: { type: 'array', items: { type: 'string' }, default: [], description: 'metrics to keep (default: every numeric one)' },
+      decimals: { type: 'integer', minimum: 0, maximum: 10, default: 4 },
+      sort: { type: 'array', items: { type: 'string' }, default: [], description: 'group keys to sort by (default: group_by)' },
+    },
+    additionalProperties: false,
+  },
+  inputs: { runs: { type: 'json', multiple: true, description: 'metrics JSON of every run' } },
+  outputs: {
+    results: { type: 'json', description: 'per group: every metric with mean, std, min, max, n and the values' },
+    table: { type: 'text', ext: '.md', description: 'Markdown table of mean ± std per group and metric' },
+    summary: { type: 'table', description: 'long format: group keys, metric, mean, std, min, max, n (for plots)' },
+  },
+  async run(ctx) {
+    const p = ctx.params;
+    const groups = new Map<string, GroupSummary & { raw: Record<string, number[]> }>();
+    for (const h of ctx.inputs('runs')) {
+      const doc = await h.readJSON<Record<string, unknown>>();
+      const group: GroupSummary['group'] = {};
+      for (const k of p.group_by) {
+        const v = k in h.matrix ? h.matrix[k] : doc[k];
+        if (v === undefined) throw new Error(`${h.from}: no matrix key or field '${k}' to group by`);
+        group[k] = v as string | number | boolean | null;
+      }
+      const m = p.field ? at(doc, p.field) : doc;
+      if (!m || typeof m !== 'object') throw new Error(`${h.from}: no metrics object at '${p.field}'`);
+      const key = JSON.stringify(p.group_by.map((k) => group[k]));
+      let g = groups.get(key);
+      if (!g) {
+        g = { group, n_runs: 0, runs: [], metrics: {}, raw: {} };
+        groups.set(key, g);
+      }
+      g.n_runs++;
+      g.runs.push(h.from);
+      for (const [name, v] of Object.entries(m as Record<string, unknown>)) {
+        if (typeof v !== 'number' || (p.metrics.length && !p.metrics.includes(name))) continue;
+        (g.raw[name] ??= []).push(v);
+      }
+    }
+    const sortKeys = p.sort.length ? p.sort : p.group_by;
+    const list = [...groups.values()].sort((a, b) => {
+      for (const k of sortKeys) {
+        const x = String(a.group[k]);
+        const y = String(b.group[k]);
+        if (x !== y) return x < y ? -1 : 1;
+      }
+      return 0;
+    });
+    for (const g of list) for (const [name, vs] of Object.entries(g.raw)) g.metrics[name] = summarize(vs);
+    const results = list.map(({ raw: _raw, ...g }) => g);
+    await ctx.output('results').writeJSON({ group_by: p.group_by, field: p.field, std: 'population', groups: results });
+
+    // Markdown: one row per group, one column per metric (mean ± std)
+    const metricNames = [...new Set(results.flatMap((g) => Object.keys(g.metrics)))];
+    const fmt = (x: number) => x.toFixed(p.decimals);
+    const head = [...p.group_by, 'runs', ...metricNames];
+    const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i < p.group_by.length ? '---' : '---:')).join('|')}|`];
+    for (const g of results) {
+      lines.push(`| ${[...p.group_by.map((k) => String(g.group[k])), String(g.n_runs), ...metricNames.map((mn) => (g.metrics[mn] ? `${fmt(g.metrics[mn]!.mean)} ± ${fmt(g.metrics[mn]!.std)}` : '–'))].join(' | ')} |`);
+    }
+    await ctx.output('table').writeText(lines.join('\n') + '\n\nmean ± population std over runs.\n');
+
+    const { tableFromArrays } = await import('apache-arrow');
+    const rows = results.flatMap((g) => Object.entries(g.metrics).map(([metric, s]) => ({ g, metric, s })));
+    const cols: Record<string, string[] | Float64Array | Int32Array> = {};
+    for (const k of p.group_by) cols[k] = rows.map((r) => String(r.g.group[k]));
+    cols.group = rows.map((r) => p.group_by.map((k) => String(r.g.group[k])).join(' / '));
+    cols.metric = rows.map((r) => r.metric);
+    cols.mean = Float64Array.from(rows, (r) => r.s.mean);
+    cols.std = Float64Array.from(rows, (r) => r.s.std);
+    cols.min = Float64Array.from(rows, (r) => r.s.min);
+    cols.max = Float64Array.from(rows, (r) => r.s.max);
+    cols.n = Int32Array.from(rows, (r) => r.s.n);
+    const { writeTable } = await import('../lib/table.js');
+    await writeTable(ctx.output('summary').path, tableFromArrays(cols));
+    ctx.progress({ done: 1, total: 1, message: `${results.length} groups` });
+    return { metrics: { groups: results.length, runs: results.reduce((a, g) => a + g.n_runs, 0) } };
+  },
+});

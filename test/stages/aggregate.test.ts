@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runStageDirect, type InputRef } from '../../src/engine/context.js';
+import { readTable } from '../../src/lib/table.js';
+import aggregate from '../../src/stages/aggregate.js';
+
+describe('aggregate', () => {
+  it('mean, population std, min, max per metric per group, from matrix keys or JSON fields', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pipe-agg-'));
+    const runs: InputRef[] = [];
+    const data: [string, number, number][] = [['relu', 0, 0.8], ['relu', 1, 0.9], ['relu', 2, 0.85], ['gelu', 0, 0.7], ['gelu', 1, 0.9]];
+    for (const [model, fold, acc] of data) {
+      const path = join(dir, `${model}-${fold}.json`);
+      writeFileSync(path, JSON.stringify({ dataset: 'magic', test: { accuracy: acc, f1_macro: acc - 0.1 }, note: 'x' }));
+      runs.push({ path, hash: '', from: `train[fold=${fold},model=${model}]`, output: 'metrics', matrix: { fold, model } });
+    }
+    const r = await runStageDirect(aggregate, { params: { group_by: ['dataset', 'model'] }, inputs: { runs } });
+    const res = JSON.parse(readFileSync(r.outputs.results!, 'utf8'));
+    expect(res.groups.map((g: { group: unknown }) => g.group)).toEqual([{ dataset: 'magic', model: 'gelu' }, { dataset: 'magic', model: 'relu' }]);
+    const relu = res.groups[1].metrics.accuracy;
+    expect(relu.mean).toBeCloseTo(0.85, 12);
+    expect(relu.std).toBeCloseTo(Math.sqrt((0.05 ** 2 + 0.05 ** 2 + 0) / 3), 12); // population std
+    expect([relu.min, relu.max, relu.n]).toEqual([0.8, 0.9, 3]);
+    expect(res.groups[0].metrics.accuracy.std).toBeCloseTo(0.1, 12);
+    const md = readFileSync(r.outputs.table!, 'utf8');
+    expect(md).toContain('| dataset | model | runs | accuracy | f1_macro |');
+    expect(md).toContain('| magic | relu | 3 | 0.8500 ± 0.0408 | 0.7500 ± 0.0408 |');
+    const t = await readTable(r.outputs.summary!);
+    expect(t.numRows).toBe(4);
+    expect(t.getChild('metric')!.toArray()).toEqual(['accuracy', 'f1_macro', 'accuracy', 'f1_macro']);
+  });
+
+  it('names the run that lacks a group key', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pipe-agg-'));
+    const path = join(dir, 'a.json');
+    writeFileSync(path, JSON.stringify({ test: { accuracy: 1 } }));
+    await expect(runStageDirect(aggregate, { params: { group_by: ['model'] }, inputs: { runs: [{ path, hash: '', from: 'x[fold=1]', output: 'metrics', matrix: { fold: 1 } }] } }))
+      .rejects.toThrow("x[fold=1]: no matrix key or field 'model' to group by");
+  });
+});

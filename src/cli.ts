@@ -61,6 +61,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--keep-going', 'continue with independent stages after a failure')
     .option('--no-wait', 'fail at once when another run of this pipeline holds the lock')
     .addOption(new Option('--backend <name>', 'compute backend for training stages (sets the pipeline param `backend`)').choices(['auto', 'blas', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']))
+    .option('--no-report', 'skip the HTML report even if the pipeline asks for one (report: true)')
     .option('-v, --verbose', 'plain output with every event')
     .option('-q, --quiet', 'print only failures and the summary')
     .action(async (file: string, o) => {
@@ -102,6 +103,13 @@ async function main(argv: string[]): Promise<number> {
       process.off('SIGINT', onSig);
       process.off('SIGTERM', onSig);
       code = ac.signal.aborted ? 130 : s.failed ? 1 : 0;
+      if (g.pipeline.doc.report && o.report !== false && !ac.signal.aborted) {
+        const { writeReportFor } = await import('./report-data.js');
+        const dir = join(ws.artifactsDir, g.pipeline.name, 'report');
+        mkdirSync(dir, { recursive: true });
+        const r = await writeReportFor(g, await statuses(ws, g), ws, dir);
+        out(`report: ${displayPath(r.html)}`);
+      }
       ws.close();
     });
 

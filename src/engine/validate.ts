@@ -24,6 +24,7 @@ export interface PipelineDoc {
   name: string;
   description?: string;
   seed?: number;
+  report?: boolean;
   params: Record<string, unknown>;
   stages: Record<string, StageDecl>;
 }
@@ -35,7 +36,7 @@ export const pipelineSchema = JSON.parse(readFileSync(schemaPath, 'utf8')) as Re
 const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true, validateSchema: false });
 const validateDoc = ajv.compile(pipelineSchema);
 
-const TOP_FIELDS = ['name', 'description', 'seed', 'params', 'stages'];
+const TOP_FIELDS = ['name', 'description', 'seed', 'report', 'params', 'stages'];
 const STAGE_FIELDS = ['kind', 'description', 'params', 'seed', 'inputs', 'matrix'];
 
 function pathOf(e: ErrorObject): DocPath {

@@ -12,7 +12,7 @@ import type { PipelineGraph } from './engine/graph.js';
 import { loadGraph } from './engine/pipeline.js';
 import { Planner, type StageState, type StageStatus } from './engine/plan.js';
 import { ListrReporter, PlainReporter } from './engine/reporters.js';
-import { renderAscii, renderDot, renderMermaid, type GraphFormat } from './engine/render-graph.js';
+import { renderAscii, renderDot, renderMermaid, setGraphColor, type GraphFormat } from './engine/render-graph.js';
 import { loadKinds } from './engine/registry.js';
 import { resolvePorts } from './engine/stage.js';
 import { Workspace } from './engine/workspace.js';
@@ -176,6 +176,7 @@ async function main(argv: string[]): Promise<number> {
       const st = await statuses(ws, g);
       const states = new Map(st.map((s) => [s.id, s.state]));
       const fmt = o.format as GraphFormat;
+      setGraphColor(!o.output && process.stdout.isTTY && !process.env.NO_COLOR);
       let text: string;
       if (fmt === 'html') {
         const { dagHtmlFor } = await import('./report-data.js');

@@ -35,8 +35,16 @@ function groups(g: PipelineGraph, states: Map<string, StageState>): GroupInfo[] 
   return [...out.values()];
 }
 
+const ANSI: Record<StageState, string> = { fresh: '\x1b[32m', stale: '\x1b[33m', 'never-run': '\x1b[90m', failed: '\x1b[31m' };
+let useColor = false;
+/** Colour the ASCII graph's state marks (for terminals). */
+export function setGraphColor(on: boolean): void {
+  useColor = on;
+}
+const paint = (k: StageState, s: string) => (useColor ? `${ANSI[k]}${s}\x1b[0m` : s);
+
 function countText(c: Partial<Record<StageState, number>>): string {
-  return (Object.keys(MARK) as StageState[]).filter((k) => c[k]).map((k) => `${MARK[k]} ${c[k]} ${k}`).join('  ');
+  return (Object.keys(MARK) as StageState[]).filter((k) => c[k]).map((k) => paint(k, `${MARK[k]} ${c[k]} ${k}`)).join('  ');
 }
 
 function layers(gs: GroupInfo[]): Map<string, number> {
@@ -59,10 +67,13 @@ export function renderAscii(g: PipelineGraph, states: Map<string, StageState>, e
     const from = gi.deps.size ? `  ← ${[...gi.deps].join(', ')}` : '';
     lines.push(`${label.padEnd(w + 3)} ${gi.kind.padEnd(18)} ×${String(gi.ids.length).padEnd(4)} ${countText(gi.counts)}${from}`);
     if (expand && gi.keys.length) {
-      for (const id of gi.ids) lines.push(`${' '.repeat(2 * d + 6)}${MARK[states.get(id) ?? 'never-run']} ${id}`);
+      for (const id of gi.ids) {
+        const st = states.get(id) ?? 'never-run';
+        lines.push(`${' '.repeat(2 * d + 6)}${paint(st, MARK[st])} ${id}`);
+      }
     }
   }
-  lines.push('', `legend: ${(Object.keys(MARK) as StageState[]).map((k) => `${MARK[k]} ${k}`).join('  ')}`);
+  lines.push('', `legend: ${(Object.keys(MARK) as StageState[]).map((k) => paint(k, `${MARK[k]} ${k}`)).join('  ')}`);
   return lines.join('\n');
 }
 

@@ -1,0 +1,247 @@
+/**
+ * `trainMlpNative`: the training loop of src/lib/ml/trainer.ts (`trainMlp`) with every batch
+ * step — gather, forward, loss, backward, entropy term, clipping, AdamW — done by one call into
+ * the native library (native/pipe_blas.c, OpenBLAS sgemm + fused C loops on recycled buffers).
+ *
+ * Same inputs, outputs and semantics as `trainMlp`: per-epoch cosine LR, ActMix temperature and
+ * entropy weight; shuffles from `rng.fork('shuffle')`; per-batch dropout seeds from
+ * `rng.fork('dropout')` turned into the very masks `tf.dropout(x, rate, undefined, seed)` draws
+ * (seedrandom's Alea, re-implemented: Mash seeding here, the generator in C); validation loss and
+ * metrics after each epoch; early stopping and best-checkpoint restore (weights and T) into the
+ * `Mlp`'s TF.js variables, so `model.toJSON()` writes the usual pipe-mlp/1 file.
+ * Learning curves agree with the TF.js path within float32 tolerance (test/blas/trainer.test.ts).
+ */
+import type { Mlp, MlpSpec } from '../mlp.js';
+import { actmixAlpha } from '../mlp.js';
+import type { Tf } from '../optim.js';
+import { DEFAULT_TRAIN, type Dataset, type EpochRecord, type Evaluation, type TrainOptions, type TrainResult } from '../trainer.js';
+import { cosineLr, entropyWeightAt, temperatureAt } from '../schedules.js';
+import { classificationMetrics, regressionMetrics, softmaxRows } from '../metrics.js';
+import { blasNative, type BlasNative } from './native.js';
+
+const ACT_CODE: Record<MlpSpec['activation'], number> = {
+  identity: 0, relu: 1, gelu: 2, prelu: 3, tanh: 4, sigmoid: 5, leaky_relu: 6, softplus: 7, sine: 8, actmix: 9,
+};
+const BASIS_CODE: Record<string, number> = { sin: 0, tanh: 1, relu: 2, identity: 3, sigmoid: 4, silu: 5 };
+
+/** seedrandom's Alea state {s0, s1, s2, c} after seeding with String(seed) (as tf.randomUniform does). */
+export function aleaState(seed: number | string, into = new Float64Array(4), at = 0): Float64Array {
+  let n = 0xefc8249d;
+  const mash = (data: string): number => {
+    for (let i = 0; i < data.length; i++) {
+      n += data.charCodeAt(i);
+      let h = 0.02519603282416938 * n;
+      n = h >>> 0;
+      h -= n;
+      h *= n;
+      n = h >>> 0;
+      h -= n;
+      n += h * 0x100000000;
+    }
+    return (n >>> 0) * 2.3283064365386963e-10;
+  };
+  const s = String(seed);
+  let s0 = mash(' '), s1 = mash(' '), s2 = mash(' ');
+  s0 -= mash(s); if (s0 < 0) s0 += 1;
+  s1 -= mash(s); if (s1 < 0) s1 += 1;
+  s2 -= mash(s); if (s2 < 0) s2 += 1;
+  into[at] = s0; into[at + 1] = s1; into[at + 2] = s2; into[at + 3] = 1;
+  return into;
+}
+
+/** A native copy of an Mlp: parameters, AdamW state and buffers live in C. */
+export class NativeMlp {
+  readonly ctx: unknown;
+  readonly np: number;
+  readonly spec: MlpSpec;
+  private freed = false;
+
+  constructor(readonly api: BlasNative, spec: MlpSpec, task: 'classification' | 'regression', maxBatch: number) {
+    this.spec = spec;
+    const L = spec.hidden.length;
+    const dims = Int32Array.from([spec.inputDim, ...spec.hidden, spec.outputDim]);
+    const bases = Int32Array.from((spec.actmix?.bases ?? []).map((b) => BASIS_CODE[b]!));
+    const act = ACT_CODE[spec.activation];
+    if (act === undefined) throw new Error(`native trainer: unsupported activation '${spec.activation}'`);
+    this.ctx = api.create(L, dims, act, bases.length, bases, spec.activation === 'actmix' ? spec.actmix!.omega_0 : (spec.omega0 ?? 1),
+      spec.leakySlope ?? 0.01, spec.dropout, task === 'classification' ? 0 : 1, maxBatch);
+    if (!this.ctx) throw new Error('native trainer: out of memory');
+    this.np = Number(api.numParams(this.ctx));
+  }
+
+  /** Copies the model's parameters (in `model.params` order, which is the native layout). */
+  loadFrom(model: Mlp): void {
+    const all = new Float32Array(this.np);
+    let off = 0;
+    for (const p of model.params) {
+      const v = p.v.dataSync() as Float32Array;
+      all.set(v, off);
+      off += v.length;
+    }
+    if (off !== this.np) throw new Error(`native trainer: parameter count ${off} ≠ ${this.np}`);
+    this.api.setParams(this.ctx, all);
+  }
+
+  params(): Float32Array {
+    const all = new Float32Array(this.np);
+    this.api.getParams(this.ctx, all);
+    return all;
+  }
+
+  /** Writes the native parameters into the model's TF.js variables. */
+  storeTo(tf: Tf, model: Mlp): void {
+    const all = this.params();
+    let off = 0;
+    for (const p of model.params) {
+      const size = p.v.size;
+      tf.tidy(() => p.v.assign(tf.tensor(all.slice(off, off + size), p.v.shape, 'float32')));
+      off += size;
+    }
+  }
+
+  /** ActMix logits per hidden layer (views of a fresh copy of the parameters). */
+  actmixLogits(all = this.params()): Float32Array[] {
+    if (this.spec.activation !== 'actmix') return [];
+    const K = this.spec.actmix!.bases.length;
+    const dims = [this.spec.inputDim, ...this.spec.hidden, this.spec.outputDim];
+    const out: Float32Array[] = [];
+    let off = 0;
+    for (let l = 0; l < dims.length - 1; l++) {
+      off += dims[l]! * dims[l + 1]! + dims[l + 1]!;
+      if (l < this.spec.hidden.length) {
+        out.push(all.subarray(off, off + dims[l + 1]! * K));
+        off += dims[l + 1]! * K;
+      }
+    }
+    return out;
+  }
+
+  predict(X: Float32Array, n: number, T: number): Float32Array {
+    const out = new Float32Array(n * this.spec.outputDim);
+    if (n > 0) this.api.predict(this.ctx, X, n, T, out);
+    return out;
+  }
+
+  free(): void {
+    if (!this.freed) this.api.free(this.ctx);
+    this.freed = true;
+  }
+}
+
+/** Loss and metrics from network outputs — the post-processing of trainer.ts `evaluate`. */
+export function evaluateOutputs(out: Float32Array, data: Dataset, opts: Pick<TrainOptions, 'task' | 'numClasses' | 'targetScale'>): Evaluation {
+  const n = data.n;
+  if (opts.task === 'classification') {
+    const C = opts.numClasses ?? 2;
+    const probs = softmaxRows(out, n, C);
+    const pred = new Float64Array(n);
+    let loss = 0;
+    for (let i = 0; i < n; i++) {
+      let best = 0;
+      for (let k = 1; k < C; k++) if (probs[i * C + k]! > probs[i * C + best]!) best = k;
+      pred[i] = best;
+      let m = -Infinity;
+      for (let k = 0; k < C; k++) m = Math.max(m, out[i * C + k]!);
+      let z = 0;
+      for (let k = 0; k < C; k++) z += Math.exp(out[i * C + k]! - m);
+      loss += m + Math.log(z) - out[i * C + data.y[i]!]!;
+    }
+    const metrics = classificationMetrics(data.y, probs, C) as unknown as Record<string, number>;
+    return { probs, pred, loss: loss / n, metrics };
+  }
+  const s = opts.targetScale ?? { mean: 0, std: 1 };
+  const pred = new Float64Array(n);
+  let loss = 0;
+  for (let i = 0; i < n; i++) {
+    pred[i] = out[i]! * s.std + s.mean;
+    const r = out[i]! - (data.y[i]! - s.mean) / s.std;
+    loss += r * r;
+  }
+  return { pred, loss: loss / n, metrics: regressionMetrics(data.y, pred) as unknown as Record<string, number> };
+}
+
+/** Training targets as the native step reads them: class index, or the (scaled) regression target. */
+function targets(ds: Dataset, opts: TrainOptions): Float32Array {
+  if (opts.task === 'classification') return Float32Array.from(ds.y);
+  const s = opts.targetScale ?? { mean: 0, std: 1 };
+  return Float32Array.from(ds.y, (v) => (v - s.mean) / s.std);
+}
+
+export async function trainMlpNative(tf: Tf, model: Mlp, train: Dataset, val: Dataset, opts: TrainOptions): Promise<TrainResult> {
+  const api = blasNative();
+  const cfg = { ...DEFAULT_TRAIN, ...opts.config };
+  const shuffleRng = opts.rng.fork('shuffle');
+  const dropoutRng = opts.rng.fork('dropout');
+  const am = model.spec.actmix;
+  const n = train.n;
+  const L = model.spec.hidden.length;
+  if (train.d !== model.spec.inputDim) throw new Error(`train has ${train.d} features, the model ${model.spec.inputDim}`);
+  if (opts.task === 'classification' && model.spec.outputDim !== (opts.numClasses ?? 2)) throw new Error('model output size ≠ number of classes');
+
+  const net = new NativeMlp(api, model.spec, opts.task, Math.max(cfg.batch_size, 512));
+  try {
+    net.loadFrom(model);
+    api.setOpt(net.ctx, cfg.beta1, cfg.beta2, cfg.eps, cfg.weight_decay, cfg.grad_clip);
+    if (api.setData(net.ctx, train.X, n, train.d, targets(train, opts)) !== 0) throw new Error('native trainer: cannot store the training data');
+    const tMax = cfg.t_max ?? cfg.max_epochs;
+    const curves: EpochRecord[] = [];
+    let best = Infinity, bestEpoch = -1, bestT = model.temperature, wait = 0, stoppedEarly = false, haveBest = false;
+    const perm = new Int32Array(n);
+    const drop = new Float64Array(4 * Math.max(1, L));
+    const losses = new Float64Array(3);
+    const K = am?.bases.length ?? 0;
+
+    for (let epoch = 0; epoch < cfg.max_epochs; epoch++) {
+      const lr = cosineLr(epoch, cfg.lr, cfg.lr * cfg.eta_min_ratio, tMax);
+      const T = am ? temperatureAt(epoch, am.t0, am.t_final, am.anneal_epochs) : 1;
+      const lam = am ? entropyWeightAt(epoch, am.lambda_max, am.warmup_epochs) : 0;
+      model.temperature = T;
+      for (let i = 0; i < n; i++) perm[i] = i;
+      shuffleRng.shuffle(perm);
+      let accTask = 0, accTotal = 0;
+      for (let s = 0; s < n; s += cfg.batch_size) {
+        if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
+        const bs = Math.min(cfg.batch_size, n - s);
+        for (let l = 0; l < L; l++) {
+          const seed = dropoutRng.int(0, 2 ** 31 - 2);
+          if (model.spec.dropout > 0) aleaState(seed, drop, 4 * l);
+        }
+        if (api.trainBatch(net.ctx, perm, s, bs, lr, T, lam, drop, losses) !== 0) throw new Error('native trainer: batch step failed');
+        accTask += Math.fround(losses[0]!) * bs;
+        accTotal += Math.fround(losses[1]!) * bs;
+      }
+      const trainLoss = accTask / n;
+      const trainTotal = accTotal / n;
+      const ev = evaluateOutputs(net.predict(val.X, val.n, T), val, opts);
+      let meanEntropy = NaN;
+      if (am) {
+        const logits = net.actmixLogits();
+        meanEntropy = logits.reduce((a, lg) => {
+          const F = lg.length / K;
+          return a + actmixAlpha(lg, F, K, T).entropy.reduce((x, y) => x + y, 0) / F;
+        }, 0) / logits.length;
+      }
+      const rec: EpochRecord = { epoch, lr, temperature: T, entropy_weight: lam, train_loss: trainLoss, train_total_loss: trainTotal, val_loss: ev.loss, mean_entropy: meanEntropy, val: ev.metrics };
+      curves.push(rec);
+      if (!Number.isFinite(trainLoss)) throw new Error(`training diverged at epoch ${epoch} (train loss ${trainLoss})`);
+      if (ev.loss < best - cfg.min_delta) {
+        best = ev.loss; bestEpoch = epoch; bestT = T; wait = 0;
+        api.snapshot(net.ctx);
+        haveBest = true;
+      } else {
+        wait++;
+      }
+      await opts.onEpoch?.(rec);
+      await new Promise((r) => setImmediate(r));
+      if (cfg.patience > 0 && wait >= cfg.patience) { stoppedEarly = true; break; }
+    }
+    if (haveBest) {
+      api.restore(net.ctx);
+      model.temperature = bestT;
+    }
+    net.storeTo(tf, model);
+    return { curves, bestEpoch, bestValLoss: best, bestTemperature: bestT, epochsRun: curves.length, stoppedEarly };
+  } finally {
+    net.free();
+  }
+}

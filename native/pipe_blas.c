@@ -131,7 +131,8 @@ void pbt_free(Ctx *c) {
   free(c);
 }
 
-/* dims: L+2 entries (input, hidden…, output); task 0 = softmax CE over C = dims[L+1] logits, 1 = MSE */
+/* dims: L+2 entries (input, hidden…, output); task 0 = softmax CE over C = dims[L+1] logits, 1 = MSE,
+ * 2 = sigmoid BCE on one logit (benchmarks) */
 Ctx *pbt_create(int L, const int *dims, int act, int K, const int *bases, float omega, float slope, double dropout,
                 int task, int maxB) {
   if (L < 0 || L > MAXL || K > MAXK || maxB < 1) return NULL;
@@ -374,6 +375,13 @@ static double loss_grad(Ctx *c, int B) {
       float ls = logf(s);
       for (int k = 0; k < C; k++) d[k] = (expf(o[k] - m - ls) - (k == y ? 1.0f : 0.0f)) * invB;
       loss += -(double)(o[y] - m - ls);
+    }
+  } else if (c->task == 2) {
+    /* sigmoid cross-entropy on one logit (tf.losses.sigmoidCrossEntropy, BCEWithLogits) */
+    for (int b = 0; b < B; b++) {
+      float o = c->out[b], y = c->yb[b];
+      c->dout[b] = (1.0f / (1.0f + expf(-o)) - y) * invB;
+      loss += (double)((o > 0.0f ? o : 0.0f) - o * y + log1pf(expf(-fabsf(o))));
     }
   } else {
     for (int b = 0; b < B; b++) {

@@ -56,7 +56,7 @@ export class NativeMlp {
   readonly spec: MlpSpec;
   private freed = false;
 
-  constructor(readonly api: BlasNative, spec: MlpSpec, task: 'classification' | 'regression', maxBatch: number) {
+  constructor(readonly api: BlasNative, spec: MlpSpec, task: 'classification' | 'regression' | 'bce', maxBatch: number) {
     this.spec = spec;
     const L = spec.hidden.length;
     const dims = Int32Array.from([spec.inputDim, ...spec.hidden, spec.outputDim]);
@@ -64,7 +64,7 @@ export class NativeMlp {
     const act = ACT_CODE[spec.activation];
     if (act === undefined) throw new Error(`native trainer: unsupported activation '${spec.activation}'`);
     this.ctx = api.create(L, dims, act, bases.length, bases, spec.activation === 'actmix' ? spec.actmix!.omega_0 : (spec.omega0 ?? 1),
-      spec.leakySlope ?? 0.01, spec.dropout, task === 'classification' ? 0 : 1, maxBatch);
+      spec.leakySlope ?? 0.01, spec.dropout, task === 'classification' ? 0 : task === 'regression' ? 1 : 2, maxBatch);
     if (!this.ctx) throw new Error('native trainer: out of memory');
     this.np = Number(api.numParams(this.ctx));
   }

@@ -63,6 +63,61 @@ void pb_bias_act(float *y, long rows, long cols, const float *bias, int mode, in
   }
 }
 
+/* ---- elementwise / reduction kernels of the `blas` TF.js backend ---- */
+/* out[n] = a op b; an operand of size < n repeats with its period (trailing-dims broadcast).
+ * op: 0 add, 1 sub, 2 mul, 3 div, 4 squared difference, 5 maximum, 6 minimum */
+#define PB_BIN_LOOP(EXPR)                                                                          \
+  if (na == n && nb == n) { for (long i = 0; i < n; i++) { float x = a[i], y = b[i]; out[i] = (EXPR); } } \
+  else if (na == n) { for (long o = 0; o < n; o += nb) { const float *ar = a + o; float *rr = out + o;   \
+      for (long j = 0; j < nb; j++) { float x = ar[j], y = b[j]; rr[j] = (EXPR); } } }                \
+  else { for (long o = 0; o < n; o += na) { const float *br = b + o; float *rr = out + o;                \
+      for (long j = 0; j < na; j++) { float x = a[j], y = br[j]; rr[j] = (EXPR); } } }
+int pb_binary(int op, const float *a, long na, const float *b, long nb, float *out, long n) {
+  if (!((na == n && (nb == n || (nb > 0 && n % nb == 0))) || (nb == n && na > 0 && n % na == 0))) return -1;
+  switch (op) {
+    case 0: PB_BIN_LOOP(x + y) break;
+    case 1: PB_BIN_LOOP(x - y) break;
+    case 2: PB_BIN_LOOP(x * y) break;
+    case 3: PB_BIN_LOOP(x / y) break;
+    case 4: PB_BIN_LOOP((x - y) * (x - y)) break;
+    case 5: PB_BIN_LOOP((x >= y || isnan(x)) ? x : y) break;
+    case 6: PB_BIN_LOOP((x <= y || isnan(x)) ? x : y) break;
+    default: return -2;
+  }
+  return 0;
+}
+
+/* op: 0 relu, 1 square, 2 neg, 3 sqrt, 4 relu6, 5 step(x>0), 6 abs */
+int pb_unary(int op, const float *x, float *out, long n) {
+  switch (op) {
+    case 0: for (long i = 0; i < n; i++) out[i] = x[i] > 0.0f ? x[i] : (isnan(x[i]) ? x[i] : 0.0f); break;
+    case 1: for (long i = 0; i < n; i++) out[i] = x[i] * x[i]; break;
+    case 2: for (long i = 0; i < n; i++) out[i] = -x[i]; break;
+    case 3: for (long i = 0; i < n; i++) out[i] = sqrtf(x[i]); break;
+    case 4: for (long i = 0; i < n; i++) out[i] = x[i] < 0.0f ? 0.0f : (x[i] > 6.0f ? 6.0f : x[i]); break;
+    case 5: for (long i = 0; i < n; i++) out[i] = x[i] > 0.0f ? 1.0f : (isnan(x[i]) ? x[i] : 0.0f); break;
+    case 6: for (long i = 0; i < n; i++) out[i] = fabsf(x[i]); break;
+    default: return -2;
+  }
+  return 0;
+}
+
+/* sums of x viewed as [outer, mid, inner] over the mid axis, double accumulators: out[outer×inner] */
+void pb_sum_axis(const float *x, long outer, long mid, long inner, float *out, double *acc) {
+  for (long o = 0; o < outer; o++) {
+    const float *xo = x + o * mid * inner;
+    if (inner == 1) {
+      double s = 0;
+      for (long m = 0; m < mid; m++) s += xo[m];
+      out[o] = (float)s;
+      continue;
+    }
+    for (long i = 0; i < inner; i++) acc[i] = 0;
+    for (long m = 0; m < mid; m++) { const float *r = xo + m * inner; for (long i = 0; i < inner; i++) acc[i] += r[i]; }
+    for (long i = 0; i < inner; i++) out[o * inner + i] = (float)acc[i];
+  }
+}
+
 /* ---- TF.js's dropout mask generator: seedrandom's Alea, as tf.randomUniform uses it ---- */
 /* s = {s0, s1, s2, c}; seeding (Mash of the seed string) is done in JavaScript. */
 static inline double alea_next(double *s) {

@@ -39,6 +39,9 @@ export interface BlasNative {
   sgemm: Fn;
   sgemmBatch: Fn;
   biasAct: Fn;
+  binary: Fn;
+  unary: Fn;
+  sumAxis: Fn;
   dropoutMask: Fn;
   setThreads: Fn;
   getThreads: Fn;
@@ -109,6 +112,9 @@ function load(): BlasNative {
     sgemm: f('void pb_sgemm(int ta, int tb, int M, int N, int K, const float *A, const float *B, float *C)'),
     sgemmBatch: f('void pb_sgemm_batch(int batch, int ta, int tb, int M, int N, int K, const float *A, long sA, const float *B, long sB, float *C)'),
     biasAct: f('void pb_bias_act(float *y, long rows, long cols, const float *bias, int mode, int act, float alpha)'),
+    binary: f('int pb_binary(int op, const float *a, long na, const float *b, long nb, float *out, long n)'),
+    unary: f('int pb_unary(int op, const float *x, float *out, long n)'),
+    sumAxis: f('void pb_sum_axis(const float *x, long outer, long mid, long inner, float *out, double *acc)'),
     dropoutMask: f('void pb_dropout_mask(float *mask, long n, double *state, float keep)'),
     setThreads: f('void pb_set_threads(int n)'),
     getThreads: f('int pb_get_threads(void)'),

@@ -10,7 +10,8 @@
  *   node native/build.mjs [--quiet] [--strict]      (--strict: exit 1 on failure)
  *
  * Environment: CC (default cc), PIPE_OPENBLAS (path of libopenblas.so*), PIPE_NATIVE_MARCH
- * (default native; e.g. x86-64-v3 for a portable build).
+ * (default native; e.g. x86-64-v3 for a portable build), PIPE_NATIVE_OUT (output directory,
+ * default native/build).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync, renameSync, rmSync } from 'node:fs';
@@ -18,7 +19,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const out = join(here, 'build');
+const out = process.env.PIPE_NATIVE_OUT || join(here, 'build');
 const quiet = process.argv.includes('--quiet');
 const strict = process.argv.includes('--strict');
 const log = (m) => { if (!quiet) console.log(`pipe native: ${m}`); };
@@ -69,7 +70,7 @@ const isMain = process.argv[1] && fileURLToPath(import.meta.url) === process.arg
 if (isMain) {
   try {
     const blas = build();
-    log(`built native/build/libpipe_blas.so against ${blas}`);
+    log(`built ${join(out, 'libpipe_blas.so')} against ${blas}`);
   } catch (e) {
     const msg = e.stderr ? String(e.stderr).trim() || e.message : e.message;
     rmSync(join(out, 'libpipe_blas.so'), { force: true });

@@ -20,6 +20,7 @@ import { AdamW } from '../src/lib/ml/optim.js';
 import { Rng } from '../src/lib/rng.js';
 import { blasStatus, blasNative } from '../src/lib/ml/blas/native.js';
 import { NativeMlp } from '../src/lib/ml/blas/trainer.js';
+import { registerBlasBackend, BLAS_BACKEND } from '../src/lib/ml/blas/backend.js';
 
 const arg = (k: string, d: string) => { const i = process.argv.indexOf(`--${k}`); return i >= 0 ? process.argv[i + 1]! : d; };
 const models = arg('models', 'relu,actmix').split(',') as ('relu' | 'actmix')[];
@@ -56,7 +57,6 @@ function timeIt(run: (nRows: number) => void, nRows: number): number {
 
 function nativeRate(m: 'relu' | 'actmix', X: Float32Array, y: Float32Array): number {
   const api = blasNative();
-  const tf0 = null as unknown; void tf0;
   const net = new NativeMlp(api, specOf(m), 'bce', B);
   const init = new Float32Array(net.np).map(() => (Math.random() - 0.5) * 0.1);
   api.setParams(net.ctx, init);
@@ -74,8 +74,17 @@ function nativeRate(m: 'relu' | 'actmix', X: Float32Array, y: Float32Array): num
   return rate;
 }
 
+/** TF.js with `backend` active (`blas`: the registered blas TF.js backend). */
+async function tfOn(backend: string) {
+  if (backend !== 'blas') return (await loadTf(backend as BackendRequest)).tf;
+  const { tf } = await loadTf('cpu');
+  registerBlasBackend(tf);
+  await tf.setBackend(BLAS_BACKEND);
+  return tf;
+}
+
 async function tfjsRate(backend: string, m: 'relu' | 'actmix', X: Float32Array, y: Float32Array): Promise<number> {
-  const { tf } = await loadTf(backend as BackendRequest);
+  const tf = await tfOn(backend);
   const model = Mlp.create(tf, specOf(m), new Rng(0));
   const opt = new AdamW(tf, model.variables);
   const Xt = tf.tensor2d(X, [rows, D]), Yt = tf.tensor2d(y, [rows, 1]);
@@ -91,7 +100,7 @@ async function tfjsRate(backend: string, m: 'relu' | 'actmix', X: Float32Array, 
     opt.apply(model.variables.map((v) => grads[v.name]!), 1e-3);
   });
   // the pure-JS cpu backend is ~100× slower: time fewer rows
-  const nRows = backend === 'cpu' ? Math.min(rows, 8 * B) : epochs * rows;
+  const nRows = backend === 'cpu' ? Math.min(rows, 8 * B) : backend === 'blas' ? Math.min(rows, 16 * B) : epochs * rows;
   const rate = timeIt((n) => { for (let done = 0; done < n; done += B) step(done % rows); }, nRows);
   tf.dispose([Xt, Yt]); opt.dispose(); model.dispose();
   return rate;

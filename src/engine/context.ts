@@ -3,6 +3,7 @@
  * and by `runStageDirect` (tests of single stage kinds, with the same context and semantics).
  */
 import { mkdir, readFile, writeFile, rm, mkdtemp } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { Rng } from '../lib/rng.js';
@@ -72,9 +73,17 @@ export function makeContext(task: TaskSpec, signal: AbortSignal, hooks: ContextH
     if (!refs) throw new Error(`stage ${task.id}: input '${name}' is not connected`);
     return refs.map((r) => inputHandle(name, r));
   };
+  let scratchMade = false;
   return {
     id: task.id, kind: task.kind, params: task.params, matrix: task.matrix,
-    projectDir: task.projectDir, tmpDir: task.tmpDir, runtime: task.runtime,
+    projectDir: task.projectDir,
+    // created on first use: most stages never need scratch space, and directory churn is
+    // a measurable cost on pipelines of many small stages
+    get tmpDir() {
+      if (!scratchMade) { mkdirSync(task.tmpDir, { recursive: true }); scratchMade = true; }
+      return task.tmpDir;
+    },
+    runtime: task.runtime,
     seed: task.seed, rng: new Rng(task.seed), signal, log,
     progress: hooks.progress,
     has: (name) => name in task.inputs,
@@ -93,12 +102,14 @@ export function makeContext(task: TaskSpec, signal: AbortSignal, hooks: ContextH
   };
 }
 
-/** Prepares the temp output paths of a task (directory outputs are created empty). */
-export async function prepareOutputs(kind: StageKind, params: unknown, dir: string): Promise<Record<string, { path: string; type: PortType }>> {
-  await mkdir(dir, { recursive: true });
+/**
+ * Prepares the temp output paths of a task: `<dir>/<prefix><name><ext>` (directory outputs are
+ * created empty). `dir` must exist.
+ */
+export async function prepareOutputs(kind: StageKind, params: unknown, dir: string, prefix = ''): Promise<Record<string, { path: string; type: PortType }>> {
   const out: Record<string, { path: string; type: PortType }> = {};
   for (const [name, spec] of Object.entries(resolvePorts(kind.outputs, params))) {
-    const path = join(dir, name + (spec.type === 'dir' ? '' : spec.ext ?? DEFAULT_EXT[spec.type]));
+    const path = join(dir, prefix + name + (spec.type === 'dir' ? '' : spec.ext ?? DEFAULT_EXT[spec.type]));
     if (spec.type === 'dir') await mkdir(path, { recursive: true });
     out[name] = { path, type: spec.type };
   }
@@ -134,6 +145,7 @@ export interface DirectRunResult {
 export async function runStageDirect(kind: StageKind, opts: DirectRunOptions = {}): Promise<DirectRunResult> {
   const params = validateParams(kind, opts.params ?? {});
   const outDir = opts.outDir ?? (await mkdtemp(join(tmpdir(), `pipe-${kind.kind}-`)));
+  await mkdir(outDir, { recursive: true });
   const tmp = await mkdtemp(join(tmpdir(), 'pipe-scratch-'));
   const inputs: Record<string, InputRef[]> = {};
   for (const [name, v] of Object.entries(opts.inputs ?? {})) {

@@ -110,6 +110,9 @@ export async function executePipeline(g: PipelineGraph, ws: Workspace, opts: Run
     summary.runId = runId;
     const planner = new Planner(g, db, ws.store, ws.root);
     const runTmp = join(ws.tmpDir, `${process.pid}-${runId}`);
+    const runOut = join(runTmp, 'out');
+    mkdirSync(runOut, { recursive: true });
+    let seq = 0;
     rep.start(stages);
 
     // ---- scheduling state
@@ -191,14 +194,14 @@ export async function executePipeline(g: PipelineGraph, ws: Workspace, opts: Run
       }
       // ---- execute
       const why = forced.has(st.id) ? 'forced' : planner.explainMiss(st, data, planner.checkHit(fp)).reasons.join('; ');
-      const dir = join(runTmp, st.id.replace(/[^A-Za-z0-9_.=,-]/g, '_'));
-      const outDir = join(dir, 'out');
-      rmSync(dir, { recursive: true, force: true });
-      mkdirSync(outDir, { recursive: true });
-      const outputs = await prepareOutputs(st.kind, st.params, outDir);
+      // Outputs are flat files in the run's temp dir (no directory per stage: creating and
+      // removing thousands of directories is measurably slow); scratch space is made on demand.
+      const n = seq++;
+      const outputs = await prepareOutputs(st.kind, st.params, runOut, `${n}-`);
+      const dropOutputs = () => { for (const o of Object.values(outputs)) rmSync(o.path, { recursive: true, force: true }); };
       const task: TaskSpec = {
         id: st.id, kind: st.kind.kind, params: st.params, matrix: st.matrix, seed: st.seed,
-        runtime: data.runtime, inputs: inputRefs, outputs, tmpDir: join(dir, 'scratch'), projectDir: ws.root,
+        runtime: data.runtime, inputs: inputRefs, outputs, tmpDir: join(runTmp, `scratch-${n}`), projectDir: ws.root,
       };
       await acquireSlot();
       if (stopScheduling) {
@@ -223,7 +226,6 @@ export async function executePipeline(g: PipelineGraph, ws: Workspace, opts: Run
           const rows: OutputRow[] = res.outputs.map((o) => ({ execution_id: execId, name: o.name, hash: o.hash, type: specs[o.name]?.type ?? 'file', is_dir: o.isDir ? 1 : 0, size: o.size }));
           for (const o of res.outputs) ws.store.put(o);
           db.finishExecution(execId, 'done', { metrics: res.metrics, log: logText, outputs: rows });
-          rmSync(dir, { recursive: true, force: true });
           outputsOf.set(st.id, rows);
           updateViews(st, rows);
           summary.ran++;
@@ -236,7 +238,7 @@ export async function executePipeline(g: PipelineGraph, ws: Workspace, opts: Run
         }
       }
       const error = (res as { error: string }).error;
-      rmSync(dir, { recursive: true, force: true });
+      dropOutputs();
       if (abort.signal.aborted) {
         db.finishExecution(execId, 'interrupted', { error: 'interrupted', log: logText });
         summary.interrupted++;
@@ -254,14 +256,14 @@ export async function executePipeline(g: PipelineGraph, ws: Workspace, opts: Run
       wake();
     };
 
+    const viewWork = new Set<Promise<void>>();
     const updateViews = (st: PlannedStage, rows: OutputRow[]) => {
       const specs = resolvePorts(st.kind.outputs, st.params);
       for (const r of rows) {
-        try {
-          ws.updateView(name, st.id, r.name, r.type, r.hash, !!r.is_dir, specs[r.name]?.ext);
-        } catch (e) {
-          rep.message(`could not update artifacts view of ${st.id}.${r.name}: ${(e as Error).message}`);
-        }
+        const p = ws.updateView(name, st.id, r.name, r.type, r.hash, !!r.is_dir, specs[r.name]?.ext)
+          .catch((e: Error) => rep.message(`could not update artifacts view of ${st.id}.${r.name}: ${e.message}`))
+          .finally(() => viewWork.delete(p));
+        viewWork.add(p);
       }
     };
 
@@ -286,6 +288,7 @@ export async function executePipeline(g: PipelineGraph, ws: Workspace, opts: Run
       if (!inflight.size) break;
       await new Promise<void>((r) => { wake = r; });
     }
+    await Promise.all([...viewWork]);
     opts.signal?.removeEventListener('abort', onExternalAbort);
     const notRun = stages.filter((s) => !finished.has(s.id));
     for (const s of notRun) rep.stageEnd(s.id, 'skipped', { reason: abort.signal.aborted ? 'interrupted' : 'run stopped after a failure' });

@@ -3,7 +3,8 @@
  * stage at a time: builds the context, runs the kind, hashes what it wrote, and reports back.
  * A crash or OOM here costs only the running stage; the coordinator records it as failed.
  */
-import { rm, mkdir } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { makeContext, type TaskSpec } from './context.js';
 import { getKind } from './registry.js';
 import { hashOutput } from './store.js';
@@ -44,7 +45,6 @@ async function run(task: TaskSpec): Promise<void> {
   try {
     const kind = await getKind(task.kind);
     if (!kind) throw new Error(`unknown stage kind '${task.kind}'`);
-    await mkdir(task.tmpDir, { recursive: true });
     const ctx = makeContext(task, controller.signal, {
       progress: (p) => {
         const now = Date.now();
@@ -66,7 +66,7 @@ async function run(task: TaskSpec): Promise<void> {
   } finally {
     clearInterval(timer);
     controller = null;
-    await rm(task.tmpDir, { recursive: true, force: true }).catch(() => undefined);
+    if (existsSync(task.tmpDir)) await rm(task.tmpDir, { recursive: true, force: true }).catch(() => undefined);
   }
 }
 

@@ -2,7 +2,8 @@
  * The project workspace: the root directory (where `pipe` runs, or --root), its cache/ (SQLite
  * index, object store, temp files) and artifacts/ (human-readable copies of latest outputs).
  */
-import { cpSync, copyFileSync, constants, existsSync, mkdirSync, readdirSync, rmSync, chmodSync, statSync } from 'node:fs';
+import { constants, existsSync, mkdirSync, readdirSync, rmSync, chmodSync, statSync } from 'node:fs';
+import * as fsp from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CacheDb, pidAlive } from './db.js';
 import { ObjectStore } from './store.js';
@@ -55,20 +56,23 @@ export class Workspace {
     return join(this.artifactsDir, pipeline, stageId, name + (type === 'dir' ? '' : ext ?? DEFAULT_EXT[type as PortType] ?? ''));
   }
 
-  /** Refreshes artifacts/<pipeline>/<stage>/<output> from the store when it changed. */
-  updateView(pipeline: string, stageId: string, name: string, type: string, hash: string, isDir: boolean, ext?: string): void {
+  /**
+   * Refreshes artifacts/<pipeline>/<stage>/<output> from the store when it changed. Async, so
+   * the coordinator keeps dispatching stages while copies are made.
+   */
+  async updateView(pipeline: string, stageId: string, name: string, type: string, hash: string, isDir: boolean, ext?: string): Promise<void> {
     const dest = this.viewPath(pipeline, stageId, name, type, ext);
     const cur = this.db.getView(pipeline, stageId, name);
     if (cur && cur.hash === hash && cur.path === dest && existsSync(dest)) return;
     const src = this.store.path(hash);
-    mkdirSync(join(this.artifactsDir, pipeline, stageId), { recursive: true });
-    rmSync(dest, { recursive: true, force: true });
+    await fsp.mkdir(join(this.artifactsDir, pipeline, stageId), { recursive: true });
+    await fsp.rm(dest, { recursive: true, force: true });
     if (isDir) {
-      cpSync(src, dest, { recursive: true });
+      await fsp.cp(src, dest, { recursive: true });
       makeWritable(dest);
     } else {
-      copyFileSync(src, dest, constants.COPYFILE_FICLONE);
-      chmodSync(dest, 0o644);
+      await fsp.copyFile(src, dest, constants.COPYFILE_FICLONE);
+      await fsp.chmod(dest, 0o644);
     }
     this.db.putView(pipeline, stageId, name, hash, dest);
   }

@@ -11,14 +11,14 @@
  *
  * The command runs with `sh -c` in the project root. `${inputs.X}` / `${outputs.X}` expand to
  * shell-quoted paths (a gathered input expands to all of its paths); the same paths are in the
- * environment as PIPE_INPUT_X / PIPE_OUTPUT_X (newline-separated; PIPE_INPUT_X_LIST names a file
- * with the list, for gathers too long for the environment), plus PIPE_SEED, PIPE_STAGE, PIPE_TMP.
+ * environment as PIPE_INPUT_X / PIPE_OUTPUT_X (newline-separated; a gather too long for the
+ * environment is in the file named by PIPE_INPUT_X_LIST instead), plus PIPE_SEED, PIPE_STAGE.
  * Outputs are written to a temporary place and only recorded if the command exits 0 and wrote
  * every declared output.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { defineStage, type PortType } from '../engine/stage.js';
 
@@ -59,17 +59,19 @@ export default defineStage<CommandParams>({
   fileDeps: (p) => p.deps ?? [],
   async run(ctx) {
     const p = ctx.params;
-    const env: NodeJS.ProcessEnv = { ...process.env, ...p.env, PIPE_SEED: String(ctx.seed), PIPE_STAGE: ctx.id, PIPE_TMP: ctx.tmpDir };
+    const env: NodeJS.ProcessEnv = { ...process.env, ...p.env, PIPE_SEED: String(ctx.seed), PIPE_STAGE: ctx.id };
     const paths: Record<string, Record<string, string>> = { inputs: {}, outputs: {} };
     for (const name of ctx.inputNames()) {
       const list = ctx.inputs(name).map((h) => h.path);
       paths.inputs![name] = list.map(quote).join(' ');
       // One environment string may not exceed 128 KiB (MAX_ARG_STRLEN): long lists go to a file.
-      const listFile = join(ctx.tmpDir, `inputs-${envName(name)}.txt`);
-      await mkdir(ctx.tmpDir, { recursive: true });
-      await writeFile(listFile, list.join('\n') + '\n');
-      env[`PIPE_INPUT_${envName(name)}_LIST`] = listFile;
-      if (list.join('\n').length < 64 * 1024) env[`PIPE_INPUT_${envName(name)}`] = list.join('\n');
+      const joined = list.join('\n');
+      if (joined.length < 64 * 1024) env[`PIPE_INPUT_${envName(name)}`] = joined;
+      else {
+        const listFile = join(ctx.tmpDir, `inputs-${envName(name)}.txt`);
+        await writeFile(listFile, joined + '\n');
+        env[`PIPE_INPUT_${envName(name)}_LIST`] = listFile;
+      }
     }
     for (const name of Object.keys(p.outs)) {
       const o = ctx.output(name);
@@ -86,7 +88,6 @@ export default defineStage<CommandParams>({
     let args = ['-c', cmd];
     if (cmd.length > 100 * 1024) {
       const script = join(ctx.tmpDir, 'command.sh');
-      await mkdir(ctx.tmpDir, { recursive: true });
       await writeFile(script, cmd + '\n');
       args = [script];
     }

@@ -118,6 +118,15 @@ void pb_sum_axis(const float *x, long outer, long mid, long inner, float *out, d
   }
 }
 
+/* out[cols×rows] = xᵀ, 32×32 blocks */
+void pb_transpose2d(const float *x, long rows, long cols, float *out) {
+  for (long r0 = 0; r0 < rows; r0 += 32)
+    for (long c0 = 0; c0 < cols; c0 += 32) {
+      long r1 = r0 + 32 < rows ? r0 + 32 : rows, c1 = c0 + 32 < cols ? c0 + 32 : cols;
+      for (long r = r0; r < r1; r++) for (long c = c0; c < c1; c++) out[c * rows + r] = x[r * cols + c];
+    }
+}
+
 /* ---- TF.js's dropout mask generator: seedrandom's Alea, as tf.randomUniform uses it ---- */
 /* s = {s0, s1, s2, c}; seeding (Mash of the seed string) is done in JavaScript. */
 static inline double alea_next(double *s) {

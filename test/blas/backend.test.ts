@@ -56,7 +56,7 @@ describe.skipIf(!status.available)('blas TF.js backend vs cpu', () => {
 
   it('is a registered backend with native kernels in place of the cpu ones', () => {
     expect(tf.engine().registryFactory[BLAS_BACKEND]).toBeDefined();
-    for (const k of ['BatchMatMul', '_FusedMatMul', 'Add', 'Multiply', 'Sum', 'Relu']) {
+    for (const k of ['BatchMatMul', '_FusedMatMul', 'Add', 'Multiply', 'Sum', 'Relu', 'Transpose', 'GatherV2']) {
       expect(tf.getKernel(k, BLAS_BACKEND)?.kernelFunc, k).toBeDefined();
       expect(tf.getKernel(k, BLAS_BACKEND)!.kernelFunc, k).not.toBe(tf.getKernel(k, 'cpu')!.kernelFunc);
     }
@@ -122,6 +122,12 @@ describe.skipIf(!status.available)('blas TF.js backend vs cpu', () => {
       for (const keep of [false, true]) agree(`sum ${JSON.stringify(axis)} ${keep}`, [y], (a) => tf.sum(a, axis, keep));
     }
     agree('mean', [y], (a) => tf.mean(a, 0));
+    agree('transpose 2d', [rand([37, 70])], (a) => tf.transpose(a));
+    agree('transpose 3d (fallback)', [rand([3, 4, 5])], (a) => tf.transpose(a, [2, 0, 1]));
+    const idx = [4, 0, 4, 2, 1];
+    agree('gather rows', [rand([6, 7])], (a) => tf.gather(a, tf.tensor1d(idx, 'int32')));
+    agree('gather rows 3d, 2-d indices', [rand([6, 2, 3])], (a) => tf.gather(a, tf.tensor2d([[1, 5], [0, 0]], [2, 2], 'int32')), { grads: false });
+    agree('gather axis 1 (fallback)', [rand([6, 7])], (a) => tf.gather(a, tf.tensor1d([6, 1], 'int32'), 1));
   });
 
   it('the Mlp forward pass and its gradients (relu, actmix) agree', () => {

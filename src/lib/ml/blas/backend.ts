@@ -9,6 +9,7 @@
  *   SquaredDifference Maximum Minimum
  *   Relu Relu6 Square Neg Sqrt Abs Step(α = 0)
  *   Sum                                over a contiguous block of axes, double accumulators
+ *   Transpose (rank 2), GatherV2 (axis 0, float32)
  *
  * Anything else (other dtypes, general broadcasting, other kernels) runs the cpu kernel on the
  * same storage, so results agree with the cpu backend op by op (test/blas/backend.test.ts).
@@ -168,6 +169,52 @@ function nativeKernels(nat: BlasNative, cpu: (name: string) => KernelFunc): Map<
     const res = new Float32Array(outer * inner);
     if (res.length) nat.sumAxis(X, outer, mid, inner, res, new Float64Array(Math.max(1, inner)));
     return args.backend.makeTensorInfo(shape, 'float32', res) as TensorInfo;
+  });
+  out.set('Transpose', (args) => {
+    const x = args.inputs.x!;
+    const X = f32(args.backend, x);
+    const perm = args.attrs?.perm as number[] | undefined;
+    if (!X || x.shape.length !== 2 || !perm || perm[0] !== 1 || perm[1] !== 0) return cpu('Transpose')(args);
+    const [r, c] = x.shape as [number, number];
+    const res = new Float32Array(X.length);
+    if (X.length) nat.transpose2d(X, r, c, res);
+    return args.backend.makeTensorInfo([c, r], 'float32', res) as TensorInfo;
+  });
+
+  out.set('GatherV2', (args) => {
+    const { x, indices } = args.inputs as { x: TensorInfo; indices: TensorInfo };
+    const X = f32(args.backend, x);
+    const I = args.backend.data.get(indices.dataId as never)?.values;
+    const axis = Number(args.attrs?.axis ?? 0), batchDims = Number(args.attrs?.batchDims ?? 0);
+    if (!X || !(I instanceof Int32Array) || x.shape.length < 1 || (axis !== 0 && axis !== -x.shape.length) || batchDims !== 0) return cpu('GatherV2')(args);
+    const n0 = x.shape[0]!, row = X.length / Math.max(1, n0);
+    for (let i = 0; i < I.length; i++) if (!(I[i]! >= 0 && I[i]! < n0)) return cpu('GatherV2')(args); // its error message
+    const res = new Float32Array(I.length * row);
+    for (let i = 0; i < I.length; i++) res.set(X.subarray(I[i]! * row, I[i]! * row + row), i * row);
+    return args.backend.makeTensorInfo([...indices.shape, ...x.shape.slice(1)], 'float32', res) as TensorInfo;
+  });
+  out.set('Transpose', (args) => {
+    const x = args.inputs.x!;
+    const X = f32(args.backend, x);
+    const perm = args.attrs?.perm as number[] | undefined;
+    if (!X || x.shape.length !== 2 || !perm || perm[0] !== 1 || perm[1] !== 0) return cpu('Transpose')(args);
+    const [r, c] = x.shape as [number, number];
+    const res = new Float32Array(X.length);
+    if (X.length) nat.transpose2d(X, r, c, res);
+    return args.backend.makeTensorInfo([c, r], 'float32', res) as TensorInfo;
+  });
+
+  out.set('GatherV2', (args) => {
+    const { x, indices } = args.inputs as { x: TensorInfo; indices: TensorInfo };
+    const X = f32(args.backend, x);
+    const I = args.backend.data.get(indices.dataId as never)?.values;
+    const axis = Number(args.attrs?.axis ?? 0), batchDims = Number(args.attrs?.batchDims ?? 0);
+    if (!X || !(I instanceof Int32Array) || x.shape.length < 1 || (axis !== 0 && axis !== -x.shape.length) || batchDims !== 0) return cpu('GatherV2')(args);
+    const n0 = x.shape[0]!, row = X.length / Math.max(1, n0);
+    for (let i = 0; i < I.length; i++) if (!(I[i]! >= 0 && I[i]! < n0)) return cpu('GatherV2')(args); // its error message
+    const res = new Float32Array(I.length * row);
+    for (let i = 0; i < I.length; i++) res.set(X.subarray(I[i]! * row, I[i]! * row + row), i * row);
+    return args.backend.makeTensorInfo([...indices.shape, ...x.shape.slice(1)], 'float32', res) as TensorInfo;
   });
   return out;
 }

@@ -42,6 +42,7 @@ export interface BlasNative {
   binary: Fn;
   unary: Fn;
   sumAxis: Fn;
+  transpose2d: Fn;
   dropoutMask: Fn;
   setThreads: Fn;
   getThreads: Fn;
@@ -115,6 +116,7 @@ function load(): BlasNative {
     binary: f('int pb_binary(int op, const float *a, long na, const float *b, long nb, float *out, long n)'),
     unary: f('int pb_unary(int op, const float *x, float *out, long n)'),
     sumAxis: f('void pb_sum_axis(const float *x, long outer, long mid, long inner, float *out, double *acc)'),
+    transpose2d: f('void pb_transpose2d(const float *x, long rows, long cols, float *out)'),
     dropoutMask: f('void pb_dropout_mask(float *mask, long n, double *state, float keep)'),
     setThreads: f('void pb_set_threads(int n)'),
     getThreads: f('int pb_get_threads(void)'),

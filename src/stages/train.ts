@@ -229,9 +229,11 @@ export default defineStage<TrainParams>({
       ...(p.model.activation === 'actmix' ? { actmix: resolveActMix(p.model.actmix) } : {}),
     };
     const model = Mlp.create(tf, spec, ctx.rng.fork('init'));
+    // on the blas backend the whole batch step runs natively (same semantics and curves as trainMlp)
+    const fit = backend === 'blas' ? (await import('../lib/ml/blas/trainer.js')).trainMlpNative : trainMlp;
     const t0 = performance.now();
     try {
-      const res = await trainMlp(tf, model, train, val, {
+      const res = await fit(tf, model, train, val, {
         task, numClasses, config: p.training, rng: ctx.rng.fork('train'), targetScale, signal: ctx.signal,
         onEpoch: (r: EpochRecord) => {
           const key = task === 'classification' ? 'accuracy' : 'rmse';

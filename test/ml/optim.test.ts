@@ -33,7 +33,7 @@ describe('schedules (§A.3/§A.4)', () => {
 describe('backend selection', () => {
   it('auto resolves to wasm here; missing native backends are clear errors', () => {
     const r = resolveBackend('auto');
-    expect(['wasm', 'tensorflow', 'tensorflow-gpu']).toContain(r.backend);
+    expect(['blas', 'wasm', 'tensorflow', 'tensorflow-gpu']).toContain(r.backend);
     expect(backendRuntime('wasm')).toMatchObject({ backend: 'wasm', tfjs: '4.22.0' });
     if (r.backend === 'wasm') {
       expect(() => resolveBackend('tensorflow')).toThrow(/tfjs-node is not installed/);

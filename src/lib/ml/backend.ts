@@ -1,8 +1,11 @@
 /**
  * Compute-backend selection for TF.js.
  *
- *   auto            tensorflow-gpu if @tensorflow/tfjs-node-gpu is installed, else tensorflow if
- *                   @tensorflow/tfjs-node is installed, else wasm
+ *   auto            blas if pipe's native library (native/, OpenBLAS) loads, else tensorflow-gpu if
+ *                   @tensorflow/tfjs-node-gpu is installed, else tensorflow if @tensorflow/tfjs-node
+ *                   is installed, else wasm
+ *   blas            pipe's own TF.js backend on OpenBLAS + native kernels (src/lib/ml/blas/); the
+ *                   train stage runs the native training step (trainMlpNative) on it
  *   tensorflow-gpu  @tensorflow/tfjs-node-gpu (libtensorflow with CUDA)
  *   tensorflow      @tensorflow/tfjs-node (native libtensorflow, CPU)
  *   wasm            @tensorflow/tfjs-backend-wasm (XNNPACK, SIMD)
@@ -16,14 +19,16 @@
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import type { Tf } from './optim.js';
+import { blasStatus } from './blas/native.js';
 
-export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKENDS = ['auto', 'blas', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendRequest = (typeof BACKENDS)[number];
 export type Backend = Exclude<BackendRequest, 'auto'>;
 
 const require = createRequire(import.meta.url);
 
 const PACKAGE: Record<Backend, string> = {
+  blas: 'openblas',
   'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
   tensorflow: '@tensorflow/tfjs-node',
   wasm: '@tensorflow/tfjs-backend-wasm',
@@ -65,8 +70,15 @@ export function resolveBackend(requested: BackendRequest = 'auto'): ResolvedBack
   if (!(BACKENDS as readonly string[]).includes(requested)) {
     throw new BackendUnavailableError(`unknown backend '${requested}' (one of ${BACKENDS.join(', ')})`);
   }
-  const order: Backend[] = requested === 'auto' ? ['tensorflow-gpu', 'tensorflow', 'wasm'] : [requested];
+  const order: Backend[] = requested === 'auto' ? ['blas', 'tensorflow-gpu', 'tensorflow', 'wasm'] : [requested];
+  let blasWhy = '';
   for (const b of order) {
+    if (b === 'blas') {
+      const st = blasStatus();
+      if (st.available) return { backend: 'blas', package: 'openblas', version: st.openblas, tfjs: packageVersion('@tensorflow/tfjs') ?? 'unknown' };
+      blasWhy = st.reason;
+      continue;
+    }
     const pkg = PACKAGE[b];
     const version = packageVersion(pkg);
     if (version) {
@@ -75,6 +87,7 @@ export function resolveBackend(requested: BackendRequest = 'auto'): ResolvedBack
     }
   }
   const hint: Record<Backend, string> = {
+    blas: 'install OpenBLAS (Debian: libopenblas0-pthread) and a C compiler, then node native/build.mjs',
     'tensorflow-gpu': 'npm install @tensorflow/tfjs-node-gpu (needs CUDA)',
     tensorflow: 'npm install @tensorflow/tfjs-node',
     wasm: 'npm install @tensorflow/tfjs-backend-wasm',
@@ -84,7 +97,9 @@ export function resolveBackend(requested: BackendRequest = 'auto'): ResolvedBack
   throw new BackendUnavailableError(
     requested === 'auto'
       ? `no TF.js backend is installed (${hint.wasm})`
-      : `backend '${requested}' was requested but ${PACKAGE[b]} is not installed; ${hint[b]}, or choose backend: wasm | cpu`,
+      : b === 'blas'
+        ? `backend 'blas' was requested but is unavailable (${blasWhy}); ${hint.blas}, or choose backend: wasm | cpu`
+        : `backend '${requested}' was requested but ${PACKAGE[b]} is not installed; ${hint[b]}, or choose backend: wasm | cpu`,
   );
 }
 
@@ -108,6 +123,10 @@ export async function loadTf(requested: BackendRequest = 'auto', opts: { wasmThr
         await tf.setBackend('tensorflow');
       } else {
         tf = await import('@tensorflow/tfjs');
+        if (r.backend === 'blas') {
+          const { registerBlasBackend } = await import('./blas/backend.js');
+          registerBlasBackend(tf);
+        }
         if (r.backend === 'wasm') {
           const wasm = await import('@tensorflow/tfjs-backend-wasm');
           if (opts.wasmThreads) wasm.setThreadsCount(opts.wasmThreads);

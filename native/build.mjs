@@ -53,14 +53,30 @@ function build() {
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, '.gitignore'), '*\n');
   const common = ['-O3', '-fPIC', '-std=c11', '-D_POSIX_C_SOURCE=200809L', '-Wall', ...(march ? [`-march=${march}`] : [])];
-  const tmp = join(out, `libpipe_blas.so.${process.pid}.tmp`);
+  // pid-suffixed intermediates: concurrent builds (parallel stage workers) never share a file
+  const tag = `${process.pid}`;
+  const tmp = join(out, `libpipe_blas.so.${tag}.tmp`);
+  const objMain = join(out, `pipe_blas.${tag}.o`), objMath = join(out, `pb_math.${tag}.o`);
   const run = (args) => execFileSync(cc, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  // the dropout generator must round like JavaScript: no FMA contraction in pipe_blas.c
-  run([...common, '-ffp-contract=off', '-c', join(here, 'pipe_blas.c'), '-o', join(out, 'pipe_blas.o')]);
-  // libmvec SIMD sin/cos/tanh/exp: -ffast-math for this file only (compile step, not link step)
-  run([...common, '-ffast-math', '-c', join(here, 'pb_math.c'), '-o', join(out, 'pb_math.o')]);
-  // link without -ffast-math (no crtfastmath.o: the Node process keeps IEEE denormals)
-  run(['-shared', '-o', tmp, join(out, 'pipe_blas.o'), join(out, 'pb_math.o'), blas, `-Wl,-rpath,${dirname(blas)}`, '-lmvec', '-lm']);
+  try {
+    // the dropout generator must round like JavaScript: no FMA contraction in pipe_blas.c
+    run([...common, '-ffp-contract=off', '-c', join(here, 'pipe_blas.c'), '-o', objMain]);
+    try {
+      // libmvec SIMD sin/cos/tanh/exp: -ffast-math for this file only (compile step, not link step);
+      // linked without -ffast-math, so no crtfastmath.o (the Node process keeps IEEE denormals)
+      run([...common, '-ffast-math', '-c', join(here, 'pb_math.c'), '-o', objMath]);
+      run(['-shared', '-o', tmp, objMain, objMath, blas, `-Wl,-rpath,${dirname(blas)}`, '-lmvec', '-lm']);
+    } catch {
+      // no libmvec (non-glibc systems): scalar libm loops
+      run([...common, '-c', join(here, 'pb_math.c'), '-o', objMath]);
+      run(['-shared', '-o', tmp, objMain, objMath, blas, `-Wl,-rpath,${dirname(blas)}`, '-lm']);
+    }
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  } finally {
+    for (const f of [objMain, objMath]) rmSync(f, { force: true });
+  }
   renameSync(tmp, join(out, 'libpipe_blas.so'));
   writeFileSync(join(out, 'openblas-path'), blas + '\n');
   return blas;

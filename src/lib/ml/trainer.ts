@@ -100,6 +100,11 @@ export function evaluate(tf: Tf, model: Mlp, data: Dataset, opts: Pick<TrainOpti
   const X = Xt ?? tf.tensor2d(data.X, [data.n, data.d]);
   const out = model.predict(X);
   if (!Xt) X.dispose();
+  return evaluateOutputs(out, data, opts);
+}
+
+/** Loss and metrics from network outputs (logits, or scaled regression outputs). */
+export function evaluateOutputs(out: Float32Array, data: Dataset, opts: Pick<TrainOptions, 'task' | 'numClasses' | 'targetScale'>): Evaluation {
   const n = data.n;
   if (opts.task === 'classification') {
     const C = opts.numClasses ?? 2;

@@ -14,9 +14,8 @@
 import type { Mlp, MlpSpec } from '../mlp.js';
 import { actmixAlpha } from '../mlp.js';
 import type { Tf } from '../optim.js';
-import { DEFAULT_TRAIN, type Dataset, type EpochRecord, type Evaluation, type TrainOptions, type TrainResult } from '../trainer.js';
+import { DEFAULT_TRAIN, evaluateOutputs, type Dataset, type EpochRecord, type Evaluation, type TrainOptions, type TrainResult } from '../trainer.js';
 import { cosineLr, entropyWeightAt, temperatureAt } from '../schedules.js';
-import { classificationMetrics, regressionMetrics, softmaxRows } from '../metrics.js';
 import { blasNative, type BlasNative } from './native.js';
 
 const ACT_CODE: Record<MlpSpec['activation'], number> = {
@@ -126,38 +125,6 @@ export class NativeMlp {
     if (!this.freed) this.api.free(this.ctx);
     this.freed = true;
   }
-}
-
-/** Loss and metrics from network outputs — the post-processing of trainer.ts `evaluate`. */
-export function evaluateOutputs(out: Float32Array, data: Dataset, opts: Pick<TrainOptions, 'task' | 'numClasses' | 'targetScale'>): Evaluation {
-  const n = data.n;
-  if (opts.task === 'classification') {
-    const C = opts.numClasses ?? 2;
-    const probs = softmaxRows(out, n, C);
-    const pred = new Float64Array(n);
-    let loss = 0;
-    for (let i = 0; i < n; i++) {
-      let best = 0;
-      for (let k = 1; k < C; k++) if (probs[i * C + k]! > probs[i * C + best]!) best = k;
-      pred[i] = best;
-      let m = -Infinity;
-      for (let k = 0; k < C; k++) m = Math.max(m, out[i * C + k]!);
-      let z = 0;
-      for (let k = 0; k < C; k++) z += Math.exp(out[i * C + k]! - m);
-      loss += m + Math.log(z) - out[i * C + data.y[i]!]!;
-    }
-    const metrics = classificationMetrics(data.y, probs, C) as unknown as Record<string, number>;
-    return { probs, pred, loss: loss / n, metrics };
-  }
-  const s = opts.targetScale ?? { mean: 0, std: 1 };
-  const pred = new Float64Array(n);
-  let loss = 0;
-  for (let i = 0; i < n; i++) {
-    pred[i] = out[i]! * s.std + s.mean;
-    const r = out[i]! - (data.y[i]! - s.mean) / s.std;
-    loss += r * r;
-  }
-  return { pred, loss: loss / n, metrics: regressionMetrics(data.y, pred) as unknown as Record<string, number> };
 }
 
 /** Training targets as the native step reads them: class index, or the (scaled) regression target. */

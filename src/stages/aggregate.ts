@@ -55,7 +55,7 @@ function at(obj: unknown, path: string): unknown {
 
 export default defineStage<AggregateParams>({
   kind: 'aggregate',
-  version: '1',
+  version: '2',
   description: 'Aggregate per-run metrics into mean ± std, min, max per metric and group (results.json + Markdown table)',
   paramsSchema: {
     type: 'object',
@@ -113,15 +113,25 @@ export default defineStage<AggregateParams>({
     const results = list.map(({ raw: _raw, ...g }) => g);
     await ctx.output('results').writeJSON({ group_by: p.group_by, field: p.field, std: 'population', groups: results });
 
-    // Markdown: one row per group, one column per metric (mean ± std)
-    const metricNames = [...new Set(results.flatMap((g) => Object.keys(g.metrics)))];
+    // Markdown: one row per group, one column per metric (mean ± std); groups with different
+    // metric sets (classification vs regression) get separate tables.
     const fmt = (x: number) => x.toFixed(p.decimals);
-    const head = [...p.group_by, 'runs', ...metricNames];
-    const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i < p.group_by.length ? '---' : '---:')).join('|')}|`];
+    const bySet = new Map<string, typeof results>();
     for (const g of results) {
-      lines.push(`| ${[...p.group_by.map((k) => String(g.group[k])), String(g.n_runs), ...metricNames.map((mn) => (g.metrics[mn] ? `${fmt(g.metrics[mn]!.mean)} ± ${fmt(g.metrics[mn]!.std)}` : '–'))].join(' | ')} |`);
+      const key = Object.keys(g.metrics).join(',');
+      bySet.set(key, [...(bySet.get(key) ?? []), g]);
     }
-    await ctx.output('table').writeText(lines.join('\n') + '\n\nmean ± population std over runs.\n');
+    const blocks: string[] = [];
+    for (const [key, gs] of bySet) {
+      const metricNames = key ? key.split(',') : [];
+      const head = [...p.group_by, 'runs', ...metricNames];
+      const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i < p.group_by.length ? '---' : '---:')).join('|')}|`];
+      for (const g of gs) {
+        lines.push(`| ${[...p.group_by.map((k) => String(g.group[k])), String(g.n_runs), ...metricNames.map((mn) => `${fmt(g.metrics[mn]!.mean)} ± ${fmt(g.metrics[mn]!.std)}`)].join(' | ')} |`);
+      }
+      blocks.push(lines.join('\n'));
+    }
+    await ctx.output('table').writeText(blocks.join('\n\n') + '\n\nmean ± population std over runs.\n');
 
     const { tableFromArrays } = await import('apache-arrow');
     const rows = results.flatMap((g) => Object.entries(g.metrics).map(([metric, s]) => ({ g, metric, s })));

@@ -32,6 +32,19 @@ describe('aggregate', () => {
     expect(t.getChild('metric')!.toArray()).toEqual(['accuracy', 'f1_macro', 'accuracy', 'f1_macro']);
   });
 
+  it('classification and regression groups get separate Markdown tables', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pipe-agg-'));
+    const runs: InputRef[] = [['magic', { accuracy: 0.9 }], ['ccpp', { rmse: 4.2, r2: 0.93 }]].map(([ds, m], i) => {
+      const path = join(dir, `${i}.json`);
+      writeFileSync(path, JSON.stringify({ test: m }));
+      return { path, hash: '', from: `t[dataset=${ds}]`, output: 'metrics', matrix: { dataset: ds as string } };
+    });
+    const r = await runStageDirect(aggregate, { params: { group_by: ['dataset'] }, inputs: { runs } });
+    const md = readFileSync(r.outputs.table!, 'utf8');
+    expect(md).toContain('| dataset | runs | rmse | r2 |\n|---|---:|---:|---:|\n| ccpp | 1 | 4.2000 ± 0.0000 | 0.9300 ± 0.0000 |');
+    expect(md).toContain('| dataset | runs | accuracy |\n|---|---:|---:|\n| magic | 1 | 0.9000 ± 0.0000 |');
+  });
+
   it('names the run that lacks a group key', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pipe-agg-'));
     const path = join(dir, 'a.json');

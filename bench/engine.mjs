@@ -39,11 +39,12 @@ stages:
 `;
 }
 
+const only = process.argv[2]; // 'fanout' | 'cpu' to run one part
 const rows = [];
 const row = (what, value, target) => { rows.push({ what, value, target }); console.log(`${what.padEnd(58)} ${value.padStart(10)}   ${target}`); };
 console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}\n`);
 
-{
+if (only !== 'cpu') {
   const dir = mkdtempSync(join(tmpdir(), 'pipe-bench-'));
   writeFileSync(join(dir, 'p.yaml'), fanout(10, 99));
   const first = timed(dir, ['run', 'p.yaml', '--quiet']);
@@ -54,7 +55,7 @@ console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${p
   row('1,001 stages, pipe status', `${st.s.toFixed(2)} s`, '');
   rmSync(dir, { recursive: true, force: true });
 }
-{
+if (only !== 'cpu') {
   const dir = mkdtempSync(join(tmpdir(), 'pipe-bench-'));
   writeFileSync(join(dir, 'p.yaml'), fanout(100, 99));
   const first = timed(dir, ['run', 'p.yaml', '--quiet']);
@@ -65,13 +66,13 @@ console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${p
   row('10,001 stages, no-op rerun', `${noop.s.toFixed(2)} s`, '');
   rmSync(dir, { recursive: true, force: true });
 }
-{
+if (only !== 'fanout') {
   const cpu = `name: cpu
 stages:
   work:
     kind: command
     matrix: {i: {range: 8}}
-    params: {cmd: 'node -e "let x=0; for (let i = 0; i < 4e8; i++) x += i % 7; console.log(\${matrix.i}, x)" > \${outputs.out}', outs: {out: text}}
+    params: {cmd: 'node -e "let x=0; for (let i = 0; i < 1.6e9; i++) x += i % 7; console.log(\${matrix.i}, x)" > \${outputs.out}', outs: {out: text}}
 `;
   const d1 = mkdtempSync(join(tmpdir(), 'pipe-bench-'));
   const d2 = mkdtempSync(join(tmpdir(), 'pipe-bench-'));

@@ -193,28 +193,5 @@ function nativeKernels(nat: BlasNative, cpu: (name: string) => KernelFunc): Map<
     for (let i = 0; i < I.length; i++) res.set(X.subarray(I[i]! * row, I[i]! * row + row), i * row);
     return args.backend.makeTensorInfo([...indices.shape, ...x.shape.slice(1)], 'float32', res) as TensorInfo;
   });
-  out.set('Transpose', (args) => {
-    const x = args.inputs.x!;
-    const X = f32(args.backend, x);
-    const perm = args.attrs?.perm as number[] | undefined;
-    if (!X || x.shape.length !== 2 || !perm || perm[0] !== 1 || perm[1] !== 0) return cpu('Transpose')(args);
-    const [r, c] = x.shape as [number, number];
-    const res = new Float32Array(X.length);
-    if (X.length) nat.transpose2d(X, r, c, res);
-    return args.backend.makeTensorInfo([c, r], 'float32', res) as TensorInfo;
-  });
-
-  out.set('GatherV2', (args) => {
-    const { x, indices } = args.inputs as { x: TensorInfo; indices: TensorInfo };
-    const X = f32(args.backend, x);
-    const I = args.backend.data.get(indices.dataId as never)?.values;
-    const axis = Number(args.attrs?.axis ?? 0), batchDims = Number(args.attrs?.batchDims ?? 0);
-    if (!X || !(I instanceof Int32Array) || x.shape.length < 1 || (axis !== 0 && axis !== -x.shape.length) || batchDims !== 0) return cpu('GatherV2')(args);
-    const n0 = x.shape[0]!, row = X.length / Math.max(1, n0);
-    for (let i = 0; i < I.length; i++) if (!(I[i]! >= 0 && I[i]! < n0)) return cpu('GatherV2')(args); // its error message
-    const res = new Float32Array(I.length * row);
-    for (let i = 0; i < I.length; i++) res.set(X.subarray(I[i]! * row, I[i]! * row + row), i * row);
-    return args.backend.makeTensorInfo([...indices.shape, ...x.shape.slice(1)], 'float32', res) as TensorInfo;
-  });
   return out;
 }

@@ -136,6 +136,42 @@ export function evaluateOutputs(out: Float32Array, data: Dataset, opts: Pick<Tra
   return { pred, loss: loss / n, metrics: regressionMetrics(data.y, pred) as unknown as Record<string, number> };
 }
 
+/**
+ * Early stopping on the validation loss with best-checkpoint bookkeeping (Lightning's
+ * EarlyStopping + ModelCheckpoint, mode min): shared by the TF.js and native trainers so they
+ * stop and restore at the same epoch.
+ */
+export class EarlyStopping {
+  best = Infinity;
+  bestEpoch = -1;
+  bestTemperature: number;
+  stoppedEarly = false;
+  private wait = 0;
+  constructor(private cfg: Pick<TrainConfig, 'patience' | 'min_delta'>, temperature: number) {
+    this.bestTemperature = temperature;
+  }
+  /** Records an epoch; true when it is the new best (take a snapshot then). */
+  improved(epoch: number, valLoss: number, temperature: number): boolean {
+    if (valLoss < this.best - this.cfg.min_delta) {
+      this.best = valLoss;
+      this.bestEpoch = epoch;
+      this.bestTemperature = temperature;
+      this.wait = 0;
+      return true;
+    }
+    this.wait++;
+    return false;
+  }
+  /** Patience exhausted (call after `improved`)? */
+  shouldStop(): boolean {
+    if (this.cfg.patience > 0 && this.wait >= this.cfg.patience) this.stoppedEarly = true;
+    return this.stoppedEarly;
+  }
+  result(curves: EpochRecord[]): TrainResult {
+    return { curves, bestEpoch: this.bestEpoch, bestValLoss: this.best, bestTemperature: this.bestTemperature, epochsRun: curves.length, stoppedEarly: this.stoppedEarly };
+  }
+}
+
 export async function trainMlp(tf: Tf, model: Mlp, train: Dataset, val: Dataset, opts: TrainOptions): Promise<TrainResult> {
   const cfg = { ...DEFAULT_TRAIN, ...opts.config };
   const C = opts.task === 'classification' ? (opts.numClasses ?? 2) : 1;
@@ -158,7 +194,7 @@ export async function trainMlp(tf: Tf, model: Mlp, train: Dataset, val: Dataset,
   const opt = new AdamW(tf, model.variables, { beta1: cfg.beta1, beta2: cfg.beta2, eps: cfg.eps, weightDecay: cfg.weight_decay });
   const tMax = cfg.t_max ?? cfg.max_epochs;
   const curves: EpochRecord[] = [];
-  let best = Infinity, bestEpoch = -1, bestT = model.temperature, wait = 0, stoppedEarly = false;
+  const es = new EarlyStopping(cfg, model.temperature);
   let bestSnap: TF.Tensor[] | null = null;
   const perm = new Int32Array(n);
 
@@ -209,22 +245,19 @@ export async function trainMlp(tf: Tf, model: Mlp, train: Dataset, val: Dataset,
       const rec: EpochRecord = { epoch, lr, temperature: T, entropy_weight: lam, train_loss: trainLoss, train_total_loss: trainTotal, val_loss: ev.loss, mean_entropy: meanEntropy, val: ev.metrics };
       curves.push(rec);
       if (!Number.isFinite(trainLoss)) throw new Error(`training diverged at epoch ${epoch} (train loss ${trainLoss})`);
-      if (ev.loss < best - cfg.min_delta) {
-        best = ev.loss; bestEpoch = epoch; bestT = T; wait = 0;
+      if (es.improved(epoch, ev.loss, T)) {
         bestSnap?.forEach((t) => t.dispose());
         bestSnap = model.snapshot();
-      } else {
-        wait++;
       }
       await opts.onEpoch?.(rec);
       await new Promise((r) => setImmediate(r));
-      if (cfg.patience > 0 && wait >= cfg.patience) { stoppedEarly = true; break; }
+      if (es.shouldStop()) break;
     }
     if (bestSnap) {
       model.restore(bestSnap);
-      model.temperature = bestT;
+      model.temperature = es.bestTemperature;
     }
-    return { curves, bestEpoch, bestValLoss: best, bestTemperature: bestT, epochsRun: curves.length, stoppedEarly };
+    return es.result(curves);
   } finally {
     bestSnap?.forEach((t) => t.dispose());
     tf.dispose([Xt, Yt, Xv, accTask, accTotal]);

@@ -14,7 +14,7 @@
 import type { Mlp, MlpSpec } from '../mlp.js';
 import { actmixAlpha } from '../mlp.js';
 import type { Tf } from '../optim.js';
-import { DEFAULT_TRAIN, evaluateOutputs, type Dataset, type EpochRecord, type Evaluation, type TrainOptions, type TrainResult } from '../trainer.js';
+import { DEFAULT_TRAIN, EarlyStopping, evaluateOutputs, type Dataset, type EpochRecord, type Evaluation, type TrainOptions, type TrainResult } from '../trainer.js';
 import { cosineLr, entropyWeightAt, temperatureAt } from '../schedules.js';
 import { blasNative, type BlasNative } from './native.js';
 
@@ -152,7 +152,8 @@ export async function trainMlpNative(tf: Tf, model: Mlp, train: Dataset, val: Da
     if (api.setData(net.ctx, train.X, n, train.d, targets(train, opts)) !== 0) throw new Error('native trainer: cannot store the training data');
     const tMax = cfg.t_max ?? cfg.max_epochs;
     const curves: EpochRecord[] = [];
-    let best = Infinity, bestEpoch = -1, bestT = model.temperature, wait = 0, stoppedEarly = false, haveBest = false;
+    const es = new EarlyStopping(cfg, model.temperature);
+    let haveBest = false;
     const perm = new Int32Array(n);
     const drop = new Float64Array(4 * Math.max(1, L));
     const losses = new Float64Array(3);
@@ -191,23 +192,20 @@ export async function trainMlpNative(tf: Tf, model: Mlp, train: Dataset, val: Da
       const rec: EpochRecord = { epoch, lr, temperature: T, entropy_weight: lam, train_loss: trainLoss, train_total_loss: trainTotal, val_loss: ev.loss, mean_entropy: meanEntropy, val: ev.metrics };
       curves.push(rec);
       if (!Number.isFinite(trainLoss)) throw new Error(`training diverged at epoch ${epoch} (train loss ${trainLoss})`);
-      if (ev.loss < best - cfg.min_delta) {
-        best = ev.loss; bestEpoch = epoch; bestT = T; wait = 0;
+      if (es.improved(epoch, ev.loss, T)) {
         api.snapshot(net.ctx);
         haveBest = true;
-      } else {
-        wait++;
       }
       await opts.onEpoch?.(rec);
       await new Promise((r) => setImmediate(r));
-      if (cfg.patience > 0 && wait >= cfg.patience) { stoppedEarly = true; break; }
+      if (es.shouldStop()) break;
     }
     if (haveBest) {
       api.restore(net.ctx);
-      model.temperature = bestT;
+      model.temperature = es.bestTemperature;
     }
     net.storeTo(tf, model);
-    return { curves, bestEpoch, bestValLoss: best, bestTemperature: bestT, epochsRun: curves.length, stoppedEarly };
+    return es.result(curves);
   } finally {
     net.free();
   }

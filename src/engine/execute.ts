@@ -177,8 +177,8 @@ export async function executePipeline(g: PipelineGraph, ws: Workspace, opts: Run
         }
       }
       const { fp, data } = await planner.fingerprintOf(st, inputs);
-      if (!forced.has(st.id)) {
-        const hit = planner.checkHit(fp);
+      const hit = forced.has(st.id) ? undefined : planner.checkHit(fp);
+      if (hit) {
         if (hit.row && !hit.problems.length) {
           const prev = db.latest(name, st.id, 'done');
           if (!prev || prev.fingerprint !== fp || prev.invalidated) {
@@ -193,7 +193,7 @@ export async function executePipeline(g: PipelineGraph, ws: Workspace, opts: Run
         }
       }
       // ---- execute
-      const why = forced.has(st.id) ? 'forced' : planner.explainMiss(st, data, planner.checkHit(fp)).reasons.join('; ');
+      const why = hit ? planner.explainMiss(st, data, hit).reasons.join('; ') : 'forced';
       // Outputs are flat files in the run's temp dir (no directory per stage: creating and
       // removing thousands of directories is measurably slow); scratch space is made on demand.
       const n = seq++;

@@ -20,3 +20,17 @@ export function entropyWeightAt(epoch: number, lambdaMax: number, warmupEpochs: 
   const eW = Math.max(1, warmupEpochs);
   return epoch < eW ? (lambdaMax * epoch) / eW : lambdaMax;
 }
+
+/** Everything set at the start of epoch `epoch`: LR, ActMix temperature and entropy weight
+ *  (T = 1, λ = 0 without ActMix). Both trainers call this, so their schedules cannot drift. */
+export function epochSchedule(
+  epoch: number,
+  cfg: { lr: number; eta_min_ratio: number; max_epochs: number; t_max?: number },
+  am?: { t0: number; t_final: number; anneal_epochs: number; lambda_max: number; warmup_epochs: number },
+): { lr: number; temperature: number; entropyWeight: number } {
+  return {
+    lr: cosineLr(epoch, cfg.lr, cfg.lr * cfg.eta_min_ratio, cfg.t_max ?? cfg.max_epochs),
+    temperature: am ? temperatureAt(epoch, am.t0, am.t_final, am.anneal_epochs) : 1,
+    entropyWeight: am ? entropyWeightAt(epoch, am.lambda_max, am.warmup_epochs) : 0,
+  };
+}

@@ -12,7 +12,7 @@
 import type * as TF from '@tensorflow/tfjs';
 import type { Rng } from '../rng.js';
 import { AdamW, clipByGlobalNorm, type Tf } from './optim.js';
-import { cosineLr, entropyWeightAt, temperatureAt } from './schedules.js';
+import { epochSchedule } from './schedules.js';
 import { classificationMetrics, regressionMetrics, softmaxRows } from './metrics.js';
 import type { Mlp } from './mlp.js';
 
@@ -192,7 +192,6 @@ export async function trainMlp(tf: Tf, model: Mlp, train: Dataset, val: Dataset,
   const accTask = tf.tidy(() => tf.variable(tf.scalar(0), false));
   const accTotal = tf.tidy(() => tf.variable(tf.scalar(0), false));
   const opt = new AdamW(tf, model.variables, { beta1: cfg.beta1, beta2: cfg.beta2, eps: cfg.eps, weightDecay: cfg.weight_decay });
-  const tMax = cfg.t_max ?? cfg.max_epochs;
   const curves: EpochRecord[] = [];
   const es = new EarlyStopping(cfg, model.temperature);
   let bestSnap: TF.Tensor[] | null = null;
@@ -205,9 +204,7 @@ export async function trainMlp(tf: Tf, model: Mlp, train: Dataset, val: Dataset,
 
   try {
     for (let epoch = 0; epoch < cfg.max_epochs; epoch++) {
-      const lr = cosineLr(epoch, cfg.lr, cfg.lr * cfg.eta_min_ratio, tMax);
-      const T = am ? temperatureAt(epoch, am.t0, am.t_final, am.anneal_epochs) : 1;
-      const lam = am ? entropyWeightAt(epoch, am.lambda_max, am.warmup_epochs) : 0;
+      const { lr, temperature: T, entropyWeight: lam } = epochSchedule(epoch, cfg, am);
       model.temperature = T;
       for (let i = 0; i < n; i++) perm[i] = i;
       shuffleRng.shuffle(perm);

@@ -15,7 +15,7 @@ import type { Mlp, MlpSpec } from '../mlp.js';
 import { actmixAlpha } from '../mlp.js';
 import type { Tf } from '../optim.js';
 import { DEFAULT_TRAIN, EarlyStopping, evaluateOutputs, type Dataset, type EpochRecord, type Evaluation, type TrainOptions, type TrainResult } from '../trainer.js';
-import { cosineLr, entropyWeightAt, temperatureAt } from '../schedules.js';
+import { epochSchedule } from '../schedules.js';
 import { blasNative, type BlasNative } from './native.js';
 
 const ACT_CODE: Record<MlpSpec['activation'], number> = {
@@ -150,7 +150,6 @@ export async function trainMlpNative(tf: Tf, model: Mlp, train: Dataset, val: Da
     net.loadFrom(model);
     api.setOpt(net.ctx, cfg.beta1, cfg.beta2, cfg.eps, cfg.weight_decay, cfg.grad_clip);
     if (api.setData(net.ctx, train.X, n, train.d, targets(train, opts)) !== 0) throw new Error('native trainer: cannot store the training data');
-    const tMax = cfg.t_max ?? cfg.max_epochs;
     const curves: EpochRecord[] = [];
     const es = new EarlyStopping(cfg, model.temperature);
     let haveBest = false;
@@ -160,9 +159,7 @@ export async function trainMlpNative(tf: Tf, model: Mlp, train: Dataset, val: Da
     const K = am?.bases.length ?? 0;
 
     for (let epoch = 0; epoch < cfg.max_epochs; epoch++) {
-      const lr = cosineLr(epoch, cfg.lr, cfg.lr * cfg.eta_min_ratio, tMax);
-      const T = am ? temperatureAt(epoch, am.t0, am.t_final, am.anneal_epochs) : 1;
-      const lam = am ? entropyWeightAt(epoch, am.lambda_max, am.warmup_epochs) : 0;
+      const { lr, temperature: T, entropyWeight: lam } = epochSchedule(epoch, cfg, am);
       model.temperature = T;
       for (let i = 0; i < n; i++) perm[i] = i;
       shuffleRng.shuffle(perm);

@@ -1,20 +1,26 @@
 /**
- * The training loop of the ActMix seed (§A.3, §A.4), written out by hand on TF.js:
- * per epoch e the LR (cosine), temperature T(e) and entropy weight λ(e) are set; the training
- * rows are shuffled with the seeded Rng; per batch L = L_task + λ(e)·H̄ (ActMix only), gradients
- * by tf.variableGrads, global-norm clipping, AdamW. After each epoch the validation loss (task
- * loss only) and metrics are computed; early stopping on val_loss (patience, min_delta) and the
- * best checkpoint (weights and its T) is restored at the end.
+ * The MLP of the ActMix seed (§A.3, §A.4) on the kit's loop (src/lib/ml/kit/loop.ts): per
+ * epoch e the LR (cosine), temperature T(e) and entropy weight λ(e) are schedules; the training
+ * rows are shuffled with the seeded Rng; per batch L = L_task + λ(e)·H̄ (ActMix only), global-norm
+ * clipping, AdamW. After each epoch the validation loss (task loss only) and metrics; early
+ * stopping on val_loss (patience, min_delta) and the best checkpoint (weights and its T) is
+ * restored at the end.
  *
- * Data is uploaded once; batches are tf.gather's of an index slice (no per-batch JS copies).
- * Deterministic given the Rng: init, shuffles and dropout masks all come from forks of it.
+ * `fitMlp` drives a `TrainStep` of an Mlp: `TfMlpStep` here (TF.js: data uploaded once, batches
+ * are tf.gather's of an index slice, gradients by tf.variableGrads, losses accumulated on the
+ * device), or `NativeMlpStep` (src/lib/ml/blas/trainer.ts: one C call per batch). `trainMlp` /
+ * `trainMlpNative` are the two entry points. Deterministic given the Rng: init, shuffles and
+ * dropout masks all come from forks of it.
  */
 import type * as TF from '@tensorflow/tfjs';
 import type { Rng } from '../rng.js';
 import { AdamW, clipByGlobalNorm, type Tf } from './optim.js';
 import { epochSchedule } from './schedules.js';
-import { classificationMetrics, regressionMetrics, softmaxRows } from './metrics.js';
+import { argmaxRows, classificationMetrics, regressionMetrics, softmaxRows } from './metrics.js';
 import type { Mlp } from './mlp.js';
+import { fit, type EpochLog, type TrainStep, type Batch, type Settings, type Values, type Hook, type SettingChange } from './kit/loop.js';
+import { patience } from './kit/stopping.js';
+import { crossEntropy, mse, mat, type Loss } from './kit/losses.js';
 
 export interface TrainConfig {
   max_epochs: number;
@@ -74,6 +80,8 @@ export interface TrainOptions {
   targetScale?: { mean: number; std: number };
   signal?: AbortSignal;
   onEpoch?: (r: EpochRecord) => void | Promise<void>;
+  /** Hooks of the kit's loop (they may change lr, temperature, entropy_weight for what follows). */
+  hooks?: Hook[];
 }
 
 export interface TrainResult {
@@ -84,6 +92,8 @@ export interface TrainResult {
   bestTemperature: number;
   epochsRun: number;
   stoppedEarly: boolean;
+  /** Settings changed by hooks (empty without hooks). */
+  events?: SettingChange[];
 }
 
 export interface Evaluation {
@@ -109,155 +119,179 @@ export function evaluateOutputs(out: Float32Array, data: Dataset, opts: Pick<Tra
   if (opts.task === 'classification') {
     const C = opts.numClasses ?? 2;
     const probs = softmaxRows(out, n, C);
-    const pred = new Float64Array(n);
-    let loss = 0;
-    for (let i = 0; i < n; i++) {
-      let best = 0;
-      for (let k = 1; k < C; k++) if (probs[i * C + k]! > probs[i * C + best]!) best = k;
-      pred[i] = best;
-      // CE from logits in float64: logsumexp − logit_y
-      let m = -Infinity;
-      for (let k = 0; k < C; k++) m = Math.max(m, out[i * C + k]!);
-      let z = 0;
-      for (let k = 0; k < C; k++) z += Math.exp(out[i * C + k]! - m);
-      loss += m + Math.log(z) - out[i * C + data.y[i]!]!;
-    }
+    const loss = crossEntropy().value(mat(out, n, C), mat(data.y, n)); // float64: logsumexp − logit_y
     const metrics = classificationMetrics(data.y, probs, C) as unknown as Record<string, number>;
-    return { probs, pred, loss: loss / n, metrics };
+    return { probs, pred: Float64Array.from(argmaxRows(probs, n, C)), loss, metrics };
   }
   const s = opts.targetScale ?? { mean: 0, std: 1 };
-  const pred = new Float64Array(n);
-  let loss = 0;
-  for (let i = 0; i < n; i++) {
-    pred[i] = out[i]! * s.std + s.mean;
-    const r = out[i]! - (data.y[i]! - s.mean) / s.std;
-    loss += r * r;
+  const pred = Float64Array.from(out, (v) => v * s.std + s.mean);
+  const loss = mse().value(mat(out, n), mat(scaledTargets(data, s), n));
+  return { pred, loss, metrics: regressionMetrics(data.y, pred) as unknown as Record<string, number> };
+}
+
+/** Regression targets in the training space, (y − mean)/std (float64). */
+export function scaledTargets(data: Dataset, s: { mean: number; std: number } = { mean: 0, std: 1 }): Float64Array {
+  return Float64Array.from(data.y, (v) => (v - s.mean) / s.std);
+}
+
+/** Mean ActMix entropy H̄ over layers (NaN without ActMix layers). */
+export function meanEntropy(layers: { entropy: ArrayLike<number>; F: number }[]): number {
+  if (!layers.length) return NaN;
+  let a = 0;
+  for (const l of layers) {
+    let h = 0;
+    for (let f = 0; f < l.entropy.length; f++) h += l.entropy[f]!;
+    a += h / l.F;
   }
-  return { pred, loss: loss / n, metrics: regressionMetrics(data.y, pred) as unknown as Record<string, number> };
+  return a / layers.length;
+}
+
+/** What an MLP step logs after an epoch: val_loss, mean_entropy, val_<metric>. */
+export function mlpEval(ev: Evaluation, entropy: number): Values {
+  const rec: Record<string, number> = { val_loss: ev.loss, mean_entropy: entropy };
+  for (const [k, v] of Object.entries(ev.metrics)) rec[`val_${k}`] = v;
+  return rec;
+}
+
+function toRecord(r: EpochLog): EpochRecord {
+  const val: Record<string, number> = {};
+  for (const [k, v] of Object.entries(r.eval)) if (k.startsWith('val_') && k !== 'val_loss') val[k.slice(4)] = v;
+  return {
+    epoch: r.epoch, lr: r.settings.lr!, temperature: r.settings.temperature!, entropy_weight: r.settings.entropy_weight!,
+    train_loss: r.train.loss!, train_total_loss: r.train.total_loss!, val_loss: r.eval.val_loss!, mean_entropy: r.eval.mean_entropy!, val,
+  };
+}
+
+/** The curve-table row of an epoch: the EpochRecord's fields in order, val metrics as val_<k>. */
+export function curveRow(r: EpochRecord): Record<string, number> {
+  const { val, ...rest } = r;
+  const row: Record<string, number> = { ...rest };
+  for (const [k, v] of Object.entries(val)) row[`val_${k}`] = v;
+  return row;
 }
 
 /**
- * Early stopping on the validation loss with best-checkpoint bookkeeping (Lightning's
- * EarlyStopping + ModelCheckpoint, mode min): shared by the TF.js and native trainers so they
- * stop and restore at the same epoch.
+ * The ActMix seed's training protocol for an MLP step on the kit's loop: cosine LR, T(e), λ(e)
+ * (epochSchedule), shuffled minibatches, val_loss monitored (min_delta) with best-checkpoint
+ * restore, patience, divergence check; returns the result with the MLP's EpochRecords. The
+ * model's temperature ends at the restored checkpoint's T.
  */
-export class EarlyStopping {
-  best = Infinity;
-  bestEpoch = -1;
-  bestTemperature: number;
-  stoppedEarly = false;
-  private wait = 0;
-  constructor(private cfg: Pick<TrainConfig, 'patience' | 'min_delta'>, temperature: number) {
-    this.bestTemperature = temperature;
+export async function fitMlp<C>(model: Mlp, step: TrainStep<C>, rows: number, opts: TrainOptions): Promise<TrainResult> {
+  const cfg = { ...DEFAULT_TRAIN, ...opts.config };
+  const am = model.spec.actmix;
+  const t0 = model.temperature;
+  const res = await fit(step, {
+    data: { mode: 'minibatch', rows, batchSize: cfg.batch_size },
+    maxEpochs: cfg.max_epochs,
+    rng: opts.rng,
+    schedules: {
+      lr: (e) => epochSchedule(e, cfg, am).lr,
+      temperature: (e) => epochSchedule(e, cfg, am).temperature,
+      entropy_weight: (e) => epochSchedule(e, cfg, am).entropyWeight,
+    },
+    best: { monitor: 'val_loss', minDelta: cfg.min_delta },
+    stop: patience({ monitor: 'val_loss', patience: cfg.patience, minDelta: cfg.min_delta }),
+    finite: ['train_loss'],
+    signal: opts.signal,
+    hooks: opts.hooks,
+    onEpoch: opts.onEpoch ? (r) => opts.onEpoch!(toRecord(r)) : undefined,
+  });
+  const bestTemperature = res.bestSettings?.temperature ?? t0;
+  if (res.bestSettings) model.temperature = bestTemperature;
+  return { curves: res.curves.map(toRecord), bestEpoch: res.bestEpoch, bestValLoss: res.bestValue, bestTemperature, epochsRun: res.epochsRun, stoppedEarly: res.stoppedEarly, events: res.events };
+}
+
+/** The TF.js implementation of the MLP step (forward, tf.variableGrads, clipping, AdamW on the device). */
+export class TfMlpStep implements TrainStep<TF.Tensor[]> {
+  private readonly Xt: TF.Tensor2D;
+  private readonly Yt: TF.Tensor2D;
+  private readonly Xv: TF.Tensor2D;
+  private readonly accTask: TF.Variable;
+  private readonly accTotal: TF.Variable;
+  private readonly opt: AdamW;
+  private readonly dropoutRng: Rng;
+  private readonly loss: Loss;
+  private permT: TF.Tensor1D | null = null;
+  private readonly cfg: TrainConfig;
+
+  constructor(private tf: Tf, private model: Mlp, private train: Dataset, private val: Dataset, private opts: TrainOptions) {
+    this.cfg = { ...DEFAULT_TRAIN, ...opts.config };
+    const C = opts.task === 'classification' ? (opts.numClasses ?? 2) : 1;
+    const n = train.n;
+    const scale = opts.targetScale ?? { mean: 0, std: 1 };
+    this.dropoutRng = opts.rng.fork('dropout');
+    this.loss = opts.task === 'classification' ? crossEntropy() : mse();
+    // upload once
+    this.Xt = tf.tensor2d(train.X, [n, train.d]);
+    this.Yt = tf.tidy(() => {
+      if (opts.task === 'classification') return tf.oneHot(tf.tensor1d(Int32Array.from(train.y), 'int32'), C).toFloat();
+      return tf.tensor2d(Float32Array.from(train.y, (v) => (v - scale.mean) / scale.std), [n, 1]);
+    }) as TF.Tensor2D;
+    this.Xv = tf.tensor2d(val.X, [val.n, val.d]);
+    this.accTask = tf.tidy(() => tf.variable(tf.scalar(0), false));
+    this.accTotal = tf.tidy(() => tf.variable(tf.scalar(0), false));
+    this.opt = new AdamW(tf, model.variables, { beta1: this.cfg.beta1, beta2: this.cfg.beta2, eps: this.cfg.eps, weightDecay: this.cfg.weight_decay });
   }
-  /** Records an epoch; true when it is the new best (take a snapshot then). */
-  improved(epoch: number, valLoss: number, temperature: number): boolean {
-    if (valLoss < this.best - this.cfg.min_delta) {
-      this.best = valLoss;
-      this.bestEpoch = epoch;
-      this.bestTemperature = temperature;
-      this.wait = 0;
-      return true;
-    }
-    this.wait++;
-    return false;
+
+  beginEpoch(_epoch: number, s: Settings): void {
+    const tf = this.tf;
+    this.model.temperature = s.temperature!;
+    tf.tidy(() => { this.accTask.assign(tf.zerosLike(this.accTask)); this.accTotal.assign(tf.zerosLike(this.accTotal)); });
   }
-  /** Patience exhausted (call after `improved`)? */
-  shouldStop(): boolean {
-    if (this.cfg.patience > 0 && this.wait >= this.cfg.patience) this.stoppedEarly = true;
-    return this.stoppedEarly;
+
+  step(b: Batch, s: Settings): void {
+    const tf = this.tf, model = this.model;
+    if (b.index === 0) this.permT = tf.tensor1d(b.perm!, 'int32');
+    const T = s.temperature!, lam = s.entropy_weight!, lr = s.lr!;
+    const seeds = Array.from({ length: model.spec.hidden.length }, () => this.dropoutRng.int(0, 2 ** 31 - 2));
+    tf.tidy(() => {
+      const idx = tf.slice(this.permT!, [b.start], [b.size]);
+      const xb = tf.gather(this.Xt, idx) as TF.Tensor2D;
+      const yb = tf.gather(this.Yt, idx) as TF.Tensor2D;
+      const kept: { task?: TF.Scalar } = {};
+      const { value, grads } = tf.variableGrads(() => {
+        const { out, entropy } = model.forward(xb, { training: true, temperature: T, dropoutSeeds: seeds });
+        const task = this.loss.tf!(tf, out, yb);
+        kept.task = tf.keep(tf.clone(task));
+        return entropy && lam !== 0 ? (tf.add(task, tf.mul(entropy, lam)) as TF.Scalar) : task;
+      }, model.variables);
+      const gl = model.variables.map((v) => grads[v.name]!);
+      const clipped = clipByGlobalNorm(tf, gl, this.cfg.grad_clip);
+      this.opt.apply(clipped.grads, lr);
+      this.accTask.assign(tf.add(this.accTask, tf.mul(kept.task!, b.size)));
+      this.accTotal.assign(tf.add(this.accTotal, tf.mul(value, b.size)));
+      kept.task!.dispose();
+    });
   }
-  result(curves: EpochRecord[]): TrainResult {
-    return { curves, bestEpoch: this.bestEpoch, bestValLoss: this.best, bestTemperature: this.bestTemperature, epochsRun: curves.length, stoppedEarly: this.stoppedEarly };
+
+  endEpoch(): Values {
+    this.permT?.dispose();
+    this.permT = null;
+    const n = this.train.n;
+    return { loss: this.accTask.dataSync()[0]! / n, total_loss: this.accTotal.dataSync()[0]! / n };
+  }
+
+  evaluate(_epoch: number, s: Settings): Values {
+    const ev = evaluate(this.tf, this.model, this.val, this.opts, this.Xv);
+    return mlpEval(ev, meanEntropy(this.model.actmixState(s.temperature)));
+  }
+
+  checkpoint(): TF.Tensor[] { return this.model.snapshot(); }
+  restore(c: TF.Tensor[]): void { this.model.restore(c); }
+  release(c: TF.Tensor[]): void { c.forEach((t) => t.dispose()); }
+
+  dispose(): void {
+    this.permT?.dispose();
+    this.tf.dispose([this.Xt, this.Yt, this.Xv, this.accTask, this.accTotal]);
+    this.opt.dispose();
   }
 }
 
 export async function trainMlp(tf: Tf, model: Mlp, train: Dataset, val: Dataset, opts: TrainOptions): Promise<TrainResult> {
-  const cfg = { ...DEFAULT_TRAIN, ...opts.config };
-  const C = opts.task === 'classification' ? (opts.numClasses ?? 2) : 1;
-  const scale = opts.targetScale ?? { mean: 0, std: 1 };
-  const shuffleRng = opts.rng.fork('shuffle');
-  const dropoutRng = opts.rng.fork('dropout');
-  const am = model.spec.actmix;
-  const n = train.n;
-  const L = model.spec.hidden.length;
-
-  // upload once
-  const Xt = tf.tensor2d(train.X, [n, train.d]);
-  const Yt = tf.tidy(() => {
-    if (opts.task === 'classification') return tf.oneHot(tf.tensor1d(Int32Array.from(train.y), 'int32'), C).toFloat();
-    return tf.tensor2d(Float32Array.from(train.y, (v) => (v - scale.mean) / scale.std), [n, 1]);
-  });
-  const Xv = tf.tensor2d(val.X, [val.n, val.d]);
-  const accTask = tf.tidy(() => tf.variable(tf.scalar(0), false));
-  const accTotal = tf.tidy(() => tf.variable(tf.scalar(0), false));
-  const opt = new AdamW(tf, model.variables, { beta1: cfg.beta1, beta2: cfg.beta2, eps: cfg.eps, weightDecay: cfg.weight_decay });
-  const curves: EpochRecord[] = [];
-  const es = new EarlyStopping(cfg, model.temperature);
-  let bestSnap: TF.Tensor[] | null = null;
-  const perm = new Int32Array(n);
-
-  const lossFn = (out: TF.Tensor2D, yb: TF.Tensor2D): TF.Scalar =>
-    opts.task === 'classification'
-      ? (tf.neg(tf.mean(tf.sum(tf.mul(yb, tf.logSoftmax(out)), 1))) as TF.Scalar)
-      : (tf.mean(tf.square(tf.sub(out, yb))) as TF.Scalar);
-
+  const step = new TfMlpStep(tf, model, train, val, opts);
   try {
-    for (let epoch = 0; epoch < cfg.max_epochs; epoch++) {
-      const { lr, temperature: T, entropyWeight: lam } = epochSchedule(epoch, cfg, am);
-      model.temperature = T;
-      for (let i = 0; i < n; i++) perm[i] = i;
-      shuffleRng.shuffle(perm);
-      const permT = tf.tensor1d(perm, 'int32');
-      tf.tidy(() => { accTask.assign(tf.zerosLike(accTask)); accTotal.assign(tf.zerosLike(accTotal)); });
-      for (let s = 0; s < n; s += cfg.batch_size) {
-        if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
-        const bs = Math.min(cfg.batch_size, n - s);
-        const seeds = Array.from({ length: L }, () => dropoutRng.int(0, 2 ** 31 - 2));
-        tf.tidy(() => {
-          const idx = tf.slice(permT, [s], [bs]);
-          const xb = tf.gather(Xt, idx) as TF.Tensor2D;
-          const yb = tf.gather(Yt, idx) as TF.Tensor2D;
-          const kept: { task?: TF.Scalar } = {};
-          const { value, grads } = tf.variableGrads(() => {
-            const { out, entropy } = model.forward(xb, { training: true, temperature: T, dropoutSeeds: seeds });
-            const task = lossFn(out, yb);
-            kept.task = tf.keep(tf.clone(task));
-            return entropy && lam !== 0 ? (tf.add(task, tf.mul(entropy, lam)) as TF.Scalar) : task;
-          }, model.variables);
-          const gl = model.variables.map((v) => grads[v.name]!);
-          const clipped = clipByGlobalNorm(tf, gl, cfg.grad_clip);
-          opt.apply(clipped.grads, lr);
-          accTask.assign(tf.add(accTask, tf.mul(kept.task!, bs)));
-          accTotal.assign(tf.add(accTotal, tf.mul(value, bs)));
-          kept.task!.dispose();
-        });
-      }
-      permT.dispose();
-      const trainLoss = accTask.dataSync()[0]! / n;
-      const trainTotal = accTotal.dataSync()[0]! / n;
-      const ev = evaluate(tf, model, val, opts, Xv);
-      const st = model.actmixState(T);
-      const meanEntropy = st.length ? st.reduce((a, l) => a + l.entropy.reduce((x, y) => x + y, 0) / l.F, 0) / st.length : NaN;
-      const rec: EpochRecord = { epoch, lr, temperature: T, entropy_weight: lam, train_loss: trainLoss, train_total_loss: trainTotal, val_loss: ev.loss, mean_entropy: meanEntropy, val: ev.metrics };
-      curves.push(rec);
-      if (!Number.isFinite(trainLoss)) throw new Error(`training diverged at epoch ${epoch} (train loss ${trainLoss})`);
-      if (es.improved(epoch, ev.loss, T)) {
-        bestSnap?.forEach((t) => t.dispose());
-        bestSnap = model.snapshot();
-      }
-      await opts.onEpoch?.(rec);
-      await new Promise((r) => setImmediate(r));
-      if (es.shouldStop()) break;
-    }
-    if (bestSnap) {
-      model.restore(bestSnap);
-      model.temperature = es.bestTemperature;
-    }
-    return es.result(curves);
+    return await fitMlp(model, step, train.n, opts);
   } finally {
-    bestSnap?.forEach((t) => t.dispose());
-    tf.dispose([Xt, Yt, Xv, accTask, accTotal]);
-    opt.dispose();
+    step.dispose();
   }
 }

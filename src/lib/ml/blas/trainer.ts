@@ -1,7 +1,8 @@
 /**
- * `trainMlpNative`: the training loop of src/lib/ml/trainer.ts (`trainMlp`) with every batch
+ * `NativeMlpStep` / `trainMlpNative`: the MLP step of src/lib/ml/trainer.ts with every batch
  * step — gather, forward, loss, backward, entropy term, clipping, AdamW — done by one call into
- * the native library (native/pipe_blas.c, OpenBLAS sgemm + fused C loops on recycled buffers).
+ * the native library (native/pipe_blas.c, OpenBLAS sgemm + fused C loops on recycled buffers),
+ * driven by the same loop (`fitMlp` → src/lib/ml/kit/loop.ts).
  *
  * Same inputs, outputs and semantics as `trainMlp`: per-epoch cosine LR, ActMix temperature and
  * entropy weight; shuffles from `rng.fork('shuffle')`; per-batch dropout seeds from
@@ -14,8 +15,9 @@
 import type { Mlp, MlpSpec } from '../mlp.js';
 import { actmixAlpha } from '../mlp.js';
 import type { Tf } from '../optim.js';
-import { DEFAULT_TRAIN, EarlyStopping, evaluateOutputs, type Dataset, type EpochRecord, type Evaluation, type TrainOptions, type TrainResult } from '../trainer.js';
-import { epochSchedule } from '../schedules.js';
+import { DEFAULT_TRAIN, evaluateOutputs, fitMlp, meanEntropy, mlpEval, type Dataset, type TrainOptions, type TrainResult } from '../trainer.js';
+import type { Batch, Settings, TrainStep, Values } from '../kit/loop.js';
+import type { Rng } from '../../rng.js';
 import { blasNative, type BlasNative } from './native.js';
 
 const ACT_CODE: Record<MlpSpec['activation'], number> = {
@@ -134,76 +136,89 @@ function targets(ds: Dataset, opts: TrainOptions): Float32Array {
   return Float32Array.from(ds.y, (v) => (v - s.mean) / s.std);
 }
 
+/**
+ * The native implementation of the MLP step: the data, parameters and AdamW state live in C;
+ * `step` is one pbt_train_batch call; the checkpoint is the library's best-parameter slot
+ * (one slot: a newer checkpoint replaces the older one).
+ */
+export class NativeMlpStep implements TrainStep<number> {
+  readonly net: NativeMlp;
+  private readonly api: BlasNative;
+  private readonly dropoutRng: Rng;
+  private readonly drop: Float64Array<ArrayBuffer>;
+  private readonly losses = new Float64Array(3);
+  private readonly out = { loss: 0, total_loss: 0 };
+  private readonly L: number;
+  private slot = 0;
+
+  constructor(private model: Mlp, train: Dataset, private val: Dataset, private opts: TrainOptions) {
+    const api = (this.api = blasNative());
+    const cfg = { ...DEFAULT_TRAIN, ...opts.config };
+    if (train.d !== model.spec.inputDim) throw new Error(`train has ${train.d} features, the model ${model.spec.inputDim}`);
+    if (opts.task === 'classification' && model.spec.outputDim !== (opts.numClasses ?? 2)) throw new Error('model output size ≠ number of classes');
+    this.dropoutRng = opts.rng.fork('dropout');
+    this.L = model.spec.hidden.length;
+    this.drop = new Float64Array(4 * Math.max(1, this.L));
+    this.net = new NativeMlp(api, model.spec, opts.task, Math.max(cfg.batch_size, 512));
+    try {
+      this.net.loadFrom(model);
+      api.setOpt(this.net.ctx, cfg.beta1, cfg.beta2, cfg.eps, cfg.weight_decay, cfg.grad_clip);
+      if (api.setData(this.net.ctx, train.X, train.n, train.d, targets(train, opts)) !== 0) throw new Error('native trainer: cannot store the training data');
+    } catch (e) {
+      this.net.free();
+      throw e;
+    }
+  }
+
+  beginEpoch(_epoch: number, s: Settings): void {
+    this.model.temperature = s.temperature!;
+  }
+
+  step(b: Batch, s: Settings): Values {
+    const dropout = this.model.spec.dropout > 0;
+    for (let l = 0; l < this.L; l++) {
+      const seed = this.dropoutRng.int(0, 2 ** 31 - 2);
+      if (dropout) aleaState(seed, this.drop, 4 * l);
+    }
+    if (this.api.trainBatch(this.net.ctx, b.perm, b.start, b.size, s.lr, s.temperature, s.entropy_weight, this.drop, this.losses) !== 0) throw new Error('native trainer: batch step failed');
+    this.out.loss = Math.fround(this.losses[0]!);
+    this.out.total_loss = Math.fround(this.losses[1]!);
+    return this.out;
+  }
+
+  evaluate(_epoch: number, s: Settings): Values {
+    const T = s.temperature!;
+    const ev = evaluateOutputs(this.net.predict(this.val.X, this.val.n, T), this.val, this.opts);
+    const K = this.model.spec.actmix?.bases.length ?? 0;
+    const layers = this.net.actmixLogits().map((lg) => {
+      const F = lg.length / K;
+      return { entropy: actmixAlpha(lg, F, K, T).entropy, F };
+    });
+    return mlpEval(ev, meanEntropy(layers));
+  }
+
+  checkpoint(): number {
+    this.api.snapshot(this.net.ctx);
+    return ++this.slot;
+  }
+
+  restore(c: number): void {
+    if (c !== this.slot) throw new Error('native trainer: only the latest checkpoint can be restored');
+    this.api.restore(this.net.ctx);
+  }
+
+  free(): void {
+    this.net.free();
+  }
+}
+
 export async function trainMlpNative(tf: Tf, model: Mlp, train: Dataset, val: Dataset, opts: TrainOptions): Promise<TrainResult> {
-  const api = blasNative();
-  const cfg = { ...DEFAULT_TRAIN, ...opts.config };
-  const shuffleRng = opts.rng.fork('shuffle');
-  const dropoutRng = opts.rng.fork('dropout');
-  const am = model.spec.actmix;
-  const n = train.n;
-  const L = model.spec.hidden.length;
-  if (train.d !== model.spec.inputDim) throw new Error(`train has ${train.d} features, the model ${model.spec.inputDim}`);
-  if (opts.task === 'classification' && model.spec.outputDim !== (opts.numClasses ?? 2)) throw new Error('model output size ≠ number of classes');
-
-  const net = new NativeMlp(api, model.spec, opts.task, Math.max(cfg.batch_size, 512));
+  const step = new NativeMlpStep(model, train, val, opts);
   try {
-    net.loadFrom(model);
-    api.setOpt(net.ctx, cfg.beta1, cfg.beta2, cfg.eps, cfg.weight_decay, cfg.grad_clip);
-    if (api.setData(net.ctx, train.X, n, train.d, targets(train, opts)) !== 0) throw new Error('native trainer: cannot store the training data');
-    const curves: EpochRecord[] = [];
-    const es = new EarlyStopping(cfg, model.temperature);
-    let haveBest = false;
-    const perm = new Int32Array(n);
-    const drop = new Float64Array(4 * Math.max(1, L));
-    const losses = new Float64Array(3);
-    const K = am?.bases.length ?? 0;
-
-    for (let epoch = 0; epoch < cfg.max_epochs; epoch++) {
-      const { lr, temperature: T, entropyWeight: lam } = epochSchedule(epoch, cfg, am);
-      model.temperature = T;
-      for (let i = 0; i < n; i++) perm[i] = i;
-      shuffleRng.shuffle(perm);
-      let accTask = 0, accTotal = 0;
-      for (let s = 0; s < n; s += cfg.batch_size) {
-        if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
-        const bs = Math.min(cfg.batch_size, n - s);
-        for (let l = 0; l < L; l++) {
-          const seed = dropoutRng.int(0, 2 ** 31 - 2);
-          if (model.spec.dropout > 0) aleaState(seed, drop, 4 * l);
-        }
-        if (api.trainBatch(net.ctx, perm, s, bs, lr, T, lam, drop, losses) !== 0) throw new Error('native trainer: batch step failed');
-        accTask += Math.fround(losses[0]!) * bs;
-        accTotal += Math.fround(losses[1]!) * bs;
-      }
-      const trainLoss = accTask / n;
-      const trainTotal = accTotal / n;
-      const ev = evaluateOutputs(net.predict(val.X, val.n, T), val, opts);
-      let meanEntropy = NaN;
-      if (am) {
-        const logits = net.actmixLogits();
-        meanEntropy = logits.reduce((a, lg) => {
-          const F = lg.length / K;
-          return a + actmixAlpha(lg, F, K, T).entropy.reduce((x, y) => x + y, 0) / F;
-        }, 0) / logits.length;
-      }
-      const rec: EpochRecord = { epoch, lr, temperature: T, entropy_weight: lam, train_loss: trainLoss, train_total_loss: trainTotal, val_loss: ev.loss, mean_entropy: meanEntropy, val: ev.metrics };
-      curves.push(rec);
-      if (!Number.isFinite(trainLoss)) throw new Error(`training diverged at epoch ${epoch} (train loss ${trainLoss})`);
-      if (es.improved(epoch, ev.loss, T)) {
-        api.snapshot(net.ctx);
-        haveBest = true;
-      }
-      await opts.onEpoch?.(rec);
-      await new Promise((r) => setImmediate(r));
-      if (es.shouldStop()) break;
-    }
-    if (haveBest) {
-      api.restore(net.ctx);
-      model.temperature = es.bestTemperature;
-    }
-    net.storeTo(tf, model);
-    return es.result(curves);
+    const res = await fitMlp(model, step, train.n, opts);
+    step.net.storeTo(tf, model);
+    return res;
   } finally {
-    net.free();
+    step.free();
   }
 }

@@ -21,30 +21,16 @@
  *
  * Outputs: `model` (JSON: spec, T, weights), `curves` (one row per epoch), `predictions` (one row
  * per test row, with the test table's `_row` when present), `metrics` (JSON: test metrics, best epoch, T at the best epoch, …).
+ *
+ * Built on the training kit: the table plumbing is src/lib/ml/table-trainer.ts (shared with
+ * `xgboost`), the epochs are the kit's loop (src/lib/ml/kit/loop.ts) driving the native blas MLP
+ * step or the TF.js one. `TrainParams` is derived from the params schema (json-schema-to-ts).
  */
+import type { FromSchema } from 'json-schema-to-ts';
 import { defineStage } from '../engine/stage.js';
-import { readTable, writeTable, withMeta, featureMatrix, ROW_COLUMN, type FeatureMatrix, type Table } from '../lib/table.js';
-import { BACKENDS, backendRuntime, type BackendRequest } from '../lib/ml/backend.js';
-import { ACTIVATIONS, BASES, ACTMIX_PRESETS, type Activation, type ActMixConfig, type Basis, type MlpSpec } from '../lib/ml/mlp.js';
-import type { TrainConfig, Dataset, EpochRecord } from '../lib/ml/trainer.js';
-import type { Rng } from '../lib/rng.js';
-
-export interface TrainParams {
-  model: {
-    activation: Activation;
-    hidden: number[];
-    dropout: number;
-    omega_0: number;
-    leaky_slope: number;
-    actmix: { preset: keyof typeof ACTMIX_PRESETS } & Partial<ActMixConfig>;
-  };
-  training: TrainConfig;
-  standardize_target: boolean;
-  val_fraction: number;
-  backend: BackendRequest;
-}
-
-const num = (def: number, extra: Record<string, unknown> = {}) => ({ type: 'number', default: def, ...extra });
+import { BACKENDS, backendRuntime } from '../lib/ml/backend.js';
+import { ACTIVATIONS, BASES, ACTMIX_PRESETS, ACTMIX_PRESET_NAMES, type ActMixConfig, type Basis, type MlpSpec } from '../lib/ml/mlp.js';
+import type { EpochRecord } from '../lib/ml/trainer.js';
 
 export const trainParamsSchema = {
   type: 'object',
@@ -57,16 +43,16 @@ export const trainParamsSchema = {
       properties: {
         activation: { enum: [...ACTIVATIONS], default: 'relu' },
         hidden: { type: 'array', items: { type: 'integer', minimum: 1 }, default: [128, 128] },
-        dropout: num(0.1, { minimum: 0, exclusiveMaximum: 1 }),
-        omega_0: num(1, { description: 'ω₀ of the sine activation' }),
-        leaky_slope: num(0.01),
+        dropout: { type: 'number', default: 0.1, minimum: 0, exclusiveMaximum: 1 },
+        omega_0: { type: 'number', default: 1, description: 'ω₀ of the sine activation' },
+        leaky_slope: { type: 'number', default: 0.01 },
         actmix: {
           type: 'object',
           additionalProperties: false,
           default: {},
           description: 'ActMix preset plus overrides of any of its fields',
           properties: {
-            preset: { enum: Object.keys(ACTMIX_PRESETS), default: 'actmix-paper' },
+            preset: { enum: [...ACTMIX_PRESET_NAMES], default: 'actmix-paper' },
             bases: { type: 'array', items: { enum: [...BASES] }, minItems: 1, uniqueItems: true },
             relu_bias: { type: 'number' },
             omega_0: { type: 'number' },
@@ -86,23 +72,26 @@ export const trainParamsSchema = {
       properties: {
         max_epochs: { type: 'integer', minimum: 1, default: 200 },
         batch_size: { type: 'integer', minimum: 1, default: 128 },
-        lr: num(1e-3, { exclusiveMinimum: 0 }),
-        weight_decay: num(1e-4, { minimum: 0 }),
-        grad_clip: num(0.5, { minimum: 0, description: 'global L2 norm; 0 = off' }),
+        lr: { type: 'number', default: 1e-3, exclusiveMinimum: 0 },
+        weight_decay: { type: 'number', default: 1e-4, minimum: 0 },
+        grad_clip: { type: 'number', default: 0.5, minimum: 0, description: 'global L2 norm; 0 = off' },
         patience: { type: 'integer', minimum: 0, default: 20, description: 'early-stopping patience in epochs; 0 = off' },
-        min_delta: num(0, { minimum: 0 }),
-        eta_min_ratio: num(0.01, { minimum: 0 }),
+        min_delta: { type: 'number', default: 0, minimum: 0 },
+        eta_min_ratio: { type: 'number', default: 0.01, minimum: 0 },
         t_max: { type: 'integer', minimum: 1, description: 'cosine period in epochs (default max_epochs)' },
-        beta1: num(0.9),
-        beta2: num(0.999),
-        eps: num(1e-8),
+        beta1: { type: 'number', default: 0.9 },
+        beta2: { type: 'number', default: 0.999 },
+        eps: { type: 'number', default: 1e-8 },
       },
     },
     standardize_target: { type: 'boolean', default: false, description: 'regression: train on the z-scored target' },
-    val_fraction: num(0.1, { exclusiveMinimum: 0, exclusiveMaximum: 1, description: 'held out of train when no val input is connected' }),
+    val_fraction: { type: 'number', default: 0.1, exclusiveMinimum: 0, exclusiveMaximum: 1, description: 'held out of train when no val input is connected' },
     backend: { enum: [...BACKENDS], default: 'auto' },
   },
-};
+} as const;
+
+/** The params after defaults, derived from the schema (so the two cannot disagree). */
+export type TrainParams = FromSchema<typeof trainParamsSchema>;
 
 /** The ActMix config a params block asks for: preset values with the given overrides. */
 export function resolveActMix(a: TrainParams['model']['actmix']): ActMixConfig {
@@ -112,42 +101,6 @@ export function resolveActMix(a: TrainParams['model']['actmix']): ActMixConfig {
   for (const [k, v] of Object.entries(over)) if (v !== undefined) (out as unknown as Record<string, unknown>)[k] = v;
   out.bases = [...out.bases] as Basis[];
   return out;
-}
-
-function toDataset(fm: FeatureMatrix, name: string): Dataset {
-  if (!fm.y) throw new Error(`${name} table has no target (schema metadata 'pipe'.target)`);
-  return { X: fm.X, n: fm.n, d: fm.d, y: fm.y };
-}
-
-/** The `_row` column of a table (row index in the original dataset), if it has one. */
-export function sourceRows(t: Table): Record<string, Int32Array> {
-  const c = t.getChild(ROW_COLUMN);
-  return c ? { [ROW_COLUMN]: Int32Array.from(c.toArray() as ArrayLike<number>, Number) } : {};
-}
-
-/** Seeded (stratified for classification) hold-out of `frac` of the rows. */
-export function holdOut(ds: Dataset, frac: number, classification: boolean, rng: Rng): { train: Dataset; val: Dataset } {
-  const groups = new Map<number, number[]>();
-  for (let i = 0; i < ds.n; i++) {
-    const key = classification ? ds.y[i]! : 0;
-    if (!groups.has(key)) groups.set(key, []);
-    groups.get(key)!.push(i);
-  }
-  const valIdx: number[] = [], trIdx: number[] = [];
-  for (const key of [...groups.keys()].sort((a, b) => a - b)) {
-    const idx = groups.get(key)!;
-    rng.shuffle(idx);
-    const k = Math.round(idx.length * frac);
-    valIdx.push(...idx.slice(0, k));
-    trIdx.push(...idx.slice(k));
-  }
-  const take = (rows: number[]): Dataset => {
-    rows.sort((a, b) => a - b);
-    const X = new Float32Array(rows.length * ds.d), y = new Float64Array(rows.length);
-    rows.forEach((r, i) => { X.set(ds.X.subarray(r * ds.d, (r + 1) * ds.d), i * ds.d); y[i] = ds.y[r]!; });
-    return { X, n: rows.length, d: ds.d, y };
-  };
-  return { train: take(trIdx), val: take(valIdx) };
 }
 
 export default defineStage<TrainParams>({
@@ -171,65 +124,33 @@ export default defineStage<TrainParams>({
     const p = ctx.params;
     const { loadTf } = await import('../lib/ml/backend.js');
     const { Mlp } = await import('../lib/ml/mlp.js');
-    const { trainMlp, evaluate } = await import('../lib/ml/trainer.js');
-    const { tableFromArrays } = await import('apache-arrow');
+    const { trainMlp, evaluate, curveRow } = await import('../lib/ml/trainer.js');
+    const kit = await import('../lib/ml/table-trainer.js');
+    const { writeTable, withMeta } = await import('../lib/table.js');
 
-    const trainFm = featureMatrix(await readTable(ctx.input('train').path));
-    const testTable = await readTable(ctx.input('test').path);
-    const testFm = featureMatrix(testTable);
-    const meta = trainFm.meta;
-    const task = meta.task ?? 'classification';
-    let train = toDataset(trainFm, 'train');
-    const test = toDataset(testFm, 'test');
-    let val: Dataset | null = null;
-    if (ctx.has('val')) {
-      const valFm = featureMatrix(await readTable(ctx.input('val').path));
-      if (valFm.n > 0) {
-        if (valFm.featureNames.join('\u0000') !== trainFm.featureNames.join('\u0000')) throw new Error('val table has different feature columns from train');
-        val = toDataset(valFm, 'val');
-      }
-    }
+    const data = await kit.readSupervised(ctx);
+    const { meta, task, test } = data;
+    let { train, val } = data;
     if (!val) {
-      ({ train, val } = holdOut(train, p.val_fraction, task === 'classification', ctx.rng.fork('val-split')));
+      ({ train, val } = kit.holdOut(train, p.val_fraction, task === 'classification', ctx.rng.fork('val-split')));
       ctx.log.info(`no val rows given: holding out ${val.n} of the training rows for early stopping`);
     }
-    if (testFm.featureNames.join('\u0000') !== trainFm.featureNames.join('\u0000')) throw new Error('test table has different feature columns from train');
-
-    let numClasses = 1;
-    if (task === 'classification') {
-      let maxY = 0;
-      for (const ds of [train, val, test]) for (const v of ds.y) {
-        if (!Number.isInteger(v) || v < 0) throw new Error(`classification target must hold class indices, found ${v}`);
-        maxY = Math.max(maxY, v);
-      }
-      numClasses = Math.max(meta.classes?.length ?? 0, maxY + 1, 2);
-    }
-    let targetScale: { mean: number; std: number } | undefined;
-    const upstream = meta.target_scaler as { mean: number; std: number } | undefined;
-    if (task === 'regression' && upstream) {
-      // the standardize stage scaled the target: train on it, report in target units
-      for (const ds of [train, val, test]) for (let i = 0; i < ds.n; i++) ds.y[i] = ds.y[i]! * upstream.std + upstream.mean;
-      targetScale = { mean: upstream.mean, std: upstream.std };
-    } else if (task === 'regression' && p.standardize_target) {
-      let m = 0;
-      for (const v of train.y) m += v;
-      m /= train.n;
-      let s = 0;
-      for (const v of train.y) s += (v - m) ** 2;
-      targetScale = { mean: m, std: Math.sqrt(s / train.n) || 1 };
-    }
+    const numClasses = task === 'classification' ? kit.classCount(meta, [train, val, test]) : 1;
+    // a target the standardize stage scaled: train on it, report in target units
+    const targetScale = kit.unscaleUpstreamTarget(data, [train, val, test])
+      ?? (task === 'regression' && p.standardize_target ? kit.fitTargetScale(train) : undefined);
 
     const { tf, backend } = await loadTf(p.backend);
     ctx.log.info(`backend ${backend} (TF.js ${tf.version.tfjs ?? tf.version_core}); ${train.n} train / ${val.n} val / ${test.n} test rows, ${train.d} features, ${task}${task === 'classification' ? ` (${numClasses} classes)` : ''}`);
 
     const spec: MlpSpec = {
       inputDim: train.d, outputDim: task === 'classification' ? numClasses : 1,
-      hidden: p.model.hidden, dropout: p.model.dropout, activation: p.model.activation,
+      hidden: [...p.model.hidden], dropout: p.model.dropout, activation: p.model.activation,
       omega0: p.model.omega_0, leakySlope: p.model.leaky_slope,
       ...(p.model.activation === 'actmix' ? { actmix: resolveActMix(p.model.actmix) } : {}),
     };
     const model = Mlp.create(tf, spec, ctx.rng.fork('init'));
-    // on the blas backend the whole batch step runs natively (same semantics and curves as trainMlp)
+    // on the blas backend the whole batch step runs natively (same loop, semantics and curves as the TF.js step)
     const fit = backend === 'blas' ? (await import('../lib/ml/blas/trainer.js')).trainMlpNative : trainMlp;
     const t0 = performance.now();
     try {
@@ -248,39 +169,15 @@ export default defineStage<TrainParams>({
       const testEv = evaluate(tf, model, test, opts);
       const valEv = evaluate(tf, model, val, opts);
 
-      // model
       await ctx.output('model').writeJSON(model.toJSON({
-        task, classes: meta.classes ?? null, features: trainFm.featureNames, target: meta.target ?? null,
+        task, classes: meta.classes ?? null, features: data.featureNames, target: meta.target ?? null,
         target_scale: targetScale ?? null, best_epoch: res.bestEpoch,
       }));
-
-      // curves
-      const C = res.curves;
-      const col = (f: (r: EpochRecord) => number) => Float64Array.from(C, f);
-      const valKeys = Object.keys(C[0]?.val ?? {});
-      const curves = tableFromArrays({
-        epoch: Int32Array.from(C, (r) => r.epoch),
-        lr: col((r) => r.lr), temperature: col((r) => r.temperature), entropy_weight: col((r) => r.entropy_weight),
-        train_loss: col((r) => r.train_loss), train_total_loss: col((r) => r.train_total_loss), val_loss: col((r) => r.val_loss),
-        mean_entropy: col((r) => r.mean_entropy),
-        ...Object.fromEntries(valKeys.map((k) => [`val_${k}`, col((r) => r.val[k] ?? NaN)])),
-      });
+      const curves = kit.curvesTable(res.curves.map(curveRow));
       await writeTable(ctx.output('curves').path, withMeta(curves, { dataset: meta.dataset, model: spec.activation, best_epoch: res.bestEpoch }));
+      await writeTable(ctx.output('predictions').path, kit.predictionTable({ ...data, test }, testEv.pred, testEv.probs ? { p: testEv.probs, C: numClasses } : undefined));
 
-      // predictions
-      const predCols: Record<string, Int32Array | Float64Array> = {
-        row: Int32Array.from({ length: test.n }, (_, i) => i),
-        ...sourceRows(testTable),
-        y_true: Float64Array.from(test.y),
-        y_pred: testEv.pred,
-      };
-      if (testEv.probs) {
-        const names = meta.classes ?? Array.from({ length: numClasses }, (_, k) => String(k));
-        for (let k = 0; k < numClasses; k++) predCols[`prob_${names[k] ?? k}`] = Float64Array.from({ length: test.n }, (_, i) => testEv.probs![i * numClasses + k]!);
-      }
-      await writeTable(ctx.output('predictions').path, withMeta(tableFromArrays(predCols), { task, classes: meta.classes, dataset: meta.dataset }));
-
-      // metrics
+      const C = res.curves;
       const summary = {
         dataset: meta.dataset ?? null, task, model: spec.activation,
         actmix: spec.actmix ?? null, preset: spec.actmix ? (p.model.actmix.preset ?? 'actmix-paper') : null,
@@ -296,7 +193,7 @@ export default defineStage<TrainParams>({
       ctx.log.info(`best epoch ${res.bestEpoch} of ${res.epochsRun}; test ${JSON.stringify(testEv.metrics)}; ${trainSeconds.toFixed(1)} s`);
       return {
         metrics: {
-          ...Object.fromEntries(Object.entries(testEv.metrics).map(([k, v]) => [`test_${k}`, v])),
+          ...kit.prefixed('test_', testEv.metrics),
           best_epoch: res.bestEpoch, epochs_run: res.epochsRun,
           ...(spec.actmix ? { temperature_at_best: res.bestTemperature } : {}),
           train_seconds: trainSeconds,

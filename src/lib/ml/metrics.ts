@@ -198,3 +198,8 @@ export function softmaxRows(logits: Num, n: number, c: number): Float64Array {
   }
   return out;
 }
+
+/** Predicted classes (argmax, ties → lower index) and the classification metrics of n × c probabilities. */
+export function scoreProbabilities(yTrue: Num, probs: Num, c: number): { pred: Float64Array; metrics: Record<string, number> } {
+  return { pred: Float64Array.from(argmaxRows(probs, yTrue.length, c)), metrics: classificationMetrics(yTrue, probs, c) as unknown as Record<string, number> };
+}

@@ -35,8 +35,10 @@ export interface ActMixConfig {
   warmup_epochs: number;
 }
 
+export const ACTMIX_PRESET_NAMES = ['actmix-paper', 'actmix-repo-head'] as const;
+
 /** §A.10: README/dataclass values ("paper") and the YAML Hydra loads at HEAD ("repo-head"). */
-export const ACTMIX_PRESETS: Record<'actmix-paper' | 'actmix-repo-head', ActMixConfig> = {
+export const ACTMIX_PRESETS: Record<(typeof ACTMIX_PRESET_NAMES)[number], ActMixConfig> = {
   'actmix-paper': { bases: ['sin', 'tanh', 'relu', 'identity'], relu_bias: 1.5, omega_0: 1.0, t0: 1.0, t_final: 0.01, anneal_epochs: 150, lambda_max: 0.01, warmup_epochs: 50 },
   'actmix-repo-head': { bases: ['sin', 'tanh', 'relu', 'identity'], relu_bias: 0.0, omega_0: 1.0, t0: 1.0, t_final: 1.0, anneal_epochs: 150, lambda_max: 0.0, warmup_epochs: 50 },
 };

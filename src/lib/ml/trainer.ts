@@ -16,7 +16,7 @@ import type * as TF from '@tensorflow/tfjs';
 import type { Rng } from '../rng.js';
 import { AdamW, clipByGlobalNorm, type Tf } from './optim.js';
 import { epochSchedule } from './schedules.js';
-import { argmaxRows, classificationMetrics, regressionMetrics, softmaxRows } from './metrics.js';
+import { regressionMetrics, scoreProbabilities, softmaxRows } from './metrics.js';
 import type { Mlp } from './mlp.js';
 import { fit, type EpochLog, type TrainStep, type Batch, type Settings, type Values, type Hook, type SettingChange } from './kit/loop.js';
 import { patience } from './kit/stopping.js';
@@ -120,8 +120,7 @@ export function evaluateOutputs(out: Float32Array, data: Dataset, opts: Pick<Tra
     const C = opts.numClasses ?? 2;
     const probs = softmaxRows(out, n, C);
     const loss = crossEntropy().value(mat(out, n, C), mat(data.y, n)); // float64: logsumexp − logit_y
-    const metrics = classificationMetrics(data.y, probs, C) as unknown as Record<string, number>;
-    return { probs, pred: Float64Array.from(argmaxRows(probs, n, C)), loss, metrics };
+    return { probs, loss, ...scoreProbabilities(data.y, probs, C) };
   }
   const s = opts.targetScale ?? { mean: 0, std: 1 };
   const pred = Float64Array.from(out, (v) => v * s.std + s.mean);

@@ -45,6 +45,15 @@ function need(target: Mat | null, name: string): Mat {
   return target;
 }
 
+/** log Σ_k exp(z[at + k]) for k < C, shifted by the maximum. */
+function logSumExp(z: ArrayLike<number>, at: number, C: number): number {
+  let m = -Infinity;
+  for (let k = 0; k < C; k++) m = Math.max(m, z[at + k]!);
+  let s = 0;
+  for (let k = 0; k < C; k++) s += Math.exp(z[at + k]! - m);
+  return m + Math.log(s);
+}
+
 export function crossEntropy(): Loss {
   return {
     name: 'cross_entropy',
@@ -53,13 +62,7 @@ export function crossEntropy(): Loss {
       const y = need(target, 'cross_entropy').data;
       const { data: z, rows: n, cols: C } = out;
       let loss = 0;
-      for (let i = 0; i < n; i++) {
-        let m = -Infinity;
-        for (let k = 0; k < C; k++) m = Math.max(m, z[i * C + k]!);
-        let s = 0;
-        for (let k = 0; k < C; k++) s += Math.exp(z[i * C + k]! - m);
-        loss += m + Math.log(s) - z[i * C + y[i]!]!;
-      }
+      for (let i = 0; i < n; i++) loss += logSumExp(z, i * C, C) - z[i * C + y[i]!]!;
       return loss / n;
     },
     grad(out, target) {
@@ -67,11 +70,8 @@ export function crossEntropy(): Loss {
       const { data: z, rows: n, cols: C } = out;
       const g = new Float64Array(n * C);
       for (let i = 0; i < n; i++) {
-        let m = -Infinity;
-        for (let k = 0; k < C; k++) m = Math.max(m, z[i * C + k]!);
-        let s = 0;
-        for (let k = 0; k < C; k++) s += Math.exp(z[i * C + k]! - m);
-        for (let k = 0; k < C; k++) g[i * C + k] = (Math.exp(z[i * C + k]! - m) / s - (k === y[i] ? 1 : 0)) / n;
+        const lse = logSumExp(z, i * C, C);
+        for (let k = 0; k < C; k++) g[i * C + k] = (Math.exp(z[i * C + k]! - lse) - (k === y[i] ? 1 : 0)) / n;
       }
       return g;
     },
@@ -79,50 +79,41 @@ export function crossEntropy(): Loss {
   };
 }
 
-export function bceWithLogits(): Loss {
+/** A loss that is the mean over all entries of f(out, target), with ∂/∂out = f'(out, target) / (n·k). */
+function elementwise(name: string, f: (p: number, y: number) => number, df: (p: number, y: number) => number): Omit<Loss, 'tf'> {
   return {
-    name: 'bce_with_logits',
-    native: 'bce',
+    name,
     value(out, target) {
-      const y = need(target, 'bce_with_logits').data;
-      const z = out.data, N = out.rows * out.cols;
+      const y = need(target, name).data;
+      const p = out.data, N = out.rows * out.cols;
       let loss = 0;
-      for (let i = 0; i < N; i++) loss += Math.max(z[i]!, 0) - z[i]! * y[i]! + Math.log1p(Math.exp(-Math.abs(z[i]!)));
+      for (let i = 0; i < N; i++) loss += f(p[i]!, y[i]!);
       return loss / N;
     },
     grad(out, target) {
-      const y = need(target, 'bce_with_logits').data;
-      const z = out.data, N = out.rows * out.cols;
+      const y = need(target, name).data;
+      const p = out.data, N = out.rows * out.cols;
       const g = new Float64Array(N);
-      for (let i = 0; i < N; i++) g[i] = (1 / (1 + Math.exp(-z[i]!)) - y[i]!) / N;
+      for (let i = 0; i < N; i++) g[i] = df(p[i]!, y[i]!) / N;
       return g;
     },
+  };
+}
+
+export function bceWithLogits(): Loss {
+  return {
+    ...elementwise('bce_with_logits', (z, y) => Math.max(z, 0) - z * y + Math.log1p(Math.exp(-Math.abs(z))), (z, y) => 1 / (1 + Math.exp(-z)) - y),
+    native: 'bce',
     tf: (tf, z, y) => tf.mean(tf.add(tf.sub(tf.relu(z), tf.mul(z, y!)), tf.log1p(tf.exp(tf.neg(tf.abs(z)))))) as TF.Scalar,
   };
 }
 
 export function mse(o: { half?: boolean } = {}): Loss {
-  const c = o.half ? 0.5 : 1;
+  const base = o.half
+    ? elementwise('half_mse', (p, y) => 0.5 * (p - y) * (p - y), (p, y) => p - y)
+    : { ...elementwise('mse', (p, y) => { const r = p - y; return r * r; }, (p, y) => 2 * (p - y)), native: 'regression' as const };
   return {
-    name: o.half ? 'half_mse' : 'mse',
-    ...(o.half ? {} : { native: 'regression' as const }),
-    value(out, target) {
-      const y = need(target, 'mse').data;
-      const p = out.data, N = out.rows * out.cols;
-      let loss = 0;
-      for (let i = 0; i < N; i++) {
-        const r = p[i]! - y[i]!;
-        loss += r * r;
-      }
-      return o.half ? (0.5 * loss) / N : loss / N;
-    },
-    grad(out, target) {
-      const y = need(target, 'mse').data;
-      const p = out.data, N = out.rows * out.cols;
-      const g = new Float64Array(N);
-      for (let i = 0; i < N; i++) g[i] = (2 * c * (p[i]! - y[i]!)) / N;
-      return g;
-    },
+    ...base,
     tf: (tf, out, y) => {
       const m = tf.mean(tf.square(tf.sub(out, y!))) as TF.Scalar;
       return o.half ? (tf.mul(m, 0.5) as TF.Scalar) : m;

@@ -4,11 +4,13 @@
  * (AdamW, wd 0, lr 1e-3), BCE on one logit — on every available backend, and the same models in
  * PyTorch (Debian python3-torch, one thread, OPENBLAS_NUM_THREADS=1) in the same run.
  *
- *   npx tsx bench/train_compare.ts [--models relu,actmix] [--backends blas,blas-tfjs,wasm,cpu]
+ *   npx tsx bench/train_compare.ts [--models relu,actmix] [--backends blas,blas-loop,blas-tfjs,wasm,cpu]
  *        [--rows 16384] [--epochs 2] [--batch 256] [--python /usr/bin/python3] [--repeat 3]
  *
  * Backends: `blas` = the native training step (src/lib/ml/blas/trainer.ts, what the train stage
- * runs on the blas backend); `blas-tfjs` = the generic TF.js step (mlp.ts forward, variableGrads,
+ * runs on the blas backend), called in a bare loop; `blas-loop` = the same step through the whole
+ * trainer the train stage runs (`trainMlpNative`: the kit's loop with shuffles, per-epoch
+ * validation on 512 rows, best-checkpoint bookkeeping; 2-logit CE instead of BCE); `blas-tfjs` = the generic TF.js step (mlp.ts forward, variableGrads,
  * AdamW of optim.ts) on the registered `blas` TF.js backend (sgemm kernels); `wasm`, `cpu` = the
  * same TF.js step on those backends. Each figure is the best of --repeat timed runs.
  */
@@ -19,12 +21,12 @@ import { Mlp, ACTMIX_PRESETS, type MlpSpec } from '../src/lib/ml/mlp.js';
 import { AdamW } from '../src/lib/ml/optim.js';
 import { Rng } from '../src/lib/rng.js';
 import { blasStatus, blasNative } from '../src/lib/ml/blas/native.js';
-import { NativeMlp } from '../src/lib/ml/blas/trainer.js';
+import { NativeMlp, trainMlpNative } from '../src/lib/ml/blas/trainer.js';
 import { registerBlasBackend, BLAS_BACKEND } from '../src/lib/ml/blas/backend.js';
 
 const arg = (k: string, d: string) => { const i = process.argv.indexOf(`--${k}`); return i >= 0 ? process.argv[i + 1]! : d; };
 const models = arg('models', 'relu,actmix').split(',') as ('relu' | 'actmix')[];
-const backends = arg('backends', 'blas,blas-tfjs,wasm,cpu').split(',');
+const backends = arg('backends', 'blas,blas-loop,blas-tfjs,wasm,cpu').split(',');
 const rows = Number(arg('rows', '16384'));
 const epochs = Number(arg('epochs', '2'));
 const B = Number(arg('batch', '256'));
@@ -72,6 +74,28 @@ function nativeRate(m: 'relu' | 'actmix', X: Float32Array, y: Float32Array): num
   }, epochs * rows);
   net.free();
   return rate;
+}
+
+/** The train stage's native trainer end to end (loop, shuffles, per-epoch validation, checkpoints). */
+async function nativeLoopRate(m: 'relu' | 'actmix', X: Float32Array, y: Float32Array): Promise<number> {
+  const tf = await tfOn('cpu');
+  const spec = { ...specOf(m), outputDim: 2 };
+  const train = { X, n: rows, d: D, y: Float64Array.from(y) };
+  const nv = 512;
+  const val = { X: X.subarray(0, nv * D), n: nv, d: D, y: Float64Array.from(y.subarray(0, nv)) };
+  const config = { max_epochs: epochs, batch_size: B, lr: 1e-3, weight_decay: 0, grad_clip: 0, patience: 0, min_delta: 0, eta_min_ratio: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
+  const run = async (nEpochs: number) => {
+    const model = Mlp.create(tf, spec, new Rng(0));
+    const t0 = performance.now();
+    await trainMlpNative(tf, model, train, val, { task: 'classification', numClasses: 2, config: { ...config, max_epochs: nEpochs }, rng: new Rng(1) });
+    const ms = performance.now() - t0;
+    model.dispose();
+    return ms;
+  };
+  await run(1); // warm-up
+  let best = 0;
+  for (let r = 0; r < repeat; r++) best = Math.max(best, (epochs * rows * 1000) / (await run(epochs)));
+  return best;
 }
 
 /** TF.js with `backend` active (`blas`: the registered blas TF.js backend). */
@@ -133,6 +157,9 @@ for (const m of models) {
       if (b === 'blas') {
         if (!st.available) throw new Error(st.reason);
         table.push({ model: m, backend: 'blas (native step)', rate: nativeRate(m, X, y), note: '' });
+      } else if (b === 'blas-loop') {
+        if (!st.available) throw new Error(st.reason);
+        table.push({ model: m, backend: 'blas (native step, train loop)', rate: await nativeLoopRate(m, X, y), note: '' });
       } else if (b === 'blas-tfjs') {
         if (!st.available) throw new Error(st.reason);
         table.push({ model: m, backend: 'blas (TF.js step)', rate: await tfjsRate('blas', m, X, y), note: '' });

@@ -7,6 +7,8 @@
  *        g ← g · min(1, c / (‖g‖₂ + 1e-6)), ‖g‖₂ over all parameters jointly
  *  - PyTorch nn.Linear init: W, b ~ U(−1/√fan_in, 1/√fan_in), drawn from the seeded Rng.
  * TF.js is passed in (imported dynamically by the caller) so this module stays cheap to import.
+ * The same rules on host arrays, with parameter groups and the other optimizers of the seeds
+ * (SGD, EMA momentum, Adam, per-neuron scaled SGD, hybrid): src/lib/ml/kit/optimizers.ts.
  */
 import type * as TF from '@tensorflow/tfjs';
 import type { Rng } from '../rng.js';

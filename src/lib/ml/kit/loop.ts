@@ -53,7 +53,10 @@ export interface TrainStep<C = unknown> {
   step(batch: Batch, settings: Settings): Values | void | Promise<Values | void>;
   /** Logged quantities after an epoch (validation loss, metrics, …); also the initial evaluation (epoch −1). */
   evaluate(epoch: number, settings: Settings): Values | Promise<Values>;
-  /** A copy of everything `restore` needs to return to this point exactly (parameters, optimizer state, buffers). */
+  /**
+   * A copy of what `restore` needs to return to this point: the parameters at least (enough for
+   * the loop's best restore); also optimizer state and buffers when a hook restores mid-run (§E.5).
+   */
   checkpoint(): C;
   restore(c: C): void;
   release?(c: C): void;
@@ -137,7 +140,7 @@ export interface FitOptions<C = unknown> {
 export interface FitResult {
   curves: EpochLog[];
   initial: Values | null;
-  /** Epoch of the restored checkpoint (−1: the initial state; −1 with best = Infinity/NaN-free: never improved). */
+  /** Epoch of the restored checkpoint: −1 = the initial state (initialEval), or none kept (bestSettings null). */
   bestEpoch: number;
   bestValue: number;
   /** Settings at the start of the best epoch (null if none was kept). */
@@ -181,11 +184,10 @@ export async function fit<C>(model: TrainStep<C>, o: FitOptions<C>): Promise<Fit
     return s;
   };
   const snap = (epoch: number) => { if (model.snapshot) snapshots.push({ epoch, step: steps, values: model.snapshot() }); };
-  const keep = (epoch: number, settings: Values) => {
+  const keep = (settings: Values) => {
     if (bestCkpt) model.release?.(bestCkpt.c);
     bestCkpt = { c: model.checkpoint() };
     bestSettings = settings;
-    void epoch;
   };
 
   let live: Record<string, number> = settingsAt(0);
@@ -219,7 +221,7 @@ export async function fit<C>(model: TrainStep<C>, o: FitOptions<C>): Promise<Fit
     initial = await model.evaluate(-1, live);
     if (best) {
       const init = initial[best.key];
-      if (init !== undefined && best.update(-1, init)) keep(-1, live);
+      if (init !== undefined && best.update(-1, init)) keep(live);
     }
   }
   for (const r of rules) r.start?.(initial);
@@ -269,7 +271,7 @@ export async function fit<C>(model: TrainStep<C>, o: FitOptions<C>): Promise<Fit
       const v = logged(flat, k);
       if (!Number.isFinite(v)) throw new Error(`training diverged at epoch ${epoch} (${k.replace(/_/g, ' ')} ${v})`);
     }
-    if (best && best.update(epoch, logged(flat, best.key))) keep(epoch, settings);
+    if (best && best.update(epoch, logged(flat, best.key))) keep(settings);
     await o.onEpoch?.(rec);
     o.progress?.({ done: epoch + 1, total: o.maxEpochs, message: o.describe?.(rec) });
     await runHooks('epochEnd', epoch);

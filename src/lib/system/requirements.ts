@@ -6,11 +6,8 @@
  * Checks are cheap (a dlopen, a stat, a 40×20 render) and memoised per process; `resetChecks()`
  * forgets them (tests). Nothing here throws: a failed probe is a `missing` result.
  */
-import { createRequire } from 'node:module';
-import { existsSync, accessSync, constants, readdirSync } from 'node:fs';
+import { existsSync, accessSync, constants } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-
-const require = createRequire(import.meta.url);
 
 export type CheckStatus = 'ok' | 'missing' | 'degraded';
 
@@ -213,9 +210,4 @@ export function mirrorDatasets(dir: string): { present: string[]; missing: strin
   const present: string[] = [], missing: string[] = [];
   for (const [ds, files] of Object.entries(expected)) (files.every((f) => existsSync(`${dir}/${f}`)) ? present : missing).push(ds);
   return { present, missing };
-}
-
-/** Entries of a directory, or [] when it cannot be read. */
-export function listDir(dir: string): string[] {
-  try { return readdirSync(dir); } catch { return []; }
 }

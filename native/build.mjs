@@ -47,7 +47,7 @@ function findOpenBlas() {
 
 function build() {
   const blas = findOpenBlas();
-  if (!blas) throw new Error('OpenBLAS not found (Debian: apt-get install libopenblas0-pthread; or set PIPE_OPENBLAS)');
+  if (!blas) throw new Error('OpenBLAS not found (set PIPE_OPENBLAS to its libopenblas.so if it is installed somewhere unusual)');
   const cc = process.env.CC || 'cc';
   const march = process.env.PIPE_NATIVE_MARCH ?? 'native';
   mkdirSync(out, { recursive: true });
@@ -82,15 +82,43 @@ function build() {
   return blas;
 }
 
+/** OpenBLAS version and CPU kernel of a freshly built library, e.g. "OpenBLAS 0.3.21 … Haswell" (null if it cannot load). */
+async function probe(lib) {
+  try {
+    const { createRequire } = await import('node:module');
+    const koffi = createRequire(import.meta.url)('koffi');
+    const h = koffi.load(lib);
+    return String(h.func('const char *pb_blas_config(void)')());
+  } catch {
+    return null;
+  }
+}
+
+function loud(lines) {
+  const bar = '='.repeat(78);
+  console.error(['', bar, ...lines, bar, ''].map((l) => (l ? `pipe native: ${l}` : l)).join('\n'));
+}
+
 const isMain = process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1];
 if (isMain) {
   try {
     const blas = build();
-    log(`built ${join(out, 'libpipe_blas.so')} against ${blas}`);
+    const config = await probe(join(out, 'libpipe_blas.so'));
+    const version = config ? /OpenBLAS\s+([\w.]+)/.exec(config)?.[1] : null;
+    const kernel = config ? config.trim().split(/\s+/).find((w, i, all) => i > 1 && /^[A-Z][A-Za-z0-9]+$/.test(w) && !/^(DYNAMIC_ARCH|NO_AFFINITY|USE_OPENMP|MAX_THREADS)/.test(w) && all[i - 1] !== 'MAX_THREADS') : null;
+    if (!quiet) console.log(`pipe native: blas backend ready — OpenBLAS ${version ?? '?'}${kernel ? ` (${kernel} kernels)` : ''}; the auto backend trains on blas`);
   } catch (e) {
     const msg = e.stderr ? String(e.stderr).trim() || e.message : e.message;
     rmSync(join(out, 'libpipe_blas.so'), { force: true });
-    console.log(`pipe native: blas backend unavailable: ${msg.split('\n').slice(0, 6).join('\n')}`);
+    console.log(`pipe native: blas backend unavailable: ${msg.split('\n')[0]}`);
+    loud([
+      'WARNING: the native `blas` training backend could not be built.',
+      `  why:  ${msg.split('\n').slice(0, 4).join('\n        ')}`,
+      '  cost: training falls back to TF.js wasm, about 10x slower on these models;',
+      '        pipelines that ask for `backend: blas` will refuse to start.',
+      '  fix:  bash scripts/setup-system.sh      (Debian/Ubuntu: apt-get install libopenblas-dev gcc libc6-dev)',
+      '        then: node native/build.mjs        (or npm rebuild); check with: npx pipe doctor',
+    ]);
     if (strict) process.exit(1);
   }
 }

@@ -7,7 +7,8 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PipeError } from './engine/errors.js';
-import { executePipeline, selectStages } from './engine/execute.js';
+import { executePipeline, runSelection, selectStages } from './engine/execute.js';
+import { enforcePreflight, preflight } from './engine/preflight.js';
 import type { PipelineGraph } from './engine/graph.js';
 import { loadGraph } from './engine/pipeline.js';
 import { Planner, type StageState, type StageStatus } from './engine/plan.js';
@@ -71,11 +72,17 @@ async function main(argv: string[]): Promise<number> {
       const g = await loadGraph(file, sets);
       const jobs = o.jobs ?? availableParallelism();
       if (!Number.isInteger(jobs) || jobs < 1) throw new PipeError(`--jobs must be a positive integer`);
+      // preflight: the needs of every stage about to run, before any starts (exit 2 when missing)
+      const selection = runSelection(g, o.only);
+      const forced = o.force.length ? selectStages(g, o.force) : new Set<string>();
+      let stCache: Promise<StageStatus[]> | undefined;
+      const getStatuses = () => (stCache ??= statuses(ws, g));
+      const willRun = async () => new Set((await getStatuses()).filter((s) => selection.has(s.id) && (s.state !== 'fresh' || forced.has(s.id))).map((s) => s.id));
+      const checked = await preflight(g.order.filter((s) => selection.has(s.id)), willRun);
       if (o.dryRun) {
         const sel = o.only.length ? new Set<string>() : undefined;
         if (sel) for (const id of selectStages(g, o.only)) sel.add(id);
-        const st = await statuses(ws, g);
-        const forced = o.force.length ? selectStages(g, o.force) : new Set<string>();
+        const st = await getStatuses();
         let n = 0;
         for (const s of st) {
           if (sel && !sel.has(s.id)) continue;
@@ -84,8 +91,10 @@ async function main(argv: string[]): Promise<number> {
           out(`would run ${s.id}: ${forced.has(s.id) ? 'forced' : s.reasons.join('; ')}`);
         }
         out(`${n} would run, ${st.length - n} cached (dry run)`);
+        for (const w of enforcePreflight(checked)) process.stderr.write(w + '\n');
         return;
       }
+      for (const w of enforcePreflight(checked)) process.stderr.write(w + '\n');
       const ac = new AbortController();
       let sigints = 0;
       const onSig = () => {
@@ -283,6 +292,18 @@ async function main(argv: string[]): Promise<number> {
         }
       }
       out(`${o.dryRun ? 'would delete' : 'deleted'} ${n} object(s), ${fmtSize(bytes)}; kept ${live.size}`);
+      ws.close();
+    });
+
+  program.command('doctor')
+    .description('check what this machine has for the installed pipelines (libraries, fonts, cache), with the fix for each problem')
+    .option('--json', 'machine-readable')
+    .action(async (o) => {
+      const ws = workspace(program.opts());
+      const { doctor, formatDoctor } = await import('./cli/doctor.js');
+      const r = await doctor(ws);
+      out(o.json ? JSON.stringify(r, null, 2) : formatDoctor(r));
+      code = r.ok ? 0 : 1;
       ws.close();
     });
 

@@ -281,6 +281,13 @@ export class CacheDb {
 
   // ----------------------------------------------------------- file hashes
 
+  /** SQLite's `PRAGMA quick_check`: [] when the database is intact, else what it found. */
+  quickCheck(): string[] {
+    const rows = this.db.pragma('quick_check') as { quick_check: string }[];
+    const msgs = rows.map((r) => r.quick_check);
+    return msgs.length === 1 && msgs[0] === 'ok' ? [] : msgs;
+  }
+
   getFileHash(path: string): { size: number; mtime_ms: number; ino: number; hash: string } | undefined {
     return this.stmt('SELECT size, mtime_ms, ino, hash FROM file_hashes WHERE path = ?').get(path) as never;
   }

@@ -67,6 +67,11 @@ export function selectStages(g: PipelineGraph, names: string[]): Set<string> {
   return out;
 }
 
+/** The stages a run considers: every stage, or with `only` the named ones and their ancestors. */
+export function runSelection(g: PipelineGraph, only?: string[]): Set<string> {
+  return only?.length ? ancestors(g, selectStages(g, only)) : new Set(g.order.map((s) => s.id));
+}
+
 function ancestors(g: PipelineGraph, ids: Set<string>): Set<string> {
   const out = new Set(ids);
   const stack = [...ids];
@@ -94,7 +99,7 @@ export async function executePipeline(g: PipelineGraph, ws: Workspace, opts: Run
   const t0 = Date.now();
   const name = g.pipeline.name;
   const rep = opts.reporter;
-  const selected = opts.only?.length ? ancestors(g, selectStages(g, opts.only)) : new Set(g.order.map((s) => s.id));
+  const selected = runSelection(g, opts.only);
   const forced = opts.force?.length ? selectStages(g, opts.force) : new Set<string>();
   const stages = g.order.filter((s) => selected.has(s.id));
 

@@ -10,6 +10,9 @@
  *  - `runtime`   optional: the facts about the runtime that change results (compute backend,
  *                library versions); resolved by the coordinator before the run and recorded in
  *                the fingerprint
+ *  - `needs`     optional: what the machine must have (requirements of src/lib/system/requirements.ts,
+ *                e.g. 'libxgboost'); `pipe run` checks them for every stage it is about to run
+ *                before starting any, and stops with exit 2 and the fix when one is missing
  *  - `run(ctx)`  the work. It only sees the context: typed params, input readers, output
  *                writers, progress, logger, seeded RNG, abort signal. It never touches SQLite
  *                or the paths of other stages.
@@ -63,6 +66,13 @@ export interface StageKind<P = any> {
   nonResultParams?: string[];
   /** Runtime facts that change results; part of the fingerprint. May probe the machine. */
   runtime?: (params: P) => Record<string, string> | Promise<Record<string, string>>;
+  /**
+   * Requirements the stage cannot run without (names from src/lib/system/requirements.ts:
+   * 'blas', 'libxgboost', 'fonts', 'tfjs-node', …). Checked by the preflight of `pipe run`.
+   */
+  needs?: (params: P) => string[];
+  /** Requirements the stage runs better with (e.g. `train` on backend auto prefers 'blas'): a missing one is a warning. */
+  prefers?: (params: P) => string[];
   /** Run every execution in a fresh process (for stages that hold big native state). */
   freshProcess?: boolean;
   run(ctx: StageContext<P>): Promise<StageResult | void>;

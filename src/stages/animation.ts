@@ -54,6 +54,8 @@ export default defineStage<AnimationParams>({
       max_frames: { type: 'integer', minimum: 1, default: 300, description: 'more snapshots are thinned evenly (first and last kept)' },
     },
   },
+  // figure frames are drawn with text; image frames are only rasterized
+  needs: (p) => (p.template || p.spec ? ['fonts'] : []),
   inputs: {
     data: { type: 'any', multiple: true, optional: true, description: 'snapshot rows (table or JSON) with the `frame` column' },
     overlay: { type: 'any', multiple: true, optional: true, description: 'second data set (points, trajectory)' },

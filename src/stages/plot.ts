@@ -38,6 +38,7 @@ export default defineStage<PlotParams>({
   version: '1',
   description: 'Render a vega-lite figure (built-in template or inline spec) from tables/JSON to SVG + PNG',
   paramsSchema: plotParamsSchema,
+  needs: () => ['fonts'],
   inputs: {
     data: { type: 'any', multiple: true, optional: true, description: 'table or JSON rows (several are concatenated)' },
     overlay: { type: 'any', multiple: true, optional: true, description: 'second data set (fit curves, trajectories)' },

@@ -119,6 +119,9 @@ export default defineStage<TrainParams>({
     predictions: { type: 'table', description: 'one row per test row: row, y_true, y_pred (+ prob_<class>)' },
     metrics: { type: 'json', description: 'test metrics, best epoch, temperature at the best epoch, sizes, backend' },
   },
+  // backend blas needs the native library; auto only prefers it (it falls back to wasm, ≈10× slower)
+  needs: (p) => (p.backend === 'blas' ? ['blas'] : p.backend === 'tensorflow' ? ['tfjs-node'] : p.backend === 'tensorflow-gpu' ? ['tfjs-node-gpu'] : []),
+  prefers: (p) => (p.backend === 'auto' ? ['blas'] : []),
   runtime: (p) => backendRuntime(p.backend),
   async run(ctx) {
     const p = ctx.params;

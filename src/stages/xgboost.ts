@@ -59,6 +59,7 @@ export default defineStage<XgbParams>({
     predictions: { type: 'table', description: 'one row per test row: row, y_true, y_pred (+ prob_<class>)' },
     metrics: { type: 'json', description: 'test metrics (same keys as the train kind)' },
   },
+  needs: () => ['libxgboost'],
   runtime: async () => {
     const { xgboostApi } = await import('../lib/ml/xgboost.js');
     return { xgboost: xgboostApi().version };

@@ -28,8 +28,10 @@ export interface PipeResult {
   stderr: string;
 }
 
-export function startPipe(cwd: string, args: string[]): { child: ChildProcess; done: Promise<PipeResult> } {
-  const child = spawn(process.execPath, [pipeBin, ...args], { cwd, env: { ...process.env, CI: 'true', FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startPipe(cwd: string, args: string[], env: Record<string, string | undefined> = {}): { child: ChildProcess; done: Promise<PipeResult> } {
+  const full: Record<string, string | undefined> = { ...process.env, CI: 'true', FORCE_COLOR: '0', ...env };
+  for (const k of Object.keys(full)) if (full[k] === undefined) delete full[k];
+  const child = spawn(process.execPath, [pipeBin, ...args], { cwd, env: full, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
@@ -40,6 +42,11 @@ export function startPipe(cwd: string, args: string[]): { child: ChildProcess; d
 
 export function pipe(cwd: string, ...args: string[]): Promise<PipeResult> {
   return startPipe(cwd, args).done;
+}
+
+/** `pipe` with extra environment variables (a value of undefined removes the variable). */
+export function pipeWithEnv(cwd: string, env: Record<string, string | undefined>, ...args: string[]): Promise<PipeResult> {
+  return startPipe(cwd, args, env).done;
 }
 
 /** Parses the run summary line `N ran, M cached, K failed`. */

@@ -37,6 +37,20 @@ function firstLine(e: unknown): string {
   return String((e as Error)?.message ?? e).split('\n')[0]!.slice(0, 240);
 }
 
+/** An optional npm package providing a TF.js backend: reported with its version, never required unless a stage asks for it. */
+function optionalPackage(name: string, pkg: string, backend: string, note: string, fixNote: string): Requirement {
+  return {
+    name,
+    title: `${pkg} (optional backend \`${backend}\`)`,
+    optional: true,
+    async check() {
+      const { packageVersion } = await import('../ml/backend.js');
+      const v = packageVersion(pkg);
+      return v ? { status: 'ok', detail: v } : { status: 'missing', detail: `not installed (${note})`, fix: `npm install ${pkg} (${fixNote})` };
+    },
+  };
+}
+
 const REQUIREMENTS: Requirement[] = [
   {
     name: 'node',
@@ -113,26 +127,8 @@ const REQUIREMENTS: Requirement[] = [
       return { status: 'ok', detail: dir };
     },
   },
-  {
-    name: 'tfjs-node',
-    title: '@tensorflow/tfjs-node (optional backend `tensorflow`)',
-    optional: true,
-    async check() {
-      const { packageVersion } = await import('../ml/backend.js');
-      const v = packageVersion('@tensorflow/tfjs-node');
-      return v ? { status: 'ok', detail: v } : { status: 'missing', detail: 'not installed (optional)', fix: 'npm install @tensorflow/tfjs-node (its install downloads libtensorflow)' };
-    },
-  },
-  {
-    name: 'tfjs-node-gpu',
-    title: '@tensorflow/tfjs-node-gpu (optional backend `tensorflow-gpu`)',
-    optional: true,
-    async check() {
-      const { packageVersion } = await import('../ml/backend.js');
-      const v = packageVersion('@tensorflow/tfjs-node-gpu');
-      return v ? { status: 'ok', detail: v } : { status: 'missing', detail: 'not installed (optional; needs CUDA)', fix: 'npm install @tensorflow/tfjs-node-gpu (needs CUDA and cuDNN)' };
-    },
-  },
+  optionalPackage('tfjs-node', '@tensorflow/tfjs-node', 'tensorflow', 'optional', 'its install downloads libtensorflow'),
+  optionalPackage('tfjs-node-gpu', '@tensorflow/tfjs-node-gpu', 'tensorflow-gpu', 'optional; needs CUDA', 'needs CUDA and cuDNN'),
   {
     name: 'chromium',
     title: 'Chromium (only for the HTML-report browser test)',

@@ -12,9 +12,10 @@
  * One rule for src/ and dist/: when a module runs from `<root>/dist/X.js` and `<root>/src/X.ts`
  * exists, the TypeScript source is what is hashed (its imports resolve `.js` → `.ts`), so the
  * CLI (dist) and in-process tests (src through vitest/tsx) compute the same hash, and so does a
- * user who installed pipe from npm (the package ships src/). A dist file older than its source
- * is a stale build: `staleBuild` lists them so `pipe run` can refuse (a result computed by the
- * old build must not be recorded under the new code's hash).
+ * user who installed pipe from npm (the package ships src/). In a development checkout (a git
+ * work tree) a dist file older than its source is a stale build: `staleBuild` lists them so
+ * `pipe run` can refuse (a result computed by the old build must not be recorded under the new
+ * code's hash).
  *
  * Cheap on no-op reruns: every file's hash and import list are cached in SQLite keyed by
  * (path, size, mtime, inode) — the same rule as file deps — so an unchanged closure costs one
@@ -97,6 +98,13 @@ const inside = (root: string, p: string) => {
   return !!r && !r.startsWith('..') && !r.startsWith(sep) && !/^[a-zA-Z]:/.test(r);
 };
 
+const checkouts = new Map<string, boolean>();
+const isCheckout = (root: string) => {
+  let c = checkouts.get(root);
+  if (c === undefined) checkouts.set(root, (c = existsSync(join(root, '.git'))));
+  return c;
+};
+
 const toKey = (root: string, p: string) => relative(root, p).split(sep).join('/');
 
 /**
@@ -107,7 +115,9 @@ export function codeClosure(entry: string, root: string, db?: CacheDb): CodeClos
   const files: Record<string, ContentHash> = {};
   const staleBuild: string[] = [];
   const start = sourceOf(root, entry);
-  const fromDist = start !== entry;
+  // Only a development checkout can have a build older than its sources; an installed package
+  // is immutable, and its files' mtimes are extraction times (not build order).
+  const fromDist = start !== entry && isCheckout(root);
   const seen = new Set<string>([start]);
   const queue = [start];
   while (queue.length) {

@@ -66,9 +66,10 @@ describe('code closure of a kind', () => {
     db.close();
   });
 
-  it('a dist build older than its TypeScript source is reported as a stale build', () => {
+  it('in a checkout, a dist build older than its TypeScript source is reported as a stale build', () => {
     const root = mkdtempSync(join(tmpdir(), 'pipe-code-'));
     writeFileSync(join(root, 'package.json'), '{}');
+    mkdirSync(join(root, '.git'));
     mkdirSync(join(root, 'src/stages'), { recursive: true });
     mkdirSync(join(root, 'dist/stages'), { recursive: true });
     writeFileSync(join(root, 'dist/stages/k.js'), 'export default 1;\n');
@@ -78,5 +79,14 @@ describe('code closure of a kind', () => {
     const c = codeClosure(join(root, 'dist/stages/k.js'), root);
     expect(Object.keys(c.files)).toEqual(['src/stages/k.ts']);
     expect(c.staleBuild).toEqual(['dist/stages/k.js']);
+    // an installed package (no .git): mtimes are extraction times, no build check
+    const inst = mkdtempSync(join(tmpdir(), 'pipe-code-'));
+    writeFileSync(join(inst, 'package.json'), '{}');
+    mkdirSync(join(inst, 'src/stages'), { recursive: true });
+    mkdirSync(join(inst, 'dist/stages'), { recursive: true });
+    writeFileSync(join(inst, 'dist/stages/k.js'), 'export default 1;\n');
+    writeFileSync(join(inst, 'src/stages/k.ts'), 'export default 1;\n');
+    utimesSync(join(inst, 'dist/stages/k.js'), old, old);
+    expect(codeClosure(join(inst, 'dist/stages/k.js'), inst).staleBuild).toEqual([]);
   });
 });

@@ -14,7 +14,7 @@ import { Planner } from './plan.js';
 import { StageRunner } from './runner.js';
 import { Scheduler } from './scheduler.js';
 import type { Progress } from './stage.js';
-import { runScope, StageSubset } from './subset.js';
+import { runScope } from './subset.js';
 import type { Workspace } from './workspace.js';
 
 export type StageOutcome = 'ran' | 'cached' | 'failed' | 'skipped' | 'interrupted';
@@ -51,16 +51,6 @@ export interface RunSummary {
   interrupted: number;
   failures: { id: string; error: string }[];
   durationMs: number;
-}
-
-/** Stage ids matching user-given names (`train` = every instance of train). */
-export function selectStages(g: PipelineGraph, names: string[]): Set<string> {
-  return new Set(StageSubset.named(g, names).ids());
-}
-
-/** The stages a run considers: every stage, or with `only` the named ones and their ancestors. */
-export function runSelection(g: PipelineGraph, only?: string[]): Set<string> {
-  return new Set(runScope(g, only).selection.ids());
 }
 
 export async function acquireLock(ws: Workspace, pipeline: string, wait: boolean, say: (m: string) => void, signal?: AbortSignal): Promise<void> {

@@ -7,12 +7,13 @@ import { existsSync } from 'node:fs';
 import type { ExecutionRow } from './engine/db.js';
 import type { PipelineGraph } from './engine/graph.js';
 import type { StageStatus } from './engine/plan.js';
+import { formatReason } from './engine/reasons.js';
 import type { Workspace } from './engine/workspace.js';
 import { dagHtml, writeReport } from './lib/report/html.js';
 import type { ReportData, ReportStage } from './lib/report/types.js';
 
 function durationOf(ws: Workspace, e: ExecutionRow): number | undefined {
-  const src = e.cached_from ? (ws.db.stmt('SELECT * FROM executions WHERE id = ?').get(e.cached_from) as ExecutionRow | undefined) : e;
+  const src = e.cached_from ? (ws.db.execution(e.cached_from)) : e;
   return src?.ended ? src.ended - src.started : undefined;
 }
 
@@ -33,7 +34,7 @@ export function reportData(g: PipelineGraph, statuses: StageStatus[], ws: Worksp
         return { name: o.name, type: o.type, path, hash: o.hash };
       });
     return {
-      id: st.id, base: st.base, kind: st.kind.kind, state: s.state, reasons: s.reasons,
+      id: st.id, base: st.base, kind: st.kind.kind, state: s.state, reasons: s.reasons.map(formatReason),
       params: st.params, matrix: st.matrix, deps: st.deps,
       metrics: exec?.metrics ? (JSON.parse(exec.metrics) as Record<string, unknown>) : undefined,
       durationMs: exec ? durationOf(ws, exec) : undefined,

@@ -137,3 +137,18 @@ export function formatDoctor(r: DoctorReport): string {
   lines.push('', r.ok ? 'everything the installed pipelines need is present' : `${bad.length} problem(s) to fix${bad.length ? `: ${bad.map((c) => c.name).join(', ')}` : ''}${r.pipelines.some((p) => p.error) ? ' (and invalid pipeline files)' : ''}`);
   return lines.join('\n');
 }
+
+/** Registers `pipe doctor` on the program. */
+export function registerDoctor(cli: import('./common.js').Cli): void {
+  cli.program.command('doctor')
+    .description('check what this machine has for the installed pipelines (libraries, fonts, cache), with the fix for each problem')
+    .option('--json', 'machine-readable')
+    .action(async (o) => {
+      const { workspace, out } = await import('./common.js');
+      const ws = workspace(cli);
+      const r = await doctor(ws);
+      out(o.json ? JSON.stringify(r, null, 2) : formatDoctor(r));
+      cli.code = r.ok ? 0 : 1;
+      ws.close();
+    });
+}

@@ -7,6 +7,7 @@
  *  - outputs:     artifacts of a done execution (name → content hash)
  *  - objects:     the content-addressed store's index (stat facts for cheap verification)
  *  - file_hashes: hash cache of project files keyed by (path, size, mtime, inode)
+ *  - code_files:  the same for code modules, with their relative imports (src/engine/code.ts)
  *  - views:       which object each artifacts/ copy shows
  *  - locks:       one row per pipeline being run (pid, host)
  */
@@ -14,7 +15,7 @@ import Database from 'better-sqlite3';
 import { hostname } from 'node:os';
 import type { FingerprintData } from './fingerprint.js';
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 export interface ExecutionRow {
   id: number;
@@ -53,6 +54,10 @@ export interface ObjectRow {
   manifest: string | null;
 }
 
+const CODE_FILES_DDL = `
+      CREATE TABLE IF NOT EXISTS code_files (
+        path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ms REAL NOT NULL, ino INTEGER NOT NULL, hash TEXT NOT NULL, imports TEXT NOT NULL);`;
+
 export class CacheDb {
   readonly db: Database.Database;
   private stmts = new Map<string, Database.Statement>();
@@ -68,6 +73,12 @@ export class CacheDb {
   private migrate(): void {
     const v = this.db.pragma('user_version', { simple: true }) as number;
     if (v === SCHEMA_VERSION) return;
+    if (v === 1) {
+      // 1 → 2: the code-closure cache (additive; nothing else changed)
+      this.db.exec(CODE_FILES_DDL);
+      this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      return;
+    }
     if (v !== 0) throw new Error(`cache database has schema version ${v}; this pipe understands ${SCHEMA_VERSION}. Remove cache/ to start over.`);
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS runs (
@@ -93,7 +104,7 @@ export class CacheDb {
         PRIMARY KEY (pipeline, stage_id, name));
       CREATE TABLE IF NOT EXISTS locks (
         pipeline TEXT PRIMARY KEY, pid INTEGER NOT NULL, host TEXT NOT NULL, run_id INTEGER, since REAL NOT NULL);
-    `);
+    ` + CODE_FILES_DDL);
     this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }
 
@@ -228,6 +239,15 @@ export class CacheDb {
     return m;
   }
 
+  execution(id: number): ExecutionRow | undefined {
+    return this.stmt('SELECT * FROM executions WHERE id = ?').get(id) as ExecutionRow | undefined;
+  }
+
+  /** Every stage id with an execution (for did-you-mean). */
+  stageIds(): string[] {
+    return (this.stmt('SELECT DISTINCT stage_id FROM executions').all() as { stage_id: string }[]).map((r) => r.stage_id);
+  }
+
   findStage(stageId: string): ExecutionRow[] {
     return this.stmt(`SELECT * FROM executions WHERE stage_id = ? AND state != 'running' ORDER BY id DESC LIMIT 20`).all(stageId) as ExecutionRow[];
   }
@@ -294,6 +314,14 @@ export class CacheDb {
 
   putFileHash(path: string, size: number, mtimeMs: number, ino: number, hash: string): void {
     this.stmt('INSERT OR REPLACE INTO file_hashes (path, size, mtime_ms, ino, hash) VALUES (?, ?, ?, ?, ?)').run(path, size, mtimeMs, ino, hash);
+  }
+
+  getCodeFile(path: string): { size: number; mtime_ms: number; ino: number; hash: string; imports: string } | undefined {
+    return this.stmt('SELECT size, mtime_ms, ino, hash, imports FROM code_files WHERE path = ?').get(path) as never;
+  }
+
+  putCodeFile(path: string, size: number, mtimeMs: number, ino: number, hash: string, imports: string): void {
+    this.stmt('INSERT OR REPLACE INTO code_files (path, size, mtime_ms, ino, hash, imports) VALUES (?, ?, ?, ?, ?, ?)').run(path, size, mtimeMs, ino, hash, imports);
   }
 
   // ------------------------------------------------------------------ views

@@ -6,18 +6,41 @@
  * stage is fresh (inputs are content hashes); a stage below a stale one is stale "because its
  * input will be recomputed" — the run then decides (early cutoff may still keep it cached).
  */
+import { codeClosure, type CodeClosure } from './code.js';
 import type { CacheDb, ExecutionRow, OutputRow } from './db.js';
 import { explainChange, fingerprint, FINGERPRINT_FORMAT, type FingerprintData } from './fingerprint.js';
 import type { ContentHash, FingerprintHash } from './hash.js';
 import type { PipelineGraph, PlannedStage } from './graph.js';
+import type { StaleReason } from './reasons.js';
+import { kindOrigin } from './registry.js';
+import type { StageKind } from './stage.js';
 import { hashProjectPath, type ObjectStore } from './store.js';
+
+/** Runtime facts every fingerprint carries: results may differ across Node majors and platforms. */
+export const BASELINE_RUNTIME: Readonly<Record<string, string>> = Object.freeze({
+  node: process.versions.node.split('.')[0]!,
+  platform: `${process.platform}-${process.arch}`,
+});
+
+const closures = new Map<StageKind, CodeClosure>();
+
+/** The code closure of a kind loaded through the registry (memoized per process); empty for other kinds. */
+export function kindCode(k: StageKind, db?: CacheDb): CodeClosure {
+  let c = closures.get(k);
+  if (!c) {
+    const o = kindOrigin(k);
+    c = o ? codeClosure(o.file, o.root, db) : { files: {}, staleBuild: [] };
+    closures.set(k, c);
+  }
+  return c;
+}
 
 export type StageState = 'fresh' | 'stale' | 'never-run' | 'failed';
 
 export interface StageStatus {
   id: string;
   state: StageState;
-  reasons: string[];
+  reasons: StaleReason[];
   fp?: FingerprintHash;
   fpData?: FingerprintData;
   /** The execution whose outputs satisfy the stage (when fresh). */
@@ -29,7 +52,7 @@ export interface HitCheck {
   row?: ExecutionRow;
   outputs?: OutputRow[];
   /** Why a recorded execution with this fingerprint cannot be used. */
-  problems: string[];
+  problems: StaleReason[];
 }
 
 export class Planner {
@@ -49,11 +72,11 @@ export class Planner {
   }
 
   runtime(st: PlannedStage): Promise<Record<string, string>> {
-    if (!st.kind.runtime) return Promise.resolve({});
+    if (!st.kind.runtime) return Promise.resolve(BASELINE_RUNTIME);
     const key = st.kind.kind + '\u0000' + JSON.stringify(st.params);
     let r = this.runtimeMemo.get(key);
     if (!r) {
-      r = Promise.resolve(st.kind.runtime(st.params));
+      r = Promise.resolve(st.kind.runtime(st.params)).then((own) => ({ ...BASELINE_RUNTIME, ...own }));
       this.runtimeMemo.set(key, r);
     }
     return r;
@@ -75,6 +98,7 @@ export class Planner {
       format: FINGERPRINT_FORMAT,
       kind: st.kind.kind,
       version: st.kind.version,
+      code: kindCode(st.kind, this.db).files,
       params: resultParams(st),
       seed: st.seed,
       inputs,
@@ -89,13 +113,13 @@ export class Planner {
     const row = this.db.findDone(fp);
     if (!row) return { problems: [] };
     const outputs = this.db.outputs(row.id);
-    const problems: string[] = [];
+    const problems: StaleReason[] = [];
     for (const o of outputs) {
       const s = this.store.verify(o.hash);
-      if (s === 'missing') problems.push(`output ${o.name} missing`);
-      else if (s === 'damaged') problems.push(`output ${o.name} damaged (content no longer matches its hash)`);
+      if (s === 'missing') problems.push({ code: 'output-missing', output: o.name });
+      else if (s === 'damaged') problems.push({ code: 'output-corrupt', output: o.name });
     }
-    return problems.length ? { row, outputs, problems } : { row, outputs, problems };
+    return { row, outputs, problems };
   }
 
   sources(st: PlannedStage): Record<string, string[]> {
@@ -103,32 +127,36 @@ export class Planner {
   }
 
   /** Reasons a stage with fingerprint data `now` (no usable hit) must run. */
-  explainMiss(st: PlannedStage, now: FingerprintData, hit: HitCheck, ignoreInputs = false): { state: StageState; reasons: string[] } {
+  explainMiss(st: PlannedStage, now: FingerprintData, hit: HitCheck, ignoreInputs = false): { state: StageState; reasons: StaleReason[] } {
     const { last, lastDone } = this.latestOf(st.id);
+    const fp = fingerprint(now);
+    const failed = (e: string | null | undefined): StaleReason => ({ code: 'failed-before', error: firstLine(e) });
     if (hit.row && hit.problems.length) return { state: 'stale', reasons: hit.problems };
-    if (last && last.state !== 'done' && last.fingerprint === fingerprint(now) && last.state === 'failed') {
-      return { state: 'failed', reasons: [`failed: ${firstLine(last.error)}`] };
-    }
-    if (last && last.state === 'interrupted' && last.fingerprint === fingerprint(now)) {
-      return { state: 'stale', reasons: ['interrupted before it finished'] };
-    }
+    if (last && last.state === 'failed' && last.fingerprint === fp) return { state: 'failed', reasons: [failed(last.error)] };
+    if (last && last.state === 'interrupted' && last.fingerprint === fp) return { state: 'stale', reasons: [{ code: 'interrupted' }] };
     if (!lastDone) {
-      if (last?.state === 'failed') return { state: 'failed', reasons: [`failed: ${firstLine(last.error)}`] };
-      return { state: 'never-run', reasons: ['never run'] };
+      if (last?.state === 'failed') return { state: 'failed', reasons: [failed(last.error)] };
+      return { state: 'never-run', reasons: [{ code: 'never-run' }] };
     }
-    const before = JSON.parse(lastDone.fp_data) as FingerprintData;
-    if (lastDone.fingerprint === fingerprint(now) && lastDone.invalidated) return { state: 'stale', reasons: ['invalidated (pipe invalidate)'] };
-    const cmp = ignoreInputs ? { ...now, inputs: before.inputs } : now;
-    const reasons = explainChange(before, cmp, this.sources(st));
-    if (!reasons.length && !ignoreInputs) reasons.push(lastDone.invalidated ? 'invalidated (pipe invalidate)' : 'no valid cached result');
-    return { state: last?.state === 'failed' ? 'failed' : 'stale', reasons: last?.state === 'failed' ? [`failed: ${firstLine(last.error)}`, ...reasons] : reasons };
+    if (lastDone.fingerprint === fp && lastDone.invalidated) return { state: 'stale', reasons: [{ code: 'invalidated' }] };
+    let before: FingerprintData | null = null;
+    try {
+      before = JSON.parse(lastDone.fp_data) as FingerprintData;
+    } catch {
+      /* unreadable record: explained as a format change */
+    }
+    const reasons: StaleReason[] = !before || before.format !== FINGERPRINT_FORMAT
+      ? [{ code: 'fingerprint-format-changed', before: typeof before?.format === 'number' ? before.format : null, after: FINGERPRINT_FORMAT }]
+      : explainChange(before, ignoreInputs ? { ...now, inputs: before.inputs } : now, this.sources(st));
+    if (!reasons.length && !ignoreInputs) reasons.push(lastDone.invalidated ? { code: 'invalidated' } : { code: 'no-valid-result' });
+    return last?.state === 'failed' ? { state: 'failed', reasons: [failed(last.error), ...reasons] } : { state: 'stale', reasons };
   }
 
   /** Status of every stage, in topological order. Reads only (damaged objects are dropped). */
   async statusAll(): Promise<StageStatus[]> {
     const result = new Map<string, StageStatus>();
     for (const st of this.g.order) {
-      const upstreamStale: string[] = [];
+      const upstreamStale: { stage: string; input: string; state: string }[] = [];
       const inputs: Record<string, ContentHash[]> = {};
       for (const [name, bs] of Object.entries(st.bindings)) {
         inputs[name] = [];
@@ -136,8 +164,7 @@ export class Planner {
           const up = result.get(b.stage)!;
           const out = up.state === 'fresh' ? up.outputs?.find((o) => o.name === b.output) : undefined;
           if (!out) {
-            if (up.state !== 'fresh') upstreamStale.push(`input ${name}: ${b.stage} is ${up.state}`);
-            else upstreamStale.push(`input ${name}: ${b.stage} has no output ${b.output}`);
+            if (!upstreamStale.some((u) => u.stage === b.stage && u.input === name)) upstreamStale.push({ stage: b.stage, input: name, state: up.state === 'fresh' ? `missing output ${b.output}` : up.state });
           } else inputs[name]!.push(out.hash as ContentHash);
         }
       }
@@ -145,15 +172,14 @@ export class Planner {
       try {
         fpd = await this.fingerprintOf(st, inputs);
       } catch (e) {
-        result.set(st.id, { id: st.id, state: 'stale', reasons: [(e as Error).message] });
+        result.set(st.id, { id: st.id, state: 'stale', reasons: [{ code: 'fingerprint-error', message: (e as Error).message }] });
         continue;
       }
       const { fp, data } = fpd;
       if (upstreamStale.length) {
         const { state, reasons } = this.explainMiss(st, data, { problems: [] }, true);
-        const uniq = [...new Set(upstreamStale)];
-        const shown = uniq.length > 3 ? [...uniq.slice(0, 3), `…and ${uniq.length - 3} more upstream stages`] : uniq;
-        result.set(st.id, { id: st.id, state: state === 'never-run' ? state : state === 'failed' ? 'failed' : 'stale', reasons: state === 'never-run' ? reasons : [...reasons, ...shown] });
+        const up: StaleReason = { code: 'upstream-stale', upstream: upstreamStale };
+        result.set(st.id, { id: st.id, state, reasons: state === 'never-run' ? reasons : [...reasons, up] });
         continue;
       }
       const hit = this.checkHit(fp);

@@ -1,38 +1,119 @@
 /**
- * Stage-kind registry. A kind lives in src/stages/<kind>.ts (compiled to dist/stages/<kind>.js)
- * and its default export is a StageKind whose `kind` equals the file name. Files starting with
- * '_' are shared helpers, not kinds. Adding a kind is adding one file; only the kinds a
- * pipeline uses are imported (start-up time matters for no-op reruns).
+ * Stage-kind registry. Kinds come from two places:
+ *  - built-in: src/stages/<kind>.ts of pipe (compiled to dist/stages/<kind>.js);
+ *  - the project: <project root>/stages/<kind>.{ts,mts,js,mjs} — a researcher's own kinds,
+ *    written with the same `defineStage` API (`import { defineStage } from 'pipe-ml'`), loaded
+ *    without a build step (TypeScript through tsx) by the coordinator and the workers.
+ * A kind's default export is a StageKind whose `kind` equals the file name. Files starting
+ * with '_' (and subdirectories) are shared helpers, not kinds. A project kind with the name of
+ * a built-in is an error. Only the kinds a pipeline uses are imported (start-up time matters
+ * for no-op reruns).
  */
-import { readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { PipeError } from './errors.js';
 import type { StageKind } from './stage.js';
 
-const stagesDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'stages');
+const here = fileURLToPath(import.meta.url);
+const stagesDir = join(dirname(here), '..', 'stages');
+/** pipe's package root (holds package.json, src/, dist/). */
+export const PIPE_PACKAGE_ROOT = resolve(dirname(here), '..', '..');
 const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+const PROJECT_EXTS = ['.ts', '.mts', '.js', '.mjs'];
 
-let names: string[] | undefined;
+export interface KindOrigin {
+  source: 'builtin' | 'project';
+  /** The module file that is imported. */
+  file: string;
+  /** Root of its code closure: pipe's package root, or the project root. */
+  root: string;
+}
+
+let projectRoot = resolve(process.env.PIPE_ROOT ?? process.cwd());
+let builtinNames: string[] | undefined;
+let projectFiles: Map<string, string> | undefined;
 const cache = new Map<string, Promise<StageKind | undefined>>();
+const origins = new WeakMap<StageKind, KindOrigin>();
 
-/** Names of every registered kind (from the file names; nothing is imported). */
-export function kindNames(): string[] {
-  names ??= readdirSync(stagesDir)
+/** Sets the project whose `stages/` directory holds project kinds (coordinator: the workspace root; worker: the task's). */
+export function useProject(root: string): void {
+  const r = resolve(root);
+  if (r === projectRoot) return;
+  projectRoot = r;
+  projectFiles = undefined;
+  cache.clear();
+}
+
+export function projectKindsDir(root = projectRoot): string {
+  return join(root, 'stages');
+}
+
+function builtins(): string[] {
+  builtinNames ??= readdirSync(stagesDir)
     .filter((f) => f.endsWith(ext) && !f.endsWith('.d.ts') && !f.startsWith('_') && !f.startsWith('index.'))
     .map((f) => f.slice(0, -ext.length))
     .sort();
-  return names;
+  return builtinNames;
+}
+
+/** Project kinds by name → file. A clash with a built-in or between two files is an error. */
+function projectKinds(): Map<string, string> {
+  if (projectFiles) return projectFiles;
+  const m = new Map<string, string>();
+  const dir = projectKindsDir();
+  // pipe's own repository is not a user project: its stages/ is src/stages/
+  if (existsSync(dir) && resolve(dir) !== resolve(stagesDir)) {
+    const taken = new Set(builtins());
+    for (const f of readdirSync(dir, { withFileTypes: true })) {
+      if (!f.isFile() || f.name.startsWith('_') || f.name.startsWith('.') || /\.(d|test|spec)\.[mc]?[tj]s$/.test(f.name)) continue;
+      const e = PROJECT_EXTS.find((x) => f.name.endsWith(x));
+      if (!e) continue;
+      const name = f.name.slice(0, -e.length);
+      const shown = relative(process.cwd(), join(dir, f.name)) || f.name;
+      if (taken.has(name)) throw new PipeError(`${shown}: kind '${name}' clashes with the built-in kind '${name}' of pipe; rename the file (and its \`kind:\`)`);
+      if (m.has(name)) throw new PipeError(`${shown}: kind '${name}' is defined twice (also ${relative(process.cwd(), m.get(name)!)})`);
+      m.set(name, join(dir, f.name));
+    }
+  }
+  projectFiles = m;
+  return m;
+}
+
+/** Names of every registered kind, built-in and project (from file names; nothing is imported). */
+export function kindNames(): string[] {
+  return [...new Set([...builtins(), ...projectKinds().keys()])].sort();
+}
+
+/** Where a kind loaded through the registry comes from (undefined for kinds made elsewhere, e.g. in tests). */
+export function kindOrigin(k: StageKind): KindOrigin | undefined {
+  return origins.get(k);
+}
+
+async function importModule(file: string): Promise<{ default?: unknown }> {
+  if (/\.[mc]?ts$/.test(file) && !import.meta.url.endsWith('.ts')) {
+    // TypeScript without a build step. (Running from src/ under vitest or tsx, .ts imports already work.)
+    const { tsImport } = (await import('tsx/esm/api')) as { tsImport: (spec: string, parent: string) => Promise<{ default?: unknown }> };
+    return tsImport(pathToFileURL(file).href, import.meta.url);
+  }
+  return import(pathToFileURL(file).href) as Promise<{ default?: unknown }>;
 }
 
 export function getKind(name: string): Promise<StageKind | undefined> {
   let p = cache.get(name);
   if (!p) {
     p = (async () => {
-      if (!kindNames().includes(name)) return undefined;
-      const mod = await import(pathToFileURL(join(stagesDir, name + ext)).href);
+      const builtin = builtins().includes(name);
+      const file = builtin ? join(stagesDir, name + ext) : projectKinds().get(name);
+      if (!file) return undefined;
+      const shown = builtin ? `src/stages/${name}${ext}` : relative(process.cwd(), file) || file;
+      let mod = await importModule(file);
+      // tsx's CommonJS interop may nest the module (default.default)
+      if (mod.default && typeof (mod.default as { run?: unknown }).run !== 'function' && (mod.default as { default?: unknown }).default) mod = mod.default as { default?: unknown };
       const k = mod.default as StageKind | undefined;
-      if (!k || typeof k.run !== 'function') throw new Error(`src/stages/${name}${ext} does not export a stage kind as default`);
-      if (k.kind !== name) throw new Error(`src/stages/${name}${ext} defines kind '${k.kind}'; a kind's file must be named after it`);
+      if (!k || typeof k.run !== 'function') throw new PipeError(`${shown} does not export a stage kind as default (export default defineStage({...}))`);
+      if (k.kind !== name) throw new PipeError(`${shown} defines kind '${k.kind}'; a kind's file must be named after it`);
+      origins.set(k, { source: builtin ? 'builtin' : 'project', file, root: builtin ? PIPE_PACKAGE_ROOT : projectRoot });
       return k;
     })();
     cache.set(name, p);

@@ -6,7 +6,7 @@
 import { rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { makeContext, type TaskSpec } from './context.js';
-import { getKind } from './registry.js';
+import { getKind, useProject } from './registry.js';
 import { hashOutput } from './store.js';
 import type { Progress } from './stage.js';
 
@@ -43,6 +43,7 @@ async function run(task: TaskSpec): Promise<void> {
   };
   const timer = setInterval(flush, 200);
   try {
+    useProject(task.projectDir);
     const kind = await getKind(task.kind);
     if (!kind) throw new Error(`unknown stage kind '${task.kind}'`);
     const ctx = makeContext(task, controller.signal, {

@@ -55,6 +55,8 @@ export default defineStage<AnimationParams>({
     },
   },
   // figure frames are drawn with text; image frames are only rasterized
+  // library versions and the font file change the bytes of a figure
+  runtime: async () => (await import('../lib/plot/runtime.js')).animationRuntime(),
   needs: (p) => (p.template || p.spec ? ['fonts'] : []),
   inputs: {
     data: { type: 'any', multiple: true, optional: true, description: 'snapshot rows (table or JSON) with the `frame` column' },

@@ -38,6 +38,8 @@ export default defineStage<PlotParams>({
   version: '1',
   description: 'Render a vega-lite figure (built-in template or inline spec) from tables/JSON to SVG + PNG',
   paramsSchema: plotParamsSchema,
+  // library versions and the font file change the bytes of a figure
+  runtime: async () => (await import('../lib/plot/runtime.js')).figureRuntime(),
   needs: () => ['fonts'],
   inputs: {
     data: { type: 'any', multiple: true, optional: true, description: 'table or JSON rows (several are concatenated)' },

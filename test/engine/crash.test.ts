@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { pipe, project, sleep, startPipe, statusOf, summary } from './helpers.js';
+import { codes, pipe, project, sleep, startPipe, statusOf, summary } from './helpers.js';
 
 const slow = (n: number, secs: number) => `name: slow
 stages:
@@ -100,7 +100,7 @@ stages:
     expect(r.code).toBe(130);
     expect(r.stdout).toMatch(/0 ran, 0 cached, 0 failed, 2 interrupted/);
     const st = await statusOf(dir, 'p.yaml');
-    expect(st.s0).toEqual({ state: 'stale', reasons: ['interrupted before it finished'] });
+    expect(codes(st.s0)).toEqual({ state: 'stale', codes: ['interrupted'] });
     expect(existsSync(join(dir, 'artifacts'))).toBe(false);
   });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { explainChange, fingerprint, FINGERPRINT_FORMAT, type FingerprintData } from '../../src/engine/fingerprint.js';
 import { canonicalize8785, sha256, type ContentHash } from '../../src/engine/hash.js';
+import { formatReason } from '../../src/engine/reasons.js';
 import { manifestHash } from '../../src/engine/store.js';
 
 const h = (s: string) => sha256(s) as ContentHash;
@@ -8,47 +9,70 @@ const base: FingerprintData = {
   format: FINGERPRINT_FORMAT,
   kind: 'train',
   version: '3',
+  code: { 'src/stages/train.ts': h('train.ts'), 'src/lib/ml/trainer.ts': h('trainer.ts') },
   params: { lr: 0.001, hidden: [128, 128], activation: 'actmix' },
   seed: 1192,
   inputs: { train: [h('train-bytes')], val: [h('val-bytes')] },
   files: {},
-  runtime: { backend: 'wasm', tfjs: '4.22.0' },
+  runtime: { backend: 'wasm', node: '20', platform: 'linux-x64', tfjs: '4.22.0' },
 };
 
 describe('fingerprint', () => {
   it('has a pinned value (changing the key layout must be deliberate: bump FINGERPRINT_FORMAT)', () => {
     expect(canonicalize8785(base)).toBe(
-      '{"files":{},"format":1,"inputs":{"train":["' + h('train-bytes') + '"],"val":["' + h('val-bytes') + '"]},"kind":"train","params":{"activation":"actmix","hidden":[128,128],"lr":0.001},"runtime":{"backend":"wasm","tfjs":"4.22.0"},"seed":1192,"version":"3"}',
+      '{"code":{"src/lib/ml/trainer.ts":"' + h('trainer.ts') + '","src/stages/train.ts":"' + h('train.ts') + '"},"files":{},"format":2,"inputs":{"train":["' + h('train-bytes') + '"],"val":["' + h('val-bytes') + '"]},"kind":"train","params":{"activation":"actmix","hidden":[128,128],"lr":0.001},"runtime":{"backend":"wasm","node":"20","platform":"linux-x64","tfjs":"4.22.0"},"seed":1192,"version":"3"}',
     );
-    expect(fingerprint(base)).toBe('b796bd27dd67e01f32ce3be2752f45b930349a678a61e066eb091d7876e4c62b');
+    expect(fingerprint(base)).toBe('9dc30ff3d58ff9901c498f24307cd3e95f9267d2daa77b1b707577f74afd6543');
     expect(fingerprint(base)).toBe(sha256(canonicalize8785(base)));
     expect(sha256('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
   });
 
   it('does not depend on key order or number spelling', () => {
-    const reordered: FingerprintData = JSON.parse(JSON.stringify({ runtime: base.runtime, seed: 1192, inputs: { val: base.inputs.val, train: base.inputs.train }, params: { activation: 'actmix', hidden: [128, 128], lr: 1e-3 }, files: {}, version: '3', kind: 'train', format: 1 }));
+    const reordered: FingerprintData = JSON.parse(JSON.stringify({ runtime: base.runtime, seed: 1192, inputs: { val: base.inputs.val, train: base.inputs.train }, params: { activation: 'actmix', hidden: [128, 128], lr: 1e-3 }, files: {}, version: '3', kind: 'train', format: 2, code: { 'src/stages/train.ts': h('train.ts'), 'src/lib/ml/trainer.ts': h('trainer.ts') } }));
     expect(fingerprint(reordered)).toBe(fingerprint(base));
   });
 
   it('changes with every field', () => {
     const variants: Partial<FingerprintData>[] = [
       { kind: 'train2' }, { version: '4' }, { params: { ...(base.params as object), lr: 0.01 } }, { seed: 1 },
-      { inputs: { ...base.inputs, train: [h('other')] } }, { files: { 'a.py': h('x') } }, { runtime: { backend: 'blas', tfjs: '4.22.0' } },
+      { inputs: { ...base.inputs, train: [h('other')] } }, { files: { 'a.py': h('x') } }, { runtime: { ...base.runtime, backend: 'blas' } },
+      { code: { ...base.code, 'src/lib/ml/trainer.ts': h('fixed') } }, { runtime: { ...base.runtime, node: '22' } },
     ];
     const fps = new Set(variants.map((v) => fingerprint({ ...base, ...v })));
     expect(fps.size).toBe(variants.length);
     expect(fps.has(fingerprint(base))).toBe(false);
   });
 
-  it('explains a change field by field', () => {
-    const now: FingerprintData = { ...base, version: '4', params: { lr: 0.01, hidden: [128, 128], dropout: 0.1, activation: 'actmix' }, inputs: { ...base.inputs, val: [h('v2')] }, runtime: { backend: 'blas', tfjs: '4.22.0' } };
-    expect(explainChange(base, now, { val: ['split[fold=3].val'] })).toEqual([
+  it('explains a change field by field, as reason data', () => {
+    const now: FingerprintData = {
+      ...base, version: '4', code: { ...base.code, 'src/lib/ml/trainer.ts': h('fixed') },
+      params: { lr: 0.01, hidden: [128, 128], dropout: 0.1, activation: 'actmix' }, inputs: { ...base.inputs, val: [h('v2')] }, runtime: { ...base.runtime, backend: 'blas' },
+    };
+    const rs = explainChange(base, now, { val: ['split[fold=3].val'] });
+    expect(rs).toEqual([
+      { code: 'code-changed', files: ['src/lib/ml/trainer.ts'] },
+      { code: 'version-changed', before: '3', after: '4' },
+      { code: 'params-changed', path: 'params.dropout', change: 'added', after: 0.1 },
+      { code: 'params-changed', path: 'params.lr', change: 'changed', before: 0.001, after: 0.01 },
+      { code: 'input-changed', input: 'val', producers: ['split[fold=3].val'], change: 'content' },
+      { code: 'runtime-changed', key: 'backend', before: 'wasm', after: 'blas' },
+    ]);
+    // one formatter for the terminal
+    expect(rs.map(formatReason)).toEqual([
+      'code changed: src/lib/ml/trainer.ts',
       'code version changed 3 → 4',
       'params.dropout added (0.1)',
       'params.lr changed 0.001 → 0.01',
-      'input split[fold=3].val changed',
+      'input val changed (from split[fold=3].val)',
       'runtime.backend changed "wasm" → "blas"',
     ]);
+  });
+
+  it('a record of an older layout is one fingerprint-format-changed reason, never a crash', () => {
+    const old = { format: 1, kind: 'train', version: '3', params: base.params, seed: 1192, inputs: base.inputs, files: {}, runtime: { backend: 'wasm' } } as unknown as FingerprintData;
+    expect(explainChange(old, base)).toEqual([{ code: 'fingerprint-format-changed', before: 1, after: FINGERPRINT_FORMAT }]);
+    expect(explainChange(null as unknown as FingerprintData, base)).toEqual([{ code: 'fingerprint-format-changed', before: null, after: FINGERPRINT_FORMAT }]);
+    expect(formatReason({ code: 'fingerprint-format-changed', before: 1, after: 2 })).toBe('fingerprint format changed 1 → 2');
   });
 
   it('directory hashes are canonical manifests', () => {

@@ -56,11 +56,21 @@ export function summary(r: PipeResult): { ran: number; cached: number; failed: n
   return { ran: Number(m[1]), cached: Number(m[2]), failed: Number(m[3]) };
 }
 
-export async function statusOf(cwd: string, file: string, ...extra: string[]): Promise<Record<string, { state: string; reasons: string[] }>> {
+/** A stale reason as `status --json` prints it: `{code, …fields, text}`. */
+export type ReasonJson = { code: string; text: string; [field: string]: unknown };
+
+export async function statusOf(cwd: string, file: string, ...extra: string[]): Promise<Record<string, { state: string; reasons: ReasonJson[] }>> {
   const r = await pipe(cwd, 'status', file, '--json', ...extra);
   if (r.code !== 0) throw new Error(`status failed: ${r.stderr}`);
-  const arr = JSON.parse(r.stdout) as { id: string; state: string; reasons: string[] }[];
+  const arr = JSON.parse(r.stdout) as { id: string; state: string; reasons: ReasonJson[] }[];
+  for (const x of arr) for (const rs of x.reasons) if (typeof rs.code !== 'string' || typeof rs.text !== 'string') throw new Error(`reason without code/text: ${JSON.stringify(rs)}`);
   return Object.fromEntries(arr.map((x) => [x.id, { state: x.state, reasons: x.reasons }]));
+}
+
+/** `{state, codes}` of a stage's status (codes in order). */
+export function codes(s: { state: string; reasons: ReasonJson[] } | undefined): { state: string; codes: string[] } {
+  if (!s) throw new Error('no such stage in the status');
+  return { state: s.state, codes: s.reasons.map((r) => r.code) };
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

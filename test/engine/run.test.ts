@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { pipe, project, repoRoot, statusOf, summary, write } from './helpers.js';
+import { codes, pipe, project, repoRoot, statusOf, summary, write } from './helpers.js';
 
 const diamond = (p: { a?: number; b?: number; bcmd?: string } = {}) => `
 name: diamond
@@ -51,9 +51,9 @@ describe('pipe run: caching and recompute', () => {
     expect(st.src!.state).toBe('fresh');
     expect(st.right!.state).toBe('fresh');
     expect(st.left!.state).toBe('stale');
-    expect(st.left!.reasons.join()).toContain('params.cmd changed');
+    expect(st.left!.reasons).toMatchObject([{ code: 'params-changed', path: 'params.cmd', change: 'changed', before: '(cat ${inputs.x}; echo left 1) > ${outputs.out}', after: '(cat ${inputs.x}; echo left 5) > ${outputs.out}' }]);
     expect(st.join!.state).toBe('stale');
-    expect(st.join!.reasons.join()).toContain('left is stale');
+    expect(st.join!.reasons).toMatchObject([{ code: 'upstream-stale', upstream: [{ stage: 'left', input: 'l', state: 'stale' }] }]);
 
     const r3 = await pipe(dir, 'run', 'p.yaml', '--set', 'a=5');
     expect(summary(r3)).toEqual({ ran: 2, cached: 2, failed: 0 });
@@ -143,7 +143,8 @@ stages:
     expect(r.stderr).toContain('command exited with code 3');
     const st = await statusOf(dir, 'p.yaml');
     expect(st.right!.state).toBe('failed');
-    expect(st.right!.reasons[0]).toContain('exited with code 3');
+    expect(st.right!.reasons[0]).toMatchObject({ code: 'failed-before' });
+    expect(st.right!.reasons[0]!.error).toContain('exited with code 3');
     expect(st.left!.state).toBe('fresh');
     const show = await pipe(dir, 'show', 'right');
     expect(show.stdout).toContain('boom');
@@ -163,9 +164,9 @@ stages:
     chmodSync(obj(rightHash), 0o644);
     writeFileSync(obj(rightHash), 'tampered\n');
     const st = await statusOf(dir, 'p.yaml');
-    expect(st.left).toEqual({ state: 'stale', reasons: ['output out missing'] });
+    expect(st.left!.reasons).toEqual([{ code: 'output-missing', output: 'out', text: 'output out missing' }]);
     expect(st.right!.state).toBe('stale');
-    expect(st.right!.reasons[0]).toMatch(/output out (damaged|missing)/);
+    expect(st.right!.reasons).toMatchObject([{ code: 'output-corrupt', output: 'out' }]);
     const r = await pipe(dir, 'run', 'p.yaml');
     // left and right recompute to the same bytes, so join stays cached
     expect(summary(r)).toEqual({ ran: 2, cached: 2, failed: 0 });
@@ -178,7 +179,7 @@ stages:
     const inv = await pipe(dir, 'invalidate', 'p.yaml', 'left');
     expect(inv.code, inv.stderr).toBe(0);
     let st = await statusOf(dir, 'p.yaml');
-    expect(st.left).toEqual({ state: 'stale', reasons: ['invalidated (pipe invalidate)'] });
+    expect(codes(st.left)).toEqual({ state: 'stale', codes: ['invalidated'] });
     expect(st.join!.state).toBe('stale');
     let r = await pipe(dir, 'run', 'p.yaml');
     expect(summary(r)).toEqual({ ran: 1, cached: 3, failed: 0 }); // join: early cutoff
@@ -241,7 +242,7 @@ stages:
     // the a=1 outputs of left and join are gone; src and right are still used
     expect(gc.stdout).toMatch(/^deleted 2 object\(s\)/);
     const st = await statusOf(dir, 'p.yaml');
-    expect(st.left).toEqual({ state: 'stale', reasons: ['output out missing'] });
+    expect(codes(st.left)).toEqual({ state: 'stale', codes: ['output-missing'] });
     expect(summary(await pipe(dir, 'run', 'p.yaml', '--set', 'a=7'))).toEqual({ ran: 0, cached: 4, failed: 0 });
   });
 
@@ -261,7 +262,7 @@ stages:
     expect(summary(await pipe(dir, 'run', 'p.yaml'))).toEqual({ ran: 1, cached: 0, failed: 0 });
     write(dir, 'scripts/make.sh', 'echo v2\n');
     const st = await statusOf(dir, 'p.yaml');
-    expect(st.make).toEqual({ state: 'stale', reasons: ['file scripts/make.sh changed'] });
+    expect(st.make!.reasons).toMatchObject([{ code: 'file-changed', file: 'scripts/make.sh', change: 'changed' }]);
     expect(summary(await pipe(dir, 'run', 'p.yaml'))).toEqual({ ran: 1, cached: 0, failed: 0 });
     expect(readFileSync(join(dir, 'artifacts/deps/make/out.txt'), 'utf8')).toBe('v2\n');
     write(dir, 'p.yaml', readFileSync(join(dir, 'p.yaml'), 'utf8').replace('deps: [scripts/make.sh]', 'deps: [scripts/nope.sh]'));

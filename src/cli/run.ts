@@ -1,0 +1,96 @@
+/** `pipe run`: run what is stale (or, with --dry-run, say exactly what that run would run). */
+import { Option } from 'commander';
+import { mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { PipeError } from '../engine/errors.js';
+import { executePipeline } from '../engine/execute.js';
+import type { PipelineGraph } from '../engine/graph.js';
+import { displayPath } from '../engine/load.js';
+import { kindCode, type StageStatus } from '../engine/plan.js';
+import { enforcePreflight, preflight } from '../engine/preflight.js';
+import { formatReasons } from '../engine/reasons.js';
+import { ListrReporter, PlainReporter } from '../engine/reporters.js';
+import { runScope, wouldRun, type RunScope } from '../engine/subset.js';
+import type { Workspace } from '../engine/workspace.js';
+import { collect, loadGraph, out, statuses, workspace, type Cli } from './common.js';
+
+/**
+ * A kind running from dist/ whose TypeScript source is newer would compute results with the old
+ * build and record them under the new code's hash: refuse to start.
+ */
+function checkBuild(g: PipelineGraph, scope: RunScope, ws: Workspace): void {
+  const stale = new Set<string>();
+  for (const k of new Set(scope.selection.stages().map((s) => s.kind))) for (const f of kindCode(k, ws.db).staleBuild) stale.add(f);
+  if (stale.size) {
+    const l = [...stale];
+    throw new PipeError(`the build is older than the sources (${l.slice(0, 3).join(', ')}${l.length > 3 ? ` and ${l.length - 3} more` : ''}); run \`npm run build\` first — results of the old build must not be recorded under the new code's fingerprint`, undefined, 2);
+  }
+}
+
+export function registerRun(cli: Cli): void {
+  cli.program.command('run')
+    .description('run a pipeline; only stages whose fingerprint changed are executed')
+    .argument('<pipeline>', 'pipeline YAML file')
+    .option('--set <path=value>', 'override a pipeline param (repeatable); stages.<id>.params.<p>=v for one stage', collect, [])
+    .option('-j, --jobs <n>', 'stages run in parallel (default: number of cores)', (v) => Number(v))
+    .option('--only <stage>', 'run only this stage (base name or instance id) and what it needs (repeatable)', collect, [])
+    .option('--force <stage>', 'recompute this stage even if cached (repeatable)', collect, [])
+    .option('--dry-run', 'print what would run and why, run nothing')
+    .option('--keep-going', 'continue with independent stages after a failure')
+    .option('--no-wait', 'fail at once when another run of this pipeline holds the lock')
+    .addOption(new Option('--backend <name>', 'compute backend for training stages (sets the pipeline param `backend`)').choices(['auto', 'blas', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']))
+    .option('--no-report', 'skip the HTML report even if the pipeline asks for one (report: true)')
+    .option('-v, --verbose', 'plain output with every event')
+    .option('-q, --quiet', 'print only failures and the summary')
+    .action(async (file: string, o) => {
+      const ws = workspace(cli);
+      const sets: string[] = [...o.set];
+      if (o.backend) sets.push(`backend=${o.backend}`);
+      const g = await loadGraph(file, sets);
+      const jobs = o.jobs ?? availableParallelism();
+      if (!Number.isInteger(jobs) || jobs < 1) throw new PipeError(`--jobs must be a positive integer`);
+      const scope = runScope(g, o.only, o.force);
+      checkBuild(g, scope, ws);
+      // preflight: the needs of every stage about to run, before any starts (exit 2 when missing)
+      let stCache: Promise<StageStatus[]> | undefined;
+      const getStatuses = () => (stCache ??= statuses(ws, g));
+      const runSet = async () => wouldRun(scope, new Map((await getStatuses()).map((s) => [s.id, s.state])));
+      const checked = await preflight(scope.selection.stages(), async () => new Set((await runSet()).ids()));
+      if (o.dryRun) {
+        const st = new Map((await getStatuses()).map((s) => [s.id, s]));
+        const will = await runSet();
+        for (const id of will.ids()) out(`would run ${id}: ${scope.forced.has(id) ? 'forced (--force)' : formatReasons(st.get(id)!.reasons)}`);
+        const notSelected = g.order.length - scope.selection.size;
+        out(`${will.size} would run, ${scope.selection.size - will.size} cached${notSelected ? `, ${notSelected} not selected` : ''} (dry run)`);
+        for (const w of enforcePreflight(checked)) process.stderr.write(w + '\n');
+        return;
+      }
+      for (const w of enforcePreflight(checked)) process.stderr.write(w + '\n');
+      const ac = new AbortController();
+      let sigints = 0;
+      const onSig = () => {
+        sigints++;
+        if (sigints === 1) {
+          process.stderr.write('\npipe: stopping — running stages are aborted and nothing half-written is recorded (Ctrl-C again to force)\n');
+          ac.abort();
+        } else process.exit(130);
+      };
+      process.on('SIGINT', onSig);
+      process.on('SIGTERM', onSig);
+      const tty = process.stderr.isTTY && !o.verbose && !o.quiet && !process.env.CI;
+      const reporter = tty ? new ListrReporter() : new PlainReporter(undefined, !!o.verbose, !!o.quiet);
+      const s = await executePipeline(g, ws, { jobs, keepGoing: !!o.keepGoing, only: o.only, force: o.force, wait: o.wait !== false, argv: process.argv.slice(2), reporter, signal: ac.signal });
+      process.off('SIGINT', onSig);
+      process.off('SIGTERM', onSig);
+      cli.code = ac.signal.aborted ? 130 : s.failed ? 1 : 0;
+      if (g.pipeline.doc.report && o.report !== false && !ac.signal.aborted) {
+        const { writeReportFor } = await import('../report-data.js');
+        const dir = join(ws.artifactsDir, g.pipeline.name, 'report');
+        mkdirSync(dir, { recursive: true });
+        const r = await writeReportFor(g, await statuses(ws, g), ws, dir);
+        out(`report: ${displayPath(r.html)}`);
+      }
+      ws.close();
+    });
+}

@@ -1,0 +1,37 @@
+/** `pipe status`: every stage fresh / stale / never-run / failed, and why (reasons as data with --json). */
+import { displayPath } from '../engine/load.js';
+import type { StageState } from '../engine/plan.js';
+import { formatReasons, reasonJson } from '../engine/reasons.js';
+import { collect, loadGraph, out, statuses, workspace, type Cli } from './common.js';
+
+const STATE_ORDER: StageState[] = ['fresh', 'stale', 'never-run', 'failed'];
+
+export function registerStatus(cli: Cli): void {
+  cli.program.command('status')
+    .description('what is fresh, stale, never run or failed — and why')
+    .argument('[pipeline]', 'pipeline YAML file (default: list the pipelines in the cache)')
+    .option('--set <path=value>', 'evaluate with these overrides', collect, [])
+    .option('--json', 'print [{id, state, reasons: [{code, …fields, text}]}] as JSON')
+    .action(async (file: string | undefined, o) => {
+      const ws = workspace(cli);
+      if (!file) {
+        const rows = ws.hasCache() ? ws.db.pipelines() : [];
+        if (o.json) { out(JSON.stringify(rows.map((r) => ({ pipeline: r.pipeline, file: r.pipeline_file, runs: r.runs, lastRun: new Date(r.last).toISOString(), lastState: r.state })), null, 2)); return; }
+        if (!rows.length) { out('no runs in the cache yet (pipe run <pipeline.yaml>)'); return; }
+        for (const r of rows) out(`${r.pipeline.padEnd(24)} ${displayPath(r.pipeline_file).padEnd(40)} ${String(r.runs).padStart(4)} runs, last ${new Date(r.last).toISOString()} (${r.state})`);
+        return;
+      }
+      const g = await loadGraph(file, o.set);
+      const st = await statuses(ws, g);
+      if (o.json) {
+        out(JSON.stringify(st.map((s) => ({ id: s.id, state: s.state, reasons: s.reasons.map(reasonJson) })), null, 2));
+      } else {
+        const w = Math.min(48, Math.max(5, ...st.map((s) => s.id.length)));
+        out(`${'STAGE'.padEnd(w)}  ${'STATE'.padEnd(9)}  WHY`);
+        for (const s of st) out(`${s.id.padEnd(w)}  ${s.state.padEnd(9)}  ${formatReasons(s.reasons)}`);
+        const counts = STATE_ORDER.map((k) => [k, st.filter((s) => s.state === k).length] as const).filter(([, n]) => n).map(([k, n]) => `${n} ${k}`);
+        out(`\n${st.length} stages: ${counts.join(', ')}`);
+      }
+      ws.close();
+    });
+}

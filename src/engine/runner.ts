@@ -1,0 +1,164 @@
+/**
+ * The stage runner: one stage from inputs to record. Fingerprint (inputs are the recorded
+ * content hashes of its upstream outputs), cache check, and on a miss: prepare temp outputs,
+ * take a worker slot, run the kind in a pooled worker process, move the hashed outputs into the
+ * store, and only then record the execution in SQLite. Scheduling is the Scheduler's job.
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { prepareOutputs, type TaskSpec } from './context.js';
+import type { OutputRow } from './db.js';
+import type { PipelineGraph, PlannedStage } from './graph.js';
+import type { ContentHash } from './hash.js';
+import type { Planner } from './plan.js';
+import { WorkerPool } from './pool.js';
+import { formatReasons, type StaleReason } from './reasons.js';
+import type { Disposition } from './scheduler.js';
+import { resolvePorts } from './stage.js';
+import type { StageSubset } from './subset.js';
+import type { Workspace } from './workspace.js';
+import type { RunReporter, RunSummary } from './execute.js';
+
+export class StageRunner {
+  private pool?: WorkerPool;
+  private seq = 0;
+  private executing = 0;
+  private readonly slotWaiters: (() => void)[] = [];
+  private readonly outputsOf = new Map<string, OutputRow[]>();
+  private readonly viewWork = new Set<Promise<void>>();
+
+  constructor(
+    private readonly g: PipelineGraph,
+    private readonly ws: Workspace,
+    private readonly planner: Planner,
+    private readonly ctx: {
+      runId: number;
+      runTmp: string;
+      jobs: number;
+      forced: StageSubset;
+      reporter: RunReporter;
+      summary: RunSummary;
+      signal: AbortSignal;
+      /** Is the run stopping? (checked before a stage takes a worker) */
+      stopping: () => boolean;
+    },
+  ) {}
+
+  private async acquireSlot(): Promise<void> {
+    while (this.executing >= this.ctx.jobs) await new Promise<void>((r) => this.slotWaiters.push(r));
+    this.executing++;
+  }
+
+  private releaseSlot(): void {
+    this.executing--;
+    this.slotWaiters.shift()?.();
+  }
+
+  async run(st: PlannedStage): Promise<Disposition> {
+    const { g, ws, planner } = this;
+    const { reporter: rep, summary, runId } = this.ctx;
+    const name = g.pipeline.name;
+    const db = ws.db;
+    const inputs: Record<string, ContentHash[]> = {};
+    const inputRefs: TaskSpec['inputs'] = {};
+    for (const [inName, bs] of Object.entries(st.bindings)) {
+      inputs[inName] = [];
+      inputRefs[inName] = [];
+      for (const b of bs) {
+        const o = this.outputsOf.get(b.stage)?.find((x) => x.name === b.output);
+        if (!o) throw new Error(`internal: ${b.stage}.${b.output} not recorded before ${st.id}`);
+        inputs[inName]!.push(o.hash as ContentHash);
+        inputRefs[inName]!.push({ path: ws.store.path(o.hash), hash: o.hash, from: b.stage, output: b.output, matrix: g.byId.get(b.stage)!.matrix });
+      }
+    }
+    const { fp, data } = await planner.fingerprintOf(st, inputs);
+    const forced = this.ctx.forced.has(st.id);
+    const hit = forced ? undefined : planner.checkHit(fp);
+    if (hit?.row && !hit.problems.length) {
+      const prev = db.latest(name, st.id, 'done');
+      if (!prev || prev.fingerprint !== fp || prev.invalidated) {
+        db.recordCached({ runId, pipeline: name, stageId: st.id, kind: st.kind.kind, fp, fpData: JSON.stringify(data), deps: st.deps, from: hit.row });
+      }
+      this.outputsOf.set(st.id, hit.outputs!);
+      this.updateViews(st, hit.outputs!);
+      summary.cached++;
+      rep.stageEnd(st.id, 'cached', {});
+      return 'ok';
+    }
+    // ---- execute
+    const reasons: StaleReason[] = hit ? planner.explainMiss(st, data, hit).reasons : [{ code: 'forced' }];
+    const why = formatReasons(reasons);
+    // Outputs are flat files in the run's temp dir (no directory per stage: creating and
+    // removing thousands of directories is measurably slow); scratch space is made on demand.
+    const n = this.seq++;
+    const outputs = await prepareOutputs(st.kind, st.params, join(this.ctx.runTmp, 'out'), `${n}-`);
+    const dropOutputs = () => { for (const o of Object.values(outputs)) rmSync(o.path, { recursive: true, force: true }); };
+    const task: TaskSpec = {
+      id: st.id, kind: st.kind.kind, params: st.params, matrix: st.matrix, seed: st.seed,
+      runtime: data.runtime, inputs: inputRefs, outputs, tmpDir: join(this.ctx.runTmp, `scratch-${n}`), projectDir: ws.root,
+    };
+    await this.acquireSlot();
+    if (this.ctx.stopping()) {
+      this.releaseSlot();
+      dropOutputs();
+      return 'not-started';
+    }
+    const execId = db.beginExecution({ runId, pipeline: name, stageId: st.id, kind: st.kind.kind, fp, fpData: data, deps: st.deps });
+    rep.stageStart(st.id);
+    rep.stageProgress(st.id, { message: `running (${why.length > 80 ? why.slice(0, 77) + '…' : why})` });
+    const log: string[] = [];
+    const started = Date.now();
+    this.pool ??= new WorkerPool();
+    const res = await this.pool.run(task, {
+      onProgress: (p) => rep.stageProgress(st.id, p),
+      onLog: (lines) => { log.push(...lines); if (log.length > 2000) log.splice(0, log.length - 2000); },
+    }, this.ctx.signal, st.kind.freshProcess).finally(() => this.releaseSlot());
+    const durationMs = Date.now() - started;
+    const logText = log.join('\n').slice(-200_000);
+    let error = res.ok ? '' : res.error;
+    if (res.ok) {
+      try {
+        const specs = resolvePorts(st.kind.outputs, st.params);
+        const rows: OutputRow[] = res.outputs.map((o) => ({ execution_id: execId, name: o.name, hash: o.hash, type: specs[o.name]?.type ?? 'file', is_dir: o.isDir ? 1 : 0, size: o.size }));
+        for (const o of res.outputs) ws.store.put(o);
+        db.finishExecution(execId, 'done', { metrics: res.metrics, log: logText, outputs: rows });
+        this.outputsOf.set(st.id, rows);
+        this.updateViews(st, rows);
+        summary.ran++;
+        rep.stageEnd(st.id, 'ran', { durationMs });
+        return 'ok';
+      } catch (e) {
+        error = `recording outputs failed: ${(e as Error).message}`;
+      }
+    }
+    dropOutputs();
+    if (this.ctx.signal.aborted) {
+      db.finishExecution(execId, 'interrupted', { error: 'interrupted', log: logText });
+      summary.interrupted++;
+      rep.stageEnd(st.id, 'interrupted', { durationMs });
+      return 'interrupted';
+    }
+    db.finishExecution(execId, 'failed', { error, log: logText });
+    summary.failed++;
+    summary.failures.push({ id: st.id, error });
+    rep.stageEnd(st.id, 'failed', { error, durationMs });
+    return 'failed';
+  }
+
+  private updateViews(st: PlannedStage, rows: OutputRow[]): void {
+    const specs = resolvePorts(st.kind.outputs, st.params);
+    const name = this.g.pipeline.name;
+    for (const r of rows) {
+      const p = this.ws.updateView(name, st.id, r.name, r.type, r.hash, !!r.is_dir, specs[r.name]?.ext)
+        .catch((e: Error) => this.ctx.reporter.message(`could not update artifacts view of ${st.id}.${r.name}: ${e.message}`))
+        .finally(() => this.viewWork.delete(p));
+      this.viewWork.add(p);
+    }
+  }
+
+  /** Waits for the artifacts/ copies and stops the worker processes. */
+  async close(): Promise<void> {
+    await Promise.all([...this.viewWork]);
+    await this.pool?.close();
+  }
+}

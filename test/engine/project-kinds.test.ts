@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { codes, pipe, project, statusOf, summary, write } from './helpers.js';
+
+const scaleKind = (version = '1') => `
+import { double } from './lib/math.js';
+
+interface ScaleParams { factor: number }
+interface Ctx {
+  params: ScaleParams;
+  input(name: string): { readText(): Promise<string> };
+  output(name: string): { writeText(text: string): Promise<void> };
+}
+
+// a TypeScript kind of the project: no build step, same API as pipe's own kinds
+export default {
+  kind: 'scale',
+  version: '${version}',
+  description: 'multiply a number',
+  paramsSchema: { type: 'object', properties: { factor: { type: 'number', default: 2 } }, additionalProperties: false },
+  inputs: { x: { type: 'text' } },
+  outputs: { out: { type: 'text' } },
+  async run(ctx: Ctx): Promise<void> {
+    const v: number = Number((await ctx.input('x').readText()).trim());
+    await ctx.output('out').writeText(String(double(v * ctx.params.factor)) + '\\n');
+  },
+};
+`;
+
+const pipeline = `
+name: proj
+stages:
+  src:
+    kind: command
+    params: {cmd: 'echo 5 > \${outputs.out}', outs: {out: text}}
+  scale:
+    kind: scale
+    matrix: {factor: [1, 2, 3]}
+    inputs: {x: src.out}
+    params: {factor: '\${matrix.factor}'}
+  total:
+    kind: command
+    inputs: {all: 'scale[*].out'}
+    params: {cmd: 'cat \${inputs.all} > \${outputs.out}', outs: {out: text}}
+  other:
+    kind: command
+    params: {cmd: 'echo other > \${outputs.out}', outs: {out: text}}
+`;
+
+describe('project stage kinds (stages/ beside pipelines/)', () => {
+  it('runs a TS kind of the project; editing a file it imports makes exactly its stages stale, naming the file', async () => {
+    const dir = project({
+      'pipelines/p.yaml': pipeline,
+      'stages/scale.ts': scaleKind(),
+      'stages/lib/math.ts': 'export const double = (n: number): number => n * 2;\n',
+    });
+    const kinds = await pipe(dir, 'kinds');
+    expect(kinds.code, kinds.stderr).toBe(0);
+    expect(kinds.stdout).toMatch(/^scale\s+v1\s+project stages\/scale\.ts\s+multiply a number$/m);
+    expect(kinds.stdout).toMatch(/^split\s+v\S+\s+built-in/m);
+
+    const r1 = await pipe(dir, 'run', 'pipelines/p.yaml');
+    expect(r1.code, r1.stderr + r1.stdout).toBe(0);
+    expect(summary(r1)).toEqual({ ran: 6, cached: 0, failed: 0 });
+    expect(readFileSync(join(dir, 'artifacts/proj/total/out.txt'), 'utf8')).toBe('10\n20\n30\n');
+    expect(summary(await pipe(dir, 'run', 'pipelines/p.yaml'))).toEqual({ ran: 0, cached: 6, failed: 0 });
+
+    write(dir, 'stages/lib/math.ts', 'export const double = (n: number): number => n * 2 + 1;\n');
+    const st = await statusOf(dir, 'pipelines/p.yaml');
+    for (const f of [1, 2, 3]) {
+      expect(st[`scale[factor=${f}]`]!.reasons).toEqual([{ code: 'code-changed', files: ['stages/lib/math.ts'], text: 'code changed: stages/lib/math.ts' }]);
+    }
+    expect(codes(st.total)).toEqual({ state: 'stale', codes: ['upstream-stale'] });
+    expect(st.src!.state).toBe('fresh');
+    expect(st.other!.state).toBe('fresh');
+    const text = await pipe(dir, 'status', 'pipelines/p.yaml');
+    expect(text.stdout).toMatch(/scale\[factor=1\]\s+stale\s+code changed: stages\/lib\/math\.ts/);
+
+    const r2 = await pipe(dir, 'run', 'pipelines/p.yaml', '--verbose');
+    expect(summary(r2)).toEqual({ ran: 4, cached: 2, failed: 0 });
+    expect(readFileSync(join(dir, 'artifacts/proj/total/out.txt'), 'utf8')).toBe('11\n21\n31\n');
+
+    // `version` still forces a rerun without a code change
+    write(dir, 'stages/scale.ts', scaleKind('2'));
+    const st2 = await statusOf(dir, 'pipelines/p.yaml');
+    expect(codes(st2['scale[factor=2]'])).toEqual({ state: 'stale', codes: ['code-changed', 'version-changed'] });
+    expect(st2['scale[factor=2]']!.reasons[1]).toMatchObject({ before: '1', after: '2' });
+  });
+
+  it('a project kind named like a built-in is a clear error', async () => {
+    const dir = project({ 'p.yaml': pipeline, 'stages/split.ts': 'export default {};\n' });
+    const r = await pipe(dir, 'run', 'p.yaml');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("stages/split.ts: kind 'split' clashes with the built-in kind 'split' of pipe");
+    expect((await pipe(dir, 'kinds')).code).toBe(2);
+  });
+
+  it('a project kind file must be named after its kind and export it', async () => {
+    const dir = project({ 'p.yaml': 'name: x\nstages:\n  a: {kind: scale}\n', 'stages/scale.mjs': "export default { kind: 'scaler', run() {} };\n" });
+    const r = await pipe(dir, 'run', 'p.yaml');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("stages/scale.mjs defines kind 'scaler'; a kind's file must be named after it");
+  });
+});

@@ -22,7 +22,7 @@
 import { defineStage } from '../engine/stage.js';
 
 export interface SplitParams {
-  method: 'holdout' | 'kfold' | 'stratified-kfold';
+  method: 'holdout' | 'kfold' | 'stratified-kfold' | 'permutation';
   k: number;
   fold: number;
   shuffle: boolean;
@@ -41,7 +41,7 @@ export default defineStage<SplitParams>({
   paramsSchema: {
     type: 'object',
     properties: {
-      method: { enum: ['holdout', 'kfold', 'stratified-kfold'], default: 'stratified-kfold', description: 'stratified-kfold falls back to kfold for a regression target (as the seed)' },
+      method: { enum: ['holdout', 'kfold', 'stratified-kfold', 'permutation'], default: 'stratified-kfold', description: "stratified-kfold falls back to kfold for a regression target (as the seed); permutation: the Hebbian seed's rule — one seeded permutation, train = first ⌊(1 − val − test)·n⌋ rows, val = next ⌊val·n⌋, test = the rest (no stratification)" },
       k: { type: 'integer', minimum: 2, default: 10 },
       fold: { type: 'integer', minimum: 0, default: 0, description: 'which fold is the test part (0 … k-1)' },
       shuffle: { type: 'boolean', default: true },
@@ -90,7 +90,18 @@ export default defineStage<SplitParams>({
     const strat = p.stratify && classification;
     let train: Int32Array, val: Int32Array, test: Int32Array;
     let method: string = p.method;
-    if (p.method === 'holdout') {
+    if (p.method === 'permutation') {
+      // §E.1: perm = rng.permutation(n); n_train = int(0.7 n), n_val = int(0.15 n), test = the rest
+      const perm = p.shuffle ? rng.fork('permutation').permutation(n) : Int32Array.from({ length: n }, (_, i) => i);
+      const nTrain = Math.floor((1 - p.val_fraction - p.test_fraction) * n + 1e-9);
+      const nVal = Math.floor(p.val_fraction * n + 1e-9);
+      if (nTrain < 0) throw new Error(`val_fraction + test_fraction = ${p.val_fraction + p.test_fraction} leaves no training rows`);
+      const pick = (a: number, b: number) => Int32Array.from(perm.subarray(a, b), (i) => rows[i]!).sort();
+      train = pick(0, nTrain);
+      val = pick(nTrain, nTrain + nVal);
+      test = pick(nTrain + nVal, n);
+      if (p.protocol === 'seed-parity') val = test;
+    } else if (p.method === 'holdout') {
       const nTest = S.fractionCount(p.test_fraction, n);
       const a = S.holdOut(rows, nTest, strat ? labels : null, p.shuffle ? rng.fork('test') : null);
       test = a.held;
@@ -122,7 +133,7 @@ export default defineStage<SplitParams>({
     if (p.protocol === 'seed-parity') ctx.log.warn('protocol seed-parity: val is the test fold (early stopping on test data) — leaky, test metrics are optimistic');
     const parts = { train, val, test };
     const info: Record<string, unknown> = {
-      method, k: p.method === 'holdout' ? null : p.k, fold: p.method === 'holdout' ? null : p.fold, seed, shuffle: p.shuffle,
+      method, k: p.method === 'holdout' || p.method === 'permutation' ? null : p.k, fold: p.method === 'holdout' || p.method === 'permutation' ? null : p.fold, seed, shuffle: p.shuffle,
       stratified: method === 'stratified-kfold' || (p.method === 'holdout' && strat), protocol: p.protocol, leaky: p.protocol === 'seed-parity',
       rows_in: table.numRows, rows_used: n, dropped_missing: table.numRows - n, sizes: {}, class_counts: {}, rows_sha256: {},
     };

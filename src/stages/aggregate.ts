@@ -19,7 +19,25 @@ interface AggregateParams {
   metrics: string[];
   decimals: number;
   sort: string[];
+  paired?: { baseline: Record<string, string | number | boolean>; match: string[]; lower_is_better?: string[] };
 }
+
+export interface PairedSummary {
+  /** The group compared, and the baseline group it is compared with (same values of the other group keys). */
+  group: GroupSummary['group'];
+  baseline: GroupSummary['group'];
+  metric: string;
+  /** group − baseline over runs matched on `match` keys. */
+  mean: number;
+  std: number;
+  n: number;
+  /** Matched runs where the group is better (higher, or lower for lower-is-better metrics). */
+  better: number;
+  lower_is_better: boolean;
+}
+
+/** Metrics where smaller is better unless told otherwise: losses and errors. */
+const LOWER = /(^|_)(loss|bce|mse|rmse|mae|error|nll|diverged)($|_)/;
 
 export interface MetricSummary {
   mean: number;
@@ -65,6 +83,17 @@ export default defineStage<AggregateParams>({
       metrics: { type: 'array', items: { type: 'string' }, default: [], description: 'metrics to keep (default: every numeric one)' },
       decimals: { type: 'integer', minimum: 0, maximum: 10, default: 4 },
       sort: { type: 'array', items: { type: 'string' }, default: [], description: 'group keys to sort by (default: group_by)' },
+      paired: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['baseline', 'match'],
+        description: 'paired differences: every group minus the baseline group (same values of the other group keys), over runs matched on `match` keys (e.g. seed, fold)',
+        properties: {
+          baseline: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] }, description: 'group-key values of the baseline, e.g. {hebbian: false, meta: false}' },
+          match: { type: 'array', items: { type: 'string' }, minItems: 1, description: 'matrix keys (or top-level fields) that pair runs' },
+          lower_is_better: { type: 'array', items: { type: 'string' }, description: 'metrics where lower is better (default: names with loss, bce, mse, rmse, mae, error)' },
+        },
+      },
     },
     additionalProperties: false,
   },
@@ -76,7 +105,7 @@ export default defineStage<AggregateParams>({
   },
   async run(ctx) {
     const p = ctx.params;
-    const groups = new Map<string, GroupSummary & { raw: Record<string, number[]> }>();
+    const groups = new Map<string, GroupSummary & { raw: Record<string, number[]>; byMatch: Map<string, Record<string, number>> }>();
     for (const h of ctx.inputs('runs')) {
       const doc = await h.readJSON<Record<string, unknown>>();
       const group: GroupSummary['group'] = {};
@@ -90,14 +119,25 @@ export default defineStage<AggregateParams>({
       const key = JSON.stringify(p.group_by.map((k) => group[k]));
       let g = groups.get(key);
       if (!g) {
-        g = { group, n_runs: 0, runs: [], metrics: {}, raw: {} };
+        g = { group, n_runs: 0, runs: [], metrics: {}, raw: {}, byMatch: new Map() };
         groups.set(key, g);
       }
       g.n_runs++;
       g.runs.push(h.from);
+      const mine: Record<string, number> = {};
       for (const [name, v] of Object.entries(m as Record<string, unknown>)) {
         if (typeof v !== 'number' || (p.metrics.length && !p.metrics.includes(name))) continue;
         (g.raw[name] ??= []).push(v);
+        mine[name] = v;
+      }
+      if (p.paired) {
+        const mk = JSON.stringify(p.paired.match.map((k) => {
+          const v = k in h.matrix ? h.matrix[k] : doc[k];
+          if (v === undefined) throw new Error(`${h.from}: no matrix key or field '${k}' to pair runs on`);
+          return v;
+        }));
+        if (g.byMatch.has(mk)) throw new Error(`${h.from}: two runs of group ${JSON.stringify(group)} share ${p.paired.match.join(', ')} = ${mk}; pairing needs one run per value`);
+        g.byMatch.set(mk, mine);
       }
     }
     const sortKeys = p.sort.length ? p.sort : p.group_by;
@@ -110,8 +150,34 @@ export default defineStage<AggregateParams>({
       return 0;
     });
     for (const g of list) for (const [name, vs] of Object.entries(g.raw)) g.metrics[name] = summarize(vs);
-    const results = list.map(({ raw: _raw, ...g }) => g);
-    await ctx.output('results').writeJSON({ group_by: p.group_by, field: p.field, std: 'population', groups: results });
+    const results = list.map(({ raw: _raw, byMatch: _m, ...g }) => g);
+    const paired: PairedSummary[] = [];
+    if (p.paired) {
+      const bl = p.paired.baseline;
+      for (const k of Object.keys(bl)) if (!p.group_by.includes(k)) throw new Error(`paired.baseline: '${k}' is not one of group_by (${p.group_by.join(', ')})`);
+      const isBase = (g: GroupSummary) => Object.entries(bl).every(([k, v]) => String(g.group[k]) === String(v));
+      const lower = (m: string) => (p.paired!.lower_is_better ? p.paired!.lower_is_better.includes(m) : LOWER.test(m));
+      for (const g of list) {
+        if (isBase(g)) continue;
+        const base = list.find((b) => isBase(b) && p.group_by.every((k) => k in bl || String(b.group[k]) === String(g.group[k])));
+        if (!base) continue;
+        for (const metric of Object.keys(g.raw)) {
+          const diffs: number[] = [];
+          let better = 0;
+          for (const [mk, vals] of g.byMatch) {
+            const b = base.byMatch.get(mk)?.[metric];
+            const v = vals[metric];
+            if (b === undefined || v === undefined) continue;
+            diffs.push(v - b);
+            if (lower(metric) ? v < b : v > b) better++;
+          }
+          if (!diffs.length) continue;
+          const s2 = summarize(diffs);
+          paired.push({ group: g.group, baseline: base.group, metric, mean: s2.mean, std: s2.std, n: s2.n, better, lower_is_better: lower(metric) });
+        }
+      }
+    }
+    await ctx.output('results').writeJSON({ group_by: p.group_by, field: p.field, std: 'population', groups: results, ...(p.paired ? { paired_on: p.paired.match, paired } : {}) });
 
     // Markdown: one row per group, one column per metric (mean ± std); groups with different
     // metric sets (classification vs regression) get separate tables.
@@ -128,6 +194,19 @@ export default defineStage<AggregateParams>({
       const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i < p.group_by.length ? '---' : '---:')).join('|')}|`];
       for (const g of gs) {
         lines.push(`| ${[...p.group_by.map((k) => String(g.group[k])), String(g.n_runs), ...metricNames.map((mn) => `${fmt(g.metrics[mn]!.mean)} ± ${fmt(g.metrics[mn]!.std)}`)].join(' | ')} |`);
+      }
+      blocks.push(lines.join('\n'));
+    }
+    if (paired.length) {
+      const metricNames = [...new Set(paired.map((x) => x.metric))];
+      const label = (g: GroupSummary['group']) => p.group_by.map((k) => `${k}=${g[k]}`).join(', ');
+      const head = ['group', 'vs baseline', ...metricNames];
+      const lines = [`Paired differences (group − baseline, matched on ${p.paired!.match.join(', ')}; in brackets: runs where the group is better):`, '', `| ${head.join(' | ')} |`, `|---|---|${metricNames.map(() => '---:').join('|')}|`];
+      const byGroup = new Map<string, PairedSummary[]>();
+      for (const x of paired) byGroup.set(label(x.group), [...(byGroup.get(label(x.group)) ?? []), x]);
+      for (const [g, xs] of byGroup) {
+        const cell = (m: string) => { const x = xs.find((y) => y.metric === m); return x ? `${x.mean >= 0 ? '+' : ''}${fmt(x.mean)} ± ${fmt(x.std)} (${x.better}/${x.n})` : ''; };
+        lines.push(`| ${g} | ${label(xs[0]!.baseline)} | ${metricNames.map(cell).join(' | ')} |`);
       }
       blocks.push(lines.join('\n'));
     }

@@ -159,7 +159,8 @@ export default defineStage<HebbianParams>({
       };
     });
     await writeTable(ctx.output('curves').path, curvesTable(rows));
-    const csvCols = ['timestamp', 'epoch', 'train_loss', 'val_loss', 'lr', 'hebbian_alpha', ...net.W.map((_, i) => `wnorm_l${i}`)];
+    // the seed's columns, then `diverged` (1 on the epoch a run blew up)
+    const csvCols = ['timestamp', 'epoch', 'train_loss', 'val_loss', 'lr', 'hebbian_alpha', ...net.W.map((_, i) => `wnorm_l${i}`), 'diverged'];
     const stamp = new Date().toISOString();
     await ctx.output('log').writeText([csvCols.join(','), ...rows.map((r) => csvCols.map((c) => (c === 'timestamp' ? stamp : String((r as Record<string, number>)[c]))).join(','))].join('\n') + '\n');
     await ctx.output('model').writeJSON({ format: 'pipe-hebbian-mlp/1', sizes, activations, W: net.W.map((w) => Array.from(w)), b: net.b.map((b) => Array.from(b)), tested: p.restore_best ? `best epoch ${bestEpoch + 1}` : 'last epoch' });
@@ -169,7 +170,8 @@ export default defineStage<HebbianParams>({
     await writeTable(ctx.output('snapshots').path, snapshotTable(res.snapshots, Object.fromEntries(Object.entries(arrays).map(([k, v]) => [k, v.shape]))));
     const tuned = res.events.filter((e) => e.name === 'lr' || e.name === 'alpha');
     const metrics = {
-      test: test ? { accuracy: test.accuracy, bce: test.bce, ...(p.multi_task ? { mse: test.mse, loss: test.loss } : {}) } : null,
+      // a diverged run is never scored: its test metrics are null (aggregate counts only the numbers; `diverged` gives the rate)
+      test: { accuracy: test?.accuracy ?? null, bce: test?.bce ?? null, ...(p.multi_task ? { mse: test?.mse ?? null, loss: test?.loss ?? null } : {}), diverged: dv ? 1 : 0 },
       diverged: dv ? 1 : 0,
       diverged_epoch: dv ? dv.epoch + 1 : null,
       diverged_reason: dv?.why ?? null,

@@ -229,7 +229,8 @@ const line: Builder = (o, d) => {
       { filter: 'datum.__rank === 1' },
     ];
     layers.push({ transform: pick, mark: { type: 'rule', color: '#444', strokeDash: [5, 4], strokeWidth: 1.5 }, encoding: { x: { field: o.x!, type: xType } } });
-    layers.push({
+    // the diamond marks the best value on its own axis: only when best_field is one of the plotted y fields
+    if (yList.includes(bf)) layers.push({
       transform: pick,
       mark: { type: 'point', shape: 'diamond', size: 90, filled: true, color: '#222' },
       encoding: { x: { field: o.x!, type: xType }, y: { field: bf, type: 'quantitative' }, tooltip: [{ field: o.x!, type: xType, title: `best ${o.x}` }, { field: bf, type: 'quantitative', format: '.4~g' }] },
@@ -397,8 +398,22 @@ const scatter: Builder = (o, d) => {
       tooltip: fields.map((f) => ({ field: f })),
     },
   }];
+  // overlay: lines drawn over the points (decision boundaries, fits), one per `series` value
+  if (d.overlay?.length) {
+    const ox = o.overlay_x ?? o.x!, oy = o.overlay_y ?? (o.y as string);
+    checkFields(d.overlay, [ox, oy], 'scatter', 'overlay');
+    const series = 'series' in d.overlay[0]! ? 'series' : undefined;
+    layers.push({
+      data: { name: 'overlay' },
+      mark: { type: 'line', strokeWidth: 2.5, clip: true, color: '#222' },
+      encoding: {
+        x: { field: ox, type: 'quantitative' }, y: { field: oy, type: 'quantitative' },
+        ...(series ? { strokeDash: { field: series, type: 'nominal', title: null, sort: null }, detail: { field: series } } : {}),
+      },
+    });
+  }
   layers.push(...ruleLayers(o));
-  return finish(o, d, layers);
+  return finish(o, d, layers, { extraDatasets: d.overlay?.length ? { overlay: d.overlay } : {} });
 };
 
 /** Data points + curves (true function, fitted model, …) + an optional notes box. */

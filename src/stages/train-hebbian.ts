@@ -54,6 +54,7 @@ export const hebbianParamsSchema = {
     restore_best: { type: 'boolean', default: true, description: 'false reproduces the seed: the last epoch is tested' },
     explode_loss: { type: 'number', exclusiveMinimum: 0, default: 1000, description: 'a train or val loss above this counts as diverged' },
     snapshot_every: { type: 'integer', minimum: 1, default: 1 },
+    backend: { enum: ['auto', 'blas', 'js'], default: 'auto', description: "matrix products: blas (pipe's native OpenBLAS library; auto when it loads) or js (typed-array loops)" },
   },
 } as const;
 
@@ -64,6 +65,13 @@ export default defineStage<HebbianParams>({
   version: '1',
   description: 'MLP with Oja-like Hebbian plasticity, meta-tuner and multi-task head (the NumPy Hebbian seed, §E)',
   paramsSchema: hebbianParamsSchema,
+  needs: (p) => (p.backend === 'blas' ? ['blas'] : []),
+  prefers: (p) => (p.backend === 'auto' ? ['blas'] : []),
+  // float32 sums in OpenBLAS and in JS round differently: the resolved backend is part of the result
+  runtime: async (p) => {
+    const { resolveHebbianBackend } = await import('../lib/ml/hebbian.js');
+    return { hebbian_backend: resolveHebbianBackend(p.backend) };
+  },
   inputs: {
     train: { type: 'table', description: 'standardized training rows, binary target' },
     val: { type: 'table', description: 'validation rows (meta-tuner, best epoch)' },
@@ -112,7 +120,8 @@ export default defineStage<HebbianParams>({
       optimizer: p.optimizer, momentum: p.momentum, beta1: p.beta1, beta2: p.beta2, eps: p.eps, weightDecay: p.weight_decay, clip: p.clip,
       useHebbian: p.use_hebbian, gamma: p.hebbian_decay, mtWeight: p.mt_weight,
     };
-    const net = new H.HebbianMlp({ sizes, activations }, ctx.rng.fork('init'));
+    const backend = H.resolveHebbianBackend(p.backend);
+    const net = new H.HebbianMlp({ sizes, activations }, ctx.rng.fork('init'), backend);
     const step = new H.HebbianStep(net, tr.data, va.data, cfg);
     const trials: import('../lib/ml/hebbian.js').MetaTrial[] = [];
     const hooks = p.use_meta ? [H.metaTunerHook(step, { lr: p.lr, alpha: p.hebbian_alpha, metaSteps: p.meta_steps, rng: ctx.rng.fork('meta'), trials })] : [];
@@ -128,7 +137,7 @@ export default defineStage<HebbianParams>({
         }
       },
     } as (typeof hooks)[number]);
-    ctx.log.info(`${sizes.join('→')} [${activations.join(', ')}], ${tr.data.n} train / ${va.data.n} val / ${te.data.n} test rows; ${p.optimizer}, lr ${p.lr}${p.use_hebbian ? `, Hebbian α ${p.hebbian_alpha} γ ${p.hebbian_decay}` : ''}${p.use_meta ? ', meta-tuner' : ''}${p.multi_task ? `, multi-task w ${p.mt_weight}` : ''}`);
+    ctx.log.info(`${sizes.join('→')} [${activations.join(', ')}], ${tr.data.n} train / ${va.data.n} val / ${te.data.n} test rows; ${p.optimizer}, lr ${p.lr}${p.use_hebbian ? `, Hebbian α ${p.hebbian_alpha} γ ${p.hebbian_decay}` : ''}${p.use_meta ? ', meta-tuner' : ''}${p.multi_task ? `, multi-task w ${p.mt_weight}` : ''}; backend ${backend}`);
     const t0 = Date.now();
     const res = await fit(step, {
       data: { mode: 'minibatch', rows: tr.data.n, batchSize: p.batch_size },
@@ -184,6 +193,7 @@ export default defineStage<HebbianParams>({
       meta: p.use_meta ? { trials: trials.length, choices: res.curves.map((r) => ({ epoch: r.epoch + 1, lr: r.settings.lr, alpha: r.settings.alpha })) } : null,
       settings_changed: tuned.length,
       train_ms: trainMs,
+      backend,
       rows: { train: tr.data.n, val: va.data.n, test: te.data.n },
     };
     await ctx.output('metrics').writeJSON(metrics);

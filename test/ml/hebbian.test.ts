@@ -14,6 +14,8 @@ import { Rng } from '../../src/lib/rng.js';
 import { HebbianMlp, HebbianStep, headLoss, metaGrid, metaTunerHook, evaluateNet, type Data, type HebbAct, type HebbianConfig } from '../../src/lib/ml/hebbian.js';
 import type { HookContext } from '../../src/lib/ml/kit/loop.js';
 import { npzBytes } from '../../src/lib/npz.js';
+import { blasStatus } from '../../src/lib/ml/blas/native.js';
+import type { HebbianBackend } from '../../src/lib/ml/hebbian.js';
 
 const cfg = (o: Partial<HebbianConfig> = {}): HebbianConfig => ({
   optimizer: 'momentum', momentum: 0.9, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, clip: 0, useHebbian: false, gamma: 0, mtWeight: 0.5, ...o,
@@ -85,13 +87,15 @@ describe('Hebbian increment', () => {
   });
 });
 
+const backends: HebbianBackend[] = blasStatus().available || process.env.PIPE_REQUIRE_BLAS === '1' ? ['js', 'blas'] : ['js'];
+
 describe('backprop', () => {
   const acts: HebbAct[] = ['relu', 'sigmoid', 'tanh', 'linear'];
-  for (const act of acts) {
+  for (const backend of backends) for (const act of acts) {
     for (const multi of [false, true]) {
-      it(`matches central finite differences (hidden ${act}, ${multi ? 'multi-task' : 'single-task'})`, () => {
+      it(`matches central finite differences (${backend}, hidden ${act}, ${multi ? 'multi-task' : 'single-task'})`, () => {
         const d = data(12, 3, 7, multi);
-        const net = new HebbianMlp({ sizes: [3, 5, 4, multi ? 2 : 1], activations: [act, act, 'linear'] }, new Rng(11));
+        const net = new HebbianMlp({ sizes: [3, 5, 4, multi ? 2 : 1], activations: [act, act, 'linear'] }, new Rng(11), backend);
         net.b.forEach((b, i) => b.forEach((_, k) => { b[k] = 0.1 * (k - 1) + 0.05 * i; }));
         const loss = () => {
           const out = net.forward(d.X, 3, null, 0, d.n);
@@ -114,6 +118,16 @@ describe('backprop', () => {
       });
     }
   }
+});
+
+describe('blas and js backends', () => {
+  it.runIf(backends.includes('blas'))('train the same trajectory to float32 rounding (20 Hebbian + Adam steps)', () => {
+    const tr = data(128, 4, 1), va = data(40, 4, 2);
+    const nets = (['js', 'blas'] as const).map((b) => new HebbianMlp({ sizes: [4, 16, 8, 1], activations: ['relu', 'tanh', 'linear'] }, new Rng(5), b));
+    const steps = nets.map((n) => new HebbianStep(n, tr, va, cfg({ optimizer: 'adam', useHebbian: true, gamma: 1, weightDecay: 1e-4, clip: 5 })));
+    for (let k = 0; k < 20; k++) for (const st of steps) st.update(new Rng(k).permutation(128), 0, 64, 0.01, 0.01);
+    for (let i = 0; i < 3; i++) nets[0]!.W[i]!.forEach((w, j) => expect(Math.abs(w - nets[1]!.W[i]![j]!)).toBeLessThan(1e-4));
+  });
 });
 
 describe('one _step (§E.4)', () => {

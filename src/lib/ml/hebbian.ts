@@ -20,6 +20,18 @@
 import { Optimizer, param, type Group, type OptimizerState, type Param } from './kit/optimizers.js';
 import type { Batch, Hook, Settings, TrainStep, Values } from './kit/loop.js';
 import type { Rng } from '../rng.js';
+import { blasNative, blasStatus, type BlasNative } from './blas/native.js';
+
+/** `blas`: matrix products through pipe's native OpenBLAS library; `js`: typed-array loops. */
+export type HebbianBackend = 'blas' | 'js';
+
+/** What `auto` resolves to on this machine. */
+export function resolveHebbianBackend(req: 'auto' | HebbianBackend): HebbianBackend {
+  if (req === 'js') return 'js';
+  const st = blasStatus();
+  if (req === 'blas' && !st.available) throw new Error(`backend blas requested but unavailable: ${st.reason}`);
+  return st.available ? 'blas' : 'js';
+}
 
 export type HebbAct = 'relu' | 'sigmoid' | 'tanh' | 'linear';
 
@@ -75,8 +87,16 @@ export class HebbianMlp {
   h: Float32Array[] = [];
   z: Float32Array[] = [];
   rows = 0;
+  /** Reused forward/backward buffers, sized for the largest batch seen. */
+  private cap = 0;
+  private bufH: Float32Array[] = [];
+  private bufZ: Float32Array[] = [];
+  private bufD: Float32Array[] = [];
 
-  constructor(readonly spec: HebbianMlpSpec, rng: Rng) {
+  private readonly api: BlasNative | null;
+
+  constructor(readonly spec: HebbianMlpSpec, rng: Rng, backend: HebbianBackend = 'js') {
+    this.api = backend === 'blas' ? blasNative() : null;
     const { sizes, activations } = spec;
     if (sizes.length < 2) throw new Error('an MLP needs at least an input and an output size');
     if (activations.length !== sizes.length - 1) throw new Error(`${sizes.length - 1} layers need ${sizes.length - 1} activations, got ${activations.length}`);
@@ -102,7 +122,13 @@ export class HebbianMlp {
     const { sizes, activations } = this.spec;
     if (d !== sizes[0]) throw new Error(`the data has ${d} features, the network ${sizes[0]}`);
     const B = size;
-    const h0 = new Float32Array(B * d);
+    if (B > this.cap) {
+      this.cap = B;
+      this.bufH = sizes.map((w) => new Float32Array(B * w));
+      this.bufZ = sizes.slice(1).map((w) => new Float32Array(B * w));
+      this.bufD = sizes.map((w) => new Float32Array(B * w));
+    }
+    const h0 = this.bufH[0]!.subarray(0, B * d);
     for (let r = 0; r < B; r++) {
       const src = (idx ? idx[start + r]! : start + r) * d;
       for (let k = 0; k < d; k++) h0[r * d + k] = X[src + k]!;
@@ -113,17 +139,28 @@ export class HebbianMlp {
     for (let i = 0; i < this.L; i++) {
       const fin = sizes[i]!, fout = sizes[i + 1]!;
       const W = this.W[i]!, bias = this.b[i]!, hin = this.h[i]!;
-      const z = new Float32Array(B * fout), hout = new Float32Array(B * fout);
+      const z = this.bufZ[i]!.subarray(0, B * fout), hout = this.bufH[i + 1]!.subarray(0, B * fout);
       const act = activations[i]!;
-      for (let r = 0; r < B; r++) {
-        for (let o = 0; o < fout; o++) {
-          let s = bias[o]!;
-          const wo = o * fin, hr = r * fin;
-          for (let k = 0; k < fin; k++) s += hin[hr + k]! * W[wo + k]!;
-          z[r * fout + o] = s;
-          hout[r * fout + o] = act === 'relu' ? (s > 0 ? s : 0) : act === 'sigmoid' ? sigmoid(s) : act === 'tanh' ? Math.tanh(s) : s;
+      if (this.api) {
+        // z = h Wᵀ + b: one sgemm, then the bias
+        this.api.sgemm(0, 1, B, fout, fin, hin, W, z);
+        this.api.biasAct(z, B, fout, bias, 1, 0, 0);
+      } else {
+        for (let r = 0; r < B; r++) {
+          const hr = r * fin, zr = r * fout;
+          for (let o = 0; o < fout; o++) {
+            let s = bias[o]!;
+            const wo = o * fin;
+            for (let k = 0; k < fin; k++) s += hin[hr + k]! * W[wo + k]!;
+            z[zr + o] = s;
+          }
         }
       }
+      const N = B * fout;
+      if (act === 'relu') for (let j = 0; j < N; j++) { const v = z[j]!; hout[j] = v > 0 ? v : 0; }
+      else if (act === 'sigmoid') for (let j = 0; j < N; j++) hout[j] = sigmoid(z[j]!);
+      else if (act === 'tanh') for (let j = 0; j < N; j++) hout[j] = Math.tanh(z[j]!);
+      else hout.set(z);
       this.z.push(z);
       this.h.push(hout);
     }
@@ -137,7 +174,8 @@ export class HebbianMlp {
   backward(dOut: ArrayLike<number>): void {
     const { sizes, activations } = this.spec;
     const B = this.rows;
-    let delta = Float64Array.from(dOut);
+    let delta = this.bufD[this.L]!.subarray(0, B * sizes[this.L]!);
+    for (let j = 0; j < delta.length; j++) delta[j] = dOut[j]!;
     for (let i = this.L - 1; i >= 0; i--) {
       const fin = sizes[i]!, fout = sizes[i + 1]!;
       const act = activations[i]!, z = this.z[i]!, hout = this.h[i + 1]!, hin = this.h[i]!;
@@ -146,27 +184,35 @@ export class HebbianMlp {
         else if (act === 'sigmoid') delta[j] = delta[j]! * hout[j]! * (1 - hout[j]!);
         else if (act === 'tanh') delta[j] = delta[j]! * (1 - hout[j]! * hout[j]!);
       }
-      const gW = this.Wp[i]!.grad, gb = this.bp[i]!.grad;
-      gW.fill(0);
+      const gW = this.Wp[i]!.grad as Float32Array, gb = this.bp[i]!.grad;
       gb.fill(0);
-      for (let r = 0; r < B; r++) {
-        for (let o = 0; o < fout; o++) {
-          const dv = delta[r * fout + o]!;
-          if (dv === 0) continue;
-          gb[o] = gb[o]! + dv;
-          const wo = o * fin, hr = r * fin;
-          for (let k = 0; k < fin; k++) gW[wo + k] = gW[wo + k]! + dv * hin[hr + k]!;
-        }
-      }
-      if (i > 0) {
-        const W = this.W[i]!;
-        const prev = new Float64Array(B * fin);
+      for (let r = 0; r < B; r++) for (let o = 0; o < fout; o++) gb[o] = gb[o]! + delta[r * fout + o]!;
+      const api = this.api;
+      if (api) api.sgemm(1, 0, fout, fin, B, delta, hin, gW); // ∂W = δᵀ h
+      else {
+        gW.fill(0);
         for (let r = 0; r < B; r++) {
           for (let o = 0; o < fout; o++) {
             const dv = delta[r * fout + o]!;
             if (dv === 0) continue;
-            const wo = o * fin, pr = r * fin;
-            for (let k = 0; k < fin; k++) prev[pr + k] = prev[pr + k]! + dv * W[wo + k]!;
+            const wo = o * fin, hr = r * fin;
+            for (let k = 0; k < fin; k++) gW[wo + k] = gW[wo + k]! + dv * hin[hr + k]!;
+          }
+        }
+      }
+      if (i > 0) {
+        const W = this.W[i]!;
+        const prev = this.bufD[i]!.subarray(0, B * fin);
+        if (api) api.sgemm(0, 0, B, fin, fout, delta, W, prev); // δ_prev = δ W
+        else {
+          prev.fill(0);
+          for (let r = 0; r < B; r++) {
+            for (let o = 0; o < fout; o++) {
+              const dv = delta[r * fout + o]!;
+              if (dv === 0) continue;
+              const wo = o * fin, pr = r * fin;
+              for (let k = 0; k < fin; k++) prev[pr + k] = prev[pr + k]! + dv * W[wo + k]!;
+            }
           }
         }
         delta = prev;
@@ -185,16 +231,25 @@ export class HebbianMlp {
     for (let i = 0; i < this.L; i++) {
       const fin = sizes[i]!, fout = sizes[i + 1]!;
       const pre = this.h[i]!, post = this.h[i + 1]!, W = this.W[i]!;
+      // C = postᵀpre (row by row, contiguous), m2 = mean over the batch of post²
+      const C = this.api ? new Float32Array(fout * fin) : new Float64Array(fout * fin), m2 = new Float64Array(fout);
+      for (let j = 0; j < B * fout; j++) m2[j % fout] = m2[j % fout]! + post[j]! * post[j]!;
+      if (this.api) this.api.sgemm(1, 0, fout, fin, B, post, pre, C);
+      else {
+        for (let r = 0; r < B; r++) {
+          const pr = r * fin, po = r * fout;
+          for (let o = 0; o < fout; o++) {
+            const q = post[po + o]!;
+            if (q === 0) continue;
+            const co = o * fin;
+            for (let k = 0; k < fin; k++) C[co + k] = C[co + k]! + q * pre[pr + k]!;
+          }
+        }
+      }
       const dW = new Float32Array(fout * fin);
       for (let o = 0; o < fout; o++) {
-        let m2 = 0;
-        for (let r = 0; r < B; r++) m2 += post[r * fout + o]! ** 2;
-        m2 /= B;
-        for (let k = 0; k < fin; k++) {
-          let c = 0;
-          for (let r = 0; r < B; r++) c += post[r * fout + o]! * pre[r * fin + k]!;
-          dW[o * fin + k] = alpha * (c / B - gamma * m2 * W[o * fin + k]!);
-        }
+        const g = (gamma * m2[o]!) / B;
+        for (let k = 0; k < fin; k++) dW[o * fin + k] = alpha * (C[o * fin + k]! / B - g * W[o * fin + k]!);
       }
       out.push(dW);
     }

@@ -4,7 +4,8 @@
 #   bash scripts/setup-system.sh [--dry-run] [--with-test-deps]
 #
 #   --dry-run         print what is missing and the command that would install it; change nothing
-#   --with-test-deps  also Chromium (only the headless HTML-report test needs it)
+#   --with-test-deps  also what only tests need: Chromium (the headless HTML-report test) and
+#                     NumPy (python3-numpy: the test that NumPy loads pipe's .npz weights)
 #
 # What and why (the one list; .ci/run calls this script too, so CI installs exactly this):
 #   libopenblas-dev    OpenBLAS headers + library: `npm ci` compiles the native `blas` training
@@ -13,6 +14,7 @@
 #   libxgboost0        the real XGBoost library, called by the `xgboost` stage kind
 #   fonts-dejavu-core  fonts for plot text (resvg draws no text without a font file)
 #   chromium           (--with-test-deps) the headless browser of the report test
+#   python3-numpy      (--with-test-deps) NumPy for the .npz interop test
 #
 # On Debian/Ubuntu it uses apt-get (through sudo when not root, and says so). Elsewhere it prints
 # the Homebrew / dnf equivalents and exits 0; `npx pipe doctor` then tells what is still missing.
@@ -32,7 +34,7 @@ for a in "$@"; do
 done
 
 packages=(libopenblas-dev gcc libc6-dev libxgboost0 fonts-dejavu-core)
-[ "$test_deps" = 1 ] && packages+=(chromium)
+[ "$test_deps" = 1 ] && packages+=(chromium python3-numpy)
 
 os_release="${PIPE_OS_RELEASE:-/etc/os-release}"
 os_id=""
@@ -56,7 +58,7 @@ if [ "$is_debian" = 0 ]; then
     echo "               XGBoost: pip install xgboost, then export PIPE_LIBXGBOOST=<site-packages>/xgboost/lib/libxgboost.so"
     echo "  Arch:        sudo pacman -S openblas gcc ttf-dejavu xgboost"
   fi
-  [ "$test_deps" = 1 ] && echo "  and Chromium for the report test"
+  [ "$test_deps" = 1 ] && echo "  and Chromium and NumPy for the tests"
   echo "  then: npm ci && npx pipe doctor"
   exit 0
 fi

@@ -14,7 +14,10 @@
  *    overlay shows every row up to it: a trajectory drawn so far); a port without it shows all
  *    its rows. An inline spec can also use the named datasets `history` (data rows of snapshots
  *    ≤ the current one) and `all`. Axis ranges are fixed over all frames (`fixed_scales`), so
- *    the picture does not jump.
+ *    the picture does not jump; `follow_y: m` instead sets each frame's y range to the extent
+ *    of that frame's rows ± m (the §C seed's GIFs: the prediction ±0.5); an inline spec gets
+ *    it as the top-level params `follow_y_min` / `follow_y_max` (use them as
+ *    `scale: {domainMin: {expr: follow_y_min}, domainMax: {expr: follow_y_max}}`).
  * 2. Image frames — the `frames` input: PNG/JPEG/SVG files, or directories of them (sorted by
  *    name), each fitted into width × height.
  *
@@ -32,11 +35,12 @@ export interface AnimationParams extends FigureParams {
   max_frames: number;
   scale: number;
   trail: boolean;
+  follow_y?: number;
 }
 
 export default defineStage<AnimationParams>({
   kind: 'animation',
-  version: '1',
+  version: '2',
   description: 'Animated GIF from snapshots (one figure per frame) or from image files',
   paramsSchema: {
     ...figureParamsSchema,
@@ -52,6 +56,7 @@ export default defineStage<AnimationParams>({
       fixed_scales: { type: 'boolean', default: true, description: 'same x/y ranges in every frame' },
       trail: { type: 'boolean', default: false, description: 'overlay rows accumulate up to the current snapshot (a trajectory) instead of showing only it' },
       max_frames: { type: 'integer', minimum: 1, default: 300, description: 'more snapshots are thinned evenly (first and last kept)' },
+      follow_y: { type: 'number', minimum: 0, description: 'per-frame y range = extent of the frame\'s y (overlay_y) values ± this margin; a template\'s y domain, or the params follow_y_min/max of an inline spec' },
     },
   },
   // figure frames are drawn with text; image frames are only rasterized
@@ -92,7 +97,7 @@ export default defineStage<AnimationParams>({
       const overlayHasFrame = !!d.overlay?.some((r) => key in r);
       if (!dataHasFrame && !overlayHasFrame) throw new Error(`frame column '${key}' is in neither input 'data' nor 'overlay'`);
       const seen = new Map<string, unknown>();
-      for (const r of [...(dataHasFrame ? d.data : []), ...(overlayHasFrame ? d.overlay! : [])]) if (key in r && !seen.has(String(r[key]))) seen.set(String(r[key]), r[key]);
+      for (const r of [...(dataHasFrame ? d.data : []), ...(overlayHasFrame ? d.overlay! : [])]) if (key in r && r[key] !== null && r[key] !== undefined && !seen.has(String(r[key]))) seen.set(String(r[key]), r[key]);
       let values = [...seen.values()];
       if (values.every((v) => typeof v === 'number')) values.sort((a, b) => (a as number) - (b as number));
       values = thin(values, p.max_frames);
@@ -108,12 +113,31 @@ export default defineStage<AnimationParams>({
       };
       for (const [i, v] of values.entries()) {
         ctx.progress({ done: i, total: values.length, message: 'rendering frames' });
-        const data = dataHasFrame ? d.data.filter((r) => String(r[key]) === String(v)) : d.data;
-        const overlay = d.overlay && overlayHasFrame ? d.overlay.filter((r) => (p.trail ? before(r, v) : String(r[key]) === String(v))) : d.overlay;
         const label = `${key} ${typeof v === 'number' ? +v.toPrecision(6) : String(v)}`;
         const title = p.title ? `${p.title} — ${label}` : label;
-        const spec = buildFigureSpec({ ...fp, title }, overlay ? { data, overlay } : { data }, p.spec ? { history: d.data.filter((r) => before(r, v)), all: d.data } : {});
-        const r = await renderVegaLite(spec, { width: p.width, height: p.height, scale: p.scale });
+        const everyFrame = (r: Record<string, unknown>) => r[key] === null || r[key] === undefined;
+        const data = dataHasFrame ? d.data.filter((r) => everyFrame(r) || String(r[key]) === String(v)) : d.data;
+        const overlay = d.overlay && overlayHasFrame ? d.overlay.filter((r) => everyFrame(r) || (p.trail ? before(r, v) : String(r[key]) === String(v))) : d.overlay;
+        const frameParams: AnimationParams = { ...fp, title };
+        let followParams: Record<string, number> | null = null;
+        if (p.follow_y !== undefined) {
+          const yf = p.y === undefined ? [] : Array.isArray(p.y) ? p.y : [p.y];
+          let lo = Infinity, hi = -Infinity;
+          const scan = (rows: Record<string, unknown>[] | undefined, fields: (string | undefined)[]) => {
+            for (const r of rows ?? []) for (const f of fields) { const val = f ? r[f] : undefined; if (typeof val === 'number' && Number.isFinite(val)) { lo = Math.min(lo, val); hi = Math.max(hi, val); } }
+          };
+          scan(data, yf);
+          scan(overlay, [p.overlay_y ?? yf[0]]);
+          if (Number.isFinite(lo)) {
+            const dom: [number, number] = [+(lo - p.follow_y).toPrecision(6), +(hi + p.follow_y).toPrecision(6)];
+            if (p.template) frameParams.y_domain = dom;
+            else followParams = { follow_y_min: dom[0], follow_y_max: dom[1] };
+          }
+        }
+        const spec = buildFigureSpec(frameParams, overlay ? { data, overlay } : { data }, p.spec ? { history: d.data.filter((r) => before(r, v)), all: d.data } : {});
+        // inline specs read the frame's y range as the params follow_y_min / follow_y_max
+        if (followParams) spec.params = [...((spec.params as unknown[]) ?? []), ...Object.entries(followParams).map(([name, value]) => ({ name, value }))];
+        const r = await renderVegaLite(spec, { width: p.width, height: p.height, scale: p.scale, png: false });
         frames.push({ pixels: r.pixels, width: r.pngWidth, height: r.pngHeight });
       }
     }

@@ -15,9 +15,15 @@
  *    val_fraction 0.)
  *  - playground (§C.1): x = 200 evenly spaced points on [−2.5, 2.5], noiseless
  *    y = a x³ + b x² + c x + d for `polynomial` linear_pos | quadratic_u | cubic_s | cubic_neg |
- *    quartic_w (= (0.2x²)² = 0.04x⁴); regression target y.
+ *    quartic_w (= (0.2x²)² = 0.04x⁴, as the seed special-cases it); regression target y.
+ *    `coefficients: {a, b, c, d}` (optional `form: square` for (b x² + d)²) gives a user's
+ *    polynomial instead (named `polynomial` unless `name` is set). The polynomial is in the
+ *    table's metadata (`generator.coefficients`), so consumers can draw the true curve densely.
  */
 import { defineStage } from '../engine/stage.js';
+import { POLYNOMIALS, type Polynomial } from '../lib/ml/polynomials.js';
+
+export { POLYNOMIALS };
 
 export interface GenerateSyntheticParams {
   generator: 'study_success' | 'health_risk' | 'synthetic_2d' | 'playground';
@@ -25,20 +31,14 @@ export interface GenerateSyntheticParams {
   noise?: number;
   per_cluster: number;
   polynomial: 'linear_pos' | 'quadratic_u' | 'cubic_s' | 'cubic_neg' | 'quartic_w';
+  coefficients?: { a?: number; b?: number; c?: number; d?: number; form?: 'cubic' | 'square' };
+  name?: string;
   points: number;
 }
 
-export const POLYNOMIALS = {
-  linear_pos: { a: 0, b: 0, c: 1.2, d: 0 },
-  quadratic_u: { a: 0, b: 0.6, c: 0, d: 0.2 },
-  cubic_s: { a: 0.4, b: -0.8, c: 1.5, d: 0.5 },
-  cubic_neg: { a: -0.5, b: 0.3, c: -0.8, d: 0 },
-  quartic_w: { a: 0, b: 0.2, c: 0, d: 0 },
-} as const;
-
 export default defineStage<GenerateSyntheticParams>({
   kind: 'generate-synthetic',
-  version: '1',
+  version: '2',
   description: 'Seeded synthetic datasets: study_success, health_risk, synthetic_2d (8 clusters), playground polynomials',
   paramsSchema: {
     type: 'object',
@@ -49,6 +49,13 @@ export default defineStage<GenerateSyntheticParams>({
       per_cluster: { type: 'integer', minimum: 1, default: 1250, description: 'synthetic_2d: points per cluster' },
       polynomial: { enum: Object.keys(POLYNOMIALS), default: 'cubic_s', description: 'playground: target polynomial' },
       points: { type: 'integer', minimum: 2, default: 200, description: 'playground: number of x points on [-2.5, 2.5]' },
+      coefficients: {
+        type: 'object',
+        description: 'playground: a user polynomial y = a x³ + b x² + c x + d (form square: (b x² + d)²) instead of a named one',
+        properties: { a: { type: 'number' }, b: { type: 'number' }, c: { type: 'number' }, d: { type: 'number' }, form: { enum: ['cubic', 'square'] } },
+        additionalProperties: false,
+      },
+      name: { type: 'string', pattern: '^[A-Za-z0-9_.-]+$', description: 'playground: name of a user polynomial (default custom)' },
     },
     required: ['generator'],
     additionalProperties: false,
@@ -58,6 +65,7 @@ export default defineStage<GenerateSyntheticParams>({
   async run(ctx) {
     const p = ctx.params;
     const { makeTable, numericVector, writeTable } = await import('../lib/table.js');
+    const { evalPolynomial } = await import('../lib/ml/polynomials.js');
     const rng = ctx.rng;
     const clip = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
     let table;
@@ -122,16 +130,18 @@ export default defineStage<GenerateSyntheticParams>({
         { dataset: 'synthetic_2d', target: 'cluster', task: 'classification', classes: ['0', '1', '2', '3', '4', '5', '6', '7'], features: ['x', 'y'], generator: { name: 'synthetic_2d', clusters: k, per_cluster: m, std, radius: 2, seed: ctx.seed } });
       metrics = { rows: n };
     } else {
-      const c = POLYNOMIALS[p.polynomial];
+      const user = p.coefficients;
+      const c: Polynomial = user ? { a: user.a ?? 0, b: user.b ?? 0, c: user.c ?? 0, d: user.d ?? 0, form: user.form ?? 'cubic' } : POLYNOMIALS[p.polynomial];
+      const name = user ? p.name ?? 'custom' : p.polynomial;
       const n = p.points;
       const xs = new Float64Array(n), ys = new Float64Array(n);
       const step = 5 / (n - 1);
       for (let i = 0; i < n; i++) {
         xs[i] = i === n - 1 ? 2.5 : i * step - 2.5; // as numpy.linspace(-2.5, 2.5, n)
-        ys[i] = p.polynomial === 'quartic_w' ? (c.b * xs[i]! ** 2 + c.d) ** 2 : c.a * xs[i]! ** 3 + c.b * xs[i]! ** 2 + c.c * xs[i]! + c.d;
+        ys[i] = evalPolynomial(c, xs[i]!);
       }
       table = makeTable({ x: numericVector('float64', xs), y: numericVector('float64', ys) },
-        { dataset: `playground_${p.polynomial}`, target: 'y', task: 'regression', features: ['x'], generator: { name: 'playground', polynomial: p.polynomial, coefficients: c, points: n } });
+        { dataset: `playground_${name}`, target: 'y', task: 'regression', features: ['x'], generator: { name: 'playground', polynomial: name, coefficients: c, points: n } });
       metrics = { rows: n };
     }
     await writeTable(ctx.output('table').path, table);

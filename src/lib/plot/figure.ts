@@ -23,7 +23,7 @@ export async function readPortRows(ctx: StageContext, jsonPath?: string, dataLim
   return overlay ? { data, overlay } : { data };
 }
 
-const OPTION_KEYS = new Set(['template', 'spec', 'scale', 'path', 'fps', 'frame', 'loop', 'hold_last_ms', 'fixed_scales', 'max_frames']);
+const OPTION_KEYS = new Set(['template', 'spec', 'scale', 'path', 'fps', 'frame', 'loop', 'hold_last_ms', 'fixed_scales', 'max_frames', 'follow_y', 'trail']);
 
 /** Template options = every param except the stage-level ones. */
 export function templateOptions(p: FigureParams): TemplateOptions {

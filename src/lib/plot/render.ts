@@ -19,6 +19,8 @@ export interface RenderOptions {
   height: number;
   /** PNG pixels per CSS px (2 = crisp on high-dpi screens). */
   scale?: number;
+  /** false: only the RGBA pixels (GIF frames), no PNG encoding — `png` is then empty. */
+  png?: boolean;
 }
 
 export interface Rendered {
@@ -178,7 +180,7 @@ export function fitSvg(svg: string, width: number, height: number): string {
 }
 
 /** Rasterizes an SVG with the bundled fonts. `width` = output pixel width (height follows). */
-export async function rasterize(svg: string, pixelWidth: number): Promise<{ png: Buffer; pixels: Buffer; width: number; height: number }> {
+export async function rasterize(svg: string, pixelWidth: number, png = true): Promise<{ png: Buffer; pixels: Buffer; width: number; height: number }> {
   const { Resvg } = await mods();
   const files = fontFiles();
   const r = new Resvg(svg, {
@@ -191,7 +193,7 @@ export async function rasterize(svg: string, pixelWidth: number): Promise<{ png:
     shapeRendering: 2, textRendering: 1, imageRendering: 0,
   });
   const img = r.render();
-  return { png: img.asPng(), pixels: img.pixels, width: img.width, height: img.height };
+  return { png: png ? img.asPng() : Buffer.alloc(0), pixels: img.pixels, width: img.width, height: img.height };
 }
 
 /** vega-lite spec → { prepared spec, SVG of exactly width × height, PNG of scale × that }. */
@@ -217,7 +219,7 @@ export async function renderVegaLite(spec: VlSpec, opts: RenderOptions): Promise
     }
   }
   const svg = fitSvg(raw, opts.width, opts.height);
-  const { png, pixels, width, height } = await rasterize(svg, opts.width * scale);
+  const { png, pixels, width, height } = await rasterize(svg, opts.width * scale, opts.png !== false);
   const expectH = Math.round(opts.height * scale);
   if (Math.abs(height - expectH) > 1) throw new Error(`internal: PNG height ${height} != ${expectH}`);
   return { spec: prepared, svg, png, pixels, pngWidth: width, pngHeight: height, warnings };

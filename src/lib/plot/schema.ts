@@ -64,6 +64,7 @@ export const figureParamsSchema = {
     levels: { anyOf: [{ type: 'integer', minimum: 1 }, { type: 'array', items: num, minItems: 1 }] },
     log_levels: { type: 'boolean' },
     notes: { type: 'array', items: { type: 'string' } },
+    notes_field: { type: 'string', minLength: 1, description: 'fit: box lines from this field of the first row that has it' },
   },
   additionalProperties: false,
 } as const satisfies Record<string, unknown> & { properties: Record<string, unknown> };

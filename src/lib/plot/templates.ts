@@ -86,6 +86,8 @@ export interface TemplateOptions {
   order?: string;
   /** fit: text lines shown in a box in the top-left corner. */
   notes?: string[];
+  /** fit: more box lines from the data: the first non-null value of this field (overlay rows, then data rows), split at newlines. */
+  notes_field?: string;
 }
 
 export interface Datasets {
@@ -439,6 +441,11 @@ const fit: Builder = (o, d) => {
         ...(o.color ? { color: enc(o.color, 'nominal', o.color_title ?? null as any, { sort: null }), strokeDash: { field: o.color, type: 'nominal', sort: null } } : { color: { value: '#d62728' } }),
       },
     });
+  }
+  if (o.notes_field) {
+    const f = o.notes_field;
+    const hit = [...(d.overlay ?? []), ...d.data].find((r) => typeof r[f] === 'string' && r[f] !== '');
+    if (hit) o = { ...o, notes: [...(o.notes ?? []), ...String(hit[f]).split('\n')] };
   }
   if (o.notes?.length) {
     const m = fontMetrics('regular');

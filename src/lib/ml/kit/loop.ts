@@ -121,8 +121,12 @@ export interface FitOptions<C = unknown> {
   /** Named settings: a constant or a function of the epoch. Their order is the order in the logs. */
   schedules?: Record<string, Schedule | number>;
   hooks?: Hook<C>[];
-  /** Track the best value of a logged quantity, checkpoint it and restore it at the end (null: keep the last state). */
-  best?: { monitor: string; mode?: Mode; minDelta?: number } | null;
+  /**
+   * Track the best value of a logged quantity, checkpoint it and restore it at the end (null: keep
+   * the last state). `scoreLast: false`: the state after the last epoch (maxEpochs − 1) is no
+   * candidate — for a step that, like the §C seed, scores the parameters before each update.
+   */
+  best?: { monitor: string; mode?: Mode; minDelta?: number; scoreLast?: boolean } | null;
   stop?: StopRule | StopRule[];
   /** Evaluate once before training (result.initial; a candidate for `best` as epoch −1; passed to stop rules). */
   initialEval?: boolean;
@@ -271,7 +275,8 @@ export async function fit<C>(model: TrainStep<C>, o: FitOptions<C>): Promise<Fit
       const v = logged(flat, k);
       if (!Number.isFinite(v)) throw new Error(`training diverged at epoch ${epoch} (${k.replace(/_/g, ' ')} ${v})`);
     }
-    if (best && best.update(epoch, logged(flat, best.key))) keep(settings);
+    const candidate = o.best?.scoreLast !== false || epoch < o.maxEpochs - 1;
+    if (best && candidate && best.update(epoch, logged(flat, best.key))) keep(settings);
     await o.onEpoch?.(rec);
     o.progress?.({ done: epoch + 1, total: o.maxEpochs, message: o.describe?.(rec) });
     await runHooks('epochEnd', epoch);

@@ -118,8 +118,9 @@ export default defineStage<TrainGroupParams>({
     }
     const valRng = ctx.rng.fork('val');
     const dY = new Float32Array(model.outSteps * p.batch_size * n);
+    const io = { X: new Float32Array(k * p.batch_size * n), Y: new Float32Array(model.outSteps * p.batch_size * n) };
     const stepOn = (seqs: Int32Array, B: number, rate: number): number => {
-      const b = G.batchOf(tau, g, seqs, B, k, task.seq_to_seq);
+      const b = G.batchOf(tau, g, seqs, B, k, task.seq_to_seq, model.layout, io);
       const yhat = model.forward(b.X, B);
       const loss = M.mseLoss(yhat, b.Y, dY.subarray(0, b.Y.length));
       model.backward(dY.subarray(0, b.Y.length), B);
@@ -127,7 +128,7 @@ export default defineStage<TrainGroupParams>({
       return loss;
     };
     const lossOn = (seqs: Int32Array, B: number): number => {
-      const b = G.batchOf(tau, g, seqs, B, k, task.seq_to_seq);
+      const b = G.batchOf(tau, g, seqs, B, k, task.seq_to_seq, model.layout, io);
       return M.mseLoss(model.forward(b.X, B), b.Y);
     };
     const step = {
@@ -185,6 +186,8 @@ export default defineStage<TrainGroupParams>({
       loss_reduction: 1 - rows.at(-1)!.val_loss / init,
       steps: res.steps, stopped_early: res.stoppedEarly, stop_reason: res.stopReason,
       steps_to_level: passed, plateaus_passed: passed.filter((x) => x !== null).length,
+      // flat copies for aggregate (one number per plateau; null when not reached)
+      ...Object.fromEntries(passed.map((s, m) => [`steps_to_L${m + 1}`, s])),
       steps_per_s: res.steps / (ms / 1000), train_ms: ms,
     };
     await ctx.output('metrics').writeJSON(metrics);

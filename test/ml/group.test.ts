@@ -30,12 +30,29 @@ describe('group action', () => {
     expect(compose(g, 1 * 3 + 2, 1 * 3 + 2)).toBe(0 * 3 + 1); // (1,2)+(1,2) = (0, 1)
   });
 
+  it('the slice-copy roll of typed arrays equals the element-wise definition (1D and 2D, every element)', () => {
+    for (const dims of [[7], [3, 4]]) {
+      const g: Group = { dims };
+      const n = dims.reduce((a, b) => a * b, 1);
+      const tau = Float32Array.from({ length: n }, (_, i) => i * 1.5 - 2);
+      for (let e = 0; e < n; e++) {
+        const fast = new Float32Array(n), slow = new Float64Array(n);
+        rollInto(tau, g, e, fast, 0);
+        rollInto(Array.from(tau), g, e, slow, 0);
+        expect(Array.from(fast)).toEqual(Array.from(slow));
+      }
+    }
+  });
+
   it('a batch: inputs are the rolled templates, the target the roll by the composed element (seq-to-one and seq-to-seq)', () => {
     const g: Group = { dims: [4] };
     const tau = [1, 2, 3, 4];
     const b = batchOf(tau, g, Int32Array.from([1, 2, 3]), 1, 3, false);
     expect(Array.from(b.X)).toEqual([4, 1, 2, 3, 3, 4, 1, 2, 2, 3, 4, 1]);
     expect(Array.from(b.Y)).toEqual([3, 4, 1, 2]); // (1+2+3) mod 4 = 2
+    const r = batchOf(tau, g, Int32Array.from([1, 2, 3, 0, 0, 1]), 2, 3, false, 'rows');
+    expect(Array.from(r.X.subarray(0, 12))).toEqual([4, 1, 2, 3, 3, 4, 1, 2, 2, 3, 4, 1]); // sequence 0: [x₁; x₂; x₃]
+    expect(Array.from(r.X.subarray(12, 16))).toEqual([1, 2, 3, 4]);
     const s = batchOf(tau, g, Int32Array.from([1, 2, 3]), 1, 3, true);
     expect(Array.from(s.Y)).toEqual([2, 3, 4, 1, 3, 4, 1, 2]); // after tokens 2 (g=3) and 3 (g=2)
     expect(exhaustiveSeqs({ dims: [3] }, 2).slice(0, 8)).toEqual(Int32Array.from([0, 0, 1, 0, 2, 0, 0, 1]));
@@ -123,7 +140,7 @@ describe('gradients vs finite differences', () => {
       const rng = new Rng(4);
       const m = new SequentialMLP(6, 5, 3, { initScale: 1, rng, mm: matmul(be) });
       const seqs = Int32Array.from({ length: 7 * 3 }, () => rng.int(0, 5));
-      const b = batchOf(tau, g, seqs, 7, 3, false);
+      const b = batchOf(tau, g, seqs, 7, 3, false, m.layout);
       fdCheck(m, b.X, b.Y, 7);
     });
   }
@@ -153,7 +170,7 @@ describe('per-neuron scaled SGD and the initial loss', () => {
     const rng = new Rng(6);
     for (const m of [new QuadraticRNN(10, 20, 3, { initScale: 1e-2, transform: 'quadratic', seqToSeq: false, rng, mm: matmul('js') }), new SequentialMLP(10, 20, 3, { initScale: 1e-2, rng, mm: matmul('js') })]) {
       const seqs = Int32Array.from({ length: 500 * 3 }, () => rng.int(0, 9));
-      const b = batchOf(tau, g, seqs, 500, 3, false);
+      const b = batchOf(tau, g, seqs, 500, 3, false, m.layout);
       const L0 = staircase(tau, g).levels[0]!;
       expect(mseLoss(m.forward(b.X, 500), b.Y)).toBeCloseTo(L0, 4);
     }

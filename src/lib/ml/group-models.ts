@@ -63,6 +63,8 @@ export interface GroupModel {
   readonly degree: number;
   /** Output rows per sequence (1, or k − 1 for seq-to-seq). */
   readonly outSteps: number;
+  /** The input layout `batchOf` must produce: t-major token blocks, or one concatenated row per sequence. */
+  readonly layout: 'tokens' | 'rows';
   /** Forward (caching what backward needs); returns ŷ (outSteps blocks of B × n). */
   forward(X: Float32Array, B: number): Float32Array;
   /** Gradients of the loss given ∂L/∂ŷ into each param's `grad` (overwritten). */
@@ -81,10 +83,24 @@ export function mseLoss(Yhat: Float32Array, Y: Float32Array, dY?: Float32Array):
 
 export class QuadraticRNN implements GroupModel {
   readonly name = 'quadratic_rnn' as const;
+  readonly layout = 'tokens' as const;
   readonly params: Param[];
   readonly degree: number;
   readonly outSteps: number;
   private cache: { X: Float32Array; U: Float32Array[]; V: Float32Array[]; H: Float32Array[]; B: number } | null = null;
+  /** Buffers reused across steps of the same batch size. */
+  private buf: { B: number; U: Float32Array[]; V: Float32Array[]; H: Float32Array[]; Y: Float32Array; du: Float32Array; dv: Float32Array; dh: Float32Array; prev: Float32Array; extra: Float32Array; tmp: Float32Array } | null = null;
+  private buffers(B: number) {
+    if (this.buf?.B !== B) {
+      const { n, d, k } = this;
+      const f = (m: number) => new Float32Array(m);
+      this.buf = {
+        B, U: Array.from({ length: k - 1 }, () => f(B * d)), V: Array.from({ length: k - 1 }, () => f(B * d)), H: Array.from({ length: k - 1 }, () => f(B * d)),
+        Y: f(this.outSteps * B * n), du: f(B * d), dv: f(B * d), dh: f(B * d), prev: f(B * d), extra: f(B * d), tmp: f(Math.max(d * n, d * d)),
+      };
+    }
+    return this.buf;
+  }
 
   constructor(readonly n: number, readonly d: number, readonly k: number, o: { initScale: number; transform: 'quadratic' | 'multiplicative'; seqToSeq: boolean; rng: Rng; mm: MatMul }) {
     if (k < 2) throw new Error('QuadraticRNN needs k ≥ 2');
@@ -109,17 +125,16 @@ export class QuadraticRNN implements GroupModel {
     const { n, d, k } = this;
     const [Win, Wd, Wm, Wo] = this.params.map((p) => p.value as Float32Array);
     const xt = (t: number) => X.subarray(t * B * n, (t + 1) * B * n);
-    const U: Float32Array[] = [], V: Float32Array[] = [], H: Float32Array[] = [];
-    const Y = new Float32Array(this.outSteps * B * n);
+    const bf = this.buffers(B);
+    const { U, V, H, Y } = bf;
     let h: Float32Array | null = null;
     for (let t = 1; t < k; t++) {
-      const u = new Float32Array(B * d), v = new Float32Array(B * d), hn = new Float32Array(B * d);
+      const u = U[t - 1]!, v = V[t - 1]!, hn = H[t - 1]!;
       if (t === 1) this.mm(0, 1, B, d, n, xt(0), Win!, u);
       else this.mm(0, 1, B, d, d, h!, Wm!, u);
       this.mm(0, 1, B, d, n, xt(t), Wd!, v);
       if (this.transform === 'quadratic') for (let i = 0; i < hn.length; i++) { const s = u[i]! + v[i]!; hn[i] = s * s; }
       else for (let i = 0; i < hn.length; i++) hn[i] = u[i]! * v[i]!;
-      U.push(u); V.push(v); H.push(hn);
       h = hn;
       if (this.outSteps > 1) this.mm(0, 1, B, n, d, hn, Wo!, Y.subarray((t - 1) * B * n, t * B * n));
     }
@@ -135,27 +150,29 @@ export class QuadraticRNN implements GroupModel {
     const [Win, , Wm, Wo] = this.params.map((p) => p.value as Float32Array);
     const [gIn, gD, gM, gO] = this.params.map((p) => p.grad as Float32Array);
     const xt = (t: number) => c.X.subarray(t * B * n, (t + 1) * B * n);
-    const tmpW = new Float32Array(Math.max(d * n, d * d));
+    const bf = this.buffers(B);
+    const tmpW = bf.tmp;
     gD!.fill(0); gM!.fill(0); gO!.fill(0);
-    let dh = new Float32Array(B * d);
+    let dh = bf.dh;
+    let spare = bf.prev;
     const addTo = (g: Float32Array, src: Float32Array, len: number) => { for (let i = 0; i < len; i++) g[i] = g[i]! + src[i]!; };
     // output layer(s)
     if (this.outSteps === 1) {
       this.mm(1, 0, n, d, B, dY, c.H[k - 2]!, gO!);
       this.mm(0, 0, B, d, n, dY, Wo!, dh);
-    }
+    } else dh.fill(0);
     for (let t = k - 1; t >= 1; t--) {
       const i = t - 1;
       if (this.outSteps > 1) {
         const dYt = dY.subarray(i * B * n, (i + 1) * B * n);
         this.mm(1, 0, n, d, B, dYt, c.H[i]!, tmpW);
         addTo(gO!, tmpW, n * d);
-        const extra = new Float32Array(B * d);
+        const extra = bf.extra;
         this.mm(0, 0, B, d, n, dYt, Wo!, extra);
         addTo(dh, extra, B * d);
       }
       const u = c.U[i]!, v = c.V[i]!;
-      const du = new Float32Array(B * d), dv = new Float32Array(B * d);
+      const du = bf.du, dv = bf.dv;
       if (this.transform === 'quadratic') for (let j = 0; j < du.length; j++) { const g = 2 * dh[j]! * (u[j]! + v[j]!); du[j] = g; dv[j] = g; }
       else for (let j = 0; j < du.length; j++) { du[j] = dh[j]! * v[j]!; dv[j] = dh[j]! * u[j]!; }
       // W_drive sees token t
@@ -166,8 +183,9 @@ export class QuadraticRNN implements GroupModel {
       } else {
         this.mm(1, 0, d, d, B, du, c.H[i - 1]!, tmpW);
         addTo(gM!, tmpW, d * d);
-        const prev = new Float32Array(B * d);
+        const prev = spare;
         this.mm(0, 0, B, d, d, du, Wm!, prev);
+        spare = dh;
         dh = prev;
       }
     }
@@ -177,6 +195,7 @@ export class QuadraticRNN implements GroupModel {
 
 export class SequentialMLP implements GroupModel {
   readonly name = 'sequential_mlp' as const;
+  readonly layout = 'rows' as const;
   readonly params: Param[];
   readonly degree: number;
   readonly outSteps = 1;
@@ -191,22 +210,19 @@ export class SequentialMLP implements GroupModel {
 
   get(name: string): Param { return this.params.find((p) => p.name === name)!; }
 
-  /** [x₁; …; x_k] per row (B × kn) from the token-major blocks. */
-  private concat(X: Float32Array, B: number): Float32Array {
-    const { n, k } = this;
-    const C = new Float32Array(B * k * n);
-    for (let t = 0; t < k; t++) for (let b = 0; b < B; b++) C.set(X.subarray((t * B + b) * n, (t * B + b + 1) * n), b * k * n + t * n);
-    return C;
-  }
+  private buf: { B: number; Z: Float32Array; H: Float32Array; Y: Float32Array; dH: Float32Array } | null = null;
 
+  /** X: one row [x₁; …; x_k] (length kn) per sequence — `batchOf(…, 'rows')`. */
   forward(X: Float32Array, B: number): Float32Array {
     const { n, d, k } = this;
     const [Win, Wo] = this.params.map((p) => p.value as Float32Array);
-    const Xc = this.concat(X, B);
-    const Z = new Float32Array(B * d), H = new Float32Array(B * d);
+    if (this.buf?.B !== B) this.buf = { B, Z: new Float32Array(B * d), H: new Float32Array(B * d), Y: new Float32Array(B * n), dH: new Float32Array(B * d) };
+    const { Z, H, Y } = this.buf;
+    const Xc = X;
     this.mm(0, 1, B, d, k * n, Xc, Win!, Z);
-    for (let i = 0; i < Z.length; i++) H[i] = Z[i]! ** k;
-    const Y = new Float32Array(B * n);
+    if (k === 2) for (let i = 0; i < Z.length; i++) { const z = Z[i]!; H[i] = z * z; }
+    else if (k === 3) for (let i = 0; i < Z.length; i++) { const z = Z[i]!; H[i] = z * z * z; }
+    else for (let i = 0; i < Z.length; i++) H[i] = Z[i]! ** k;
     this.mm(0, 1, B, n, d, H, Wo!, Y);
     this.cache = { Z, H, X: Xc, B };
     return Y;
@@ -219,9 +235,12 @@ export class SequentialMLP implements GroupModel {
     const [, Wo] = this.params.map((p) => p.value as Float32Array);
     const [gIn, gO] = this.params.map((p) => p.grad as Float32Array);
     this.mm(1, 0, n, d, B, dY, c.H, gO!);
-    const dH = new Float32Array(B * d);
+    const dH = this.buf!.dH;
     this.mm(0, 0, B, d, n, dY, Wo!, dH);
-    for (let i = 0; i < dH.length; i++) dH[i] = dH[i]! * k * c.Z[i]! ** (k - 1);
+    const Z = c.Z;
+    if (k === 2) for (let i = 0; i < dH.length; i++) dH[i] = 2 * dH[i]! * Z[i]!;
+    else if (k === 3) for (let i = 0; i < dH.length; i++) { const z = Z[i]!; dH[i] = 3 * dH[i]! * z * z; }
+    else for (let i = 0; i < dH.length; i++) dH[i] = dH[i]! * k * Z[i]! ** (k - 1);
     this.mm(1, 0, d, k * n, B, dH, c.X, gIn!);
   }
 }

@@ -23,6 +23,24 @@ export const groupOrder = (g: Group) => g.dims.reduce((a, b) => a * b, 1);
 
 /** The template rolled by the element with flat index `e` (1D: e = g; 2D: e = g_x·p2 + g_y), into `out` at `at`. */
 export function rollInto(tau: ArrayLike<number>, g: Group, e: number, out: Float32Array | Float64Array, at: number): void {
+  if (ArrayBuffer.isView(tau) && (tau as Float32Array).subarray && (out as Float32Array).constructor === (tau as Float32Array).constructor) {
+    // typed arrays of the same kind: a roll is two slice copies per row
+    const t = tau as Float32Array, o = out as Float32Array;
+    if (g.dims.length === 1) {
+      const p = g.dims[0]!, s = ((e % p) + p) % p;
+      o.set(t.subarray(p - s, p), at);
+      o.set(t.subarray(0, p - s), at + s);
+      return;
+    }
+    const [p1, p2] = g.dims as [number, number];
+    const gx = Math.floor(e / p2), gy = e % p2;
+    for (let i = 0; i < p1; i++) {
+      const si = (((i - gx) % p1) + p1) % p1, src = si * p2, dst = at + i * p2;
+      o.set(t.subarray(src + p2 - gy, src + p2), dst);
+      o.set(t.subarray(src, src + p2 - gy), dst + gy);
+    }
+    return;
+  }
   if (g.dims.length === 1) {
     const p = g.dims[0]!;
     for (let i = 0; i < p; i++) out[at + i] = tau[(((i - e) % p) + p) % p]!;
@@ -52,16 +70,22 @@ export interface Batch {
   B: number;
 }
 
-/** Inputs and targets of sequences given as element indices `seqs` (B × k, row-major). */
-export function batchOf(tau: ArrayLike<number>, g: Group, seqs: Int32Array, B: number, k: number, seqToSeq: boolean): Batch {
+/**
+ * Inputs and targets of sequences given as element indices `seqs` (B × k, row-major). Layout
+ * `tokens`: x_t as contiguous B × n blocks (t-major, for the RNN); `rows`: one row
+ * [x₁; …; x_k] of length kn per sequence (the SequentialMLP's concatenated input).
+ */
+export function batchOf(tau: ArrayLike<number>, g: Group, seqs: Int32Array, B: number, k: number, seqToSeq: boolean, layout: 'tokens' | 'rows' = 'tokens', into?: { X: Float32Array; Y: Float32Array }): Batch {
   const n = groupOrder(g);
-  const X = new Float32Array(k * B * n);
-  const Y = new Float32Array((seqToSeq ? k - 1 : 1) * B * n);
+  const X = into?.X.subarray(0, k * B * n) ?? new Float32Array(k * B * n);
+  const Y = into?.Y.subarray(0, (seqToSeq ? k - 1 : 1) * B * n) ?? new Float32Array((seqToSeq ? k - 1 : 1) * B * n);
+  const t32 = tau instanceof Float32Array ? tau : Float32Array.from(tau);
+  tau = t32;
   for (let b = 0; b < B; b++) {
     let acc = 0;
     for (let t = 0; t < k; t++) {
       const e = seqs[b * k + t]!;
-      rollInto(tau, g, e, X, (t * B + b) * n);
+      rollInto(tau, g, e, X, layout === 'tokens' ? (t * B + b) * n : (b * k + t) * n);
       acc = t === 0 ? e : compose(g, acc, e);
       if (seqToSeq && t >= 1) rollInto(tau, g, acc, Y, ((t - 1) * B + b) * n);
     }

@@ -92,8 +92,8 @@ export default defineStage<TrainGroupParams>({
     const mm = M.matmul(backend);
     const initRng = ctx.rng.fork('init');
     const model = p.model === 'quadratic_rnn'
-      ? new M.QuadraticRNN(n, p.hidden_dim, k, { initScale: p.init_scale, transform: p.transform, seqToSeq: task.seq_to_seq, rng: initRng, mm })
-      : new M.SequentialMLP(n, p.hidden_dim, k, { initScale: p.init_scale, rng: initRng, mm });
+      ? new M.QuadraticRNN(n, p.hidden_dim, k, { initScale: p.init_scale, transform: p.transform, seqToSeq: task.seq_to_seq, rng: initRng, mm, ops: M.elementOps(backend) })
+      : new M.SequentialMLP(n, p.hidden_dim, k, { initScale: p.init_scale, rng: initRng, mm, ops: M.elementOps(backend) });
     const opt = p.optimizer === 'auto' ? (p.model === 'sequential_mlp' ? 'per_neuron' : 'adam') : p.optimizer;
     if (opt === 'per_neuron' && p.model !== 'sequential_mlp') throw new Error('optimizer per_neuron is for sequential_mlp (use hybrid for quadratic_rnn)');
     if (opt === 'hybrid' && p.model !== 'quadratic_rnn') throw new Error('optimizer hybrid is for quadratic_rnn');

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/lib/rng.js';
 import { batchOf, centre, compose, exhaustiveSeqs, fourier1d, fourier2d, onehot, powerSpectrum, rollInto, staircase, neuronFrequencies, type Group } from '../../src/lib/ml/group.js';
-import { QuadraticRNN, SequentialMLP, matmul, mseLoss, type GroupModel, type MatBackend } from '../../src/lib/ml/group-models.js';
+import { QuadraticRNN, SequentialMLP, elementOps, matmul, mseLoss, type GroupModel, type MatBackend } from '../../src/lib/ml/group-models.js';
 import { Optimizer, perNeuronSgd } from '../../src/lib/ml/kit/optimizers.js';
 import { blasStatus } from '../../src/lib/ml/blas/native.js';
 
@@ -129,7 +129,7 @@ describe('gradients vs finite differences', () => {
         // k = 3: h₃ is degree 4 in W_in, small enough for float32 central differences (k = 4's degree 8 drowns them in rounding)
         it(`QuadraticRNN, ${transform}, ${seqToSeq ? 'seq-to-seq' : 'seq-to-one'}, k = 3 (${be})`, () => {
           const rng = new Rng(3);
-          const m = new QuadraticRNN(6, 5, 3, { initScale: 1, transform, seqToSeq, rng, mm: matmul(be) });
+          const m = new QuadraticRNN(6, 5, 3, { initScale: 1, transform, seqToSeq, rng, mm: matmul(be), ops: elementOps(be) });
           const seqs = Int32Array.from({ length: 7 * 3 }, () => rng.int(0, 5));
           const b = batchOf(tau, g, seqs, 7, 3, seqToSeq);
           fdCheck(m, b.X, b.Y, 7);
@@ -138,7 +138,7 @@ describe('gradients vs finite differences', () => {
     }
     it(`SequentialMLP, k = 3 (${be})`, () => {
       const rng = new Rng(4);
-      const m = new SequentialMLP(6, 5, 3, { initScale: 1, rng, mm: matmul(be) });
+      const m = new SequentialMLP(6, 5, 3, { initScale: 1, rng, mm: matmul(be), ops: elementOps(be) });
       const seqs = Int32Array.from({ length: 7 * 3 }, () => rng.int(0, 5));
       const b = batchOf(tau, g, seqs, 7, 3, false, m.layout);
       fdCheck(m, b.X, b.Y, 7);

@@ -46,6 +46,32 @@ export function matmul(backend: MatBackend): MatMul {
   };
 }
 
+/** Element-wise float32 ops on equal-length arrays (native SIMD loops on blas, JS loops otherwise). */
+export interface ElementOps {
+  add(a: Float32Array, b: Float32Array, out: Float32Array): void;
+  mul(a: Float32Array, b: Float32Array, out: Float32Array): void;
+  square(a: Float32Array, out: Float32Array): void;
+  scale(a: Float32Array, c: number, out: Float32Array): void;
+}
+
+export function elementOps(backend: MatBackend): ElementOps {
+  if (backend === 'blas') {
+    const api: BlasNative = blasNative();
+    return {
+      add: (a, b, out) => { api.binary(0, a, a.length, b, b.length, out, out.length); },
+      mul: (a, b, out) => { api.binary(2, a, a.length, b, b.length, out, out.length); },
+      square: (a, out) => { api.unary(1, a, out, out.length); },
+      scale: (a, c, out) => { api.binary(2, a, a.length, Float32Array.of(c), 1, out, out.length); },
+    };
+  }
+  return {
+    add: (a, b, out) => { for (let i = 0; i < out.length; i++) out[i] = a[i]! + b[i]!; },
+    mul: (a, b, out) => { for (let i = 0; i < out.length; i++) out[i] = a[i]! * b[i]!; },
+    square: (a, out) => { for (let i = 0; i < out.length; i++) out[i] = a[i]! * a[i]!; },
+    scale: (a, c, out) => { for (let i = 0; i < out.length; i++) out[i] = a[i]! * c; },
+  };
+}
+
 function gaussianInit(rng: Rng, rows: number, cols: number, scale: number): Float32Array {
   const W = new Float32Array(rows * cols);
   const s = scale / Math.sqrt(cols);
@@ -87,25 +113,23 @@ export class QuadraticRNN implements GroupModel {
   readonly params: Param[];
   readonly degree: number;
   readonly outSteps: number;
-  private cache: { X: Float32Array; U: Float32Array[]; V: Float32Array[]; H: Float32Array[]; B: number } | null = null;
-  /** Buffers reused across steps of the same batch size. */
-  private buf: { B: number; U: Float32Array[]; V: Float32Array[]; H: Float32Array[]; Y: Float32Array; du: Float32Array; dv: Float32Array; dh: Float32Array; prev: Float32Array; extra: Float32Array; tmp: Float32Array } | null = null;
-  private buffers(B: number) {
-    if (this.buf?.B !== B) {
-      const { n, d, k } = this;
-      const f = (m: number) => new Float32Array(m);
-      this.buf = {
-        B, U: Array.from({ length: k - 1 }, () => f(B * d)), V: Array.from({ length: k - 1 }, () => f(B * d)), H: Array.from({ length: k - 1 }, () => f(B * d)),
-        Y: f(this.outSteps * B * n), du: f(B * d), dv: f(B * d), dh: f(B * d), prev: f(B * d), extra: f(B * d), tmp: f(Math.max(d * n, d * d)),
-      };
-    }
-    return this.buf;
-  }
+  readonly transform: 'quadratic' | 'multiplicative';
+  private readonly mm: MatMul;
+  private X: Float32Array | null = null;
+  /**
+   * Buffers for one batch size, each holding every step t = 2..k contiguously (block t − 2), so
+   * the products over all steps (W_drive x_t, and the W_drive / W_mix / W_out gradients) are one
+   * sgemm each: U, V pre-activations (quadratic: U then holds u + v), H states, DU, DV their gradients, DHO = ∂L/∂h from outputs.
+   */
+  private buf: { B: number; U: Float32Array; V: Float32Array; H: Float32Array; Y: Float32Array; DU: Float32Array; DV: Float32Array; DHO: Float32Array; dh: Float32Array; prev: Float32Array } | null = null;
 
-  constructor(readonly n: number, readonly d: number, readonly k: number, o: { initScale: number; transform: 'quadratic' | 'multiplicative'; seqToSeq: boolean; rng: Rng; mm: MatMul }) {
+  private readonly ew: ElementOps;
+
+  constructor(readonly n: number, readonly d: number, readonly k: number, o: { initScale: number; transform: 'quadratic' | 'multiplicative'; seqToSeq: boolean; rng: Rng; mm: MatMul; ops?: ElementOps }) {
     if (k < 2) throw new Error('QuadraticRNN needs k ≥ 2');
     this.transform = o.transform;
     this.mm = o.mm;
+    this.ew = o.ops ?? elementOps('js');
     this.outSteps = o.seqToSeq ? k - 1 : 1;
     this.params = [
       param('W_in', gaussianInit(o.rng, d, n, o.initScale), [d, n]),
@@ -113,83 +137,76 @@ export class QuadraticRNN implements GroupModel {
       param('W_mix', gaussianInit(o.rng, d, d, o.initScale), [d, d]),
       param('W_out', gaussianInit(o.rng, n, d, o.initScale), [n, d]),
     ];
-    // h_k is a polynomial of degree 2^(k−1) in the first-layer weights: per-neuron scaling uses the hybrid's explicit factor instead
+    // h_k is a polynomial of degree 2^(k−1) in the first-layer weights: the hybrid's explicit factor is used instead
     this.degree = 2;
   }
-  readonly transform: 'quadratic' | 'multiplicative';
-  private readonly mm: MatMul;
 
   get(name: string): Param { return this.params.find((p) => p.name === name)!; }
+
+  private buffers(B: number) {
+    if (this.buf?.B !== B) {
+      const { n, d, k } = this;
+      const T = k - 1, f = (m: number) => new Float32Array(m);
+      this.buf = { B, U: f(T * B * d), V: f(T * B * d), H: f(T * B * d), Y: f(this.outSteps * B * n), DU: f(T * B * d), DV: f(T * B * d), DHO: f(T * B * d), dh: f(B * d), prev: f(B * d) };
+    }
+    return this.buf;
+  }
 
   forward(X: Float32Array, B: number): Float32Array {
     const { n, d, k } = this;
     const [Win, Wd, Wm, Wo] = this.params.map((p) => p.value as Float32Array);
-    const xt = (t: number) => X.subarray(t * B * n, (t + 1) * B * n);
     const bf = this.buffers(B);
-    const { U, V, H, Y } = bf;
-    let h: Float32Array | null = null;
-    for (let t = 1; t < k; t++) {
-      const u = U[t - 1]!, v = V[t - 1]!, hn = H[t - 1]!;
-      if (t === 1) this.mm(0, 1, B, d, n, xt(0), Win!, u);
-      else this.mm(0, 1, B, d, d, h!, Wm!, u);
-      this.mm(0, 1, B, d, n, xt(t), Wd!, v);
-      if (this.transform === 'quadratic') for (let i = 0; i < hn.length; i++) { const s = u[i]! + v[i]!; hn[i] = s * s; }
-      else for (let i = 0; i < hn.length; i++) hn[i] = u[i]! * v[i]!;
-      h = hn;
-      if (this.outSteps > 1) this.mm(0, 1, B, n, d, hn, Wo!, Y.subarray((t - 1) * B * n, t * B * n));
+    const T = k - 1, blk = B * d;
+    // V_t = x_t W_driveᵀ for t = 2..k at once; U_2 = x₁ W_inᵀ; U_t = h_{t−1} W_mixᵀ
+    this.mm(0, 1, T * B, d, n, X.subarray(B * n, k * B * n), Wd!, bf.V);
+    for (let t = 0; t < T; t++) {
+      const u = bf.U.subarray(t * blk, (t + 1) * blk), v = bf.V.subarray(t * blk, (t + 1) * blk), h = bf.H.subarray(t * blk, (t + 1) * blk);
+      if (t === 0) this.mm(0, 1, B, d, n, X.subarray(0, B * n), Win!, u);
+      else this.mm(0, 1, B, d, d, bf.H.subarray((t - 1) * blk, t * blk), Wm!, u);
+      // quadratic: U is overwritten by s = u + v (all that backward needs), h = s²; multiplicative: h = u ⊙ v
+      if (this.transform === 'quadratic') { this.ew.add(u, v, u); this.ew.square(u, h); }
+      else this.ew.mul(u, v, h);
     }
-    if (this.outSteps === 1) this.mm(0, 1, B, n, d, h!, Wo!, Y);
-    this.cache = { X, U, V, H, B };
-    return Y;
+    if (this.outSteps === 1) this.mm(0, 1, B, n, d, bf.H.subarray((T - 1) * blk, T * blk), Wo!, bf.Y);
+    else this.mm(0, 1, T * B, n, d, bf.H, Wo!, bf.Y);
+    this.X = X;
+    return bf.Y;
   }
 
   backward(dY: Float32Array, B: number): void {
-    const c = this.cache;
-    if (!c || c.B !== B) throw new Error('backward without a matching forward');
+    const bf = this.buf;
+    if (!bf || bf.B !== B || !this.X) throw new Error('backward without a matching forward');
     const { n, d, k } = this;
-    const [Win, , Wm, Wo] = this.params.map((p) => p.value as Float32Array);
+    const X = this.X;
+    const [, , Wm, Wo] = this.params.map((p) => p.value as Float32Array);
     const [gIn, gD, gM, gO] = this.params.map((p) => p.grad as Float32Array);
-    const xt = (t: number) => c.X.subarray(t * B * n, (t + 1) * B * n);
-    const bf = this.buffers(B);
-    const tmpW = bf.tmp;
-    gD!.fill(0); gM!.fill(0); gO!.fill(0);
-    let dh = bf.dh;
-    let spare = bf.prev;
-    const addTo = (g: Float32Array, src: Float32Array, len: number) => { for (let i = 0; i < len; i++) g[i] = g[i]! + src[i]!; };
-    // output layer(s)
+    const T = k - 1, blk = B * d;
+    // output layer: gW_out = dYᵀ H (the outputs' steps), ∂L/∂h_t from the outputs
     if (this.outSteps === 1) {
-      this.mm(1, 0, n, d, B, dY, c.H[k - 2]!, gO!);
-      this.mm(0, 0, B, d, n, dY, Wo!, dh);
-    } else dh.fill(0);
-    for (let t = k - 1; t >= 1; t--) {
-      const i = t - 1;
-      if (this.outSteps > 1) {
-        const dYt = dY.subarray(i * B * n, (i + 1) * B * n);
-        this.mm(1, 0, n, d, B, dYt, c.H[i]!, tmpW);
-        addTo(gO!, tmpW, n * d);
-        const extra = bf.extra;
-        this.mm(0, 0, B, d, n, dYt, Wo!, extra);
-        addTo(dh, extra, B * d);
-      }
-      const u = c.U[i]!, v = c.V[i]!;
-      const du = bf.du, dv = bf.dv;
-      if (this.transform === 'quadratic') for (let j = 0; j < du.length; j++) { const g = 2 * dh[j]! * (u[j]! + v[j]!); du[j] = g; dv[j] = g; }
-      else for (let j = 0; j < du.length; j++) { du[j] = dh[j]! * v[j]!; dv[j] = dh[j]! * u[j]!; }
-      // W_drive sees token t
-      this.mm(1, 0, d, n, B, dv, xt(t), tmpW);
-      addTo(gD!, tmpW, d * n);
-      if (t === 1) {
-        this.mm(1, 0, d, n, B, du, xt(0), gIn!);
-      } else {
-        this.mm(1, 0, d, d, B, du, c.H[i - 1]!, tmpW);
-        addTo(gM!, tmpW, d * d);
-        const prev = spare;
-        this.mm(0, 0, B, d, d, du, Wm!, prev);
-        spare = dh;
-        dh = prev;
+      this.mm(1, 0, n, d, B, dY, bf.H.subarray((T - 1) * blk, T * blk), gO!);
+      this.mm(0, 0, B, d, n, dY, Wo!, bf.dh);
+    } else {
+      this.mm(1, 0, n, d, T * B, dY, bf.H, gO!);
+      this.mm(0, 0, T * B, d, n, dY, Wo!, bf.DHO);
+      bf.dh.set(bf.DHO.subarray((T - 1) * blk, T * blk));
+    }
+    let dh = bf.dh, spare = bf.prev;
+    for (let t = T - 1; t >= 0; t--) {
+      const u = bf.U.subarray(t * blk, (t + 1) * blk), v = bf.V.subarray(t * blk, (t + 1) * blk);
+      const du = bf.DU.subarray(t * blk, (t + 1) * blk), dv = bf.DV.subarray(t * blk, (t + 1) * blk);
+      if (this.transform === 'quadratic') { this.ew.mul(dh, u, du); this.ew.add(du, du, du); dv.set(du); } // 2·dh·(u + v), u holding u + v
+      else { this.ew.mul(dh, v, du); this.ew.mul(dh, u, dv); }
+      if (t > 0) {
+        this.mm(0, 0, B, d, d, du, Wm!, spare); // ∂L/∂h_{t−1} through W_mix
+        if (this.outSteps > 1) this.ew.add(spare, bf.DHO.subarray((t - 1) * blk, t * blk), spare);
+        const tmp = dh; dh = spare; spare = tmp;
       }
     }
-    void Win;
+    // gW_drive = Σ_t dv_tᵀ x_t, gW_mix = Σ_{t≥3} du_tᵀ h_{t−1}, gW_in = du_2ᵀ x₁: one product each
+    this.mm(1, 0, d, n, T * B, bf.DV, X.subarray(B * n, k * B * n), gD!);
+    if (T > 1) this.mm(1, 0, d, d, (T - 1) * B, bf.DU.subarray(blk, T * blk), bf.H.subarray(0, (T - 1) * blk), gM!);
+    else gM!.fill(0);
+    this.mm(1, 0, d, n, B, bf.DU.subarray(0, blk), X.subarray(0, B * n), gIn!);
   }
 }
 
@@ -202,27 +219,29 @@ export class SequentialMLP implements GroupModel {
   private cache: { Z: Float32Array; H: Float32Array; X: Float32Array; B: number } | null = null;
   private readonly mm: MatMul;
 
-  constructor(readonly n: number, readonly d: number, readonly k: number, o: { initScale: number; rng: Rng; mm: MatMul }) {
+  constructor(readonly n: number, readonly d: number, readonly k: number, o: { initScale: number; rng: Rng; mm: MatMul; ops?: ElementOps }) {
     this.mm = o.mm;
+    this.ew = o.ops ?? elementOps('js');
     this.params = [param('W_in', gaussianInit(o.rng, d, k * n, o.initScale), [d, k * n]), param('W_out', gaussianInit(o.rng, n, d, o.initScale), [n, d])];
     this.degree = k + 1;
   }
 
   get(name: string): Param { return this.params.find((p) => p.name === name)!; }
 
-  private buf: { B: number; Z: Float32Array; H: Float32Array; Y: Float32Array; dH: Float32Array } | null = null;
+  private buf: { B: number; Z: Float32Array; H: Float32Array; Y: Float32Array; dH: Float32Array; T: Float32Array } | null = null;
+  private readonly ew: ElementOps;
 
   /** X: one row [x₁; …; x_k] (length kn) per sequence — `batchOf(…, 'rows')`. */
   forward(X: Float32Array, B: number): Float32Array {
     const { n, d, k } = this;
     const [Win, Wo] = this.params.map((p) => p.value as Float32Array);
-    if (this.buf?.B !== B) this.buf = { B, Z: new Float32Array(B * d), H: new Float32Array(B * d), Y: new Float32Array(B * n), dH: new Float32Array(B * d) };
-    const { Z, H, Y } = this.buf;
+    if (this.buf?.B !== B) this.buf = { B, Z: new Float32Array(B * d), H: new Float32Array(B * d), Y: new Float32Array(B * n), dH: new Float32Array(B * d), T: new Float32Array(B * d) };
+    const { Z, H, Y, T } = this.buf;
     const Xc = X;
     this.mm(0, 1, B, d, k * n, Xc, Win!, Z);
-    if (k === 2) for (let i = 0; i < Z.length; i++) { const z = Z[i]!; H[i] = z * z; }
-    else if (k === 3) for (let i = 0; i < Z.length; i++) { const z = Z[i]!; H[i] = z * z * z; }
-    else for (let i = 0; i < Z.length; i++) H[i] = Z[i]! ** k;
+    // H = Z^k, and T = Z^(k−1) kept for backward
+    if (k === 2) { T.set(Z); this.ew.square(Z, H); }
+    else { this.ew.square(Z, T); for (let e = 3; e < k; e++) this.ew.mul(T, Z, T); this.ew.mul(T, Z, H); }
     this.mm(0, 1, B, n, d, H, Wo!, Y);
     this.cache = { Z, H, X: Xc, B };
     return Y;
@@ -237,10 +256,8 @@ export class SequentialMLP implements GroupModel {
     this.mm(1, 0, n, d, B, dY, c.H, gO!);
     const dH = this.buf!.dH;
     this.mm(0, 0, B, d, n, dY, Wo!, dH);
-    const Z = c.Z;
-    if (k === 2) for (let i = 0; i < dH.length; i++) dH[i] = 2 * dH[i]! * Z[i]!;
-    else if (k === 3) for (let i = 0; i < dH.length; i++) { const z = Z[i]!; dH[i] = 3 * dH[i]! * z * z; }
-    else for (let i = 0; i < dH.length; i++) dH[i] = dH[i]! * k * Z[i]! ** (k - 1);
+    this.ew.mul(dH, this.buf!.T, dH); // ∂h/∂z = k·z^(k−1)
+    this.ew.scale(dH, k, dH);
     this.mm(1, 0, d, k * n, B, dH, c.X, gIn!);
   }
 }

@@ -80,18 +80,34 @@ export function batchOf(tau: ArrayLike<number>, g: Group, seqs: Int32Array, B: n
   const X = into?.X.subarray(0, k * B * n) ?? new Float32Array(k * B * n);
   const Y = into?.Y.subarray(0, (seqToSeq ? k - 1 : 1) * B * n) ?? new Float32Array((seqToSeq ? k - 1 : 1) * B * n);
   const t32 = tau instanceof Float32Array ? tau : Float32Array.from(tau);
-  tau = t32;
+  const R = rolledTable(t32, g);
+  const put = (e: number, out: Float32Array, at: number) => { if (R) out.set(R.subarray(e * n, (e + 1) * n), at); else rollInto(t32, g, e, out, at); };
   for (let b = 0; b < B; b++) {
     let acc = 0;
     for (let t = 0; t < k; t++) {
       const e = seqs[b * k + t]!;
-      rollInto(tau, g, e, X, layout === 'tokens' ? (t * B + b) * n : (b * k + t) * n);
+      put(e, X, layout === 'tokens' ? (t * B + b) * n : (b * k + t) * n);
       acc = t === 0 ? e : compose(g, acc, e);
-      if (seqToSeq && t >= 1) rollInto(tau, g, acc, Y, ((t - 1) * B + b) * n);
+      if (seqToSeq && t >= 1) put(acc, Y, ((t - 1) * B + b) * n);
     }
-    if (!seqToSeq) rollInto(tau, g, acc, Y, b * n);
+    if (!seqToSeq) put(acc, Y, b * n);
   }
   return { X, Y, B };
+}
+
+const rolledCache = new WeakMap<Float32Array, { key: string; R: Float32Array }>();
+
+/** Every group element's rolled template (|G| × |G| floats), cached per template; null when over 4·10⁶ floats. */
+function rolledTable(tau: Float32Array, g: Group): Float32Array | null {
+  const n = groupOrder(g);
+  if (n * n > 4e6) return null;
+  const key = g.dims.join('x');
+  const c = rolledCache.get(tau);
+  if (c && c.key === key) return c.R;
+  const R = new Float32Array(n * n);
+  for (let e = 0; e < n; e++) rollInto(tau, g, e, R, e * n);
+  rolledCache.set(tau, { key, R });
+  return R;
 }
 
 /** B random sequences (uniform i.i.d. elements). */

@@ -68,7 +68,7 @@ export default defineStage<AnalyzeGroupParams>({
     const last = curves.at(-1)!.step!;
     task.levels.forEach((lv, m) => {
       if (lv <= 0) return;
-      const name = `plateau L${m}${m > 0 ? ` (after ${task.powers.slice(0, m).map((b) => label(b.freq)).join(', ')})` : ' = Var(τ)'}`;
+      const name = m === 0 ? 'plateau L0 = Var(τ)' : `plateau L${m} (${m} mode${m > 1 ? 's' : ''}: +${label(task.powers[m - 1]!.freq)})`;
       for (const s of [0, last]) { steps.push(s); values.push(lv); series.push(name); }
     });
     await writeTable(ctx.output('loss').path, tableFromArrays({ step: Int32Array.from(steps), value: Float64Array.from(values), series }));

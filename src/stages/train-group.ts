@@ -181,7 +181,7 @@ export default defineStage<TrainGroupParams>({
       return rows.find((r) => r.val_loss < mid)?.step ?? null;
     });
     const metrics = {
-      model: p.model, optimizer: opt, lr, backend,
+      model: p.model, optimizer: opt, lr, scaling_factor: opt === 'hybrid' ? p.scaling_factor : null, degree: opt === 'per_neuron' ? degree : null, hidden_dim: p.hidden_dim, k, backend,
       initial_loss: init, final_loss: rows.at(-1)!.val_loss, L0: L[0], levels: L,
       loss_reduction: 1 - rows.at(-1)!.val_loss / init,
       steps: res.steps, stopped_early: res.stoppedEarly, stop_reason: res.stopReason,

@@ -313,6 +313,8 @@ export function staircase(tau: ArrayLike<number>, g: Group, tol = 1e-9): { power
   let rest = powers.reduce((a, b) => a + b.power, 0);
   levels.push(rest / n);
   for (const b of powers) { rest -= b.power; levels.push(Math.max(0, rest) / n); }
+  // after the last mode the level is exactly 0 (not the rounding residue of the subtractions)
+  levels[levels.length - 1] = 0;
   return { powers, levels };
 }
 

@@ -23,6 +23,7 @@ export const analyzeGroupSchema = {
     dead_norm: { type: 'number', minimum: 0, default: 0.25, description: '‖W_out[:, i]‖ below this: a dead neuron (the seed’s plot threshold)' },
     gif_neurons: { type: 'integer', minimum: 1, default: 16 },
     max_frames: { type: 'integer', minimum: 2, default: 40 },
+    max_levels: { type: 'integer', minimum: 1, default: 6, description: 'plateau levels drawn in the loss figure (L₀ … L_{max−1}; an MNIST template has dozens)' },
   },
 } as const;
 
@@ -67,7 +68,7 @@ export default defineStage<AnalyzeGroupParams>({
     }
     const last = curves.at(-1)!.step!;
     task.levels.forEach((lv, m) => {
-      if (lv <= 0) return;
+      if (lv <= 0 || m >= p.max_levels) return;
       const name = m === 0 ? 'plateau L0 = Var(τ)' : `plateau L${m} (${m} mode${m > 1 ? 's' : ''}: +${label(task.powers[m - 1]!.freq)})`;
       for (const s of [0, last]) { steps.push(s); values.push(lv); series.push(name); }
     });

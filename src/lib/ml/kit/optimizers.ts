@@ -61,6 +61,8 @@ export class Optimizer {
   lastGradNorm = NaN;
   /** Per group, per param: the rule's state arrays (adam: m then v; sgd/sgd_ema: the buffer). */
   private slots: Float64Array[][];
+  /** per_neuron groups: each param's element → neuron index. */
+  private neuronMaps: Int32Array[][] = [];
 
   constructor(readonly groups: Group[], readonly opts: { clipNorm?: number } = {}) {
     this.slots = groups.map((g) => {
@@ -156,13 +158,14 @@ export class Optimizer {
         case 'per_neuron': {
           const N = g.params[0]!.shape[g.axes[0]!]!;
           const norm2 = new Float64Array(N);
-          const index = g.params.map((p, k) => neuronIndex(p.shape, g.axes[k]!));
-          g.params.forEach((p, k) => { const ix = index[k]!; for (let i = 0; i < p.value.length; i++) norm2[ix(i)] += p.value[i]! * p.value[i]!; });
+          // element → neuron maps, built once per group (the step runs every iteration)
+          const index = (this.neuronMaps[gi] ??= g.params.map((p, k) => { const ix = neuronIndex(p.shape, g.axes[k]!); return Int32Array.from({ length: p.value.length }, (_, i) => ix(i)); }));
+          g.params.forEach((p, k) => { const ix = index[k]!, v = p.value; for (let i = 0; i < v.length; i++) norm2[ix[i]!] += v[i]! * v[i]!; });
           const factor = Float64Array.from(norm2, (s) => Math.sqrt(s + 1e-12) ** g.exponent);
           g.params.forEach((p, k) => {
             const ix = index[k]!, gr = p.grad, th = p.value;
             for (let i = 0; i < gr.length; i++) {
-              gr[i] = gr[i]! * factor[ix(i)]!;
+              gr[i] = gr[i]! * factor[ix[i]!]!;
               th[i] = th[i]! - rate * gr[i]!;
             }
           });

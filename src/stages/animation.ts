@@ -25,6 +25,7 @@
  */
 import { defineStage } from '../engine/stage.js';
 import { figureParamsSchema, type FigureParams } from '../lib/plot/schema.js';
+import type { Datasets } from '../lib/plot/templates.js';
 
 export interface AnimationParams extends FigureParams {
   frame?: string;
@@ -89,63 +90,72 @@ export default defineStage<AnimationParams>({
     } else {
       if (!p.frame) throw new Error("animation needs the 'frame' param (snapshot column) with a template/spec, or a 'frames' input");
       if (!p.template && !p.spec) throw new Error("animation with 'frame' needs 'template' or 'spec'");
-      const { readPortRows, buildFigureSpec } = await import('../lib/plot/figure.js');
-      const { renderVegaLite } = await import('../lib/plot/render.js');
+      const { readPortRows } = await import('../lib/plot/figure.js');
+      const { renderFrames } = await import('../lib/plot/frames.js');
       const d = await readPortRows(ctx, p.path);
-      const key = p.frame;
-      const dataHasFrame = d.data.some((r) => key in r);
-      const overlayHasFrame = !!d.overlay?.some((r) => key in r);
-      if (!dataHasFrame && !overlayHasFrame) throw new Error(`frame column '${key}' is in neither input 'data' nor 'overlay'`);
-      const seen = new Map<string, unknown>();
-      for (const r of [...(dataHasFrame ? d.data : []), ...(overlayHasFrame ? d.overlay! : [])]) if (key in r && r[key] !== null && r[key] !== undefined && !seen.has(String(r[key]))) seen.set(String(r[key]), r[key]);
-      let values = [...seen.values()];
-      if (values.every((v) => typeof v === 'number')) values.sort((a, b) => (a as number) - (b as number));
-      values = thin(values, p.max_frames);
-      const fp: AnimationParams = { ...p };
-      if (p.fixed_scales && p.template) Object.assign(fp, fixedDomains(p, d.data, d.overlay));
-      const order = new Map([...seen.keys()].map((k, i) => [k, i]));
-      if (values.every((v) => typeof v === 'number')) [...seen.values()].sort((a, b) => (a as number) - (b as number)).forEach((v, i) => order.set(String(v), i));
-      /** Is row r's snapshot at or before snapshot v? */
-      const before = (r: Record<string, unknown>, v: unknown) => {
-        const x = r[key];
-        if (typeof x === 'number' && typeof v === 'number') return x <= v;
-        return (order.get(String(x)) ?? Infinity) <= (order.get(String(v)) ?? -Infinity);
-      };
-      for (const [i, v] of values.entries()) {
-        ctx.progress({ done: i, total: values.length, message: 'rendering frames' });
-        const label = `${key} ${typeof v === 'number' ? +v.toPrecision(6) : String(v)}`;
-        const title = p.title ? `${p.title} — ${label}` : label;
-        const everyFrame = (r: Record<string, unknown>) => r[key] === null || r[key] === undefined;
-        const data = dataHasFrame ? d.data.filter((r) => everyFrame(r) || String(r[key]) === String(v)) : d.data;
-        const overlay = d.overlay && overlayHasFrame ? d.overlay.filter((r) => everyFrame(r) || (p.trail ? before(r, v) : String(r[key]) === String(v))) : d.overlay;
-        const frameParams: AnimationParams = { ...fp, title };
-        let followParams: Record<string, number> | null = null;
-        if (p.follow_y !== undefined) {
-          const yf = p.y === undefined ? [] : Array.isArray(p.y) ? p.y : [p.y];
-          let lo = Infinity, hi = -Infinity;
-          const scan = (rows: Record<string, unknown>[] | undefined, fields: (string | undefined)[]) => {
-            for (const r of rows ?? []) for (const f of fields) { const val = f ? r[f] : undefined; if (typeof val === 'number' && Number.isFinite(val)) { lo = Math.min(lo, val); hi = Math.max(hi, val); } }
-          };
-          scan(data, yf);
-          scan(overlay, [p.overlay_y ?? yf[0]]);
-          if (Number.isFinite(lo)) {
-            const dom: [number, number] = [+(lo - p.follow_y).toPrecision(6), +(hi + p.follow_y).toPrecision(6)];
-            if (p.template) frameParams.y_domain = dom;
-            else followParams = { follow_y_min: dom[0], follow_y_max: dom[1] };
-          }
-        }
-        const spec = buildFigureSpec(frameParams, overlay ? { data, overlay } : { data }, p.spec ? { history: d.data.filter((r) => before(r, v)), all: d.data } : {});
-        // inline specs read the frame's y range as the params follow_y_min / follow_y_max
-        if (followParams) spec.params = [...((spec.params as unknown[]) ?? []), ...Object.entries(followParams).map(([name, value]) => ({ name, value }))];
-        const r = await renderVegaLite(spec, { width: p.width, height: p.height, scale: p.scale, png: false });
-        frames.push({ pixels: r.pixels, width: r.pngWidth, height: r.pngHeight });
-      }
+      const specs = await frameSpecs(p, d);
+      // one compiled view for all frames when they differ only in data and lifted values
+      const r = await renderFrames(specs, { width: p.width, height: p.height, scale: p.scale }, (i) => ctx.progress({ done: i, total: specs.length, message: 'rendering frames' }));
+      frames.push(...r.frames);
     }
     const gif = await encodeGif(frames, { fps: p.fps, loop: p.loop, holdLastMs: p.hold_last_ms });
     await ctx.output('gif').writeBuffer(gif);
     return { metrics: { frames: frames.length, width: pxW, height: pxH, fps: p.fps } };
   },
 });
+
+/** The vega-lite spec of every frame: one per snapshot (thinned to max_frames), in order. */
+export async function frameSpecs(p: AnimationParams, d: Datasets): Promise<Record<string, unknown>[]> {
+  const { buildFigureSpec } = await import('../lib/plot/figure.js');
+  const key = p.frame!;
+  const dataHasFrame = d.data.some((r) => key in r);
+  const overlayHasFrame = !!d.overlay?.some((r) => key in r);
+  if (!dataHasFrame && !overlayHasFrame) throw new Error(`frame column '${key}' is in neither input 'data' nor 'overlay'`);
+  const seen = new Map<string, unknown>();
+  for (const r of [...(dataHasFrame ? d.data : []), ...(overlayHasFrame ? d.overlay! : [])]) if (key in r && r[key] !== null && r[key] !== undefined && !seen.has(String(r[key]))) seen.set(String(r[key]), r[key]);
+  let values = [...seen.values()];
+  if (values.every((v) => typeof v === 'number')) values.sort((a, b) => (a as number) - (b as number));
+  values = thin(values, p.max_frames);
+  const fp: AnimationParams = { ...p };
+  if (p.fixed_scales && p.template) Object.assign(fp, fixedDomains(p, d.data, d.overlay));
+  const order = new Map([...seen.keys()].map((k, i) => [k, i]));
+  if (values.every((v) => typeof v === 'number')) [...seen.values()].sort((a, b) => (a as number) - (b as number)).forEach((v, i) => order.set(String(v), i));
+  /** Is row r's snapshot at or before snapshot v? */
+  const before = (r: Record<string, unknown>, v: unknown) => {
+    const x = r[key];
+    if (typeof x === 'number' && typeof v === 'number') return x <= v;
+    return (order.get(String(x)) ?? Infinity) <= (order.get(String(v)) ?? -Infinity);
+  };
+  const specs: Record<string, unknown>[] = [];
+  for (const v of values) {
+    const label = `${key} ${typeof v === 'number' ? +v.toPrecision(6) : String(v)}`;
+    const title = p.title ? `${p.title} — ${label}` : label;
+    const everyFrame = (r: Record<string, unknown>) => r[key] === null || r[key] === undefined;
+    const data = dataHasFrame ? d.data.filter((r) => everyFrame(r) || String(r[key]) === String(v)) : d.data;
+    const overlay = d.overlay && overlayHasFrame ? d.overlay.filter((r) => everyFrame(r) || (p.trail ? before(r, v) : String(r[key]) === String(v))) : d.overlay;
+    const frameParams: AnimationParams = { ...fp, title };
+    let followParams: Record<string, number> | null = null;
+    if (p.follow_y !== undefined) {
+      const yf = p.y === undefined ? [] : Array.isArray(p.y) ? p.y : [p.y];
+      let lo = Infinity, hi = -Infinity;
+      const scan = (rows: Record<string, unknown>[] | undefined, fields: (string | undefined)[]) => {
+        for (const r of rows ?? []) for (const f of fields) { const val = f ? r[f] : undefined; if (typeof val === 'number' && Number.isFinite(val)) { lo = Math.min(lo, val); hi = Math.max(hi, val); } }
+      };
+      scan(data, yf);
+      scan(overlay, [p.overlay_y ?? yf[0]]);
+      if (Number.isFinite(lo)) {
+        const dom: [number, number] = [+(lo - p.follow_y).toPrecision(6), +(hi + p.follow_y).toPrecision(6)];
+        if (p.template) frameParams.y_domain = dom;
+        else followParams = { follow_y_min: dom[0], follow_y_max: dom[1] };
+      }
+    }
+    const spec = buildFigureSpec(frameParams, overlay ? { data, overlay } : { data }, p.spec ? { history: d.data.filter((r) => before(r, v)), all: d.data } : {});
+    // inline specs read the frame's y range as the params follow_y_min / follow_y_max
+    if (followParams) spec.params = [...((spec.params as unknown[]) ?? []), ...Object.entries(followParams).map(([name, value]) => ({ name, value }))];
+    specs.push(spec);
+  }
+  return specs;
+}
 
 /** At most `max` items, evenly spaced, first and last kept. */
 function thin<T>(items: T[], max: number): T[] {

@@ -93,3 +93,54 @@ describe('animation', () => {
     await expect(runStageDirect(animation, { params: { frame: 'nope', template: 'line', x: 'x', y: 'y' }, inputs: { data: snapshots } })).rejects.toThrow(/frame column 'nope' is in neither/);
   });
 });
+
+describe('animation frames from one compiled view', () => {
+  const readRows = async (p: string) => {
+    const { tableRows } = await import('../../src/lib/plot/data.js');
+    const { readTable } = await import('../../src/lib/table.js');
+    return tableRows(await readTable(p));
+  };
+  it('compiles once and draws every frame pixel-identical to drawing it on its own (fit template, follow_y, notes)', async () => {
+    const { frameSpecs } = await import('../../src/stages/animation.js');
+    const { renderFrames } = await import('../../src/lib/plot/frames.js');
+    const { validateParams } = await import('../../src/engine/params.js');
+    const snap = (await readRows(snapshots)).map((r) => ({ ...r, notes: `a=${(r.y as number).toFixed(3)}` }));
+    const p = validateParams(animation, { ...figParams, notes_field: 'notes', follow_y: 0.5 });
+    const specs = await frameSpecs(p, { data: await readRows(points), overlay: snap });
+    expect(specs).toHaveLength(12);
+    const opts = { width: 320, height: 200, scale: 1 };
+    const fast = await renderFrames(specs, opts);
+    // one vega-lite compile for all 12 frames; the title and notes (at least) are per-frame signals
+    expect(fast.stats).toMatchObject({ lifted: true, compiles: 1 });
+    expect(fast.stats.signals.length).toBeGreaterThanOrEqual(2);
+    const ref = await renderFrames(specs, opts, undefined, { lift: false });
+    expect(ref.stats).toMatchObject({ lifted: false, compiles: 12 });
+    fast.frames.forEach((f, i) => expect(Buffer.from(f.pixels).equals(Buffer.from(ref.frames[i]!.pixels)), `frame ${i}`).toBe(true));
+    expect(Buffer.from(fast.frames[0]!.pixels).equals(Buffer.from(fast.frames[11]!.pixels))).toBe(false);
+  });
+  it('lays a composite (concat, autosize pad) frame out afresh: the size follows each frame, also backwards', async () => {
+    const { renderFrames } = await import('../../src/lib/plot/frames.js');
+    // a point that grows past the panel edge enlarges the figure's padding in some frames only
+    const spec = (k: number) => ({
+      title: `frame ${k}`,
+      datasets: { data: [{ x: 0, y: 0 }, { x: 1, y: k }] },
+      hconcat: [
+        { data: { name: 'data' }, width: 120, height: 100, mark: { type: 'point', filled: true, size: 400 }, encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative', scale: { domain: [0, 3] } } } },
+        { data: { name: 'data' }, width: 80, height: 100, mark: 'bar', encoding: { x: { field: 'x', type: 'nominal' }, y: { field: 'y', type: 'quantitative' } } },
+      ],
+    });
+    const specs = [0, 1, 2, 4, 6, 3, 1, 0].map(spec);
+    const opts = { width: 360, height: 200, scale: 1 };
+    const fast = await renderFrames(specs, opts);
+    expect(fast.stats).toMatchObject({ lifted: true, compiles: 1 });
+    const ref = await renderFrames(specs, opts, undefined, { lift: false });
+    fast.frames.forEach((f, i) => expect(Buffer.from(f.pixels).equals(Buffer.from(ref.frames[i]!.pixels)), `frame ${i}`).toBe(true));
+  });
+  it('draws frames one by one when they differ outside the liftable values', async () => {
+    const { renderFrames } = await import('../../src/lib/plot/frames.js');
+    const specs = ['point', 'bar'].map((mark) => ({ datasets: { data: [{ x: 1, y: 2 }] }, data: { name: 'data' }, mark, encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } } }));
+    const r = await renderFrames(specs, { width: 200, height: 150, scale: 1 });
+    expect(r.stats).toMatchObject({ lifted: false, compiles: 2 });
+    expect(r.frames).toHaveLength(2);
+  });
+});

@@ -134,10 +134,9 @@ export async function compileVegaLite(spec: VlSpec): Promise<{ vega: any; warnin
   return { vega: out.spec, warnings };
 }
 
-/** Renders a vega-lite spec (already prepared) to an SVG string of its natural size. */
-export async function toSvg(vlSpec: VlSpec): Promise<{ svg: string; warnings: string[] }> {
+/** A headless vega View of a compiled spec (no loader, vega errors thrown, warnings collected). */
+export async function headlessView(vg: any, warnings: string[]): Promise<any> {
   const { vega } = await mods();
-  const { vega: vg, warnings } = await compileVegaLite(vlSpec);
   const noLoad = () => Promise.reject(new Error('plots load no external resources'));
   const loader = { load: noLoad, sanitize: noLoad, http: noLoad, file: noLoad } as any;
   vega.resetSVGDefIds();
@@ -146,6 +145,13 @@ export async function toSvg(vlSpec: VlSpec): Promise<{ svg: string; warnings: st
     level: () => 0, error: (...a: unknown[]) => { throw new Error(`vega: ${a.map(String).join(' ')}`); },
     warn: (...a: unknown[]) => { warnings.push(a.map(String).join(' ')); }, info: () => undefined, debug: () => undefined,
   } as any);
+  return view;
+}
+
+/** Renders a vega-lite spec (already prepared) to an SVG string of its natural size. */
+export async function toSvg(vlSpec: VlSpec): Promise<{ svg: string; warnings: string[] }> {
+  const { vega: vg, warnings } = await compileVegaLite(vlSpec);
+  const view = await headlessView(vg, warnings);
   try {
     await view.runAsync();
     const svg = await view.toSVG();
@@ -153,6 +159,11 @@ export async function toSvg(vlSpec: VlSpec): Promise<{ svg: string; warnings: st
   } finally {
     view.finalize();
   }
+}
+
+/** Resets vega's SVG clip/gradient id counters (as every fresh render does). */
+export async function resetSvgDefIds(): Promise<void> {
+  (await mods()).vega.resetSVGDefIds();
 }
 
 /** Natural size of a vega SVG (root width/height attributes). */

@@ -7,15 +7,20 @@
  *     inputs: { train: std.train, val: std.val, test: std.test }
  *     params: { n_estimators: 500, learning_rate: 0.05, max_depth: 6 }
  *
- * Same tables and metrics as `train`. No early stopping (as in the seed), so by default the
- * `val` rows are added to the training rows (`train_on_val`), which makes the booster see the
- * same rows as the seed's XGBClassifier (all folds but the test fold).
+ * Same tables and metrics as `train`. No early stopping (as in the seed), so under the clean
+ * protocol the `val` rows are added to the training rows (`train_on_val: auto`), which makes the
+ * booster see the same rows as the seed's XGBClassifier (all folds but the test fold). Under
+ * `protocol: seed-parity` the val part *is* the test fold, so `auto` trains on the training
+ * folds only (`true` is refused there), and in every case a val row that is also a test row
+ * (same `_row`) is never added. Output `train_rows`: the `_row` of every training row.
  * Objective: binary:logistic (2 classes, eval_metric logloss), multi:softprob (> 2),
  * reg:squarederror (regression). tree_method defaults to `hist` (the default of xgboost ≥ 2
  * that the seed's Python package used).
  */
 import type { FromSchema } from 'json-schema-to-ts';
 import { defineStage } from '../engine/stage.js';
+import type { Supervised } from '../lib/ml/table-trainer.js';
+import type { Dataset } from '../lib/ml/trainer.js';
 
 export const xgbParamsSchema = {
   type: 'object',
@@ -32,7 +37,10 @@ export const xgbParamsSchema = {
     gamma: { type: 'number', minimum: 0, default: 0 },
     tree_method: { enum: ['hist', 'approx', 'exact', 'auto'], default: 'hist' },
     nthread: { type: 'integer', minimum: 0, default: 0, description: '0 = all cores (n_jobs -1)' },
-    train_on_val: { type: 'boolean', default: true, description: 'add the val rows to the training rows (no early stopping)' },
+    train_on_val: {
+      enum: ['auto', true, false], default: 'auto',
+      description: 'add the val rows to the training rows (no early stopping); auto = yes, except under protocol seed-parity (val = the test fold: training folds only)',
+    },
     base_score: {
       anyOf: [{ type: 'number' }, { const: 'auto' }], default: 'auto',
       description: "initial prediction; 'auto' = mean target (regression) / positive rate (binary), as xgboost >= 2 estimates it (1.x used 0.5)",
@@ -46,7 +54,7 @@ export type XgbParams = FromSchema<typeof xgbParamsSchema>;
 
 export default defineStage<XgbParams>({
   kind: 'xgboost',
-  version: '1',
+  version: '2',
   description: 'XGBoost baseline through libxgboost (C API via koffi)',
   paramsSchema: xgbParamsSchema,
   inputs: {
@@ -58,6 +66,7 @@ export default defineStage<XgbParams>({
     model: { type: 'file', ext: '.json', description: 'the booster in XGBoost JSON format' },
     predictions: { type: 'table', description: 'one row per test row: row, y_true, y_pred (+ prob_<class>)' },
     metrics: { type: 'json', description: 'test metrics (same keys as the train kind)' },
+    train_rows: { type: 'table', description: 'the _row (index in the original dataset) of every row the booster was trained on' },
   },
   needs: () => ['libxgboost'],
   runtime: async () => {
@@ -70,12 +79,20 @@ export default defineStage<XgbParams>({
     const { scoreProbabilities, regressionMetrics } = await import('../lib/ml/metrics.js');
     const kit = await import('../lib/ml/table-trainer.js');
     const { writeTable } = await import('../lib/table.js');
+    const { tableFromArrays } = await import('apache-arrow');
     const a = xgboostApi();
 
-    const data = await kit.readSupervised(ctx, { val: p.train_on_val });
+    const data = await kit.readSupervised(ctx, { rows: true });
     const { meta, task, test: te } = data;
-    // no early stopping: the val rows join the training rows (as the seed's XGBClassifier saw them)
-    const tr = data.val ? kit.concatRows(data.train, data.val) : data.train;
+    const leaky = meta.protocol === 'seed-parity';
+    if (p.train_on_val === true && leaky) {
+      throw new Error('train_on_val: true under protocol seed-parity would train on the test fold (its val part is the test fold); use auto or false');
+    }
+    const addVal = p.train_on_val === 'auto' ? !leaky : p.train_on_val;
+    // no early stopping: the val rows join the training rows (as the seed's XGBClassifier saw
+    // them) — never a row that is also in the test part
+    const { train: tr, rows: trainRows } = xgbTrainingSet(data, addVal);
+    if (leaky) ctx.log.info(`protocol seed-parity: training on the training folds only (${tr.n} rows; val = test fold not added)`);
     // a target z-scored upstream: XGBoost fits the target in its own units (as the seed)
     kit.unscaleUpstreamTarget(data, [tr, te]);
     const { X, y, n } = tr;
@@ -110,6 +127,7 @@ export default defineStage<XgbParams>({
       const raw = booster.predict(dtest);
       const seconds = (performance.now() - t0) / 1000;
       await ctx.output('model').writeBuffer(booster.saveJson());
+      await writeTable(ctx.output('train_rows').path, tableFromArrays({ _row: trainRows }));
 
       let metrics: Record<string, number>;
       if (task === 'classification') {
@@ -126,7 +144,7 @@ export default defineStage<XgbParams>({
       }
       await ctx.output('metrics').writeJSON({
         dataset: meta.dataset ?? null, task, model: 'xgboost', xgboost: a.version, params,
-        test: metrics, n_train: n, n_test: te.n, n_features: tr.d,
+        test: metrics, n_train: n, n_test: te.n, n_features: tr.d, train_on_val: addVal, protocol: meta.protocol ?? null,
       });
       ctx.log.info(`test ${JSON.stringify(metrics)}; ${seconds.toFixed(1)} s`);
       return { metrics: { ...kit.prefixed('test_', metrics), train_seconds: seconds } };
@@ -137,3 +155,31 @@ export default defineStage<XgbParams>({
     }
   },
 });
+
+/**
+ * The booster's training rows: the train part, plus (when `addVal`) every val row whose `_row`
+ * is not a test row. `rows` are their `_row` indices (−1 where a table has no `_row`).
+ */
+export function xgbTrainingSet(data: Supervised, addVal: boolean): { train: Dataset; rows: Int32Array } {
+  const r = data.rows ?? {};
+  const trRows = r.train ?? new Int32Array(data.train.n).fill(-1);
+  if (!addVal || !data.val) return { train: data.train, rows: trRows };
+  const vaRows = r.val ?? new Int32Array(data.val.n).fill(-1);
+  const testSet = new Set(r.test ?? []);
+  const keep: number[] = [];
+  for (let i = 0; i < data.val.n; i++) if (vaRows[i]! < 0 || !testSet.has(vaRows[i]!)) keep.push(i);
+  const val = keep.length === data.val.n ? data.val : takeRowsOf(data.val, keep);
+  const X = new Float32Array((data.train.n + val.n) * data.train.d);
+  X.set(data.train.X); X.set(val.X, data.train.n * data.train.d);
+  const y = new Float64Array(data.train.n + val.n);
+  y.set(data.train.y); y.set(val.y, data.train.n);
+  const rows = new Int32Array(data.train.n + val.n);
+  rows.set(trRows); rows.set(keep.map((i) => vaRows[i]!), data.train.n);
+  return { train: { X, n: data.train.n + val.n, d: data.train.d, y }, rows };
+}
+
+function takeRowsOf(ds: Dataset, idx: number[]): Dataset {
+  const X = new Float32Array(idx.length * ds.d), y = new Float64Array(idx.length);
+  idx.forEach((r, i) => { X.set(ds.X.subarray(r * ds.d, (r + 1) * ds.d), i * ds.d); y[i] = ds.y[r]!; });
+  return { X, n: idx.length, d: ds.d, y };
+}

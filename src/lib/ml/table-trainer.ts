@@ -34,6 +34,8 @@ export interface Supervised {
   featureNames: string[];
   meta: TableMeta;
   task: Task;
+  /** With `rows: true`: the `_row` column of each part (when the table has one). */
+  rows?: { train?: Int32Array; val?: Int32Array; test?: Int32Array };
 }
 
 function toDataset(fm: FeatureMatrix, name: string): Dataset {
@@ -46,21 +48,26 @@ function sameFeatures(fm: FeatureMatrix, train: FeatureMatrix, name: string): vo
 }
 
 /** Reads the `train`, `val` (when connected and `val` is not false) and `test` inputs. */
-export async function readSupervised(ctx: Pick<StageContext<unknown>, 'input' | 'has'>, o: { val?: boolean } = {}): Promise<Supervised> {
-  const trainFm = featureMatrix(await readTable(ctx.input('train').path));
+export async function readSupervised(ctx: Pick<StageContext<unknown>, 'input' | 'has'>, o: { val?: boolean; rows?: boolean } = {}): Promise<Supervised> {
+  const trainTable = await readTable(ctx.input('train').path);
+  const trainFm = featureMatrix(trainTable);
+  const rows: NonNullable<Supervised['rows']> = {};
   const testTable = await readTable(ctx.input('test').path);
+  if (o.rows) { rows.train = sourceRows(trainTable)[ROW_COLUMN]; rows.test = sourceRows(testTable)[ROW_COLUMN]; }
   const testFm = featureMatrix(testTable);
   sameFeatures(testFm, trainFm, 'test');
   let val: Dataset | null = null;
   if (o.val !== false && ctx.has('val')) {
-    const valFm = featureMatrix(await readTable(ctx.input('val').path));
+    const valTable = await readTable(ctx.input('val').path);
+    const valFm = featureMatrix(valTable);
     if (valFm.n > 0) {
       sameFeatures(valFm, trainFm, 'val');
       val = toDataset(valFm, 'val');
+      if (o.rows) rows.val = sourceRows(valTable)[ROW_COLUMN];
     }
   }
   const meta = trainFm.meta;
-  return { train: toDataset(trainFm, 'train'), val, test: toDataset(testFm, 'test'), testTable, featureNames: trainFm.featureNames, meta, task: meta.task ?? 'classification' };
+  return { train: toDataset(trainFm, 'train'), val, test: toDataset(testFm, 'test'), testTable, featureNames: trainFm.featureNames, meta, task: meta.task ?? 'classification', ...(o.rows ? { rows } : {}) };
 }
 
 /** The `_row` column of a table (row index in the original dataset), if it has one. */

@@ -8,7 +8,8 @@ import { PipeError, PipeErrors, didYouMean } from './errors.js';
 import type { DocPath, LoadedFile } from './load.js';
 import { ParamsError, validateParams } from './params.js';
 import { resolvePorts, type InputSpec, type MatrixValues, type Scalar, type StageKind } from './stage.js';
-import type { PipelineDoc, StageDecl } from './validate.js';
+import type { PipelineDoc, SeedDerive, StageDecl } from './validate.js';
+import { canonicalJson, sha256 } from './hash.js';
 
 export interface RefSelector {
   /** Explicit constraints, e.g. {fold: 3}. */
@@ -268,7 +269,9 @@ export function expandPipeline(file: LoadedFile, doc0: PipelineDoc, kinds: Map<s
           )));
         }
         let seed = pipelineSeed;
-        if (decl.seed !== undefined) {
+        if (decl.seed !== undefined && typeof decl.seed === 'object') {
+          seed = derivedSeed(decl.seed, matrix, pipelineSeed, scope, id, base);
+        } else if (decl.seed !== undefined) {
           const s = Number(interpolate(decl.seed, scope, ['stages', base, 'seed']));
           if (!Number.isInteger(s)) throw new PipeError(`stage '${id}': seed must be an integer`, file.locate(['stages', base, 'seed']));
           seed = s;
@@ -301,6 +304,39 @@ export function expandPipeline(file: LoadedFile, doc0: PipelineDoc, kinds: Map<s
   }
   if (errors.length) throw new PipeErrors(dedupe(errors));
   return { name: doc.name, file, doc, params: doc.params, instances };
+}
+
+/**
+ * The seed of an instance derived from some of its matrix keys: `seed: {derive: [fold]}` gives
+ * every instance with the same `fold` the same seed (so instances that differ only in `model`
+ * share an init and their comparison is paired) and different folds different seeds. The value
+ * is `deriveSeed(base, {fold: 0})`: the first 31 bits of sha256 over the canonical JSON of the
+ * base (the pipeline seed unless `base:` is given) and the chosen keys' values; it does not
+ * depend on the stage's name, so two stages deriving from the same keys get the same seeds.
+ * `derive: []` gives every instance `deriveSeed(base, {})`.
+ */
+export function deriveSeed(base: number, values: MatrixValues): number {
+  const keys = Object.keys(values).sort();
+  const h = sha256(canonicalJson({ seed: base, derive: Object.fromEntries(keys.map((k) => [k, values[k]])) }));
+  return parseInt(h.slice(0, 8), 16) >>> 1;
+}
+
+function derivedSeed(spec: SeedDerive, matrix: MatrixValues, pipelineSeed: number, scope: Scope, id: string, stage: string): number {
+  const path: DocPath = ['stages', stage, 'seed'];
+  let base = pipelineSeed;
+  if (spec.base !== undefined) {
+    base = Number(interpolate(spec.base, scope, [...path, 'base']));
+    if (!Number.isInteger(base)) throw new PipeError(`stage '${id}': seed.base must be an integer`, scope.file.locate([...path, 'base']));
+  }
+  const keys = Object.keys(matrix);
+  const values: MatrixValues = {};
+  spec.derive.forEach((k, i) => {
+    if (!(k in matrix)) {
+      throw new PipeError(`stage '${id}': seed.derive names '${k}', ${keys.length ? `not a matrix key of this stage${didYouMean(k, keys)} (its keys: ${keys.join(', ')})` : 'but this stage has no matrix'}`, scope.file.locate([...path, 'derive', i]));
+    }
+    values[k] = matrix[k]!;
+  });
+  return deriveSeed(base, values);
 }
 
 function dedupe(errors: PipeError[]): PipeError[] {

@@ -11,11 +11,17 @@ import { PipeError, PipeErrors, didYouMean } from './errors.js';
 import type { DocPath, LoadedFile } from './load.js';
 import type { Scalar, StageKind } from './stage.js';
 
+/** `seed: {derive: [fold]}`: the seed is derived from the pipeline seed (or `base`) and these matrix keys. */
+export interface SeedDerive {
+  derive: string[];
+  base?: number | string;
+}
+
 export interface StageDecl {
   kind: string;
   description?: string;
   params?: Record<string, unknown>;
-  seed?: number | string;
+  seed?: number | string | SeedDerive;
   inputs?: Record<string, string | string[]>;
   matrix?: Record<string, unknown> & { exclude?: Record<string, Scalar>[] };
 }

@@ -19,11 +19,15 @@ interface AggregateParams {
   metrics: string[];
   decimals: number;
   sort: string[];
-  paired?: { baseline: Record<string, string | number | boolean>; match: string[]; lower_is_better?: string[] };
+  paired?: { baseline?: Record<string, string | number | boolean>; reference?: Record<string, string | number | boolean>; match: string[]; lower_is_better?: string[] };
 }
 
 export interface PairedSummary {
-  /** The group compared, and the baseline group it is compared with (same values of the other group keys). */
+  /**
+   * The group compared, and the baseline group it is compared with (same values of the other
+   * group keys). With `paired.reference`, `group` is the reference (e.g. model=actmix) and
+   * `baseline` each other group it is compared with.
+   */
   group: GroupSummary['group'];
   baseline: GroupSummary['group'];
   metric: string;
@@ -73,7 +77,7 @@ function at(obj: unknown, path: string): unknown {
 
 export default defineStage<AggregateParams>({
   kind: 'aggregate',
-  version: '2',
+  version: '3',
   description: 'Aggregate per-run metrics into mean ± std, min, max per metric and group (results.json + Markdown table)',
   paramsSchema: {
     type: 'object',
@@ -86,10 +90,12 @@ export default defineStage<AggregateParams>({
       paired: {
         type: 'object',
         additionalProperties: false,
-        required: ['baseline', 'match'],
-        description: 'paired differences: every group minus the baseline group (same values of the other group keys), over runs matched on `match` keys (e.g. seed, fold)',
+        required: ['match'],
+        oneOf: [{ required: ['baseline'] }, { required: ['reference'] }],
+        description: 'paired differences over runs matched on `match` keys (e.g. seed, fold), between groups with the same values of the other group keys: `baseline` — every group minus the baseline group; `reference` — the reference group minus every other group (e.g. ActMix minus each baseline model)',
         properties: {
           baseline: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] }, description: 'group-key values of the baseline, e.g. {hebbian: false, meta: false}' },
+          reference: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] }, description: 'group-key values of the reference, e.g. {model: actmix}: reference − each other group' },
           match: { type: 'array', items: { type: 'string' }, minItems: 1, description: 'matrix keys (or top-level fields) that pair runs' },
           lower_is_better: { type: 'array', items: { type: 'string' }, description: 'metrics where lower is better (default: names with loss, bce, mse, rmse, mae, error)' },
         },
@@ -153,19 +159,23 @@ export default defineStage<AggregateParams>({
     const results = list.map(({ raw: _raw, byMatch: _m, ...g }) => g);
     const paired: PairedSummary[] = [];
     if (p.paired) {
-      const bl = p.paired.baseline;
-      for (const k of Object.keys(bl)) if (!p.group_by.includes(k)) throw new Error(`paired.baseline: '${k}' is not one of group_by (${p.group_by.join(', ')})`);
+      const refMode = p.paired.reference !== undefined;
+      const bl = (refMode ? p.paired.reference : p.paired.baseline)!;
+      const what = refMode ? 'reference' : 'baseline';
+      for (const k of Object.keys(bl)) if (!p.group_by.includes(k)) throw new Error(`paired.${what}: '${k}' is not one of group_by (${p.group_by.join(', ')})`);
       const isBase = (g: GroupSummary) => Object.entries(bl).every(([k, v]) => String(g.group[k]) === String(v));
       const lower = (m: string) => (p.paired!.lower_is_better ? p.paired!.lower_is_better.includes(m) : LOWER.test(m));
       for (const g of list) {
         if (isBase(g)) continue;
         const base = list.find((b) => isBase(b) && p.group_by.every((k) => k in bl || String(b.group[k]) === String(g.group[k])));
         if (!base) continue;
-        for (const metric of Object.keys(g.raw)) {
+        // baseline mode: g − base; reference mode: base (the reference) − g
+        const [a, b0] = refMode ? [base, g] : [g, base];
+        for (const metric of Object.keys(a.raw)) {
           const diffs: number[] = [];
           let better = 0;
-          for (const [mk, vals] of g.byMatch) {
-            const b = base.byMatch.get(mk)?.[metric];
+          for (const [mk, vals] of a.byMatch) {
+            const b = b0.byMatch.get(mk)?.[metric];
             const v = vals[metric];
             if (b === undefined || v === undefined) continue;
             diffs.push(v - b);
@@ -173,11 +183,11 @@ export default defineStage<AggregateParams>({
           }
           if (!diffs.length) continue;
           const s2 = summarize(diffs);
-          paired.push({ group: g.group, baseline: base.group, metric, mean: s2.mean, std: s2.std, n: s2.n, better, lower_is_better: lower(metric) });
+          paired.push({ group: a.group, baseline: b0.group, metric, mean: s2.mean, std: s2.std, n: s2.n, better, lower_is_better: lower(metric) });
         }
       }
     }
-    await ctx.output('results').writeJSON({ group_by: p.group_by, field: p.field, std: 'population', groups: results, ...(p.paired ? { paired_on: p.paired.match, paired } : {}) });
+    await ctx.output('results').writeJSON({ group_by: p.group_by, field: p.field, std: 'population', groups: results, ...(p.paired ? { paired_on: p.paired.match, ...(p.paired.reference ? { paired_reference: p.paired.reference } : {}), paired } : {}) });
 
     // Markdown: one row per group, one column per metric (mean ± std); groups with different
     // metric sets (classification vs regression) get separate tables.
@@ -200,13 +210,19 @@ export default defineStage<AggregateParams>({
     if (paired.length) {
       const metricNames = [...new Set(paired.map((x) => x.metric))];
       const label = (g: GroupSummary['group']) => p.group_by.map((k) => `${k}=${g[k]}`).join(', ');
-      const head = ['group', 'vs baseline', ...metricNames];
-      const lines = [`Paired differences (group − baseline, matched on ${p.paired!.match.join(', ')}; in brackets: runs where the group is better):`, '', `| ${head.join(' | ')} |`, `|---|---|${metricNames.map(() => '---:').join('|')}|`];
+      const refMode = p.paired!.reference !== undefined;
+      const head = refMode ? ['reference', 'minus', ...metricNames] : ['group', 'vs baseline', ...metricNames];
+      const ref = refMode ? Object.entries(p.paired!.reference!).map(([k, v]) => `${k}=${v}`).join(', ') : '';
+      const title = refMode
+        ? `Paired differences (${ref} − each other group, matched on ${p.paired!.match.join(', ')}; in brackets: runs where ${ref} is better):`
+        : `Paired differences (group − baseline, matched on ${p.paired!.match.join(', ')}; in brackets: runs where the group is better):`;
+      const lines = [title, '', `| ${head.join(' | ')} |`, `|---|---|${metricNames.map(() => '---:').join('|')}|`];
       const byGroup = new Map<string, PairedSummary[]>();
-      for (const x of paired) byGroup.set(label(x.group), [...(byGroup.get(label(x.group)) ?? []), x]);
-      for (const [g, xs] of byGroup) {
+      const rowKey = (x: PairedSummary) => `${label(x.group)}\u0000${label(x.baseline)}`;
+      for (const x of paired) byGroup.set(rowKey(x), [...(byGroup.get(rowKey(x)) ?? []), x]);
+      for (const xs of byGroup.values()) {
         const cell = (m: string) => { const x = xs.find((y) => y.metric === m); return x ? `${x.mean >= 0 ? '+' : ''}${fmt(x.mean)} ± ${fmt(x.std)} (${x.better}/${x.n})` : ''; };
-        lines.push(`| ${g} | ${label(xs[0]!.baseline)} | ${metricNames.map(cell).join(' | ')} |`);
+        lines.push(`| ${label(xs[0]!.group)} | ${label(xs[0]!.baseline)} | ${metricNames.map(cell).join(' | ')} |`);
       }
       blocks.push(lines.join('\n'));
     }

@@ -26,6 +26,32 @@ describe('pipelines/actmix_quick.yaml', () => {
       expect(m.accuracy!.mean).toBeGreaterThan(0.8);
       expect(m.roc_auc!.mean).toBeGreaterThan(0.85);
     }
+    // paired differences: ActMix minus each baseline on the same folds, by hand from the per-fold metrics
+    const fold = (stage: string, f: number, model?: string) => JSON.parse(readFileSync(join(dir, `artifacts/actmix_quick/${stage}[dataset=magic,fold=${f}${model ? `,model=${model}` : ''}]/metrics.json`), 'utf8')).test;
+    const md = readFileSync(join(dir, 'artifacts/actmix_quick/results/table.md'), 'utf8');
+    expect(md).toContain('Paired differences (model=actmix − each other group, matched on fold');
+    for (const base of ['relu', 'gelu', 'prelu', 'xgboost']) {
+      for (const metric of ['accuracy', 'roc_auc']) {
+        const d = [0, 1].map((f) => fold('train', f, 'actmix')[metric] - (base === 'xgboost' ? fold('xgboost', f) : fold('train', f, base))[metric]);
+        const mean = (d[0]! + d[1]!) / 2;
+        const std = Math.sqrt(((d[0]! - mean) ** 2 + (d[1]! - mean) ** 2) / 2);
+        const x = res.paired.find((y: { baseline: { model: string }; metric: string }) => y.baseline.model === base && y.metric === metric);
+        expect(x, `${base} ${metric}`).toMatchObject({ group: { dataset: 'magic', model: 'actmix' }, baseline: { dataset: 'magic', model: base }, n: 2, better: d.filter((v) => v > 0).length });
+        expect(x.mean).toBeCloseTo(mean, 12);
+        expect(x.std).toBeCloseTo(std, 12);
+      }
+      const acc = res.paired.find((y: { baseline: { model: string }; metric: string }) => y.baseline.model === base && y.metric === 'accuracy');
+      const row = md.split('\n').find((l) => l.startsWith(`| dataset=magic, model=actmix | dataset=magic, model=${base} |`));
+      expect(row, base).toBeDefined();
+      expect(row).toContain(`${acc.mean >= 0 ? '+' : ''}${acc.mean.toFixed(4)} ± ${acc.std.toFixed(4)} (${acc.better}/2)`);
+    }
+    expect(res.paired.some((y: { baseline: { model: string } }) => y.baseline.model === 'actmix')).toBe(false);
+    // the HTML report opens with the results tables, the paired differences among them
+    const html = readFileSync(join(dir, 'artifacts/actmix_quick/report/index.html'), 'utf8');
+    const summaryAt = html.indexOf('<section id="summary">');
+    expect(summaryAt).toBeGreaterThan(0);
+    expect(summaryAt).toBeLessThan(html.indexOf('<section id="graph">'));
+    expect(html.slice(summaryAt, html.indexOf('</section>', summaryAt))).toMatch(/Paired differences[\s\S]*<td>dataset=magic, model=xgboost<\/td>/);
     expect(existsSync(join(dir, 'artifacts/actmix_quick/alpha_heatmap[dataset=magic]/png.png'))).toBe(true);
     expect(readFileSync(join(dir, 'artifacts/actmix_quick/report/index.html'), 'utf8')).toContain('alpha_heatmap');
     // a config change below the data stages recomputes only what it affects

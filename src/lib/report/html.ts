@@ -399,15 +399,49 @@ const EMBED_JS = `
 })();
 `;
 
+/**
+ * Markdown text with tables (an `aggregate` stage's `table`: mean ± std per group and the paired
+ * differences) as HTML: table blocks become tables, other blocks paragraphs.
+ */
+export function markdownTablesHtml(md: string): string {
+  const out: string[] = [];
+  for (const block of md.split(/\n\s*\n/).map((b) => b.trim()).filter(Boolean)) {
+    const lines = block.split('\n');
+    if (lines.length >= 2 && lines.every((l) => l.trim().startsWith('|')) && /^\|[\s:|-]+\|?$/.test(lines[1]!.trim())) {
+      const cells = (l: string) => l.trim().replace(/^\|/, '').replace(/\|$/, '').split('|').map((c) => c.trim());
+      const right = cells(lines[1]!).map((c) => c.endsWith(':'));
+      const row = (l: string, tag: string) => `<tr>${cells(l).map((c, i) => `<${tag}${right[i] ? ' class="num"' : ''}>${esc(c)}</${tag}>`).join('')}</tr>`;
+      out.push(`<div class="scroll"><table class="grid">${row(lines[0]!, 'th')}${lines.slice(2).map((l) => row(l, 'td')).join('')}</table></div>`);
+    } else out.push(`<p>${esc(block)}</p>`);
+  }
+  return out.join('\n');
+}
+
+/** Markdown table outputs (`.md` text with a table) of the stages, for the top of the report. */
+async function resultTables(p: PageParts): Promise<{ stage: ReportStage; name: string; text: string }[]> {
+  const found: { stage: ReportStage; name: string; text: string }[] = [];
+  for (const s of p.data.stages) {
+    for (const o of s.outputs ?? []) {
+      if (o.type !== 'text' || !o.path.endsWith('.md')) continue;
+      const size = await exists(o.path);
+      if (size === undefined || size > 64 * 1024) continue;
+      const text = await readFile(o.path, 'utf8');
+      if (/^\|[\s:|-]+\|?$/m.test(text)) found.push({ stage: s, name: o.name, text });
+    }
+  }
+  return found;
+}
+
 async function buildPage(p: PageParts): Promise<string> {
   const { data, o } = p;
   const title = o.title ?? data.pipeline.name;
   const fig = await figuresSection(p);
   const tables = tablesSection(p);
   const others = await otherOutputsSection(p);
+  const mdTables = await resultTables(p);
   const showDag = o.dag !== false;
   const hasResults = showDag || data.stages.some((s) => s.metrics && Object.keys(s.metrics).length);
-  const nav = [showDag ? '<a href="#graph">Graph</a>' : '', hasResults ? '<a href="#results">Results</a>' : '', '<a href="#figures">Figures</a>', tables ? '<a href="#tables">Tables</a>' : '', showDag ? '<a href="#stages">Stages</a>' : '', showDag ? '<a href="#params">Params</a>' : ''].filter(Boolean).join('');
+  const nav = [mdTables.length ? '<a href="#summary">Summary</a>' : '', showDag ? '<a href="#graph">Graph</a>' : '', hasResults ? '<a href="#results">Results</a>' : '', '<a href="#figures">Figures</a>', tables ? '<a href="#tables">Tables</a>' : '', showDag ? '<a href="#stages">Stages</a>' : '', showDag ? '<a href="#params">Params</a>' : ''].filter(Boolean).join('');
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -424,6 +458,7 @@ async function buildPage(p: PageParts): Promise<string> {
 <nav>${nav}</nav>
 </header>
 <main>
+${mdTables.length ? `<section id="summary"><h2>Summary</h2>${mdTables.map((t) => `<h3><code>${esc(t.stage.id)}</code> · ${esc(t.name)}</h3>${markdownTablesHtml(t.text)}`).join('\n')}</section>` : ''}
 ${showDag ? `<section id="graph"><h2>Pipeline graph</h2>${dagSection(data)}</section>` : ''}
 ${hasResults ? `<section id="results"><h2>Results</h2>${resultsSection(data)}</section>` : ''}
 <section id="figures"><h2>Figures</h2>${fig.html}</section>
@@ -449,13 +484,14 @@ function mdCell(v: unknown): string {
   return fmt(v).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
-function buildMarkdown(p: PageParts, dagFile: string | undefined): string {
+async function buildMarkdown(p: PageParts, dagFile: string | undefined): Promise<string> {
   const { data, o } = p;
   const L: string[] = [];
   const c: Partial<Record<ReportState, number>> = {};
   for (const s of data.stages) c[s.state] = (c[s.state] ?? 0) + 1;
   L.push(`# ${o.title ?? data.pipeline.name}`, '');
   L.push(`${data.pipeline.file ? `Pipeline \`${data.pipeline.file}\` · ` : ''}${data.generatedAt ? `generated ${data.generatedAt} · ` : ''}${data.stages.length} stages: ${STATES.filter((s) => c[s]).map((s) => `${c[s]} ${s}`).join(', ')}`, '');
+  for (const t of await resultTables(p)) L.push(`## ${t.stage.id} · ${t.name}`, '', t.text.trim(), '');
   if (dagFile) L.push(`![pipeline graph](${dagFile})`, '');
   const results = byBase(data.stages).filter(([, l]) => l.some((s) => s.metrics && Object.keys(s.metrics).length));
   if (results.length) {
@@ -517,7 +553,7 @@ export async function writeReport(data: ReportData, outDir: string, options: Rep
   const html = join(outDir, 'index.html');
   const markdown = join(outDir, 'REPORT.md');
   await writeFile(html, await buildPage(parts));
-  await writeFile(markdown, buildMarkdown(parts, dagFile));
+  await writeFile(markdown, await buildMarkdown(parts, dagFile));
   return { html, markdown };
 }
 

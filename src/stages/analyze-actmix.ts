@@ -16,6 +16,16 @@
  *   (6) stacked basis_mass per layer                      → `basis_mass`  layer, basis, mass, fraction
  *   (7) max-α histogram, 50 bins on [0,1], lines .25, 1   → `neurons` (max_alpha), `histograms` kind = max_alpha
  * Layers are numbered 0.. in the tables; `layer_name` is `actmix_layer_<i>`.
+ * The entropy histogram has exactly `bins` bins on [0, ln K], K = the number of the model's bases
+ * (rows of `histograms` with kind = entropy, one set per layer; columns `ln_k` and `mean` carry
+ * the reference lines, so a plot draws them from the data instead of a hard-coded ln 4).
+ *
+ * `layer_statistics` (artifact `layer_statistics.json`) is in the seed's layout (`analyze_weights.py`): keyed by
+ * the PyTorch module name of each ActMix layer in the seed's `ActMixMLP.network` Sequential
+ * (`network.1`, `network.4`, … with dropout; `network.1`, `network.3`, … without), each with
+ * mean/std/min/max_entropy, dominance_counts, num_neurons, basis_mass as a list in basis order
+ * and max_alphas — so a seed user's notebooks read it unchanged. `stats` is pipe's own layout
+ * (keys `actmix_layer_<i>`, basis_mass by basis name, plus max_possible_entropy, temperature).
  */
 import { defineStage } from '../engine/stage.js';
 
@@ -30,7 +40,7 @@ interface AnalyzeParams {
 
 export default defineStage<AnalyzeParams>({
   kind: 'analyze-actmix',
-  version: '1',
+  version: '2',
   description: 'ActMix layer analysis: α matrix, entropies, dominance, basis mass, effective activations',
   paramsSchema: {
     type: 'object',
@@ -45,7 +55,8 @@ export default defineStage<AnalyzeParams>({
   },
   inputs: { model: { type: 'json', description: 'model output of a train stage with activation actmix' } },
   outputs: {
-    stats: { type: 'json', description: 'layer_statistics.json: per layer mean/std/min/max entropy, dominance counts, basis mass, max alphas' },
+    stats: { type: 'json', description: "pipe's layer statistics: per layer (actmix_layer_<i>) mean/std/min/max entropy, dominance counts, basis mass by basis, max alphas, ln K, T" },
+    layer_statistics: { type: 'json', description: "layer_statistics.json in the seed's layout: keys network.<i>, basis_mass a list in basis order" },
     alpha: { type: 'table', description: 'layer, layer_name, neuron, basis, alpha (figure 1)' },
     neurons: { type: 'table', description: 'layer, layer_name, neuron, entropy, dominant, max_alpha (figures 2, 7)' },
     dominance: { type: 'table', description: 'layer, layer_name, basis, count (figure 3)' },
@@ -85,14 +96,22 @@ export default defineStage<AnalyzeParams>({
     const selRows: { layer: number; layer_name: string; neuron: number; group: string; rank: number; basis: string; alpha: number }[] = [];
     const curveRows: { layer: number; layer_name: string; neuron: number; group: string; rank: number; x: number; y: number }[] = [];
     const massRows: { layer: number; layer_name: string; basis: string; mass: number; fraction: number }[] = [];
-    const histRows: { kind: string; layer: number; bin_start: number; bin_end: number; count: number }[] = [];
+    const histRows: { kind: string; layer: number; layer_name: string; bin_start: number; bin_end: number; count: number; ln_k: number; mean: number }[] = [];
     const stats: Record<string, unknown> = {};
+    const seedStats: Record<string, unknown> = {};
+    // the seed's module names: network = [Linear, ActMix, (Dropout)] per hidden layer, then Linear
+    const stride = saved.spec.dropout > 0 ? 3 : 2;
     const xs = linspace(p.curve_range[0], p.curve_range[1], p.curve_points);
 
     for (const L of layers) {
       const K = L.bases.length;
       const st = layerStatistics(L, T);
       stats[L.name] = st;
+      seedStats[`network.${L.layer * stride + 1}`] = {
+        mean_entropy: st.mean_entropy, std_entropy: st.std_entropy, min_entropy: st.min_entropy, max_entropy: st.max_entropy,
+        dominance_counts: st.dominance_counts, num_neurons: st.num_neurons,
+        basis_mass: Array.from(L.basisMass), max_alphas: Array.from(L.maxAlpha),
+      };
       const base = { layer: L.layer, layer_name: L.name };
       for (let f = 0; f < L.F; f++) {
         for (let k = 0; k < K; k++) alphaRows.push({ ...base, neuron: f, basis: L.bases[k]!, alpha: L.alpha[f * K + k]! });
@@ -109,21 +128,24 @@ export default defineStage<AnalyzeParams>({
         });
       }
       const he = histogram(L.entropy, 0, Math.log(K), p.bins);
-      he.count.forEach((c, i) => histRows.push({ kind: 'entropy', layer: L.layer, bin_start: he.start[i]!, bin_end: he.end[i]!, count: c }));
+      he.count.forEach((c, i) => histRows.push({ kind: 'entropy', layer: L.layer, layer_name: L.name, bin_start: he.start[i]!, bin_end: he.end[i]!, count: c, ln_k: Math.log(K), mean: st.mean_entropy }));
     }
     const allMax = layers.flatMap((L) => Array.from(L.maxAlpha));
     const hm = histogram(allMax, 0, 1, p.bins);
-    hm.count.forEach((c, i) => histRows.push({ kind: 'max_alpha', layer: -1, bin_start: hm.start[i]!, bin_end: hm.end[i]!, count: c }));
+    const meanMax = allMax.reduce((a, v) => a + v, 0) / Math.max(1, allMax.length);
+    const Kall = layers[0]?.bases.length ?? 1;
+    hm.count.forEach((c, i) => histRows.push({ kind: 'max_alpha', layer: -1, layer_name: 'all layers', bin_start: hm.start[i]!, bin_end: hm.end[i]!, count: c, ln_k: Math.log(Kall), mean: meanMax }));
 
     const L3 = { layer: 'i', layer_name: 's' } as const;
     await ctx.output('stats').writeJSON(stats);
+    await ctx.output('layer_statistics').writeJSON(seedStats);
     await writeTable(ctx.output('alpha').path, rows(alphaRows, { ...L3, neuron: 'i', basis: 's', alpha: 'f' }));
     await writeTable(ctx.output('neurons').path, rows(neuronRows, { ...L3, neuron: 'i', entropy: 'f', dominant: 's', max_alpha: 'f' }));
     await writeTable(ctx.output('dominance').path, rows(domRows, { ...L3, basis: 's', count: 'i' }));
     await writeTable(ctx.output('selected').path, rows(selRows, { ...L3, neuron: 'i', group: 's', rank: 'i', basis: 's', alpha: 'f' }));
     await writeTable(ctx.output('curves').path, rows(curveRows, { ...L3, neuron: 'i', group: 's', rank: 'i', x: 'f', y: 'f' }));
     await writeTable(ctx.output('basis_mass').path, rows(massRows, { ...L3, basis: 's', mass: 'f', fraction: 'f' }));
-    await writeTable(ctx.output('histograms').path, rows(histRows, { kind: 's', layer: 'i', bin_start: 'f', bin_end: 'f', count: 'i' }));
+    await writeTable(ctx.output('histograms').path, rows(histRows, { kind: 's', layer: 'i', layer_name: 's', bin_start: 'f', bin_end: 'f', count: 'i', ln_k: 'f', mean: 'f' }));
 
     const metrics: Record<string, number> = { temperature: T };
     for (const L of layers) {

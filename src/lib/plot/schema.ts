@@ -33,6 +33,7 @@ export const figureParamsSchema = {
     height: { type: 'integer', minimum: 50, maximum: 4000, default: 400, description: 'figure height (CSS px)' },
     path: { type: 'string', description: 'JSON inputs: dotted path of the rows inside the document' },
     x: str,
+    x2: { type: 'string', minLength: 1, description: 'histogram: the data is pre-binned — x = bin start, x2 = bin end, y = count' },
     y: { anyOf: [str, { type: 'array', items: str, minItems: 1 }] },
     color: str, facet: str, size: str, label: str, theta: str, order: str, overlay_x: str, overlay_y: str, best_field: str,
     columns: { type: 'integer', minimum: 1 },
@@ -44,7 +45,7 @@ export const figureParamsSchema = {
       type: 'array',
       items: {
         type: 'object',
-        properties: { x: num, y: num, label: { type: 'string' }, color: { type: 'string' }, dash: { type: 'boolean' } },
+        properties: { x: num, y: num, x_field: { type: 'string', minLength: 1, description: 'vertical line at the value of this field (first row of each panel)' }, label: { type: 'string' }, color: { type: 'string' }, dash: { type: 'boolean' } },
         additionalProperties: false,
       },
     },

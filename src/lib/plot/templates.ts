@@ -16,6 +16,8 @@ export type FieldType = 'quantitative' | 'ordinal' | 'nominal' | 'temporal';
 export interface RuleSpec {
   /** Vertical line at this x value. */
   x?: number;
+  /** Vertical line at the value of this field (its first row in each panel). */
+  x_field?: string;
   /** Horizontal line at this y value. */
   y?: number;
   label?: string;
@@ -62,6 +64,8 @@ export interface TemplateOptions {
   labels?: boolean;
   /** histogram */
   bins?: number;
+  /** histogram: pre-binned data (x = bin start, x2 = bin end, y = count). */
+  x2?: string;
   step?: number;
   extent?: [number, number];
   mean_line?: boolean;
@@ -150,13 +154,14 @@ function ruleLayers(o: TemplateOptions, xType: FieldType = 'quantitative', yType
     const one = [{ window: [{ op: 'row_number', as: '__r' }], groupby: [] }, { filter: 'datum.__r === 1' }];
     const mark: VlSpec = { type: 'rule', color, strokeWidth: 1.5 };
     if (r.dash !== false) mark.strokeDash = [6, 4];
-    if (r.x !== undefined) {
-      layers.push({ transform: one, mark, encoding: { x: { datum: r.x, type: xType } } });
+    if (r.x !== undefined || r.x_field !== undefined) {
+      const x = r.x_field !== undefined ? { field: r.x_field, type: xType } : { datum: r.x, type: xType };
+      layers.push({ transform: one, mark, encoding: { x } });
       if (r.label) {
         layers.push({
-          transform: one,
+          transform: r.x_field !== undefined ? [...one, { calculate: `${JSON.stringify(r.label + ' ')} + format(datum[${JSON.stringify(r.x_field)}], '.3~g')`, as: '__rule_label' }] : one,
           mark: { type: 'text', color, align: 'left', baseline: 'top', dx: 4, dy: 4 + 14 * i, fontSize: 11, fontWeight: 'bold' },
-          encoding: { x: { datum: r.x, type: xType }, y: { value: 0 }, text: { value: r.label } },
+          encoding: { x, y: { value: 0 }, text: r.x_field !== undefined ? { field: '__rule_label' } : { value: r.label } },
         });
       }
     } else if (r.y !== undefined) {
@@ -289,6 +294,24 @@ const heatmap: Builder = (o, d) => {
 
 const histogram: Builder = (o, d) => {
   need(o, 'histogram', 'x');
+  if (o.x2) {
+    // pre-binned: one bar per row from x to x2, height y (e.g. analyze-actmix's exact 50 bins on [0, ln K])
+    const y = Array.isArray(o.y) ? o.y[0] : o.y;
+    if (!y) throw new Error('histogram with x2 (pre-binned) needs y (the count field)');
+    checkFields(d.data, [o.x, o.x2, y, o.color, o.facet], 'histogram');
+    const layers: VlSpec[] = [{
+      mark: { type: 'bar', ...(o.color ? { opacity: 0.85 } : { color: '#4c78a8' }) },
+      encoding: {
+        x: { field: o.x, type: 'quantitative', bin: { binned: true }, title: o.x_title ?? o.x, ...(o.x_domain || o.extent ? { scale: { domain: o.x_domain ?? o.extent } } : {}) },
+        x2: { field: o.x2 },
+        y: { field: y, type: 'quantitative', title: o.y_title ?? 'count', ...(o.log_y ? { scale: { type: 'symlog' } } : {}) },
+        ...(o.color ? { color: enc(o.color, o.color_type ?? 'nominal', o.color_title) } : {}),
+        tooltip: [{ field: o.x, type: 'quantitative', title: 'from', format: '.4~g' }, { field: o.x2, type: 'quantitative', title: 'to', format: '.4~g' }, { field: y, type: 'quantitative', title: 'count' }],
+      },
+    }];
+    layers.push(...ruleLayers(o));
+    return finish(o, d, layers);
+  }
   checkFields(d.data, [o.x, o.color, o.facet], 'histogram');
   const bin: VlSpec = o.step ? { step: o.step } : { maxbins: o.bins ?? 50 };
   if (o.extent) bin.extent = o.extent;

@@ -159,7 +159,7 @@ function ruleLayers(o: TemplateOptions, xType: FieldType = 'quantitative', yType
       layers.push({ transform: one, mark, encoding: { x } });
       if (r.label) {
         layers.push({
-          transform: r.x_field !== undefined ? [...one, { calculate: `${JSON.stringify(r.label + ' ')} + format(datum[${JSON.stringify(r.x_field)}], '.3~g')`, as: '__rule_label' }] : one,
+          transform: r.x_field !== undefined ? [...one, { calculate: `${JSON.stringify(r.label + ' ')} + format(datum[${JSON.stringify(r.x_field)}], '.4~g')`, as: '__rule_label' }] : one,
           mark: { type: 'text', color, align: 'left', baseline: 'top', dx: 4, dy: 4 + 14 * i, fontSize: 11, fontWeight: 'bold' },
           encoding: { x, y: { value: 0 }, text: r.x_field !== undefined ? { field: '__rule_label' } : { value: r.label } },
         });

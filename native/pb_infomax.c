@@ -32,6 +32,16 @@
 extern void cblas_sgemm(int order, int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
                         const float *B, int ldb, float beta, float *C, int ldc);
 
+extern void cblas_ssyrk(int order, int uplo, int trans, int N, int K, float alpha, const float *A, int lda, float beta,
+                        float *C, int ldc);
+extern void cblas_dgemm(int order, int ta, int tb, int M, int N, int K, double alpha, const double *A, int lda,
+                        const double *B, int ldb, double beta, double *C, int ldc);
+
+static inline void dgemm(int ta, int tb, int M, int N, int K, double alpha, const double *A, const double *B, double *C) {
+  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K, alpha, A,
+              ta ? M : K, B, tb ? K : N, 0.0, C, N);
+}
+
 static inline void gemm(int ta, int tb, int M, int N, int K, const float *A, const float *B, float *C) {
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K, 1.0f, A,
               ta ? M : K, B, tb ? K : N, 0.0f, C, N);
@@ -45,7 +55,7 @@ typedef struct {
   double *m, *v;            /* Adam state over (W, b): K·n + K each */
   float *X; long N;         /* training rows (own copy) */
   float *xb, *Z, *A, *Hh, *dZ, *gW, *gb, *Wn, *Gw, *gWn;
-  double *c, *S, *R, *T, *var, *d, *L, *M;
+  double *c, *c2, *S, *R, *T, *var, *d, *L, *M;
 } pim;
 
 void *pim_create(int n, int K, int act, float slope, int post, int tc_mode, double lam_tc, double lam_wr, double eps,
@@ -61,11 +71,11 @@ void *pim_create(int n, int K, int act, float slope, int post, int tc_mode, doub
   p->Z = malloc(sizeof(float) * BK); p->A = malloc(sizeof(float) * BK); p->Hh = malloc(sizeof(float) * BK);
   p->dZ = malloc(sizeof(float) * BK); p->gW = malloc(sizeof(float) * Kn); p->gb = malloc(sizeof(float) * K);
   p->Wn = malloc(sizeof(float) * Kn); p->Gw = malloc(sizeof(float) * KK); p->gWn = malloc(sizeof(float) * Kn);
-  p->c = malloc(sizeof(double) * BK); p->S = malloc(sizeof(double) * KK); p->R = malloc(sizeof(double) * KK);
+  p->c = malloc(sizeof(double) * BK); p->c2 = malloc(sizeof(double) * BK); p->S = malloc(sizeof(double) * KK); p->R = malloc(sizeof(double) * KK);
   p->T = malloc(sizeof(double) * KK); p->var = malloc(sizeof(double) * K); p->d = malloc(sizeof(double) * K);
   p->L = malloc(sizeof(double) * KK); p->M = malloc(sizeof(double) * KK);
   if (!p->W || !p->b || !p->m || !p->v || !p->xb || !p->Z || !p->A || !p->Hh || !p->dZ || !p->gW || !p->gb || !p->Wn ||
-      !p->Gw || !p->gWn || !p->c || !p->S || !p->R || !p->T || !p->var || !p->d || !p->L || !p->M) return NULL;
+      !p->Gw || !p->gWn || !p->c || !p->c2 || !p->S || !p->R || !p->T || !p->var || !p->d || !p->L || !p->M) return NULL;
   return p;
 }
 
@@ -73,7 +83,7 @@ void pim_free(void *ctx) {
   pim *p = ctx;
   if (!p) return;
   void *all[] = {p->W, p->b, p->m, p->v, p->X, p->xb, p->Z, p->A, p->Hh, p->dZ, p->gW, p->gb, p->Wn, p->Gw, p->gWn,
-                 p->c, p->S, p->R, p->T, p->var, p->d, p->L, p->M};
+                 p->c, p->c2, p->S, p->R, p->T, p->var, p->d, p->L, p->M};
   for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) free(all[i]);
   free(p);
 }
@@ -192,16 +202,7 @@ static int loss_grad(pim *p, const float *xb, int bs, double *losses, int grad) 
   for (int i = 0; i < bs; i++) for (int j = 0; j < K; j++) d[j] += A[(size_t)i * K + j];
   for (int j = 0; j < K; j++) d[j] /= bs;
   for (int i = 0; i < bs; i++) for (int j = 0; j < K; j++) c[(size_t)i * K + j] = A[(size_t)i * K + j] - d[j];
-  memset(S, 0, sizeof(double) * (size_t)K * K);
-  for (int i = 0; i < bs; i++) {
-    const double *ci = c + (size_t)i * K;
-    for (int a = 0; a < K; a++) {
-      double x = ci[a];
-      double *Sa = S + (size_t)a * K;
-      for (int q = a; q < K; q++) Sa[q] += x * ci[q];
-    }
-  }
-  for (int a = 0; a < K; a++) for (int q = 0; q < a; q++) S[(size_t)a * K + q] = S[(size_t)q * K + a];
+  dgemm(1, 0, K, K, bs, 1.0, c, c, S);   /* S = cᵀc */
   double LH = 0;
   for (int j = 0; j < K; j++) { var[j] = S[(size_t)j * K + j] / nm1 + p->eps; LH -= log(var[j]); d[j] = 1.0 / sqrt(var[j]); }
   for (int a = 0; a < K; a++) for (int q = 0; q < K; q++) R[(size_t)a * K + q] = S[(size_t)a * K + q] * d[a] * d[q] / nm1;
@@ -236,7 +237,8 @@ static int loss_grad(pim *p, const float *xb, int bs, double *losses, int grad) 
     for (int k = 0; k < n; k++) wn[k] = w[k] * inv;
     p->L[j] = r; /* row norms (L is free again in the frobenius mode; in logdet mode its use is over) */
   }
-  gemm(0, 1, K, K, n, p->Wn, p->Wn, p->Gw);
+  cblas_ssyrk(CblasRowMajor, 121 /* upper */, CblasNoTrans, K, n, 1.0f, p->Wn, n, 0.0f, p->Gw, K);   /* ŴŴᵀ */
+  for (int a = 0; a < K; a++) for (int q = 0; q < a; q++) p->Gw[(size_t)a * K + q] = p->Gw[(size_t)q * K + a];
   double WR = 0;
   for (int a = 0; a < K; a++) for (int q = 0; q < K; q++) {
     double e = p->Gw[(size_t)a * K + q] - (a == q ? 1.0 : 0.0);
@@ -256,14 +258,11 @@ static int loss_grad(pim *p, const float *xb, int bs, double *losses, int grad) 
   }
   /* ∂L/∂A = 2 c T, then back through the softmax(es) and f into dZ */
   float *dZ = p->dZ;
+  double *dA = p->c2;
+  dgemm(0, 0, bs, K, K, 2.0, c, T, dA);   /* ∂L/∂A = 2 c T */
   for (int i = 0; i < bs; i++) {
-    const double *ci = c + (size_t)i * K;
     float *gi = dZ + (size_t)i * K;
-    for (int q = 0; q < K; q++) {
-      double s = 0;
-      for (int a = 0; a < K; a++) s += ci[a] * T[(size_t)a * K + q];
-      gi[q] = (float)(2.0 * s);
-    }
+    for (int q = 0; q < K; q++) gi[q] = (float)dA[(size_t)i * K + q];
     if (p->post) {
       const float *ai = A + (size_t)i * K;
       double dot = 0;
@@ -307,6 +306,16 @@ static int loss_grad(pim *p, const float *xb, int bs, double *losses, int grad) 
   return 0;
 }
 
+static void adam_loop(float *restrict th, const float *restrict gr, double *restrict m, double *restrict v, size_t n, double b1,
+                      double b2, double step, double ibc2, double eps) {
+  for (size_t i = 0; i < n; i++) {
+    double g = gr[i];
+    double mi = m[i] = b1 * m[i] + (1 - b1) * g;
+    double vi = v[i] = b2 * v[i] + (1 - b2) * g * g;
+    th[i] = (float)(th[i] - step * mi / (sqrt(vi) * ibc2 + eps));
+  }
+}
+
 static void update(pim *p, float lr) {
   size_t Kn = (size_t)p->K * p->n, P = Kn + p->K;
   if (p->opt == 1) {
@@ -315,17 +324,13 @@ static void update(pim *p, float lr) {
     return;
   }
   p->t++;
-  double b1 = p->b1, b2 = p->b2;
+  double b1 = p->b1, b2 = p->b2, eps = p->aeps;
   double bc1 = 1.0 - pow(b1, (double)p->t), bc2 = sqrt(1.0 - pow(b2, (double)p->t));
-  double step = lr / bc1;
-  for (size_t i = 0; i < P; i++) {
-    double g = i < Kn ? p->gW[i] : p->gb[i - Kn];
-    double m = p->m[i] = b1 * p->m[i] + (1 - b1) * g;
-    double v = p->v[i] = b2 * p->v[i] + (1 - b2) * g * g;
-    double u = step * m / (sqrt(v) / bc2 + p->aeps);
-    if (i < Kn) p->W[i] = (float)(p->W[i] - u);
-    else p->b[i - Kn] = (float)(p->b[i - Kn] - u);
-  }
+  double step = lr / bc1, ibc2 = 1.0 / bc2;
+  /* branch-free loops (vectorised): W, then b */
+  adam_loop(p->W, p->gW, p->m, p->v, Kn, b1, b2, step, ibc2, eps);
+  adam_loop(p->b, p->gb, p->m + Kn, p->v + Kn, (size_t)p->K, b1, b2, step, ibc2, eps);
+  (void)P;
 }
 
 /* One step on the rows perm[start … start+bs) of the data; losses[4] = total, entropy, tc, wr (before the update). */

@@ -290,7 +290,7 @@ export function tfActivate(tf: Tf, spec: InfomaxSpec, z: TF.Tensor2D): TF.Tensor
 /** −½ log det(M) of a symmetric positive definite matrix, gradient −½ M⁻¹ (host Cholesky; K ≤ a few hundred). */
 function tfHalfNegLogDet(tf: Tf, M: TF.Tensor2D): TF.Scalar {
   const K = M.shape[0];
-  const f = tf.customGrad((m: TF.Tensor, save: (t: TF.Tensor[]) => void) => {
+  const f = tf.customGrad(((m: TF.Tensor, save: (t: TF.Tensor[]) => void) => {
     const a = Float64Array.from(m.dataSync());
     const ld = logDetSpd(a, K);
     save([m]);
@@ -301,7 +301,7 @@ function tfHalfNegLogDet(tf: Tf, M: TF.Tensor2D): TF.Scalar {
         return tf.mul(dy, tf.tensor2d(Float32Array.from(inv, (x) => -0.5 * x), [K, K]));
       },
     };
-  });
+  }) as unknown as Parameters<Tf['customGrad']>[0]);
   return f(M) as TF.Scalar;
 }
 

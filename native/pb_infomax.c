@@ -2,7 +2,7 @@
  * The InfoMax single layer of the seed-systems reference §B as one native training step.
  *
  *   z = W x + b (W: K×n, b: K), h = f(z), a = post ? softmax_K(h) : h
- *   f: 0 identity, 1 relu, 2 leaky_relu(slope), 3 softmax over the K units, 4 tanh, 5 softplus (β = 1)
+ *   f: 0 identity, 1 relu, 2 leaky_relu(slope), 3 softmax over the K units, 4 tanh, 5 softplus (β = 1), 6 sigmoid
  *
  * Loss of a batch A (N×K), §B.2, with hand-derived gradients:
  *   c = A − mean_rows(A), S = cᵀc, v_j = S_jj/(N−1) + ε, d_j = v_j^{-1/2}, R = D S D/(N−1)
@@ -142,6 +142,7 @@ static void forward(pim *p, const float *x, int rows, float *Z, float *H, float 
     case 3: softmax_rows(H, Z, rows, K); break;
     case 4: for (size_t i = 0; i < nk; i++) H[i] = tanhf(Z[i]); break;
     case 5: for (size_t i = 0; i < nk; i++) { float z = Z[i]; H[i] = z > 0 ? z + log1pf(expf(-z)) : log1pf(expf(z)); } break;
+    case 6: for (size_t i = 0; i < nk; i++) H[i] = 1.0f / (1.0f + expf(-Z[i])); break;
   }
   if (p->post) softmax_rows(A, H, rows, K);
   else if (A != H) memcpy(A, H, sizeof(float) * nk);
@@ -282,6 +283,7 @@ static int loss_grad(pim *p, const float *xb, int bs, double *losses, int grad) 
       }
       case 4: for (int k = 0; k < K; k++) gi[k] *= 1.0f - hi[k] * hi[k]; break;
       case 5: for (int k = 0; k < K; k++) gi[k] *= 1.0f / (1.0f + expf(-zi[k])); break;
+      case 6: for (int k = 0; k < K; k++) gi[k] *= hi[k] * (1.0f - hi[k]); break;
     }
   }
   gemm(1, 0, K, n, bs, dZ, xb, p->gW);

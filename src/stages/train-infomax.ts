@@ -13,6 +13,7 @@
  *       training: {optimizer: adam, lr: 0.001, batch_size: 128, epochs: 100}
  *
  * Model z = Wx + b, a = f(z) (optionally softmax(f(z)), the seed's v2), Xavier-uniform W, zero b;
+ * f: the six activations of §B.1 and `sigmoid` (an extra);
  * loss §B.2 (src/lib/ml/infomax.ts); the epochs are the kit's `fit` loop (src/lib/ml/kit/loop.ts)
  * driving the native step (backend blas: native/pb_infomax.c, one C call per batch) or the TF.js
  * autodiff step with the kit's optimizer (other backends). Features are the table's feature
@@ -28,8 +29,7 @@
 import type { FromSchema } from 'json-schema-to-ts';
 import { defineStage } from '../engine/stage.js';
 import { BACKENDS, backendRuntime } from '../lib/ml/backend.js';
-
-const ACTS = ['identity', 'relu', 'leaky_relu', 'softmax', 'tanh', 'softplus'] as const;
+import { INFOMAX_ACTIVATIONS as ACTS } from '../lib/ml/infomax.js';   // (the module's top level is constants and functions)
 
 export const trainInfomaxParamsSchema = {
   type: 'object',
@@ -168,11 +168,10 @@ export default defineStage<TrainInfomaxParams>({
         batch_size: full ? -1 : bs, epochs: res.epochsRun, steps: res.steps, n_train: train.n, n_test: test.n, n_features: n, backend,
       };
       await ctx.output('metrics').writeJSON({ ...settings, final });
-      await writeTable(ctx.output('curves').path, curvesTable(res.curves.map((r) => {
-        const row = flatten(r);
-        delete row.lr;
-        return row;
-      })));
+      // every row gets every column (the periodic test_* metrics are NaN between evaluations)
+      const flat = res.curves.map((r) => { const row = flatten(r); delete row.lr; return row; });
+      const keys = [...new Set(flat.flatMap((r) => Object.keys(r)))];
+      await writeTable(ctx.output('curves').path, curvesTable(flat.map((r) => Object.fromEntries(keys.map((k) => [k, r[k] ?? NaN])))));
       const cols: Record<string, ReturnType<typeof numericVector>> = {
         activation: stringVector([spec.activation]), hidden: numericVector('int32', [K]), seed: numericVector('int32', [ctx.seed]),
       };

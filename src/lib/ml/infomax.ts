@@ -4,6 +4,7 @@
  *
  *   z = W x + b (W: K×n Xavier-uniform U(±√(6/(n+K))), b = 0), h = f(z), a = postSoftmax ? softmax(h) : h
  *   f ∈ identity, relu, leaky_relu (slope 0.01), softmax (over the K units), tanh, softplus (β = 1)
+ *   (and sigmoid, the logistic of Bell & Sejnowski 1995 — an extra, not in the seed's sweep)
  *
  * Loss (§B.2) of a batch A (N×K): L = L_H + λ_tc·L_TC + λ_wr·L_WR with L_H = −Σ_j log v_j
  * (v_j unbiased variance + ε), L_TC = ‖R − I‖²_F (R = correlation of the columns, built from
@@ -23,7 +24,8 @@ import type * as TF from '@tensorflow/tfjs';
 import type { Rng } from '../rng.js';
 import type { Batch, Settings, TrainStep, Values } from './kit/loop.js';
 
-export const INFOMAX_ACTIVATIONS = ['identity', 'relu', 'leaky_relu', 'softmax', 'tanh', 'softplus'] as const;
+/** The six of §B.1, and the logistic sigmoid (Bell & Sejnowski's g; not in the seed's sweep). */
+export const INFOMAX_ACTIVATIONS = ['identity', 'relu', 'leaky_relu', 'softmax', 'tanh', 'softplus', 'sigmoid'] as const;
 export type InfomaxActivation = (typeof INFOMAX_ACTIVATIONS)[number];
 
 export interface InfomaxSpec {
@@ -80,6 +82,7 @@ export function forwardHost(spec: InfomaxSpec, p: { W: ArrayLike<number>; b: Arr
         case 'leaky_relu': h = z > 0 ? z : spec.leakySlope * z; break;
         case 'tanh': h = Math.tanh(z); break;
         case 'softplus': h = z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z)); break;
+        case 'sigmoid': h = 1 / (1 + Math.exp(-z)); break;
       }
       A[i * K + k] = h;
     }
@@ -283,6 +286,7 @@ export function tfActivate(tf: Tf, spec: InfomaxSpec, z: TF.Tensor2D): TF.Tensor
     case 'softmax': h = tf.softmax(z); break;
     case 'tanh': h = tf.tanh(z); break;
     case 'softplus': h = tf.softplus(z); break;
+    case 'sigmoid': h = tf.sigmoid(z); break;
   }
   return spec.postSoftmax ? tf.softmax(h) : h;
 }
@@ -397,7 +401,7 @@ export async function tfStep(tf: Tf, spec: InfomaxSpec, init: Params, X: Float32
   return self;
 }
 
-const ACT_CODE: Record<InfomaxActivation, number> = { identity: 0, relu: 1, leaky_relu: 2, softmax: 3, tanh: 4, softplus: 5 };
+const ACT_CODE: Record<InfomaxActivation, number> = { identity: 0, relu: 1, leaky_relu: 2, softmax: 3, tanh: 4, softplus: 5, sigmoid: 6 };
 
 /** The native step (native/pb_infomax.c): gather, forward, loss, hand-derived backward, Adam/SGD in one call. */
 export async function nativeStep(spec: InfomaxSpec, init: Params, X: Float32Array, N: number, opt: OptimConfig, maxBatch: number,

@@ -165,6 +165,27 @@ describe('§B.2 loss and gradients', () => {
   }
 
   describe.skipIf(!status.available)('native step = TF.js step', () => {
+    it('SGD, full batch (batch_size −1), relu + λ_wr: 100 steps, parameters to 1e-5', async () => {
+      const n = 30, K = 6, N = 200;
+      const rng = new Rng(8);
+      const X = Float32Array.from({ length: N * n }, () => rng.uniform(0, 1));
+      const spec = defaultSpec(n, K, 'relu', { lambdaWr: 0.5 });
+      const init = xavierInit(n, K, new Rng(4));
+      const opt = { optimizer: 'sgd' as const, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
+      const run = async (step: Awaited<ReturnType<typeof tfStep>>) => {
+        const res = await fit(step, { data: { mode: 'full', rows: N }, maxEpochs: 100, schedules: { lr: 1e-2 } });
+        const p = step.params();
+        step.dispose();
+        return { p, last: res.curves.at(-1)!.train, first: res.curves[0]!.train };
+      };
+      const a = await run(await tfStep(tf as any, spec, init, X, N, opt));
+      const b = await run(await nativeStep(spec, init, X, N, opt, N));
+      expect(a.last.total).toBeLessThan(a.first.total! - 1);   // SGD made progress
+      for (let i = 0; i < init.W.length; i++) expect(Math.abs(a.p.W[i]! - b.p.W[i]!)).toBeLessThan(1e-5);
+      for (let k = 0; k < K; k++) expect(Math.abs(a.p.b[k]! - b.p.b[k]!)).toBeLessThan(1e-5);
+      expect(Math.abs(a.last.total! - b.last.total!)).toBeLessThan(1e-4);
+    });
+
     for (const [name, o] of [...variants.slice(0, 8), variants[9]!]) {
       it(`${name}: 100 Adam steps through fit, parameters and losses to 1e-5`, async () => {
         const n = 40, K = 8, N = 320, bs = 32;

@@ -61,8 +61,8 @@ function build() {
   try {
     // the dropout generator must round like JavaScript: no FMA contraction in pipe_blas.c
     run([...common, '-ffp-contract=off', '-c', join(here, 'pipe_blas.c'), '-o', objMain]);
-    // the InfoMax layer step (§B): plain IEEE math, compared with the TF.js step to 1e-5
-    run([...common, '-c', join(here, 'pb_infomax.c'), '-o', objInfomax]);
+    // the InfoMax layer step (§B): IEEE math (no errno, so Adam's sqrt loop vectorises), compared with the TF.js step to 1e-5
+    run([...common, '-fno-math-errno', '-c', join(here, 'pb_infomax.c'), '-o', objInfomax]);
     try {
       // libmvec SIMD sin/cos/tanh/exp: -ffast-math for this file only (compile step, not link step);
       // linked without -ffast-math, so no crtfastmath.o (the Node process keeps IEEE denormals)

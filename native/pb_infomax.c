@@ -133,7 +133,10 @@ static void forward(pim *p, const float *x, int rows, float *Z, float *H, float 
   int K = p->K;
   gemm(0, 1, rows, K, p->n, x, p->W, Z);
   size_t nk = (size_t)rows * K;
-  for (size_t i = 0; i < nk; i++) Z[i] += p->b[i % K];
+  for (int i = 0; i < rows; i++) {
+    float *zi = Z + (size_t)i * K;
+    for (int k = 0; k < K; k++) zi[k] += p->b[k];
+  }
   float s = (float)p->slope;
   switch (p->act) {
     case 0: memcpy(H, Z, sizeof(float) * nk); break;
@@ -226,24 +229,17 @@ static int loss_grad(pim *p, const float *xb, int bs, double *losses, int grad) 
       for (size_t i = 0; i < (size_t)K * K; i++) G[i] *= -0.5 * p->lam_tc;
     }
   }
-  /* weight redundancy of the current W (value always, gradient when λ_wr ≠ 0) */
+  /* weight redundancy of the current W (value always, gradient when λ_wr ≠ 0): from the raw Gram
+     matrix G = WWᵀ (ssyrk), r_j = √G_jj, Ĝ_pq = G_pq / ((r_p + 1e-8)(r_q + 1e-8)) */
   size_t Kn = (size_t)K * n;
-  for (int j = 0; j < K; j++) {
-    const float *w = p->W + (size_t)j * n;
-    double r = 0;
-    for (int k = 0; k < n; k++) r += (double)w[k] * w[k];
-    r = sqrt(r);
-    float inv = (float)(1.0 / (r + 1e-8));
-    float *wn = p->Wn + (size_t)j * n;
-    for (int k = 0; k < n; k++) wn[k] = w[k] * inv;
-    p->L[j] = r; /* row norms (L is free again in the frobenius mode; in logdet mode its use is over) */
-  }
-  cblas_ssyrk(CblasRowMajor, 121 /* upper */, CblasNoTrans, K, n, 1.0f, p->Wn, n, 0.0f, p->Gw, K);   /* ŴŴᵀ */
-  for (int a = 0; a < K; a++) for (int q = 0; q < a; q++) p->Gw[(size_t)a * K + q] = p->Gw[(size_t)q * K + a];
+  cblas_ssyrk(CblasRowMajor, 121 /* upper */, CblasNoTrans, K, n, 1.0f, p->W, n, 0.0f, p->Gw, K);
+  for (int j = 0; j < K; j++) p->L[j] = sqrt((double)p->Gw[(size_t)j * K + j]); /* row norms (L is free here) */
   double WR = 0;
-  for (int a = 0; a < K; a++) for (int q = 0; q < K; q++) {
-    double e = p->Gw[(size_t)a * K + q] - (a == q ? 1.0 : 0.0);
-    WR += e * e;
+  for (int a = 0; a < K; a++) for (int q = a; q < K; q++) {
+    double g = p->Gw[(size_t)a * K + q] / ((p->L[a] + 1e-8) * (p->L[q] + 1e-8));
+    p->Gw[(size_t)a * K + q] = p->Gw[(size_t)q * K + a] = (float)g;
+    double e = g - (a == q ? 1.0 : 0.0);
+    WR += a == q ? e * e : 2.0 * e * e;
   }
   losses[0] = LH + p->lam_tc * TC + p->lam_wr * WR;
   losses[1] = LH; losses[2] = TC; losses[3] = WR;
@@ -290,6 +286,12 @@ static int loss_grad(pim *p, const float *xb, int bs, double *losses, int grad) 
   for (int k = 0; k < K; k++) p->gb[k] = 0;
   for (int i = 0; i < bs; i++) for (int k = 0; k < K; k++) p->gb[k] += dZ[(size_t)i * K + k];
   if (p->lam_wr != 0) {
+    for (int j = 0; j < K; j++) {
+      float inv = (float)(1.0 / (p->L[j] + 1e-8));
+      const float *w = p->W + (size_t)j * n;
+      float *wn = p->Wn + (size_t)j * n;
+      for (int k = 0; k < n; k++) wn[k] = w[k] * inv;
+    }
     /* gWn = 4 λ_wr (G − I) Ŵ */
     for (int a = 0; a < K; a++) p->Gw[(size_t)a * K + a] -= 1.0f;
     gemm(0, 0, K, n, K, p->Gw, p->Wn, p->gWn);

@@ -24,7 +24,7 @@ const quiet = process.argv.includes('--quiet');
 const strict = process.argv.includes('--strict');
 const log = (m) => { if (!quiet) console.log(`pipe native: ${m}`); };
 
-export const SOURCES = ['pipe_blas.c', 'pb_math.c', 'pb.h'];
+export const SOURCES = ['pipe_blas.c', 'pb_math.c', 'pb_infomax.c', 'pb.h'];
 
 function findOpenBlas() {
   if (process.env.PIPE_OPENBLAS) return existsSync(process.env.PIPE_OPENBLAS) ? process.env.PIPE_OPENBLAS : null;
@@ -56,26 +56,28 @@ function build() {
   // pid-suffixed intermediates: concurrent builds (parallel stage workers) never share a file
   const tag = `${process.pid}`;
   const tmp = join(out, `libpipe_blas.so.${tag}.tmp`);
-  const objMain = join(out, `pipe_blas.${tag}.o`), objMath = join(out, `pb_math.${tag}.o`);
+  const objMain = join(out, `pipe_blas.${tag}.o`), objMath = join(out, `pb_math.${tag}.o`), objInfomax = join(out, `pb_infomax.${tag}.o`);
   const run = (args) => execFileSync(cc, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   try {
     // the dropout generator must round like JavaScript: no FMA contraction in pipe_blas.c
     run([...common, '-ffp-contract=off', '-c', join(here, 'pipe_blas.c'), '-o', objMain]);
+    // the InfoMax layer step (§B): IEEE math (no errno, so Adam's sqrt loop vectorises), compared with the TF.js step to 1e-5
+    run([...common, '-fno-math-errno', '-c', join(here, 'pb_infomax.c'), '-o', objInfomax]);
     try {
       // libmvec SIMD sin/cos/tanh/exp: -ffast-math for this file only (compile step, not link step);
       // linked without -ffast-math, so no crtfastmath.o (the Node process keeps IEEE denormals)
       run([...common, '-ffast-math', '-c', join(here, 'pb_math.c'), '-o', objMath]);
-      run(['-shared', '-o', tmp, objMain, objMath, blas, `-Wl,-rpath,${dirname(blas)}`, '-lmvec', '-lm']);
+      run(['-shared', '-o', tmp, objMain, objMath, objInfomax, blas, `-Wl,-rpath,${dirname(blas)}`, '-lmvec', '-lm']);
     } catch {
       // no libmvec (non-glibc systems): scalar libm loops
       run([...common, '-c', join(here, 'pb_math.c'), '-o', objMath]);
-      run(['-shared', '-o', tmp, objMain, objMath, blas, `-Wl,-rpath,${dirname(blas)}`, '-lm']);
+      run(['-shared', '-o', tmp, objMain, objMath, objInfomax, blas, `-Wl,-rpath,${dirname(blas)}`, '-lm']);
     }
   } catch (e) {
     rmSync(tmp, { force: true });
     throw e;
   } finally {
-    for (const f of [objMain, objMath]) rmSync(f, { force: true });
+    for (const f of [objMain, objMath, objInfomax]) rmSync(f, { force: true });
   }
   renameSync(tmp, join(out, 'libpipe_blas.so'));
   writeFileSync(join(out, 'openblas-path'), blas + '\n');

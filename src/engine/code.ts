@@ -28,7 +28,7 @@ import { sha256, type ContentHash } from './hash.js';
 
 /** Native sources (relative to the root) of modules that load a native library. */
 export const NATIVE_SOURCES: Record<string, string[]> = {
-  'src/lib/ml/blas/native.ts': ['native/pipe_blas.c', 'native/pb_math.c', 'native/pb.h', 'native/build.mjs'],
+  'src/lib/ml/blas/native.ts': ['native/pipe_blas.c', 'native/pb_math.c', 'native/pb_infomax.c', 'native/pb.h', 'native/build.mjs'],
 };
 
 const PARSED = new Set(['.ts', '.mts', '.cts', '.tsx', '.js', '.mjs', '.cjs', '.jsx']);

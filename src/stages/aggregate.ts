@@ -10,6 +10,7 @@
  * the object of scalar metrics inside it. Group keys come from the producing stage's matrix
  * values (e.g. `model=relu`), else from a top-level field of the JSON of the same name.
  * Std is the population std (np.std), as in the seed's cv_results.json.
+ * `csv` is the same summary wide (one row per group, <metric>_mean, <metric>_std).
  */
 import { defineStage } from '../engine/stage.js';
 
@@ -78,7 +79,7 @@ function at(obj: unknown, path: string): unknown {
 export default defineStage<AggregateParams>({
   kind: 'aggregate',
   version: '3',
-  description: 'Aggregate per-run metrics into mean ± std, min, max per metric and group (results.json + Markdown table)',
+  description: 'Aggregate per-run metrics into mean ± std, min, max per metric and group (results.json, Markdown table, CSV)',
   paramsSchema: {
     type: 'object',
     properties: {
@@ -108,6 +109,7 @@ export default defineStage<AggregateParams>({
     results: { type: 'json', description: 'per group: every metric with mean, std, min, max, n and the values' },
     table: { type: 'text', ext: '.md', description: 'Markdown table of mean ± std per group and metric' },
     summary: { type: 'table', description: 'long format: group keys, metric, mean, std, min, max, n (for plots)' },
+    csv: { type: 'text', ext: '.csv', description: 'wide format: one row per group — group keys, runs, then <metric>_mean and <metric>_std per metric' },
   },
   async run(ctx) {
     const p = ctx.params;
@@ -227,6 +229,16 @@ export default defineStage<AggregateParams>({
       blocks.push(lines.join('\n'));
     }
     await ctx.output('table').writeText(blocks.join('\n\n') + '\n\nmean ± population std over runs.\n');
+
+    // CSV, wide: one row per group (the seed's analysis/summary.csv); a metric a group lacks is empty
+    const allMetrics = [...new Set(results.flatMap((g) => Object.keys(g.metrics)))];
+    const cell = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+    const csvLines = [[...p.group_by, 'runs', ...allMetrics.flatMap((m) => [`${m}_mean`, `${m}_std`])].map(cell).join(',')];
+    for (const g of results) {
+      const stats = allMetrics.flatMap((m) => (g.metrics[m] ? [String(g.metrics[m]!.mean), String(g.metrics[m]!.std)] : ['', '']));
+      csvLines.push([...p.group_by.map((k) => cell(String(g.group[k]))), String(g.n_runs), ...stats].join(','));
+    }
+    await ctx.output('csv').writeText(csvLines.join('\n') + '\n');
 
     const { tableFromArrays } = await import('apache-arrow');
     const rows = results.flatMap((g) => Object.entries(g.metrics).map(([metric, s]) => ({ g, metric, s })));

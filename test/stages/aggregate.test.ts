@@ -43,6 +43,8 @@ describe('aggregate', () => {
     const md = readFileSync(r.outputs.table!, 'utf8');
     expect(md).toContain('| dataset | runs | rmse | r2 |\n|---|---:|---:|---:|\n| ccpp | 1 | 4.2000 ± 0.0000 | 0.9300 ± 0.0000 |');
     expect(md).toContain('| dataset | runs | accuracy |\n|---|---:|---:|\n| magic | 1 | 0.9000 ± 0.0000 |');
+    // the wide CSV has every metric of any group; a metric a group lacks is empty
+    expect(readFileSync(r.outputs.csv!, 'utf8')).toBe('dataset,runs,rmse_mean,rmse_std,r2_mean,r2_std,accuracy_mean,accuracy_std\nccpp,1,4.2,0,0.93,0,,\nmagic,1,,,,,0.9,0\n');
   });
 
   it('names the run that lacks a group key', async () => {

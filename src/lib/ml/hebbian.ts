@@ -20,18 +20,14 @@
 import { Optimizer, param, type Group, type OptimizerState, type Param } from './kit/optimizers.js';
 import type { Batch, Hook, Settings, TrainStep, Values } from './kit/loop.js';
 import type { Rng } from '../rng.js';
-import { blasNative, blasStatus, type BlasNative } from './blas/native.js';
+import { blasNative, type BlasNative } from './blas/native.js';
+import { resolveMatBackend, type MatBackend } from './group-models.js';
 
 /** `blas`: matrix products through pipe's native OpenBLAS library; `js`: typed-array loops. */
-export type HebbianBackend = 'blas' | 'js';
+export type HebbianBackend = MatBackend;
 
-/** What `auto` resolves to on this machine. */
-export function resolveHebbianBackend(req: 'auto' | HebbianBackend): HebbianBackend {
-  if (req === 'js') return 'js';
-  const st = blasStatus();
-  if (req === 'blas' && !st.available) throw new Error(`backend blas requested but unavailable: ${st.reason}`);
-  return st.available ? 'blas' : 'js';
-}
+/** What `auto` resolves to on this machine (the same rule as the group models'). */
+export const resolveHebbianBackend = resolveMatBackend;
 
 export type HebbAct = 'relu' | 'sigmoid' | 'tanh' | 'linear';
 

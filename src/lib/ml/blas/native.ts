@@ -22,7 +22,7 @@ const require = createRequire(import.meta.url);
 /** native/ at the package root (src/lib/ml/blas → ../../../../native; same from dist/). */
 export const NATIVE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'native');
 export const LIBRARY_PATH = join(NATIVE_DIR, 'build', 'libpipe_blas.so');
-const SOURCES = ['pipe_blas.c', 'pb_math.c', 'pb.h', 'build.mjs'];
+const SOURCES = ['pipe_blas.c', 'pb_math.c', 'pb_infomax.c', 'pb.h', 'build.mjs'];
 
 export class BlasUnavailableError extends Error {}
 
@@ -58,6 +58,15 @@ export interface BlasNative {
   trainBatch: Fn;
   predict: Fn;
   grads: Fn;
+  /** The InfoMax layer step of §B (native/pb_infomax.c). */
+  pimCreate: Fn;
+  pimFree: Fn;
+  pimGetParams: Fn;
+  pimSetParams: Fn;
+  pimSetData: Fn;
+  pimForward: Fn;
+  pimTrainBatch: Fn;
+  pimGrads: Fn;
 }
 
 let cached: { api: BlasNative } | { error: string } | null = null;
@@ -132,6 +141,14 @@ function load(): BlasNative {
     trainBatch: f('int pbt_train_batch(void *c, const int32_t *perm, long start, int bs, float lr, float T, float lam, double *drop, double *losses)'),
     predict: f('int pbt_predict(void *c, const float *X, long n, float T, float *out)'),
     grads: f('int pbt_grads(void *c, const int32_t *perm, long start, int bs, float T, float lam, double *drop, double *losses, float *grads)'),
+    pimCreate: f('void *pim_create(int n, int K, int act, float slope, int post, int tc_mode, double lam_tc, double lam_wr, double eps, double delta, int opt, double b1, double b2, double aeps, int maxB)'),
+    pimFree: f('void pim_free(void *c)'),
+    pimGetParams: f('void pim_get_params(void *c, float *out)'),
+    pimSetParams: f('void pim_set_params(void *c, const float *v)'),
+    pimSetData: f('int pim_set_data(void *c, const float *X, long n)'),
+    pimForward: f('int pim_forward(void *c, const float *X, long rows, float *out)'),
+    pimTrainBatch: f('int pim_train_batch(void *c, const int32_t *perm, long start, int bs, float lr, double *losses)'),
+    pimGrads: f('int pim_grads(void *c, const float *X, int bs, double *losses, float *grads)'),
   };
   api.setThreads(threads);
   return api;

@@ -81,10 +81,16 @@ export default defineStage<AnalyzeGroupParams>({
     const snapSteps = Array.from(snaps.getChild('step')!.toArray() as ArrayLike<number>, Number);
     const S = snaps.numRows;
     const d = (col.get(0)!.length as number) / n;
+    // W_out (n × d) of snapshot s as d rows of length n, transposed once per snapshot
+    const columns = new Map<number, Float64Array>();
     const columnsAt = (s: number): Float64Array => {
-      const W = col.get(s)!.toArray() as Float32Array; // n × d
-      const out = new Float64Array(d * n);
-      for (let i = 0; i < d; i++) for (let j = 0; j < n; j++) out[i * n + j] = W[j * d + i]!;
+      let out = columns.get(s);
+      if (!out) {
+        const W = col.get(s)!.toArray() as Float32Array;
+        out = new Float64Array(d * n);
+        for (let i = 0; i < d; i++) for (let j = 0; j < n; j++) out[i * n + j] = W[j * d + i]!;
+        columns.set(s, out);
+      }
       return out;
     };
     const fr = p.fractions.map((f) => ({ f, s: Math.round(f * (S - 1)) }));
@@ -100,13 +106,13 @@ export default defineStage<AnalyzeGroupParams>({
     }
     await writeTable(ctx.output('assignment').path, tableFromArrays({ fraction: Float64Array.from(aF), step: Int32Array.from(aStep), frequency: aFreq, neurons: Int32Array.from(aCount) }));
 
-    const final = G.neuronFrequencies(columnsAt(S - 1), d, g, tracked);
+    const cols = columnsAt(S - 1);
+    const final = G.neuronFrequencies(cols, d, g, tracked);
     const T = tracked.length;
     const sN: number[] = [], sF: string[] = [], sP: number[] = [];
     for (let i = 0; i < d; i++) for (let t = 0; t < T; t++) { sN.push(i); sF.push(label(tracked[t]!)); sP.push(final.power[i * T + t]!); }
     await writeTable(ctx.output('spectrum').path, tableFromArrays({ neuron: Int32Array.from(sN), frequency: sF, power: Float64Array.from(sP) }));
 
-    const cols = columnsAt(S - 1);
     const alive = Array.from({ length: d }, (_, i) => i).filter((i) => final.norm[i]! >= p.dead_norm).sort((a, b) => final.assigned[a]! - final.assigned[b]! || final.norm[b]! - final.norm[a]!);
     const img = new Float32Array(alive.length * n);
     alive.forEach((i, r) => { for (let j = 0; j < n; j++) img[r * n + j] = cols[i * n + j]!; });

@@ -216,7 +216,8 @@ export class SequentialMLP implements GroupModel {
   readonly params: Param[];
   readonly degree: number;
   readonly outSteps = 1;
-  private cache: { Z: Float32Array; H: Float32Array; X: Float32Array; B: number } | null = null;
+  /** Input of the last forward (its Z, H, T are in `buf`). */
+  private X: Float32Array | null = null;
   private readonly mm: MatMul;
 
   constructor(readonly n: number, readonly d: number, readonly k: number, o: { initScale: number; rng: Rng; mm: MatMul; ops?: ElementOps }) {
@@ -237,27 +238,26 @@ export class SequentialMLP implements GroupModel {
     const [Win, Wo] = this.params.map((p) => p.value as Float32Array);
     if (this.buf?.B !== B) this.buf = { B, Z: new Float32Array(B * d), H: new Float32Array(B * d), Y: new Float32Array(B * n), dH: new Float32Array(B * d), T: new Float32Array(B * d) };
     const { Z, H, Y, T } = this.buf;
-    const Xc = X;
-    this.mm(0, 1, B, d, k * n, Xc, Win!, Z);
+    this.mm(0, 1, B, d, k * n, X, Win!, Z);
     // H = Z^k, and T = Z^(k−1) kept for backward
     if (k === 2) { T.set(Z); this.ew.square(Z, H); }
     else { this.ew.square(Z, T); for (let e = 3; e < k; e++) this.ew.mul(T, Z, T); this.ew.mul(T, Z, H); }
     this.mm(0, 1, B, n, d, H, Wo!, Y);
-    this.cache = { Z, H, X: Xc, B };
+    this.X = X;
     return Y;
   }
 
   backward(dY: Float32Array, B: number): void {
-    const c = this.cache;
-    if (!c || c.B !== B) throw new Error('backward without a matching forward');
+    const bf = this.buf;
+    if (!bf || bf.B !== B || !this.X) throw new Error('backward without a matching forward');
     const { n, d, k } = this;
     const [, Wo] = this.params.map((p) => p.value as Float32Array);
     const [gIn, gO] = this.params.map((p) => p.grad as Float32Array);
-    this.mm(1, 0, n, d, B, dY, c.H, gO!);
-    const dH = this.buf!.dH;
+    this.mm(1, 0, n, d, B, dY, bf.H, gO!);
+    const dH = bf.dH;
     this.mm(0, 0, B, d, n, dY, Wo!, dH);
-    this.ew.mul(dH, this.buf!.T, dH); // ∂h/∂z = k·z^(k−1)
+    this.ew.mul(dH, bf.T, dH); // ∂h/∂z = k·z^(k−1)
     this.ew.scale(dH, k, dH);
-    this.mm(1, 0, d, k * n, B, dH, c.X, gIn!);
+    this.mm(1, 0, d, k * n, B, dH, this.X, gIn!);
   }
 }

@@ -36,6 +36,9 @@ function matches(inst: StageInstance, where: Record<string, unknown>): boolean {
 function resolveRef(consumer: StageInstance, ref: InputRefDecl, byBase: Map<string, StageInstance[]>, p: ExpandedPipeline): StageInstance[] {
   const at = () => p.file.locate(ref.path);
   const targets = byBase.get(ref.stage);
+  if (!targets && p.disabled.has(ref.stage)) {
+    throw new PipeError(`stage '${consumer.id}': input refers to '${ref.stage}', which its \`when:\` switches off here (${p.disabled.get(ref.stage)}); switch '${consumer.base}' off under the same condition, or drop the input`, at());
+  }
   if (!targets) {
     throw new PipeError(`stage '${consumer.base}': input refers to unknown stage '${ref.stage}'${didYouMean(ref.stage, byBase.keys())}`, at());
   }

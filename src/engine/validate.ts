@@ -24,7 +24,12 @@ export interface StageDecl {
   seed?: number | string | SeedDerive;
   inputs?: Record<string, string | string[]>;
   matrix?: Record<string, unknown> & { exclude?: Record<string, Scalar>[] };
+  /** Run this stage (or instance) only when the condition holds (evaluated after --set and matrix substitution). */
+  when?: WhenDecl;
 }
+
+/** `when:` — a boolean (or `${…}` giving one), `{equals: [a, b]}`, `{not_equals: [a, b]}` or `{in: [a, [b, c]]}`. */
+export type WhenDecl = boolean | string | { equals: [unknown, unknown] } | { not_equals: [unknown, unknown] } | { in: [unknown, unknown[] | string] };
 
 export interface PipelineDoc {
   name: string;
@@ -43,7 +48,7 @@ const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true, val
 const validateDoc = ajv.compile(pipelineSchema);
 
 const TOP_FIELDS = ['name', 'description', 'seed', 'report', 'params', 'stages'];
-const STAGE_FIELDS = ['kind', 'description', 'params', 'seed', 'inputs', 'matrix'];
+const STAGE_FIELDS = ['kind', 'description', 'params', 'seed', 'inputs', 'matrix', 'when'];
 
 function pathOf(e: ErrorObject): DocPath {
   return e.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~')).map((s) => (/^\d+$/.test(s) ? Number(s) : s));

@@ -46,6 +46,8 @@ export interface ExpandedPipeline {
   instances: StageInstance[];
   /** Stages whose `when:` switched every instance off, with the condition as evaluated. */
   disabled: Map<string, string>;
+  /** `report: {headline: […]}`: the outputs the report opens with (every reference gathers). */
+  headline: InputRefDecl[];
 }
 
 export function instanceId(base: string, matrix: MatrixValues): string {
@@ -312,8 +314,21 @@ export function expandPipeline(file: LoadedFile, doc0: PipelineDoc, kinds: Map<s
       else throw e;
     }
   }
+  const headline: InputRefDecl[] = [];
+  if (doc.report && typeof doc.report === 'object') {
+    (doc.report.headline ?? []).forEach((text, i) => {
+      try {
+        const r = parseRef(text, { params: doc.params, matrix: {}, file }, ['report', 'headline', i]);
+        r.selector.gather = true;
+        headline.push(r);
+      } catch (e) {
+        if (e instanceof PipeError) errors.push(e);
+        else throw e;
+      }
+    });
+  }
   if (errors.length) throw new PipeErrors(dedupe(errors));
-  return { name: doc.name, file, doc, params: doc.params, instances, disabled };
+  return { name: doc.name, file, doc, params: doc.params, instances, disabled, headline };
 }
 
 /** Evaluates a stage's `when:` for one instance; `text` says what was compared (for messages). */

@@ -35,7 +35,8 @@ export interface PipelineDoc {
   name: string;
   description?: string;
   seed?: number;
-  report?: boolean;
+  /** Write the HTML report after every run; `headline` names the outputs it opens with. */
+  report?: boolean | { headline?: string[] };
   params: Record<string, unknown>;
   stages: Record<string, StageDecl>;
 }

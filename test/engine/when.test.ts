@@ -101,4 +101,17 @@ stages:
     expect(on).toContain('alpha_gif');
     expect(await ids(f, ['model=relu'])).toEqual(['curves', 'data', 'encode', 'prep', 'split', 'train']);
   });
+
+  it('report.headline: resolved at load time (a typo fails before the run), switched-off stages left out', async () => {
+    const head = (h: string) => yaml.replace('stages:\n', `report:\n  headline: ${h}\nstages:\n`);
+    const dir = project({ 'p.yaml': head('[train.out, plot.out, per_instance.out]') });
+    const g = await loadGraph(join(dir, 'p.yaml'));
+    expect(g.headline.map((h) => h.bindings.map((b) => b.stage))).toEqual([['train'], ['plot'], ['per_instance[m=a]', 'per_instance[m=b]']]);
+    const off = await loadGraph(join(dir, 'p.yaml'), ['model=relu']);
+    expect(off.headline.map((h) => h.text)).toEqual(['train.out', 'per_instance.out']);
+    const bad = project({ 'p.yaml': head('[train.out, trian.out]') });
+    expect(await errorText(join(bad, 'p.yaml'))).toMatch(/p\.yaml:4:\d+: .*unknown stage 'trian' \(did you mean 'train'\?\)/);
+    const badOut = project({ 'p.yaml': head('[train.metrics]') });
+    expect(await errorText(join(badOut, 'p.yaml'))).toMatch(/p\.yaml:4:\d+: 'train\.metrics': stage 'train' \(command\) has no output 'metrics'/);
+  });
 });

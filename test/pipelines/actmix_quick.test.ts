@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { pipe, project, repoRoot, summary } from '../engine/helpers.js';
 import { readTable } from '../../src/lib/table.js';
 import { decodeGif } from '../plot/gif-decode.js';
+import { haveChromium, serveAndBrowse } from '../report/chromium.js';
 
 const mirror = process.env.PIPE_DATA_MIRROR ?? join(repoRoot, '..', 'shared', 'datasets');
 
@@ -64,6 +65,37 @@ describe('pipelines/actmix_quick.yaml', () => {
     const mass = (await readTable(join(dir, 'artifacts/actmix_quick/dynamics[dataset=magic]/mass.arrow'))).toArray().map((x) => x.toJSON());
     expect(new Set(mass.map((m) => m.epoch))).toEqual(new Set([0, 1, 2]));
     expect(readFileSync(join(dir, 'artifacts/actmix_quick/report/index.html'), 'utf8')).toContain('alpha_heatmap');
+    // opened in a browser at 1,280 px: the page starts with the headline (results, paired differences,
+    // the named figures) and the DAG fits the page width until 'Actual size' is pressed
+    if (haveChromium) {
+      const web = await serveAndBrowse(join(dir, 'artifacts/actmix_quick/report'), { width: 1280, height: 900 });
+      try {
+        const { page, errors } = await web.open('/index.html');
+        await page.waitForSelector('body[data-charts="done"]', { timeout: 60_000 });
+        const shot = join(dir, 'report-1280.png');
+        await page.screenshot({ path: shot });
+        console.log(`actmix_quick report at 1280 px: ${shot}`);
+        const layout = await page.evaluate(() => {
+          const first = document.querySelector('main > section')!;
+          const svg = document.querySelector('#dag svg.dag-svg') as SVGSVGElement;
+          const r = svg.getBoundingClientRect();
+          return {
+            first: first.id, heads: [...first.querySelectorAll('h3')].map((h) => h.textContent), paired: first.textContent!.includes('Paired differences'),
+            svgRight: r.right, svgWidth: r.width, natural: svg.width.baseVal.value, vw: document.documentElement.clientWidth,
+          };
+        });
+        expect(errors).toEqual([]);
+        expect(layout.first).toBe('summary');
+        expect(layout.heads).toEqual(['results · table', 'curves[dataset=magic] · png', 'mass_over_training[dataset=magic] · png']);
+        expect(layout.paired).toBe(true);
+        expect(layout.natural).toBeGreaterThan(layout.vw); // the graph is wider than the page…
+        expect(layout.svgRight).toBeLessThanOrEqual(layout.vw); // …and drawn to fit it
+        await page.click('[data-zoom="full"]');
+        expect(await page.evaluate(() => (document.querySelector('#dag svg.dag-svg') as SVGSVGElement).getBoundingClientRect().width)).toBeCloseTo(layout.natural, 0);
+      } finally {
+        await web.close();
+      }
+    }
     // a config change below the data stages recomputes only what it affects
     const r2 = await pipe(dir, 'run', 'pipelines/actmix_quick.yaml', '--set', 'folds=2', '--set', 'training.max_epochs=2', '--set', 'xgboost.n_estimators=60');
     expect(summary(r2)).toMatchObject({ ran: 2 + 1, failed: 0 });

@@ -46,6 +46,7 @@ export function reportData(g: PipelineGraph, statuses: StageStatus[], ws: Worksp
     pipeline: { name, file: g.pipeline.file.file, params: g.pipeline.params },
     generatedAt: new Date().toISOString(),
     stages,
+    ...(g.headline.length ? { headline: g.headline.map((h) => ({ text: h.text, items: h.bindings })) } : {}),
   };
 }
 

@@ -8,7 +8,7 @@ import { PipeError, PipeErrors, didYouMean } from './errors.js';
 import type { DocPath, LoadedFile } from './load.js';
 import { ParamsError, validateParams } from './params.js';
 import { resolvePorts, type InputSpec, type MatrixValues, type Scalar, type StageKind } from './stage.js';
-import type { PipelineDoc, SeedDerive, StageDecl } from './validate.js';
+import type { PipelineDoc, SeedDerive, StageDecl, WhenDecl } from './validate.js';
 import { canonicalJson, sha256 } from './hash.js';
 
 export interface RefSelector {
@@ -44,6 +44,10 @@ export interface ExpandedPipeline {
   doc: PipelineDoc;
   params: Record<string, unknown>;
   instances: StageInstance[];
+  /** Stages whose `when:` switched every instance off, with the condition as evaluated. */
+  disabled: Map<string, string>;
+  /** `report: {headline: […]}`: the outputs the report opens with (every reference gathers). */
+  headline: InputRefDecl[];
 }
 
 export function instanceId(base: string, matrix: MatrixValues): string {
@@ -246,6 +250,7 @@ export function expandPipeline(file: LoadedFile, doc0: PipelineDoc, kinds: Map<s
   const errors: PipeError[] = [];
   const instances: StageInstance[] = [];
   const pipelineSeed = doc.seed ?? 0;
+  const disabled = new Map<string, string>();
   for (const [base, decl] of Object.entries(doc.stages)) {
     const kind = kinds.get(decl.kind)!;
     try {
@@ -254,9 +259,15 @@ export function expandPipeline(file: LoadedFile, doc0: PipelineDoc, kinds: Map<s
       const exclude = decl.matrix?.exclude ?? [];
       combos = combos.filter((m) => !exclude.some((ex) => Object.entries(ex).every(([k, v]) => String(m[k]) === String(v))));
       if (decl.matrix && combos.length === 0) throw new PipeError(`stage '${base}': matrix expands to no instances`, file.locate(['stages', base, 'matrix'], { key: true }));
+      let kept = 0, why = '';
       for (const matrix of combos) {
         const scope: Scope = { params: doc.params, matrix, file };
         const id = instanceId(base, matrix);
+        if (decl.when !== undefined) {
+          const w = evalWhen(decl.when, scope, ['stages', base, 'when'], id);
+          if (!w.on) { why = w.text; continue; }
+        }
+        kept++;
         const raw = interpolate(decl.params ?? {}, scope, ['stages', base, 'params']);
         let params: unknown;
         try {
@@ -296,14 +307,52 @@ export function expandPipeline(file: LoadedFile, doc0: PipelineDoc, kinds: Map<s
         }
         instances.push({ id, base, kind, matrix, params, seed, inputs, decl });
       }
+      if (!kept) disabled.set(base, why);
     } catch (e) {
       if (e instanceof PipeErrors) errors.push(...e.errors);
       else if (e instanceof PipeError) errors.push(e);
       else throw e;
     }
   }
+  const headline: InputRefDecl[] = [];
+  if (doc.report && typeof doc.report === 'object') {
+    (doc.report.headline ?? []).forEach((text, i) => {
+      try {
+        const r = parseRef(text, { params: doc.params, matrix: {}, file }, ['report', 'headline', i]);
+        r.selector.gather = true;
+        headline.push(r);
+      } catch (e) {
+        if (e instanceof PipeError) errors.push(e);
+        else throw e;
+      }
+    });
+  }
   if (errors.length) throw new PipeErrors(dedupe(errors));
-  return { name: doc.name, file, doc, params: doc.params, instances };
+  return { name: doc.name, file, doc, params: doc.params, instances, disabled, headline };
+}
+
+/** Evaluates a stage's `when:` for one instance; `text` says what was compared (for messages). */
+function evalWhen(when: WhenDecl, scope: Scope, path: DocPath, id: string): { on: boolean; text: string } {
+  const bad = (msg: string, at: DocPath = path) => new PipeError(`stage '${id}': when: ${msg}`, scope.file.locate(at));
+  const show = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
+  const same = (a: unknown, b: unknown) => canonicalJson(a) === canonicalJson(b) || (typeof a !== 'object' && typeof b !== 'object' && String(a) === String(b));
+  if (typeof when === 'boolean' || typeof when === 'string') {
+    const v = interpolate(when, scope, path);
+    if (v === true || v === 'true') return { on: true, text: 'true' };
+    if (v === false || v === 'false') return { on: false, text: `${show(when)} is false` };
+    throw bad(`${show(when)} gives ${show(v)}, not true or false`);
+  }
+  if ('equals' in when || 'not_equals' in when) {
+    const neg = 'not_equals' in when;
+    const key = neg ? 'not_equals' : 'equals';
+    const [a, b] = (when as Record<string, unknown[]>)[key]!.map((x, i) => interpolate(x, scope, [...path, key, i]));
+    const eq = same(a, b);
+    return { on: neg ? !eq : eq, text: `${show(a)} ${eq ? '=' : '≠'} ${show(b)}` };
+  }
+  const [a, list0] = when.in.map((x, i) => interpolate(x, scope, [...path, 'in', i]));
+  if (!Array.isArray(list0)) throw bad(`in: [value, list] needs a list as its second item, got ${show(list0)}`, [...path, 'in', 1]);
+  const on = list0.some((x) => same(a, x));
+  return { on, text: `${show(a)} ${on ? 'in' : 'not in'} ${show(list0)}` };
 }
 
 /**

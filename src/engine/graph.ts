@@ -27,6 +27,8 @@ export interface PipelineGraph {
   /** Stages in a topological order. */
   order: PlannedStage[];
   byId: Map<string, PlannedStage>;
+  /** The report's headline outputs (`report: {headline}`), resolved to instances, in order. */
+  headline: { text: string; bindings: Binding[] }[];
 }
 
 function matches(inst: StageInstance, where: Record<string, unknown>): boolean {
@@ -36,6 +38,9 @@ function matches(inst: StageInstance, where: Record<string, unknown>): boolean {
 function resolveRef(consumer: StageInstance, ref: InputRefDecl, byBase: Map<string, StageInstance[]>, p: ExpandedPipeline): StageInstance[] {
   const at = () => p.file.locate(ref.path);
   const targets = byBase.get(ref.stage);
+  if (!targets && p.disabled.has(ref.stage)) {
+    throw new PipeError(`stage '${consumer.id}': input refers to '${ref.stage}', which its \`when:\` switches off here (${p.disabled.get(ref.stage)}); switch '${consumer.base}' off under the same condition, or drop the input`, at());
+  }
   if (!targets) {
     throw new PipeError(`stage '${consumer.base}': input refers to unknown stage '${ref.stage}'${didYouMean(ref.stage, byBase.keys())}`, at());
   }
@@ -114,6 +119,18 @@ export function buildGraph(p: ExpandedPipeline): PipelineGraph {
     }
     planned.set(inst.id, { ...inst, bindings, deps: [] });
   }
+  // the report's headline: checked here, so a typo fails before the run rather than after it
+  const headline: PipelineGraph['headline'] = [];
+  const reportConsumer = { id: 'report.headline', base: 'report.headline', matrix: {} } as unknown as StageInstance;
+  for (const ref of p.headline) {
+    if (p.disabled.has(ref.stage)) continue; // switched off by its `when:` in this configuration
+    try {
+      headline.push({ text: ref.text, bindings: resolveRef(reportConsumer, ref, byBase, p).map((t) => ({ stage: t.id, output: ref.output })) });
+    } catch (e) {
+      if (e instanceof PipeError) errors.push(e);
+      else throw e;
+    }
+  }
   if (errors.length) {
     const seen = new Set<string>();
     throw new PipeErrors(errors.filter((e) => { const k = e.format().replace(/\(for [^)]*\)/, ''); if (seen.has(k)) return false; seen.add(k); return true; }));
@@ -125,5 +142,5 @@ export function buildGraph(p: ExpandedPipeline): PipelineGraph {
   }
   for (const st of planned.values()) st.deps = graph.inNeighbors(st.id);
   const order = topologicalSort(graph).map((id) => planned.get(id)!);
-  return { pipeline: p, graph, order, byId: planned };
+  return { pipeline: p, graph, order, byId: planned, headline };
 }

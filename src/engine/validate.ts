@@ -24,13 +24,19 @@ export interface StageDecl {
   seed?: number | string | SeedDerive;
   inputs?: Record<string, string | string[]>;
   matrix?: Record<string, unknown> & { exclude?: Record<string, Scalar>[] };
+  /** Run this stage (or instance) only when the condition holds (evaluated after --set and matrix substitution). */
+  when?: WhenDecl;
 }
+
+/** `when:` — a boolean (or `${…}` giving one), `{equals: [a, b]}`, `{not_equals: [a, b]}` or `{in: [a, [b, c]]}`. */
+export type WhenDecl = boolean | string | { equals: [unknown, unknown] } | { not_equals: [unknown, unknown] } | { in: [unknown, unknown[] | string] };
 
 export interface PipelineDoc {
   name: string;
   description?: string;
   seed?: number;
-  report?: boolean;
+  /** Write the HTML report after every run; `headline` names the outputs it opens with. */
+  report?: boolean | { headline?: string[] };
   params: Record<string, unknown>;
   stages: Record<string, StageDecl>;
 }
@@ -43,7 +49,7 @@ const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true, val
 const validateDoc = ajv.compile(pipelineSchema);
 
 const TOP_FIELDS = ['name', 'description', 'seed', 'report', 'params', 'stages'];
-const STAGE_FIELDS = ['kind', 'description', 'params', 'seed', 'inputs', 'matrix'];
+const STAGE_FIELDS = ['kind', 'description', 'params', 'seed', 'inputs', 'matrix', 'when'];
 
 function pathOf(e: ErrorObject): DocPath {
   return e.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~')).map((s) => (/^\d+$/.test(s) ? Number(s) : s));

@@ -30,6 +30,8 @@
 import { defineStage } from '../engine/stage.js';
 
 interface AnalyzeParams {
+  /** best: the restored checkpoint in `model`; last: the state after the last epoch (the seed's `last.ckpt`), from `alpha`. */
+  checkpoint: 'best' | 'last';
   /** Temperature for α (default: the checkpoint's T). */
   temperature?: number;
   n_select: number;
@@ -46,6 +48,7 @@ export default defineStage<AnalyzeParams>({
     type: 'object',
     additionalProperties: false,
     properties: {
+      checkpoint: { enum: ['best', 'last'], default: 'best', description: "best: the model output (the restored best-val_loss checkpoint); last: the state after the last epoch — the seed README's `last.ckpt` — from the train stage's alpha snapshots (input alpha)" },
       temperature: { type: 'number', exclusiveMinimum: 0, description: 'temperature for α; default: the checkpoint T' },
       n_select: { type: 'integer', minimum: 1, default: 3, description: 'lowest/highest-entropy neurons per layer for figures 4 and 5' },
       curve_points: { type: 'integer', minimum: 2, default: 200 },
@@ -53,7 +56,10 @@ export default defineStage<AnalyzeParams>({
       bins: { type: 'integer', minimum: 1, default: 50 },
     },
   },
-  inputs: { model: { type: 'json', description: 'model output of a train stage with activation actmix' } },
+  inputs: {
+    model: { type: 'json', description: 'model output of a train stage with activation actmix' },
+    alpha: { type: 'table', optional: true, description: 'alpha output of the same train stage (needed for checkpoint: last)' },
+  },
   outputs: {
     stats: { type: 'json', description: "pipe's layer statistics: per layer (actmix_layer_<i>) mean/std/min/max entropy, dominance counts, basis mass by basis, max alphas, ln K, T" },
     layer_statistics: { type: 'json', description: "layer_statistics.json in the seed's layout: keys network.<i>, basis_mass a list in basis order" },
@@ -70,7 +76,17 @@ export default defineStage<AnalyzeParams>({
     const { analyzeActMix, layerStatistics, effectiveActivation, linspace, histogram } = await import('../lib/ml/actmix-analysis.js');
     const { Table, vectorFromArray, Utf8, Int32, Float64 } = await import('apache-arrow');
     const { writeTable, withMeta } = await import('../lib/table.js');
-    const saved = await ctx.input('model').readJSON<import('../lib/ml/mlp.js').SavedModel>();
+    let saved = await ctx.input('model').readJSON<import('../lib/ml/mlp.js').SavedModel>();
+    let epoch: number | null = typeof saved.best_epoch === 'number' ? saved.best_epoch + 1 : null;
+    if (p.checkpoint === 'last') {
+      if (!ctx.has('alpha')) throw new Error("checkpoint: last needs the train stage's alpha snapshots: connect input alpha (e.g. alpha: train.alpha)");
+      const { readAlphaSnapshots, atSnapshot } = await import('../lib/ml/actmix-analysis.js');
+      const { readTable } = await import('../lib/table.js');
+      const snaps = readAlphaSnapshots(await readTable(ctx.input('alpha').path));
+      const s = snaps.epoch.length - 1;
+      saved = atSnapshot(saved, snaps, s);
+      epoch = snaps.epoch[s]! + 1;
+    }
     const T = p.temperature ?? saved.temperature;
     const layers = analyzeActMix(saved, T, p.n_select);
     const omega0 = saved.spec.actmix!.omega_0;
@@ -82,7 +98,7 @@ export default defineStage<AnalyzeParams>({
         const t = types[k]!;
         vecs[k] = vectorFromArray(v as any, t === 's' ? new Utf8() : t === 'i' ? new Int32() : new Float64());
       }
-      return withMeta(new Table(vecs), { source: ctx.input('model').from, temperature: T });
+      return withMeta(new Table(vecs), { source: ctx.input('model').from, temperature: T, checkpoint: p.checkpoint, epoch });
     };
     const rows = <R extends Record<string, number | string>>(list: R[], types: Record<keyof R & string, 'i' | 'f' | 's'>) => {
       const cols: Record<string, Col> = {};
@@ -147,13 +163,13 @@ export default defineStage<AnalyzeParams>({
     await writeTable(ctx.output('basis_mass').path, rows(massRows, { ...L3, basis: 's', mass: 'f', fraction: 'f' }));
     await writeTable(ctx.output('histograms').path, rows(histRows, { kind: 's', layer: 'i', layer_name: 's', bin_start: 'f', bin_end: 'f', count: 'i', ln_k: 'f', mean: 'f' }));
 
-    const metrics: Record<string, number> = { temperature: T };
+    const metrics: Record<string, number> = { temperature: T, ...(epoch !== null ? { epoch } : {}) };
     for (const L of layers) {
       const st = stats[L.name] as { mean_entropy: number };
       metrics[`${L.name}_mean_entropy`] = st.mean_entropy;
       metrics[`${L.name}_mean_max_alpha`] = L.maxAlpha.reduce((a, v) => a + v, 0) / L.F;
     }
-    ctx.log.info(`${layers.length} ActMix layers analysed at T = ${T}`);
+    ctx.log.info(`${layers.length} ActMix layers analysed at T = ${T} (${p.checkpoint} checkpoint${epoch !== null ? `, after ${epoch} epochs` : ''})`);
     return { metrics };
   },
 });

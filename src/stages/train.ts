@@ -87,6 +87,7 @@ export const trainParamsSchema = {
     standardize_target: { type: 'boolean', default: false, description: 'regression: train on the z-scored target' },
     val_fraction: { type: 'number', default: 0.1, exclusiveMinimum: 0, exclusiveMaximum: 1, description: 'held out of train when no val input is connected' },
     backend: { enum: [...BACKENDS], default: 'auto' },
+    alpha_every: { type: 'integer', minimum: 0, default: 1, description: 'ActMix: record the mixing state (logits of every layer and T) before training, every N epochs and after the last, as the `alpha` output; 0 = off' },
   },
 } as const;
 
@@ -113,12 +114,15 @@ export default defineStage<TrainParams>({
     val: { type: 'table', optional: true, description: 'validation rows for early stopping / checkpoint selection' },
     test: { type: 'table', description: 'test rows, touched once after training' },
   },
-  outputs: {
+  outputs: (p: TrainParams) => ({
     model: { type: 'json', description: 'architecture, ActMix temperature and weights of the best checkpoint' },
     curves: { type: 'table', description: 'one row per epoch: lr, temperature, entropy_weight, losses, mean_entropy, val_* metrics' },
     predictions: { type: 'table', description: 'one row per test row: row, y_true, y_pred (+ prob_<class>)' },
     metrics: { type: 'json', description: 'test metrics, best epoch, temperature at the best epoch, sizes, backend' },
-  },
+      ...(p.model?.activation === 'actmix' && (p.alpha_every ?? 1) > 0
+      ? { alpha: { type: 'table' as const, description: 'ActMix state over training: one row per snapshot (epoch −1 = init), epoch, step, temperature, logits_<l> (F·K list per layer; shapes and bases in the metadata)' } }
+      : {}),
+  }),
   // backend blas needs the native library; auto only prefers it (it falls back to wasm, ≈10× slower)
   needs: (p) => (p.backend === 'blas' ? ['blas'] : p.backend === 'tensorflow' ? ['tfjs-node'] : p.backend === 'tensorflow-gpu' ? ['tfjs-node-gpu'] : []),
   prefers: (p) => (p.backend === 'auto' ? ['blas'] : []),
@@ -159,6 +163,7 @@ export default defineStage<TrainParams>({
     try {
       const res = await fit(tf, model, train, val, {
         task, numClasses, config: p.training, rng: ctx.rng.fork('train'), targetScale, signal: ctx.signal,
+        snapshotEvery: spec.actmix ? p.alpha_every : 0,
         onEpoch: (r: EpochRecord) => {
           const key = task === 'classification' ? 'accuracy' : 'rmse';
           ctx.progress({
@@ -178,6 +183,15 @@ export default defineStage<TrainParams>({
       }));
       const curves = kit.curvesTable(res.curves.map(curveRow));
       await writeTable(ctx.output('curves').path, withMeta(curves, { dataset: meta.dataset, model: spec.activation, best_epoch: res.bestEpoch }));
+      if (spec.actmix && p.alpha_every > 0) {
+        const { snapshotTable } = await import('../lib/ml/kit/snapshots.js');
+        const K = spec.actmix.bases.length;
+        const shapes: Record<string, number[]> = { temperature: [1] };
+        spec.hidden.forEach((F, l) => { shapes[`logits_${l}`] = [F, K]; });
+        await writeTable(ctx.output('alpha').path, withMeta(snapshotTable(res.snapshots ?? [], shapes), {
+          dataset: meta.dataset, model: 'actmix', bases: spec.actmix.bases, best_epoch: res.bestEpoch, every: p.alpha_every,
+        }));
+      }
       await writeTable(ctx.output('predictions').path, kit.predictionTable({ ...data, test }, testEv.pred, testEv.probs ? { p: testEv.probs, C: numClasses } : undefined));
 
       const C = res.curves;

@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipe, project, repoRoot, summary } from '../engine/helpers.js';
+import { readTable } from '../../src/lib/table.js';
+import { decodeGif } from '../plot/gif-decode.js';
+import { haveChromium, serveAndBrowse } from '../report/chromium.js';
 
 const mirror = process.env.PIPE_DATA_MIRROR ?? join(repoRoot, '..', 'shared', 'datasets');
 
@@ -15,8 +18,9 @@ describe('pipelines/actmix_quick.yaml', () => {
     expect(r.code, r.stderr).toBe(0);
     const s = summary(r);
     expect(s.failed).toBe(0);
-    // data 1, split/encode/prep 2 each, train 2×4, xgboost 2, results, curves, analyze, 5 single figures, 2×2 per-layer figures
-    expect(s.ran).toBe(1 + 3 * 2 + 8 + 2 + 1 + 1 + 1 + 5 + 4);
+    // data 1, split/encode/prep 2 each, train 2×4, xgboost 2, results, curves, analyze, 5 single figures, 2×2 per-layer figures,
+    // α over training: dynamics, 2 line charts, the α GIF
+    expect(s.ran).toBe(1 + 3 * 2 + 8 + 2 + 1 + 1 + 1 + 5 + 4 + 4);
     const res = JSON.parse(readFileSync(join(dir, 'artifacts/actmix_quick/results/results.json'), 'utf8'));
     const byModel = Object.fromEntries(res.groups.map((g: { group: { model: string }; metrics: Record<string, { mean: number; n: number }> }) => [g.group.model, g.metrics]));
     expect(Object.keys(byModel).sort()).toEqual(['actmix', 'gelu', 'prelu', 'relu', 'xgboost']);
@@ -53,7 +57,45 @@ describe('pipelines/actmix_quick.yaml', () => {
     expect(summaryAt).toBeLessThan(html.indexOf('<section id="graph">'));
     expect(html.slice(summaryAt, html.indexOf('</section>', summaryAt))).toMatch(/Paired differences[\s\S]*<td>dataset=magic, model=xgboost<\/td>/);
     expect(existsSync(join(dir, 'artifacts/actmix_quick/alpha_heatmap[dataset=magic]/png.png'))).toBe(true);
+    // α over training: one GIF frame per snapshot of the train stage (before training, after each of the 2 epochs)
+    const snaps = await readTable(join(dir, 'artifacts/actmix_quick/train[dataset=magic,fold=0,model=actmix]/alpha.arrow'));
+    expect(Array.from(snaps.getChild('epoch')!.toArray() as Int32Array)).toEqual([-1, 0, 1]);
+    const gif = decodeGif(readFileSync(join(dir, 'artifacts/actmix_quick/alpha_gif[dataset=magic]/gif.gif')));
+    expect(gif.frames.length).toBe(snaps.numRows);
+    const mass = (await readTable(join(dir, 'artifacts/actmix_quick/dynamics[dataset=magic]/mass.arrow'))).toArray().map((x) => x.toJSON());
+    expect(new Set(mass.map((m) => m.epoch))).toEqual(new Set([0, 1, 2]));
     expect(readFileSync(join(dir, 'artifacts/actmix_quick/report/index.html'), 'utf8')).toContain('alpha_heatmap');
+    // opened in a browser at 1,280 px: the page starts with the headline (results, paired differences,
+    // the named figures) and the DAG fits the page width until 'Actual size' is pressed
+    if (haveChromium) {
+      const web = await serveAndBrowse(join(dir, 'artifacts/actmix_quick/report'), { width: 1280, height: 900 });
+      try {
+        const { page, errors } = await web.open('/index.html');
+        await page.waitForSelector('body[data-charts="done"]', { timeout: 60_000 });
+        const shot = join(dir, 'report-1280.png');
+        await page.screenshot({ path: shot });
+        console.log(`actmix_quick report at 1280 px: ${shot}`);
+        const layout = await page.evaluate(() => {
+          const first = document.querySelector('main > section')!;
+          const svg = document.querySelector('#dag svg.dag-svg') as SVGSVGElement;
+          const r = svg.getBoundingClientRect();
+          return {
+            first: first.id, heads: [...first.querySelectorAll('h3')].map((h) => h.textContent), paired: first.textContent!.includes('Paired differences'),
+            svgRight: r.right, svgWidth: r.width, natural: svg.width.baseVal.value, vw: document.documentElement.clientWidth,
+          };
+        });
+        expect(errors).toEqual([]);
+        expect(layout.first).toBe('summary');
+        expect(layout.heads).toEqual(['results · table', 'curves[dataset=magic] · png', 'mass_over_training[dataset=magic] · png']);
+        expect(layout.paired).toBe(true);
+        expect(layout.natural).toBeGreaterThan(layout.vw); // the graph is wider than the page…
+        expect(layout.svgRight).toBeLessThanOrEqual(layout.vw); // …and drawn to fit it
+        await page.click('[data-zoom="full"]');
+        expect(await page.evaluate(() => (document.querySelector('#dag svg.dag-svg') as SVGSVGElement).getBoundingClientRect().width)).toBeCloseTo(layout.natural, 0);
+      } finally {
+        await web.close();
+      }
+    }
     // a config change below the data stages recomputes only what it affects
     const r2 = await pipe(dir, 'run', 'pipelines/actmix_quick.yaml', '--set', 'folds=2', '--set', 'training.max_epochs=2', '--set', 'xgboost.n_estimators=60');
     expect(summary(r2)).toMatchObject({ ran: 2 + 1, failed: 0 });

@@ -102,3 +102,89 @@ export function histogram(values: ArrayLike<number>, lo: number, hi: number, bin
   }
   return { start: count.map((_, i) => lo + i * w), end: count.map((_, i) => lo + (i + 1) * w), count };
 }
+
+/**
+ * ActMix state over training, as the `train` stage records it (output `alpha`): one row per
+ * snapshot with `epoch` (−1 = the initial weights), `step`, `temperature` [T] and one
+ * `logits_<l>` column (F·K values, row-major) per ActMix layer; the table's metadata carries
+ * `bases` and `snapshot_shapes`.
+ */
+export interface AlphaSnapshots {
+  epoch: number[];
+  step: number[];
+  temperature: number[];
+  bases: Basis[];
+  /** Per layer: F, K and the logits of every snapshot. */
+  layers: { F: number; K: number; logits: Float32Array[] }[];
+  bestEpoch: number | null;
+}
+
+export function readAlphaSnapshots(t: import('apache-arrow').Table): AlphaSnapshots {
+  const raw = t.schema.metadata.get('pipe');
+  const meta = (raw ? JSON.parse(raw) : {}) as { bases?: Basis[]; snapshot_shapes?: Record<string, number[]>; best_epoch?: number };
+  const bases = meta.bases;
+  if (!bases?.length) throw new Error("the alpha snapshots carry no 'bases' in their metadata (not a train stage's alpha output?)");
+  const num = (name: string) => {
+    const c = t.getChild(name);
+    if (!c) throw new Error(`the alpha snapshots have no '${name}' column`);
+    return c;
+  };
+  const epoch = Array.from(num('epoch').toArray() as ArrayLike<number>, Number);
+  const step = Array.from(num('step').toArray() as ArrayLike<number>, Number);
+  const tcol = num('temperature');
+  const temperature = epoch.map((_, r) => Number((tcol.get(r)!.toArray() as Float32Array)[0]));
+  const layers: AlphaSnapshots['layers'] = [];
+  for (let l = 0; t.getChild(`logits_${l}`); l++) {
+    const c = t.getChild(`logits_${l}`)!;
+    const shape = meta.snapshot_shapes?.[`logits_${l}`];
+    const K = bases.length;
+    const logits = epoch.map((_, r) => Float32Array.from(c.get(r)!.toArray() as Float32Array));
+    const F = shape?.[0] ?? (logits[0]!.length / K);
+    if (F * K !== logits[0]!.length) throw new Error(`logits_${l} has ${logits[0]!.length} values per snapshot, not F·K = ${F}·${K}`);
+    layers.push({ F, K, logits });
+  }
+  if (!layers.length) throw new Error('the alpha snapshots have no logits_<l> columns');
+  return { epoch, step, temperature, bases, layers, bestEpoch: meta.best_epoch ?? null };
+}
+
+/** The saved model with the mixing logits and temperature of snapshot `s` (e.g. the last epoch: the seed's `last.ckpt`). */
+export function atSnapshot(saved: SavedModel, snaps: AlphaSnapshots, s: number): SavedModel {
+  if (s < 0 || s >= snaps.epoch.length) throw new Error(`snapshot ${s} out of range (0..${snaps.epoch.length - 1})`);
+  if (snaps.layers.length !== saved.spec.hidden.length) throw new Error(`the snapshots have ${snaps.layers.length} ActMix layers, the model ${saved.spec.hidden.length}`);
+  const params = { ...saved.params };
+  snaps.layers.forEach((L, l) => {
+    const cur = saved.params[`act${l}/logits`];
+    if (!cur || cur.shape[0] !== L.F || cur.shape[1] !== L.K) throw new Error(`layer ${l}: the snapshots are ${L.F}×${L.K}, the model's logits ${cur?.shape.join('×') ?? 'absent'}`);
+    params[`act${l}/logits`] = { shape: [L.F, L.K], values: Array.from(L.logits[s]!) };
+  });
+  return { ...saved, temperature: snaps.temperature[s]!, params };
+}
+
+/** Per snapshot and layer: basis mass Σ_f α (and per neuron), dominance counts, mean entropy, at the snapshot's T. */
+export function alphaDynamics(snaps: AlphaSnapshots): {
+  epoch: number; layer: number; temperature: number; alpha: Float64Array; F: number; K: number;
+  mass: Float64Array; dominant: Int32Array; meanEntropy: number;
+}[] {
+  const out = [];
+  for (let s = 0; s < snaps.epoch.length; s++) {
+    for (let l = 0; l < snaps.layers.length; l++) {
+      const { F, K, logits } = snaps.layers[l]!;
+      const T = snaps.temperature[s]!;
+      const { alpha } = actmixAlpha(logits[s]!, F, K, T);
+      const mass = new Float64Array(K), dominant = new Int32Array(K);
+      let h = 0;
+      for (let f = 0; f < F; f++) {
+        let b = 0;
+        for (let k = 0; k < K; k++) {
+          const a = alpha[f * K + k]!;
+          mass[k]! += a;
+          h -= a * Math.log(a + 1e-10);
+          if (a > alpha[f * K + b]!) b = k;
+        }
+        dominant[b]!++;
+      }
+      out.push({ epoch: snaps.epoch[s]!, layer: l, temperature: T, alpha, F, K, mass, dominant, meanEntropy: h / F });
+    }
+  }
+  return out;
+}

@@ -18,7 +18,7 @@ import { AdamW, clipByGlobalNorm, type Tf } from './optim.js';
 import { epochSchedule } from './schedules.js';
 import { regressionMetrics, scoreProbabilities, softmaxRows } from './metrics.js';
 import type { Mlp } from './mlp.js';
-import { fit, type EpochLog, type TrainStep, type Batch, type Settings, type Values, type Hook, type SettingChange } from './kit/loop.js';
+import { fit, type EpochLog, type TrainStep, type Batch, type Settings, type Values, type Hook, type SettingChange, type Snapshot } from './kit/loop.js';
 import { patience } from './kit/stopping.js';
 import { crossEntropy, mse, mat, type Loss } from './kit/losses.js';
 
@@ -82,6 +82,11 @@ export interface TrainOptions {
   onEpoch?: (r: EpochRecord) => void | Promise<void>;
   /** Hooks of the kit's loop (they may change lr, temperature, entropy_weight for what follows). */
   hooks?: Hook[];
+  /**
+   * ActMix: keep the mixing logits of every layer and the temperature before training, every
+   * `snapshotEvery` epochs and after the last epoch (`TrainResult.snapshots`; 0/absent = none).
+   */
+  snapshotEvery?: number;
 }
 
 export interface TrainResult {
@@ -91,6 +96,8 @@ export interface TrainResult {
   /** ActMix temperature of the restored checkpoint. */
   bestTemperature: number;
   epochsRun: number;
+  /** ActMix state over training (see TrainOptions.snapshotEvery): values `temperature` [T], `logits_<l>` [F·K]. */
+  snapshots?: Snapshot[];
   stoppedEarly: boolean;
   /** Settings changed by hooks (empty without hooks). */
   events?: SettingChange[];
@@ -161,6 +168,13 @@ function toRecord(r: EpochLog): EpochRecord {
   };
 }
 
+/** A snapshot's values: `temperature` [T] and `logits_<l>` (F·K, row-major) per ActMix layer (copies). */
+export function actmixSnapshot(T: number, logits: ArrayLike<number>[]): Record<string, ArrayLike<number>> {
+  const v: Record<string, ArrayLike<number>> = { temperature: Float32Array.of(T) };
+  logits.forEach((lg, l) => { v[`logits_${l}`] = Float32Array.from(lg); });
+  return v;
+}
+
 /** The curve-table row of an epoch: the EpochRecord's fields in order, val metrics as val_<k>. */
 export function curveRow(r: EpochRecord): Record<string, number> {
   const { val, ...rest } = r;
@@ -193,11 +207,12 @@ export async function fitMlp<C>(model: Mlp, step: TrainStep<C>, rows: number, op
     finite: ['train_loss'],
     signal: opts.signal,
     hooks: opts.hooks,
+    snapshots: am && opts.snapshotEvery ? { every: opts.snapshotEvery } : undefined,
     onEpoch: opts.onEpoch ? (r) => opts.onEpoch!(toRecord(r)) : undefined,
   });
   const bestTemperature = res.bestSettings?.temperature ?? t0;
   if (res.bestSettings) model.temperature = bestTemperature;
-  return { curves: res.curves.map(toRecord), bestEpoch: res.bestEpoch, bestValLoss: res.bestValue, bestTemperature, epochsRun: res.epochsRun, stoppedEarly: res.stoppedEarly, events: res.events };
+  return { curves: res.curves.map(toRecord), bestEpoch: res.bestEpoch, bestValLoss: res.bestValue, bestTemperature, epochsRun: res.epochsRun, stoppedEarly: res.stoppedEarly, events: res.events, ...(res.snapshots.length ? { snapshots: res.snapshots } : {}) };
 }
 
 /** The TF.js implementation of the MLP step (forward, tf.variableGrads, clipping, AdamW on the device). */
@@ -273,6 +288,11 @@ export class TfMlpStep implements TrainStep<TF.Tensor[]> {
   evaluate(_epoch: number, s: Settings): Values {
     const ev = evaluate(this.tf, this.model, this.val, this.opts, this.Xv);
     return mlpEval(ev, meanEntropy(this.model.actmixState(s.temperature)));
+  }
+
+  /** ActMix state for the loop's snapshot log: T and the raw logits of every layer. */
+  snapshot(): Record<string, ArrayLike<number>> {
+    return actmixSnapshot(this.model.temperature, this.model.actmixLogits().map((v) => v.dataSync() as Float32Array));
   }
 
   checkpoint(): TF.Tensor[] { return this.model.snapshot(); }

@@ -196,6 +196,14 @@ function initDag(root, data) {
     var g = t.closest ? t.closest('[data-key]') : null;
     if (g) { selected = g.getAttribute('data-key'); draw(); }
   });
+  // zoom: fit the graph to the page width (default) or show it at its actual size (scrolls)
+  Array.prototype.forEach.call(root.querySelectorAll('[data-zoom]'), function (b) {
+    b.addEventListener('click', function () {
+      var fit = b.getAttribute('data-zoom') === 'fit';
+      root.classList.toggle('fit', fit);
+      Array.prototype.forEach.call(root.querySelectorAll('[data-zoom]'), function (x) { x.setAttribute('aria-pressed', String(x === b)); });
+    });
+  });
   details.addEventListener('click', function (ev) {
     var a = ev.target.closest ? ev.target.closest('.dag-select') : null;
     if (!a) return;

@@ -221,7 +221,13 @@ h3{font-size:15px;margin:18px 0 8px}
 .muted{color:#777;font-weight:normal}
 .state-badge{display:inline-block;color:#fff;border-radius:9px;padding:0 8px;font-size:12px;margin-right:4px;white-space:nowrap}
 .dag{display:block}
-.dag-canvas{overflow:auto;max-width:100%;max-height:75vh;background:#fff;border:1px solid #ddd;border-radius:6px;padding:6px;display:inline-block;vertical-align:top}
+.dag-canvas{overflow:auto;max-width:100%;max-height:75vh;background:#fff;border:1px solid #ddd;border-radius:6px;padding:6px;display:block;width:fit-content;box-sizing:border-box}
+.dag.fit .dag-canvas svg.dag-svg{max-width:100%;height:auto;display:block}
+.dag-tools{margin:0 0 6px}
+figure.fig.headline-fig{width:fit-content}
+figure.fig.headline-fig img{max-width:min(100%,760px);height:auto}
+.dag-tools button{font:inherit;font-size:12px;padding:2px 10px;border:1px solid #bbb;background:#f7f7f7;border-radius:4px;cursor:pointer;margin-right:4px}
+.dag-tools button[aria-pressed=true]{background:#1f5fbf;color:#fff;border-color:#1f5fbf}
 .dag-details{margin-top:12px;background:#fff;border:1px solid #ddd;border-radius:6px;padding:10px 14px;max-height:70vh;overflow:auto;max-width:100%}
 .dag-details td{white-space:nowrap}
 .dag-details h3{margin-top:4px}
@@ -270,7 +276,7 @@ function dagClientData(data: ReportData, link: ((path: string) => string) | null
 }
 
 function dagSection(data: ReportData): string {
-  return `<div class="dag" id="dag"><div class="dag-canvas">${dagSvg(data)}</div><div class="dag-details"><p class="muted">Click a stage for its state, params, metrics and outputs; click ± to expand a matrix group.</p></div></div>`;
+  return `<div class="dag fit" id="dag"><div class="dag-tools" role="group" aria-label="graph zoom"><button type="button" data-zoom="fit" aria-pressed="true">Fit to width</button><button type="button" data-zoom="full" aria-pressed="false">Actual size</button></div><div class="dag-canvas">${dagSvg(data)}</div><div class="dag-details"><p class="muted">Click a stage for its state, params, metrics and outputs; click ± to expand a matrix group.</p></div></div>`;
 }
 
 function resultsSection(data: ReportData): string {
@@ -327,17 +333,52 @@ async function figuresSection(p: PageParts): Promise<{ html: string; specs: stri
   return { html: parts.join('\n'), specs };
 }
 
+function tableHtml(p: PageParts, t: PageParts['tables'][number]): string {
+  const parts: string[] = [];
+  const link = p.o.links !== false ? ` <a href="${esc(href(p.outDir, t.output.path))}">${esc(basename(t.output.path))}</a>` : '';
+  parts.push(`<h3>${esc(t.stage.id)} · ${esc(t.output.name)} <span class="muted">${t.note ? esc(t.note) : `${t.numRows} rows × ${t.numCols} columns`}</span>${link}</h3>`);
+  if (!t.columns.length) return parts.join('\n');
+  parts.push(`<div class="scroll"><table class="grid"><tr>${t.columns.map((c) => `<th>${esc(c)}</th>`).join('')}${t.numCols > t.columns.length ? '<th>…</th>' : ''}</tr>`);
+  for (const r of t.rows) parts.push(`<tr>${t.columns.map((c) => `<td class="${typeof r[c] === 'number' ? 'num' : ''}">${esc(fmt(r[c]).slice(0, 80))}</td>`).join('')}${t.numCols > t.columns.length ? '<td></td>' : ''}</tr>`);
+  if (t.numRows > t.rows.length) parts.push(`<tr><td colspan="${t.columns.length + (t.numCols > t.columns.length ? 1 : 0)}" class="muted">… ${t.numRows - t.rows.length} more rows</td></tr>`);
+  parts.push('</table></div>');
+  return parts.join('\n');
+}
+
 function tablesSection(p: PageParts): string {
   if (!p.tables.length) return '';
+  return p.tables.map((t) => tableHtml(p, t)).join('\n');
+}
+
+/** The outputs named by `report: {headline}`, in order, each drawn by its type. */
+async function headlineSection(p: PageParts): Promise<string> {
   const parts: string[] = [];
-  for (const t of p.tables) {
-    const link = p.o.links !== false ? ` <a href="${esc(href(p.outDir, t.output.path))}">${esc(basename(t.output.path))}</a>` : '';
-    parts.push(`<h3>${esc(t.stage.id)} · ${esc(t.output.name)} <span class="muted">${t.note ? esc(t.note) : `${t.numRows} rows × ${t.numCols} columns`}</span>${link}</h3>`);
-    if (!t.columns.length) continue;
-    parts.push(`<div class="scroll"><table class="grid"><tr>${t.columns.map((c) => `<th>${esc(c)}</th>`).join('')}${t.numCols > t.columns.length ? '<th>…</th>' : ''}</tr>`);
-    for (const r of t.rows) parts.push(`<tr>${t.columns.map((c) => `<td class="${typeof r[c] === 'number' ? 'num' : ''}">${esc(fmt(r[c]).slice(0, 80))}</td>`).join('')}${t.numCols > t.columns.length ? '<td></td>' : ''}</tr>`);
-    if (t.numRows > t.rows.length) parts.push(`<tr><td colspan="${t.columns.length + (t.numCols > t.columns.length ? 1 : 0)}" class="muted">… ${t.numRows - t.rows.length} more rows</td></tr>`);
-    parts.push('</table></div>');
+  const byId = new Map(p.data.stages.map((s) => [s.id, s]));
+  for (const h of p.data.headline ?? []) {
+    for (const it of h.items) {
+      const s = byId.get(it.stage);
+      const o = s?.outputs.find((x) => x.name === it.output);
+      const title = `<code>${esc(it.stage)}</code> · ${esc(it.output)}`;
+      const size = o ? await exists(o.path) : undefined;
+      if (!s || !o || size === undefined) { parts.push(`<h3>${title}</h3><p class="muted">not produced yet${s ? ` (${esc(s.state)})` : ''}</p>`); continue; }
+      if (o.type in MIME) {
+        const src = size <= INLINE_LIMIT ? `data:${MIME[o.type]};base64,${(await readFile(o.path)).toString('base64')}` : p.o.links !== false ? href(p.outDir, o.path) : '';
+        parts.push(`<h3>${title}</h3><figure class="fig headline-fig"><div class="chart"><img src="${src}" alt="${esc(it.stage)} ${esc(it.output)}"></div></figure>`);
+      } else if (o.type === 'table') {
+        const t = p.tables.find((x) => x.output.path === o.path);
+        parts.push(t ? tableHtml(p, t) : `<h3>${title}</h3><p class="muted">table not previewed</p>`);
+      } else if ((o.type === 'text' || o.type === 'json' || o.type === 'any' || o.type === 'file') && size <= 256 * 1024) {
+        const text = await readFile(o.path, 'utf8');
+        if (/^\|[\s:|-]+\|?$/m.test(text)) { parts.push(`<h3>${title}</h3>${markdownTablesHtml(text)}`); continue; }
+        let v: unknown;
+        try { v = JSON.parse(text); } catch { v = undefined; }
+        if (v && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((x) => x === null || typeof x !== 'object')) {
+          parts.push(`<h3>${title}</h3><div class="scroll"><table class="grid">${Object.entries(v).map(([k, x]) => `<tr><th>${esc(k)}</th><td class="${typeof x === 'number' ? 'num' : ''}">${esc(fmt(x))}</td></tr>`).join('')}</table></div>`);
+        } else parts.push(`<h3>${title}</h3><pre>${esc(v === undefined ? text : JSON.stringify(v, null, 2))}</pre>`);
+      } else {
+        parts.push(`<h3>${title}</h3><p>${p.o.links !== false ? `<a href="${esc(href(p.outDir, o.path))}">${esc(basename(o.path))}</a>` : esc(basename(o.path))} <span class="muted">${esc(o.type)}, ${size} bytes</span></p>`);
+      }
+    }
   }
   return parts.join('\n');
 }
@@ -439,9 +480,10 @@ async function buildPage(p: PageParts): Promise<string> {
   const tables = tablesSection(p);
   const others = await otherOutputsSection(p);
   const mdTables = await resultTables(p);
+  const headline = data.headline?.length ? await headlineSection(p) : '';
   const showDag = o.dag !== false;
   const hasResults = showDag || data.stages.some((s) => s.metrics && Object.keys(s.metrics).length);
-  const nav = [mdTables.length ? '<a href="#summary">Summary</a>' : '', showDag ? '<a href="#graph">Graph</a>' : '', hasResults ? '<a href="#results">Results</a>' : '', '<a href="#figures">Figures</a>', tables ? '<a href="#tables">Tables</a>' : '', showDag ? '<a href="#stages">Stages</a>' : '', showDag ? '<a href="#params">Params</a>' : ''].filter(Boolean).join('');
+  const nav = [headline || mdTables.length ? '<a href="#summary">Summary</a>' : '', showDag ? '<a href="#graph">Graph</a>' : '', hasResults ? '<a href="#results">Results</a>' : '', '<a href="#figures">Figures</a>', tables ? '<a href="#tables">Tables</a>' : '', showDag ? '<a href="#stages">Stages</a>' : '', showDag ? '<a href="#params">Params</a>' : ''].filter(Boolean).join('');
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -458,7 +500,7 @@ async function buildPage(p: PageParts): Promise<string> {
 <nav>${nav}</nav>
 </header>
 <main>
-${mdTables.length ? `<section id="summary"><h2>Summary</h2>${mdTables.map((t) => `<h3><code>${esc(t.stage.id)}</code> · ${esc(t.name)}</h3>${markdownTablesHtml(t.text)}`).join('\n')}</section>` : ''}
+${headline ? `<section id="summary"><h2>Summary</h2>${headline}</section>` : mdTables.length ? `<section id="summary"><h2>Summary</h2>${mdTables.map((t) => `<h3><code>${esc(t.stage.id)}</code> · ${esc(t.name)}</h3>${markdownTablesHtml(t.text)}`).join('\n')}</section>` : ''}
 ${showDag ? `<section id="graph"><h2>Pipeline graph</h2>${dagSection(data)}</section>` : ''}
 ${hasResults ? `<section id="results"><h2>Results</h2>${resultsSection(data)}</section>` : ''}
 <section id="figures"><h2>Figures</h2>${fig.html}</section>
@@ -484,6 +526,35 @@ function mdCell(v: unknown): string {
   return fmt(v).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
+/** REPORT.md's opening: the headline outputs (Markdown tables as they are, figures from figures/, flat JSON as a table). */
+async function headlineMarkdown(p: PageParts): Promise<string[]> {
+  const L: string[] = [];
+  const byId = new Map(p.data.stages.map((s) => [s.id, s]));
+  for (const h of p.data.headline ?? []) {
+    for (const it of h.items) {
+      const o = byId.get(it.stage)?.outputs.find((x) => x.name === it.output);
+      const size = o ? await exists(o.path) : undefined;
+      L.push(`## ${it.stage} · ${it.output}`, '');
+      if (!o || size === undefined) { L.push('_not produced yet_', ''); continue; }
+      const fig = p.figures.find((f) => f.image?.path === o.path && f.copy);
+      if (fig) { L.push(`![${it.stage} ${it.output}](figures/${encodeURIComponent(fig.copy!)})`, ''); continue; }
+      if ((o.type === 'text' || o.type === 'json') && size <= 256 * 1024) {
+        const text = await readFile(o.path, 'utf8');
+        if (o.type === 'text') { L.push(text.trim(), ''); continue; }
+        try {
+          const v = JSON.parse(text) as unknown;
+          if (v && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((x) => x === null || typeof x !== 'object')) {
+            L.push('| | |', '| --- | ---: |', ...Object.entries(v).map(([k, x]) => `| ${mdCell(k)} | ${mdCell(x)} |`), '');
+            continue;
+          }
+        } catch { /* linked below */ }
+      }
+      L.push(p.o.links !== false ? `[${basename(o.path)}](${href(p.outDir, o.path)})` : basename(o.path), '');
+    }
+  }
+  return L;
+}
+
 async function buildMarkdown(p: PageParts, dagFile: string | undefined): Promise<string> {
   const { data, o } = p;
   const L: string[] = [];
@@ -491,7 +562,8 @@ async function buildMarkdown(p: PageParts, dagFile: string | undefined): Promise
   for (const s of data.stages) c[s.state] = (c[s.state] ?? 0) + 1;
   L.push(`# ${o.title ?? data.pipeline.name}`, '');
   L.push(`${data.pipeline.file ? `Pipeline \`${data.pipeline.file}\` · ` : ''}${data.generatedAt ? `generated ${data.generatedAt} · ` : ''}${data.stages.length} stages: ${STATES.filter((s) => c[s]).map((s) => `${c[s]} ${s}`).join(', ')}`, '');
-  for (const t of await resultTables(p)) L.push(`## ${t.stage.id} · ${t.name}`, '', t.text.trim(), '');
+  if (data.headline?.length) L.push(...(await headlineMarkdown(p)));
+  else for (const t of await resultTables(p)) L.push(`## ${t.stage.id} · ${t.name}`, '', t.text.trim(), '');
   if (dagFile) L.push(`![pipeline graph](${dagFile})`, '');
   const results = byBase(data.stages).filter(([, l]) => l.some((s) => s.metrics && Object.keys(s.metrics).length));
   if (results.length) {

@@ -38,4 +38,6 @@ export interface ReportData {
   /** ISO time; shown as given (pass a fixed value for byte-identical pages). */
   generatedAt: string;
   stages: ReportStage[];
+  /** What the report opens with (`report: {headline}`): per reference, the stage outputs it names. */
+  headline?: { text: string; items: { stage: string; output: string }[] }[];
 }

@@ -15,7 +15,7 @@
 import type { Mlp, MlpSpec } from '../mlp.js';
 import { actmixAlpha } from '../mlp.js';
 import type { Tf } from '../optim.js';
-import { DEFAULT_TRAIN, evaluateOutputs, fitMlp, meanEntropy, mlpEval, type Dataset, type TrainOptions, type TrainResult } from '../trainer.js';
+import { DEFAULT_TRAIN, actmixSnapshot, evaluateOutputs, fitMlp, meanEntropy, mlpEval, type Dataset, type TrainOptions, type TrainResult } from '../trainer.js';
 import type { Batch, Settings, TrainStep, Values } from '../kit/loop.js';
 import type { Rng } from '../../rng.js';
 import { blasNative, type BlasNative } from './native.js';
@@ -195,6 +195,10 @@ export class NativeMlpStep implements TrainStep<number> {
       return { entropy: actmixAlpha(lg, F, K, T).entropy, F };
     });
     return mlpEval(ev, meanEntropy(layers));
+  }
+
+  snapshot(): Record<string, ArrayLike<number>> {
+    return actmixSnapshot(this.model.temperature, this.net.actmixLogits());
   }
 
   checkpoint(): number {

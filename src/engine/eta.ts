@@ -49,11 +49,12 @@ export class EtaEstimator {
   constructor(history: DurationRecord[], private readonly pipeline: string, stages: PlannedStage[], toRun: Set<string>, private readonly jobs: number) {
     for (const r of history) {
       if (!(r.ms >= 0)) continue;
-      if (r.pipeline === pipeline) {
-        if (!this.last.has(r.stage_id)) this.last.set(r.stage_id, r.ms);
+      if (r.pipeline === pipeline && !this.last.has(r.stage_id)) {
+        // siblings: the newest record of each instance of the same stage
+        this.last.set(r.stage_id, r.ms);
         const base = r.stage_id.replace(/\[.*$/, '');
         const l = this.byBase.get(base) ?? [];
-        if (l.length < 200) l.push(r.ms);
+        l.push(r.ms);
         this.byBase.set(base, l);
       }
       const k = this.byKind.get(r.kind) ?? [];

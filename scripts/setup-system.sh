@@ -4,8 +4,9 @@
 #   bash scripts/setup-system.sh [--dry-run] [--with-test-deps]
 #
 #   --dry-run         print what is missing and the command that would install it; change nothing
-#   --with-test-deps  also what only tests need: Chromium (the headless HTML-report test) and
-#                     NumPy (python3-numpy: the test that NumPy loads pipe's .npz weights)
+#   --with-test-deps  also what only tests need: Chromium (the headless HTML-report test),
+#                     NumPy (python3-numpy: the test that NumPy loads pipe's .npz weights) and
+#                     tmux (the real terminal the live-display test draws in)
 #
 # What and why (the one list; .ci/run calls this script too, so CI installs exactly this):
 #   libopenblas-dev    OpenBLAS headers + library: `npm ci` compiles the native `blas` training
@@ -15,6 +16,7 @@
 #   fonts-dejavu-core  fonts for plot text (resvg draws no text without a font file)
 #   chromium           (--with-test-deps) the headless browser of the report test
 #   python3-numpy      (--with-test-deps) NumPy for the .npz interop test
+#   tmux               (--with-test-deps) a real terminal for the live-display test
 #
 # On Debian/Ubuntu it uses apt-get (through sudo when not root, and says so). Elsewhere it prints
 # the Homebrew / dnf equivalents and exits 0; `npx pipe doctor` then tells what is still missing.
@@ -34,7 +36,7 @@ for a in "$@"; do
 done
 
 packages=(libopenblas-dev gcc libc6-dev libxgboost0 fonts-dejavu-core)
-[ "$test_deps" = 1 ] && packages+=(chromium python3-numpy)
+[ "$test_deps" = 1 ] && packages+=(chromium python3-numpy tmux)
 
 os_release="${PIPE_OS_RELEASE:-/etc/os-release}"
 os_id=""

@@ -10,7 +10,8 @@ import { displayPath } from '../engine/load.js';
 import { kindCode, type StageStatus } from '../engine/plan.js';
 import { enforcePreflight, preflight } from '../engine/preflight.js';
 import { formatReasons } from '../engine/reasons.js';
-import { ListrReporter, PlainReporter } from '../engine/reporters.js';
+import { JsonReporter, PlainReporter } from '../engine/reporters.js';
+import type { RunReporter } from '../engine/execute.js';
 import { runScope, wouldRun, type RunScope } from '../engine/subset.js';
 import type { Workspace } from '../engine/workspace.js';
 import { collect, loadGraph, out, statuses, workspace, type Cli } from './common.js';
@@ -41,6 +42,7 @@ export function registerRun(cli: Cli): void {
     .option('--no-wait', 'fail at once when another run of this pipeline holds the lock')
     .addOption(new Option('--backend <name>', 'compute backend for training stages (sets the pipeline param `backend`)').choices(['auto', 'blas', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']))
     .option('--no-report', 'skip the HTML report even if the pipeline asks for one (report: true)')
+    .addOption(new Option('--progress <mode>', 'auto: the live display on a terminal, plain lines elsewhere; live; plain; json: one JSON event per line on stdout').choices(['auto', 'live', 'plain', 'json']).default('auto'))
     .option('-v, --verbose', 'plain output with every event')
     .option('-q, --quiet', 'print only failures and the summary')
     .action(async (file: string, o) => {
@@ -78,8 +80,19 @@ export function registerRun(cli: Cli): void {
       };
       process.on('SIGINT', onSig);
       process.on('SIGTERM', onSig);
-      const tty = process.stderr.isTTY && !o.verbose && !o.quiet && !process.env.CI;
-      const reporter = tty ? new ListrReporter() : new PlainReporter(undefined, !!o.verbose, !!o.quiet);
+      const mode: string = o.progress === 'auto' ? (process.stderr.isTTY && !o.verbose && !o.quiet && !process.env.CI ? 'live' : 'plain') : o.progress;
+      let reporter: RunReporter;
+      if (mode === 'live' || mode === 'json') {
+        // the ETA: expected cache misses from the plan, durations from the cache's records
+        const { EtaEstimator } = await import('../engine/eta.js');
+        const will = new Set((await runSet()).ids());
+        const eta = new EtaEstimator(ws.db.durationHistory(g.pipeline.name), g.pipeline.name, scope.selection.stages(), will, jobs);
+        if (mode === 'json') reporter = new JsonReporter({ pipeline: g.pipeline.name, jobs, eta });
+        else {
+          const { LiveReporter } = await import('../engine/live.js');
+          reporter = new LiveReporter({ pipeline: g.pipeline.name, jobs, eta });
+        }
+      } else reporter = new PlainReporter(undefined, !!o.verbose, !!o.quiet);
       const s = await executePipeline(g, ws, { jobs, keepGoing: !!o.keepGoing, only: o.only, force: o.force, wait: o.wait !== false, argv: process.argv.slice(2), reporter, signal: ac.signal });
       process.off('SIGINT', onSig);
       process.off('SIGTERM', onSig);
@@ -89,7 +102,8 @@ export function registerRun(cli: Cli): void {
         const dir = join(ws.artifactsDir, g.pipeline.name, 'report');
         mkdirSync(dir, { recursive: true });
         const r = await writeReportFor(g, await statuses(ws, g), ws, dir);
-        out(`report: ${displayPath(r.html)}`);
+        if (mode === 'json') process.stdout.write(JSON.stringify({ event: 'report', path: r.html }) + '\n');
+        else out(`report: ${displayPath(r.html)}`);
       }
       ws.close();
     });

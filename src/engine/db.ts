@@ -239,6 +239,16 @@ export class CacheDb {
     return m;
   }
 
+  /**
+   * Recorded run times (executed, not cache hits; newest first): this pipeline's stages, and
+   * the other pipelines' for kind-level medians. Feeds the ETA of a run (eta.ts).
+   */
+  durationHistory(pipeline: string, limit = 20000): { pipeline: string; stage_id: string; kind: string; ms: number }[] {
+    return this.stmt(`SELECT pipeline, stage_id, kind, (ended - started) AS ms FROM executions
+      WHERE state = 'done' AND cached_from IS NULL AND ended IS NOT NULL
+      ORDER BY (pipeline = ?) DESC, id DESC LIMIT ?`).all(pipeline, limit) as { pipeline: string; stage_id: string; kind: string; ms: number }[];
+  }
+
   execution(id: number): ExecutionRow | undefined {
     return this.stmt('SELECT * FROM executions WHERE id = ?').get(id) as ExecutionRow | undefined;
   }

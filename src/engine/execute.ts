@@ -21,7 +21,8 @@ export type StageOutcome = 'ran' | 'cached' | 'failed' | 'skipped' | 'interrupte
 
 export interface RunReporter {
   start(stages: PlannedStage[]): void;
-  stageStart(id: string): void;
+  /** A stage starts executing (a cache miss); `reason` says why, e.g. 'never run', 'params changed'. */
+  stageStart(id: string, info?: { reason?: string }): void;
   stageProgress(id: string, p: Progress): void;
   stageEnd(id: string, outcome: StageOutcome, info: { error?: string; durationMs?: number; reason?: string }): void;
   message(text: string): void;

@@ -30,6 +30,8 @@ export type TaskOutcome =
 interface Worker {
   proc: ChildProcess;
   busy: boolean;
+  /** Where the worker's stdout/stderr lines go while it runs a task (its stage's log). */
+  sink?: (lines: string[]) => void;
 }
 
 export class WorkerPool {
@@ -37,13 +39,30 @@ export class WorkerPool {
   private all = new Set<Worker>();
   private closed = false;
 
-  constructor(private graceMs = 5000) {
+  /**
+   * @param onStray lines a worker prints while it runs no task (default: stderr). While it runs
+   *   one, its stdout/stderr (a library's banner, a stray console.log) go to that stage's log,
+   *   never straight to the terminal, where they would tear the live display.
+   */
+  constructor(private graceMs = 5000, private readonly onStray: (line: string) => void = (l) => process.stderr.write(l + '\n')) {
     if (!existsSync(workerEntry)) throw new Error(`worker entry ${workerEntry} is missing: run \`npm run build\``);
   }
 
   private spawn(): Worker {
-    const proc = fork(workerEntry, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
+    const proc = fork(workerEntry, [], { serialization: 'advanced', stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [] });
     const w: Worker = { proc, busy: false };
+    for (const [stream, tag] of [[proc.stdout, ''], [proc.stderr, '[stderr] ']] as const) {
+      let rest = '';
+      stream?.setEncoding('utf8');
+      stream?.on('data', (chunk: string) => {
+        const parts = (rest + chunk).split('\n');
+        rest = parts.pop()!;
+        const lines = parts.map((l) => tag + l.replace(/\r$/, ''));
+        if (w.sink) w.sink(lines);
+        else for (const l of lines) this.onStray(l);
+      });
+      stream?.on('end', () => { if (rest) (w.sink ? w.sink([tag + rest]) : this.onStray(tag + rest)); rest = ''; });
+    }
     this.all.add(w);
     proc.on('exit', () => {
       this.all.delete(w);
@@ -56,6 +75,7 @@ export class WorkerPool {
     if (this.closed) return Promise.resolve({ ok: false, error: 'pool closed', crashed: false });
     const w = (!fresh && this.idle.pop()) || this.spawn();
     w.busy = true;
+    w.sink = (lines) => h.onLog?.(lines);
     return new Promise<TaskOutcome>((resolve) => {
       let settled = false;
       let killTimer: NodeJS.Timeout | undefined;
@@ -67,6 +87,7 @@ export class WorkerPool {
         signal.removeEventListener('abort', onAbort);
         if (killTimer) clearTimeout(killTimer);
         w.busy = false;
+        w.sink = undefined;
         if (reusable && !fresh && !this.closed && w.proc.connected) this.idle.push(w);
         else if (w.proc.exitCode === null) w.proc.kill('SIGKILL');
         resolve(o);

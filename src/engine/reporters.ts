@@ -1,9 +1,9 @@
 /**
- * Consumers of run events. On a terminal: listr2, one line per stage group (a matrix stage's
- * instances share a line with counts) with the running instances' progress (e.g. epochs).
- * Elsewhere (CI, pipes): plain lines for stages that ran or failed, then the summary.
+ * Consumers of run events. On a terminal: the live display (live.ts). Elsewhere (CI, pipes,
+ * --quiet): plain lines for stages that ran or failed, then the summary. `--progress json`:
+ * one JSON event per line on stdout, for tools that wrap pipe.
  */
-import { Listr, type ListrTaskWrapper } from 'listr2';
+import type { EtaEstimator } from './eta.js';
 import type { PlannedStage } from './graph.js';
 import type { RunReporter, RunSummary, StageOutcome } from './execute.js';
 import type { Progress } from './stage.js';
@@ -23,8 +23,8 @@ export class PlainReporter implements RunReporter {
   start(stages: PlannedStage[]): void {
     if (!this.quiet) this.out(`pipe: ${stages.length} stages`);
   }
-  stageStart(id: string): void {
-    if (this.verbose) this.out(`▶ ${id}`);
+  stageStart(id: string, info?: { reason?: string }): void {
+    if (this.verbose) this.out(`▶ ${id}${info?.reason ? ` (${info.reason})` : ''}`);
   }
   stageProgress(id: string, p: Progress): void {
     if (this.verbose) this.out(`  ${id}: ${fmtProgress(p)}`);
@@ -45,100 +45,53 @@ export class PlainReporter implements RunReporter {
   }
 }
 
-interface Group {
-  base: string;
-  kind: string;
-  ids: Set<string>;
-  done: number;
-  ran: number;
-  cached: number;
-  failed: number;
-  skipped: number;
-  running: Map<string, string>;
-  task?: ListrTaskWrapper<unknown, never, never>;
-  resolve?: () => void;
-  error?: string;
-  closed?: boolean;
-}
+/**
+ * `--progress json`: one event per line on stdout —
+ *   {"event":"run","pipeline","stages","to_run","jobs","eta_s"}
+ *   {"event":"start","id","reason"}
+ *   {"event":"progress","id","done","total","unit","message","left_s"}
+ *   {"event":"end","id","outcome":"ran|cached|failed|skipped|interrupted","duration_ms","error","reason","eta_s"}
+ *   {"event":"message","text"}
+ *   {"event":"summary","run_id","ran","cached","failed","skipped","interrupted","duration_ms","failures"}
+ * `eta_s` is the estimated remaining wall time of the run (eta.ts), `left_s` the stage's own.
+ */
+export class JsonReporter implements RunReporter {
+  constructor(
+    private readonly o: { pipeline: string; jobs: number; eta?: EtaEstimator },
+    private readonly write: (line: string) => void = (l) => process.stdout.write(l + '\n'),
+  ) {}
 
-/** listr2 view: one task per stage group, concurrent, with sub-progress. */
-export class ListrReporter implements RunReporter {
-  private groups = new Map<string, Group>();
-  private byId = new Map<string, Group>();
-  private listr?: Promise<unknown>;
-  private messages: string[] = [];
+  private emit(e: Record<string, unknown>): void {
+    for (const k of Object.keys(e)) if (e[k] === undefined) delete e[k];
+    this.write(JSON.stringify(e));
+  }
+
+  private etaS(): number | undefined {
+    const r = this.o.eta?.remaining(Date.now());
+    return r ? Math.round(r.ms / 100) / 10 : undefined;
+  }
 
   start(stages: PlannedStage[]): void {
-    for (const s of stages) {
-      let g = this.groups.get(s.base);
-      if (!g) {
-        g = { base: s.base, kind: s.kind.kind, ids: new Set(), done: 0, ran: 0, cached: 0, failed: 0, skipped: 0, running: new Map() };
-        this.groups.set(s.base, g);
-      }
-      g.ids.add(s.id);
-      this.byId.set(s.id, g);
-    }
-    const list = new Listr(
-      [...this.groups.values()].map((g) => ({
-        title: this.title(g),
-        task: (_ctx: unknown, task: ListrTaskWrapper<unknown, never, never>) => new Promise<void>((resolve, reject) => {
-          g.task = task;
-          g.resolve = () => (g.failed ? reject(new Error(g.error ?? 'failed')) : resolve());
-          this.refresh(g);
-        }),
-      })),
-      { concurrent: true, exitOnError: false, registerSignalListeners: false, rendererOptions: { collapseErrors: false } } as never,
-    );
-    this.listr = list.run().catch(() => undefined);
+    this.emit({ event: 'run', pipeline: this.o.pipeline, stages: stages.length, to_run: this.o.eta?.pendingCount, jobs: this.o.jobs, eta_s: this.etaS() });
   }
-
-  private title(g: Group): string {
-    const n = g.ids.size;
-    const counts = [g.ran ? `${g.ran} ran` : '', g.cached ? `${g.cached} cached` : '', g.failed ? `${g.failed} failed` : '', g.skipped ? `${g.skipped} skipped` : ''].filter(Boolean).join(', ');
-    return `${g.base} (${g.kind})${n > 1 ? ` ${g.done}/${n}` : ''}${counts ? ` — ${counts}` : ''}`;
-  }
-
-  private refresh(g: Group): void {
-    if (!g.task || g.closed) return;
-    g.task.title = this.title(g);
-    if (g.done >= g.ids.size) {
-      g.closed = true;
-      g.resolve?.();
-      return;
-    }
-    const lines = [...g.running.entries()].slice(0, 4).map(([id, p]) => (g.ids.size > 1 ? `${id}: ${p}` : p));
-    g.task.output = lines.join('\n');
-  }
-
-  stageStart(id: string): void {
-    const g = this.byId.get(id)!;
-    g.running.set(id, 'running');
-    this.refresh(g);
+  stageStart(id: string, info?: { reason?: string }): void {
+    this.o.eta?.started(id, Date.now());
+    this.emit({ event: 'start', id, reason: info?.reason });
   }
   stageProgress(id: string, p: Progress): void {
-    const g = this.byId.get(id)!;
-    g.running.set(id, fmtProgress(p));
-    this.refresh(g);
+    this.o.eta?.progress(id, p.done, p.total, Date.now());
+    const left = this.o.eta?.stageLeft(id, Date.now());
+    this.emit({ event: 'progress', id, done: p.done, total: p.total, unit: p.unit, message: p.message, left_s: left === undefined ? undefined : Math.round(left / 100) / 10 });
   }
-  stageEnd(id: string, outcome: StageOutcome, info: { error?: string }): void {
-    const g = this.byId.get(id);
-    if (!g) return;
-    g.running.delete(id);
-    g.done++;
-    if (outcome === 'ran') g.ran++;
-    else if (outcome === 'cached') g.cached++;
-    else if (outcome === 'failed') { g.failed++; g.error = `${id}: ${info.error}`; }
-    else g.skipped++;
-    this.refresh(g);
+  stageEnd(id: string, outcome: StageOutcome, info: { error?: string; durationMs?: number; reason?: string }): void {
+    if (outcome === 'cached' || outcome === 'skipped') this.o.eta?.cached(id);
+    else this.o.eta?.finished(id, outcome === 'ran' ? info.durationMs : undefined);
+    this.emit({ event: 'end', id, outcome, duration_ms: info.durationMs, error: info.error, reason: info.reason, eta_s: this.etaS() });
   }
   message(text: string): void {
-    this.messages.push(text);
+    this.emit({ event: 'message', text });
   }
-  async end(s: RunSummary): Promise<void> {
-    for (const g of this.groups.values()) { g.done = g.ids.size; this.refresh(g); }
-    await this.listr;
-    for (const m of this.messages) process.stderr.write(`pipe: ${m}\n`);
-    for (const f of s.failures) process.stderr.write(`failed: ${f.id}: ${f.error.split('\n')[0]}   (details: pipe show ${f.id})\n`);
-    process.stdout.write(summaryLine(s) + '\n');
+  end(s: RunSummary): void {
+    this.emit({ event: 'summary', run_id: s.runId, ran: s.ran, cached: s.cached, failed: s.failed, skipped: s.skipped, interrupted: s.interrupted, duration_ms: s.durationMs, failures: s.failures });
   }
 }

@@ -104,8 +104,7 @@ export class StageRunner {
       return 'not-started';
     }
     const execId = db.beginExecution({ runId, pipeline: name, stageId: st.id, kind: st.kind.kind, fp, fpData: data, deps: st.deps });
-    rep.stageStart(st.id);
-    rep.stageProgress(st.id, { message: `running (${why.length > 80 ? why.slice(0, 77) + '…' : why})` });
+    rep.stageStart(st.id, { reason: why });
     const log: string[] = [];
     const started = Date.now();
     this.pool ??= new WorkerPool();

@@ -116,6 +116,8 @@ export interface Progress {
   /** Units done so far (e.g. epochs). */
   done?: number;
   total?: number;
+  /** What `done` counts, singular (e.g. 'epoch'): the display reads `epoch 47/200 · 2.3 epoch/s`. */
+  unit?: string;
   message?: string;
 }
 

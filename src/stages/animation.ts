@@ -95,7 +95,7 @@ export default defineStage<AnimationParams>({
       const d = await readPortRows(ctx, p.path);
       const specs = await frameSpecs(p, d);
       // one compiled view for all frames when they differ only in data and lifted values
-      const r = await renderFrames(specs, { width: p.width, height: p.height, scale: p.scale }, (i) => ctx.progress({ done: i, total: specs.length, message: 'rendering frames' }));
+      const r = await renderFrames(specs, { width: p.width, height: p.height, scale: p.scale }, (i) => ctx.progress({ done: i, total: specs.length, unit: 'frame' }));
       frames.push(...r.frames);
     }
     const gif = await encodeGif(frames, { fps: p.fps, loop: p.loop, holdLastMs: p.hold_last_ms });

@@ -149,7 +149,7 @@ export default defineStage<HebbianParams>({
       snapshots: { every: p.snapshot_every },
       signal: ctx.signal,
       progress: (q) => ctx.progress(q),
-      describe: (r) => `epoch ${r.epoch + 1}/${p.epochs} · val_loss ${r.eval.val_loss!.toFixed(4)} · val_acc ${r.eval.val_accuracy!.toFixed(3)}`,
+      describe: (r) => `val_loss ${r.eval.val_loss!.toFixed(4)} · val_acc ${r.eval.val_accuracy!.toFixed(3)}`,
     });
     const trainMs = Date.now() - t0;
     // the seed's "best" epoch (lowest val loss) is reported either way; with restore_best it is what is tested

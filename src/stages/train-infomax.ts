@@ -150,7 +150,7 @@ export default defineStage<TrainInfomaxParams>({
         data: full ? { mode: 'full', rows: train.n } : { mode: 'minibatch', rows: train.n, batchSize: bs },
         maxEpochs: t.epochs, rng: ctx.rng.fork('shuffle'), schedules: { lr: t.lr }, finite: ['train_total'],
         signal: ctx.signal, progress: ctx.progress,
-        describe: (r) => `epoch ${r.epoch + 1}: loss ${r.train.total?.toPrecision(5)} tc ${r.train.tc?.toPrecision(3)} wr ${r.train.wr?.toPrecision(3)}`,
+        describe: (r) => `loss ${r.train.total?.toPrecision(5)} · tc ${r.train.tc?.toPrecision(3)} · wr ${r.train.wr?.toPrecision(3)}`,
       });
       const seconds = (performance.now() - t0) / 1000;
       const params = step.params();

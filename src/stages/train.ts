@@ -167,8 +167,8 @@ export default defineStage<TrainParams>({
         onEpoch: (r: EpochRecord) => {
           const key = task === 'classification' ? 'accuracy' : 'rmse';
           ctx.progress({
-            done: r.epoch + 1, total: p.training.max_epochs,
-            message: `epoch ${r.epoch + 1}: train ${r.train_loss.toPrecision(4)} val ${r.val_loss.toPrecision(4)} val_${key} ${r.val[key]?.toPrecision(4)}${spec.actmix ? ` T ${r.temperature.toPrecision(3)} H ${r.mean_entropy.toPrecision(3)}` : ''}`,
+            done: r.epoch + 1, total: p.training.max_epochs, unit: 'epoch',
+            message: `val_${key} ${r.val[key]?.toPrecision(4)} · loss ${r.train_loss.toPrecision(4)}/${r.val_loss.toPrecision(4)}${spec.actmix ? ` · T ${r.temperature.toPrecision(3)} H ${r.mean_entropy.toPrecision(3)}` : ''}`,
           });
         },
       });

@@ -120,7 +120,7 @@ export default defineStage<XgbParams>({
         if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('aborted');
         booster.update(it, dtrain);
         if ((it + 1) % 25 === 0 || it + 1 === p.n_estimators) {
-          ctx.progress({ done: it + 1, total: p.n_estimators, message: `tree ${it + 1}/${p.n_estimators}` });
+          ctx.progress({ done: it + 1, total: p.n_estimators, unit: 'tree' });
           await new Promise((r) => setImmediate(r));
         }
       }

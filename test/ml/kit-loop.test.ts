@@ -223,11 +223,11 @@ describe('fit: data plans, stopping, snapshots, failure', () => {
   });
 
   it('progress once per epoch with the described message', async () => {
-    const seen: { done: number; total: number; message?: string }[] = [];
+    const seen: { done: number; total: number; unit?: string; message?: string }[] = [];
     await fit(new Toy([2], 0), {
       data: { mode: 'full', rows: 1 }, maxEpochs: 3, schedules: { lr: 0.1 },
       progress: (p) => seen.push(p), describe: (r) => `e${r.epoch} w=${r.eval.w!.toFixed(2)}`,
     });
-    expect(seen).toEqual([{ done: 1, total: 3, message: 'e0 w=0.40' }, { done: 2, total: 3, message: 'e1 w=0.72' }, { done: 3, total: 3, message: 'e2 w=0.98' }]);
+    expect(seen).toEqual([{ done: 1, total: 3, unit: 'epoch', message: 'e0 w=0.40' }, { done: 2, total: 3, unit: 'epoch', message: 'e1 w=0.72' }, { done: 3, total: 3, unit: 'epoch', message: 'e2 w=0.98' }]);
   });
 });

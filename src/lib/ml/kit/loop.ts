@@ -137,7 +137,7 @@ export interface FitOptions<C = unknown> {
   signal?: AbortSignal;
   onEpoch?: (rec: EpochLog) => void | Promise<void>;
   /** Stage progress: called once per epoch. */
-  progress?: (p: { done: number; total: number; message?: string }) => void;
+  progress?: (p: { done: number; total: number; unit?: string; message?: string }) => void;
   describe?: (rec: EpochLog) => string;
 }
 
@@ -278,7 +278,7 @@ export async function fit<C>(model: TrainStep<C>, o: FitOptions<C>): Promise<Fit
     const candidate = o.best?.scoreLast !== false || epoch < o.maxEpochs - 1;
     if (best && candidate && best.update(epoch, logged(flat, best.key))) keep(settings);
     await o.onEpoch?.(rec);
-    o.progress?.({ done: epoch + 1, total: o.maxEpochs, message: o.describe?.(rec) });
+    o.progress?.({ done: epoch + 1, total: o.maxEpochs, unit: 'epoch', message: o.describe?.(rec) });
     await runHooks('epochEnd', epoch);
     if (snapEvery && !snapBySteps && (epoch + 1) % snapEvery === 0) snap(epoch);
     await yieldToEventLoop();

@@ -2,7 +2,9 @@
  * How long a run still has to go, from the durations pipe has already recorded. Each stage
  * that will execute gets an expected duration, from the first of:
  *
- *  1. `last`     — the last recorded execution of the same stage (same pipeline and instance id);
+ *  1. `last`     — the last recorded execution of the same stage (same pipeline and instance id),
+ *                  scaled by how much faster or slower its siblings ran in this run than last time
+ *                  (a run with fewer epochs corrects itself after the first instances finish);
  *  2. `siblings` — the median of its sibling instances (same stage, other matrix values: same
  *                  kind and params but for the matrix), recorded earlier or finished in this run;
  *  3. `kind`     — the median of every recorded execution of its kind (any pipeline);
@@ -37,6 +39,8 @@ export class EtaEstimator {
   private readonly byKind = new Map<string, number[]>();
   private readonly runBase = new Map<string, number[]>();
   private readonly runAll: number[] = [];
+  /** Per stage: this run's duration / the last recorded one, of the instances finished so far. */
+  private readonly ratios = new Map<string, number[]>();
   private readonly pending = new Map<string, PlannedStage>();
   private readonly running = new Map<string, Running & { st: PlannedStage }>();
   private readonly all = new Map<string, PlannedStage>();
@@ -70,7 +74,11 @@ export class EtaEstimator {
   /** The expected duration of one stage, and where it comes from. */
   estimate(st: Pick<PlannedStage, 'id' | 'base' | 'kind'>): StageEstimate {
     const last = this.last.get(st.id);
-    if (last !== undefined) return { ms: last, source: 'last' };
+    if (last !== undefined) {
+      // siblings that finished in this run took r× their own last time (e.g. fewer epochs now): so will this one
+      const r = this.ratios.get(st.base);
+      return { ms: r?.length ? last * median(r) : last, source: 'last' };
+    }
     const sib = [...(this.runBase.get(st.base) ?? []), ...(this.byBase.get(st.base) ?? [])];
     if (sib.length) return { ms: median(sib), source: 'siblings' };
     const kind = this.byKind.get(st.kind.kind);
@@ -105,6 +113,12 @@ export class EtaEstimator {
     this.running.delete(id);
     this.pending.delete(id);
     if (!r || ms === undefined) return;
+    const before = this.last.get(id);
+    if (before !== undefined && before > 0) {
+      const q = this.ratios.get(r.st.base) ?? [];
+      q.push(ms / before);
+      this.ratios.set(r.st.base, q);
+    }
     const l = this.runBase.get(r.st.base) ?? [];
     l.unshift(ms);
     this.runBase.set(r.st.base, l);

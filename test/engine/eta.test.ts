@@ -47,6 +47,18 @@ describe('EtaEstimator', () => {
     expect(e.remaining(16_000)).toEqual({ ms: 4_000 + 8_000, lowerBound: false, pending: 1, running: 1 });
   });
 
+  it('a config that makes stages faster than last time: finished siblings scale the others\' last durations', () => {
+    const stages = [0, 1, 2, 3].map((k) => st(`t[k=${k}]`));
+    const e = new EtaEstimator(stages.map((s) => rec(s.id, 100_000)), 'p', stages, new Set(stages.map((s) => s.id)), 1);
+    expect(e.remaining(0).ms).toBe(400_000);
+    e.started('t[k=0]', 0);
+    e.finished('t[k=0]', 20_000); // 5× faster now (fewer epochs)
+    e.started('t[k=1]', 20_000);
+    e.finished('t[k=1]', 30_000); // 3.3× faster: the median ratio (0.2, 0.3) is 0.25
+    expect(e.estimate(stages[2]!)).toEqual({ ms: 25_000, source: 'last' });
+    expect(e.remaining(50_000).ms).toBe(50_000);
+  });
+
   it('remaining wall time: total work over jobs, but never less than the longest single stage', () => {
     const stages = ['x1', 'x2', 'x3', 'x4', 'long'].map((id) => st(id, id === 'long' ? 'slow' : 'fast'));
     const history = [rec('x1', 1_000, 'fast'), rec('x2', 1_000, 'fast'), rec('x3', 1_000, 'fast'), rec('x4', 1_000, 'fast'), rec('long', 60_000, 'slow')];

@@ -31,6 +31,8 @@ export interface PipelineDoc {
   description?: string;
   seed?: number;
   report?: boolean;
+  /** Which way each metric is better (`pipe diff` colours and gates by it). */
+  metrics?: Record<string, { goal: 'max' | 'min' }>;
   params: Record<string, unknown>;
   stages: Record<string, StageDecl>;
 }
@@ -42,7 +44,7 @@ export const pipelineSchema = JSON.parse(readFileSync(schemaPath, 'utf8')) as Re
 const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true, validateSchema: false });
 const validateDoc = ajv.compile(pipelineSchema);
 
-const TOP_FIELDS = ['name', 'description', 'seed', 'report', 'params', 'stages'];
+const TOP_FIELDS = ['name', 'description', 'seed', 'report', 'metrics', 'params', 'stages'];
 const STAGE_FIELDS = ['kind', 'description', 'params', 'seed', 'inputs', 'matrix'];
 
 function pathOf(e: ErrorObject): DocPath {
@@ -68,6 +70,8 @@ function describe(e: ErrorObject, path: DocPath): { path: DocPath; message: stri
       return { path, message: `${where}: '${String(e.data)}' has an invalid form` };
     case 'type':
       return { path, message: `${where} must be ${(e.params as { type: string }).type}` };
+    case 'enum':
+      return { path, message: `${where}: ${JSON.stringify(e.data)} is not one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}` };
     case 'minProperties':
       return { path, message: `${where} must not be empty` };
     default:

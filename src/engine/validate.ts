@@ -71,7 +71,7 @@ function describe(e: ErrorObject, path: DocPath): { path: DocPath; message: stri
     case 'type':
       return { path, message: `${where} must be ${(e.params as { type: string }).type}` };
     case 'enum':
-      return { path, message: `${where}: ${JSON.stringify(e.data)} is not one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}` };
+      return { path, message: `${where} must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}` };
     case 'minProperties':
       return { path, message: `${where} must not be empty` };
     default:

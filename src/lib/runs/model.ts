@@ -74,7 +74,8 @@ export function resolveRun(db: CacheDb, ref: string, pipeline: string | undefine
   }
   const rel = /^(?:HEAD|latest|@)(?:~(\d+))?$/i.exec(r);
   if (rel) {
-    if (!pipeline) throw new PipeError(`'${ref}' needs a pipeline (pass the pipeline file first)`);
+    pipeline ??= db.pipelines()[0]?.pipeline;
+    if (!pipeline) throw new PipeError(`'${ref}': no runs in the cache yet`);
     const rows = all ?? db.runRows(pipeline);
     const back = Number(rel[1] ?? 0);
     const row = rows[rows.length - 1 - back];

@@ -54,6 +54,8 @@ export interface DiffResult {
   rows: DiffRow[];
   stages: { from: number; to: number; differ: StageDiff[]; same: number }[];
   curvesMissing: string[];
+  /** the curves tables read (for the compare page) */
+  curves: CurveTable[];
 }
 
 export interface DiffOptions {
@@ -181,7 +183,7 @@ export async function diffRuns(db: CacheDb, objectPath: (hash: string) => string
   const stageMaps = runs.map((r) => parseStages(db.runStages(r.id)));
   const stages: DiffResult['stages'] = [];
   for (let i = 1; i < runs.length; i++) stages.push(stageDiff(db, runs[0]!.id, runs[i]!.id, stageMaps[0]!, stageMaps[i]!));
-  return { runs, goals, rows, stages, curvesMissing };
+  return { runs, goals, rows, stages, curvesMissing, curves: tables };
 }
 
 function stageDiff(db: CacheDb, fromId: number, toId: number, a: Record<string, StageEntry>, b: Record<string, StageEntry>): DiffResult['stages'][number] {

@@ -4,7 +4,7 @@ import { formatReasons } from '../engine/reasons.js';
 import type { Workspace } from '../engine/workspace.js';
 import { diffRuns, type DiffResult, type DiffRow, type StageDiff } from '../lib/runs/diff.js';
 import { evaluateGates, fmtSigned, parseFailIf, type GateResult } from '../lib/runs/gate.js';
-import { fmtNum, fmtTime, fmtValue, pipelineOf, resolveRun, runLabel, runView, type RunView } from '../lib/runs/model.js';
+import { fmtNum, fmtTime, fmtValue, pipelineOf, resolveRun, runLabel, runView, withMetrics, type RunView } from '../lib/runs/model.js';
 import { dim, green, red, renderMd, renderText, useColor } from '../lib/runs/table.js';
 import { collect, out, workspace, type Cli } from './common.js';
 import { pipelineNameOf } from './runs.js';
@@ -35,7 +35,7 @@ export function pickRuns(ws: Workspace, args: string[]): RunView[] {
     }
   }
   const pipes = new Set(rows.map((r) => r.pipeline));
-  const views = rows.map(runView);
+  const views = rows.map((r) => withMetrics(db, runView(r)));
   for (const v of views) if (!v.record) throw new PipeError(`run ${runLabel(v)} of '${v.pipeline}' was recorded by an older pipe and has no record of params and metrics; compare runs made since`);
   if (pipes.size > 1) process.stderr.write(`pipe: note: comparing runs of different pipelines (${[...pipes].join(', ')})\n`);
   return views;

@@ -3,7 +3,7 @@ import { Option } from 'commander';
 import { PipeError } from '../engine/errors.js';
 import { loadPipelineFile } from '../engine/load.js';
 import { listRuns, type Column } from '../lib/runs/list.js';
-import { pipelineOf, runView } from '../lib/runs/model.js';
+import { pipelineOf, runView, withMetrics } from '../lib/runs/model.js';
 import { renderCsv, renderMd, renderText, terminalWidth, textWidth, transpose, type TextTable } from '../lib/runs/table.js';
 import { collect, out, workspace, type Cli } from './common.js';
 
@@ -34,7 +34,8 @@ export function registerRuns(cli: Cli): void {
       const ws = workspace(cli);
       if (!ws.hasCache()) throw new PipeError('no cache here yet: nothing has run (pipe run <pipeline.yaml>)');
       const pipeline = pipelineOf(ws.db, given, pipelineNameOf);
-      const runs = ws.db.runRows(pipeline).map(runView);
+      let runs = ws.db.runRows(pipeline).map(runView);
+      if (o.groupBy.length) runs = runs.map((r) => withMetrics(ws.db, r)); // groups need every instance's metrics
       const { columns } = listRuns(runs, { all: o.all, keep: o.keep, drop: o.drop, sortBy: o.sortBy, sortOrder: o.sortOrder, limit: o.limit, groupBy: o.groupBy });
       const header = columns.map((c) => c.id);
       const n = columns[0]?.text.length ?? 0;

@@ -60,7 +60,7 @@ const CODE_FILES_DDL = `
         path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ms REAL NOT NULL, ino INTEGER NOT NULL, hash TEXT NOT NULL, imports TEXT NOT NULL);`;
 
 /** Schema 3: a run's name, record and per-stage outcomes (`pipe runs`, `pipe diff`). Added only where missing. */
-const RUN_RECORD_COLUMNS: [string, string][] = [['name', 'TEXT'], ['record', 'TEXT'], ['stages', 'TEXT']];
+const RUN_RECORD_COLUMNS: [string, string][] = [['name', 'TEXT'], ['record', 'TEXT'], ['metrics', 'TEXT'], ['stages', 'TEXT']];
 const RUN_RECORD_INDEX = 'CREATE INDEX IF NOT EXISTS runs_pipeline ON runs(pipeline, id)';
 
 /** A run row with its record (for `pipe runs` / `pipe diff`). */
@@ -188,9 +188,14 @@ export class CacheDb {
     this.stmt('UPDATE runs SET ended = ?, state = ?, summary = ? WHERE id = ?').run(Date.now(), state, JSON.stringify(summary), id);
   }
 
-  /** Stores a run's name, record and per-stage outcomes (JSON; src/engine/runs.ts). */
-  saveRunRecord(id: number, name: string | null, record: string, stages: string): void {
-    this.stmt('UPDATE runs SET name = ?, record = ?, stages = ? WHERE id = ?').run(name, record, stages, id);
+  /** Stores a run's name, record, metrics of every stage instance and per-stage outcomes (JSON; src/engine/runs.ts). */
+  saveRunRecord(id: number, name: string | null, record: string, metrics: string, stages: string): void {
+    this.stmt('UPDATE runs SET name = ?, record = ?, metrics = ?, stages = ? WHERE id = ?').run(name, record, metrics, stages, id);
+  }
+
+  /** The metrics of every stage instance of a run (JSON), or null for a run recorded before schema 3. */
+  runMetrics(id: number): string | null {
+    return (this.stmt('SELECT metrics FROM runs WHERE id = ?').get(id) as { metrics: string | null } | undefined)?.metrics ?? null;
   }
 
   /** Every run of a pipeline, oldest first, with its record (not the per-stage outcomes). */

@@ -14,7 +14,7 @@ import { Planner } from './plan.js';
 import { StageRunner } from './runner.js';
 import { Scheduler } from './scheduler.js';
 import type { Progress } from './stage.js';
-import { RunRecorder, type RunRecord } from './runs.js';
+import { RunRecorder, serializeRecord, type RunRecord } from './runs.js';
 import { runScope } from './subset.js';
 import type { Workspace } from './workspace.js';
 
@@ -137,5 +137,6 @@ async function saveRecord(g: PipelineGraph, ws: Workspace, runId: number, record
     name: opts.name, file: g.pipeline.file.absPath, fileText: g.pipeline.file.text, params: g.pipeline.params, overrides: opts.overrides ?? [],
     goals, matrix, counts: { ran: s.ran, cached: s.cached, failed: s.failed, skipped: s.skipped, interrupted: s.interrupted }, durationMs: s.durationMs,
   });
-  ws.db.saveRunRecord(runId, opts.name ?? null, JSON.stringify(record), JSON.stringify(stages));
+  const doc = serializeRecord(record);
+  ws.db.saveRunRecord(runId, opts.name ?? null, doc.record, doc.metrics, JSON.stringify(stages));
 }

@@ -1,10 +1,13 @@
 /**
  * What a `pipe run` records about itself, for `pipe runs`, `pipe diff` and `pipe report --compare`
- * (src/lib/runs/). Two JSON documents on the run's row (db.saveRunRecord):
+ * (src/lib/runs/). Three JSON documents on the run's row (db.saveRunRecord):
  *  - the *record* (small, read for every run by `pipe runs`): the pipeline file and its content
  *    hash, the resolved pipeline params flattened (`training.lr` → 0.01, JSON-typed), the `--set`
  *    overrides, git commit + dirty flag, the metric goals declared in the YAML, counts, duration
- *    and the final metrics of every stage (flattened, by stage instance id);
+ *    and the top-level metrics (`top`: plain stages' final values, and per matrix stage the mean,
+ *    std and n over its instances);
+ *  - the *metrics* (read by `pipe diff` for the runs it compares): the final metrics of every
+ *    stage instance (flattened, by instance id) and the matrix values of each instance;
  *  - the *stages* (read only by `pipe diff` for the runs it compares): per stage instance the
  *    outcome, the execution holding its result, a short fingerprint, the duration, why it ran
  *    (StaleReason[]) and the content hash of its per-epoch curves table when it writes one.
@@ -33,12 +36,57 @@ export interface RunRecord {
   overrides: string[];
   git?: GitInfo;
   goals: Record<string, MetricGoal>;
-  /** stage instance id → flattened metric name → final value */
+  /** `stage.metric` → value for plain stages; for matrix stages the mean (s: std, n: instances) */
+  top: Record<string, TopMetric>;
+  /** stage instance id → flattened metric name → final value (stored in the `metrics` column) */
   metrics: Record<string, Record<string, FlatValue>>;
-  /** stage instance id → base stage and matrix values (only for matrix instances) */
+  /** stage instance id → base stage and matrix values, matrix instances only (in the `metrics` column) */
   matrix: Record<string, { base: string; values: Record<string, string | number | boolean> }>;
   counts: { ran: number; cached: number; failed: number; skipped: number; interrupted: number };
   durationMs: number;
+}
+
+export interface TopMetric {
+  v: FlatValue;
+  s?: number;
+  n?: number;
+}
+
+/** Mean and sample standard deviation. */
+export function meanStd(xs: number[]): { mean: number; std: number } {
+  const n = xs.length;
+  const mean = xs.reduce((a, b) => a + b, 0) / n;
+  const std = n > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : 0;
+  return { mean, std };
+}
+
+/** The top-level metrics: plain stages as they are, matrix stages as mean ± std over their instances. */
+export function topMetrics(metrics: RunRecord['metrics'], matrix: RunRecord['matrix']): Record<string, TopMetric> {
+  const top: Record<string, TopMetric> = {};
+  const groups = new Map<string, number[]>();
+  for (const [id, ms] of Object.entries(metrics)) {
+    const mx = matrix[id];
+    for (const [m, v] of Object.entries(ms)) {
+      if (!mx) top[`${id}.${m}`] = { v };
+      else if (typeof v === 'number' && Number.isFinite(v)) {
+        const k = `${mx.base}.${m}`;
+        const l = groups.get(k) ?? [];
+        l.push(v);
+        groups.set(k, l);
+      }
+    }
+  }
+  for (const [k, xs] of groups) {
+    const { mean, std } = meanStd(xs);
+    top[k] = { v: mean, s: std, n: xs.length };
+  }
+  return top;
+}
+
+/** The record as stored: (record JSON without the per-instance metrics, metrics JSON). */
+export function serializeRecord(r: RunRecord): { record: string; metrics: string } {
+  const { metrics, matrix, ...rest } = r;
+  return { record: JSON.stringify(rest), metrics: JSON.stringify({ metrics, matrix }) };
 }
 
 export type StageOutcomeCode = 'ran' | 'cached' | 'failed' | 'interrupted';
@@ -145,6 +193,7 @@ export class RunRecorder {
       overrides: info.overrides,
       ...(await this.git.then((git) => (git ? { git } : {}))),
       goals: info.goals,
+      top: topMetrics(this.metrics, info.matrix),
       metrics: this.metrics,
       matrix: info.matrix,
       counts: info.counts,

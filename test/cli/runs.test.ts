@@ -45,7 +45,7 @@ describe('two runs of a pipeline with --set', () => {
 
   it('records file hash, params, overrides, git commit, per-stage outcomes and metrics', () => {
     const db = new Database(join(dir, 'cache', 'pipe.db'), { readonly: true });
-    const rows = db.prepare('SELECT id, name, record, stages FROM runs ORDER BY id').all() as { id: number; name: string; record: string; stages: string }[];
+    const rows = db.prepare('SELECT id, name, record, metrics, stages FROM runs ORDER BY id').all() as { id: number; name: string; record: string; metrics: string; stages: string }[];
     db.close();
     expect(rows.map((r) => r.name)).toEqual(['base', 'lr-2e-1']);
     const rec = JSON.parse(rows[1]!.record);
@@ -54,7 +54,11 @@ describe('two runs of a pipeline with --set', () => {
     expect(rec.overrides).toEqual(['lr=0.2']);
     expect(rec.git).toEqual({ commit, dirty: false, branch: expect.any(String) });
     expect(rec.goals).toEqual({ test_accuracy: 'max', rmse: 'min', val_loss: 'min' });
-    expect(rec.metrics.fit.test_accuracy).toBeCloseTo(0.7 + 0.5 * 0.2 + 0.004 * 8, 10);
+    expect(rec.top['fit.test_accuracy'].v).toBeCloseTo(0.7 + 0.5 * 0.2 + 0.004 * 8, 10);
+    expect(rec.top['fit.epochs_run']).toEqual({ v: 6 });
+    const m = JSON.parse(rows[1]!.metrics);
+    expect(m.metrics.fit.test_accuracy).toBe(rec.top['fit.test_accuracy'].v);
+    expect(m.matrix).toEqual({});
     expect(rec.counts).toMatchObject({ ran: 1, cached: 2, failed: 0 });
     const st = JSON.parse(rows[1]!.stages);
     expect(st.fit).toMatchObject({ o: 'ran', r: [{ code: 'params-changed', path: 'params.lr' }] });
@@ -226,6 +230,9 @@ describe('a matrix pipeline: per instance and per group', () => {
     // pipe runs shows the group mean of the chosen metric
     const runs = JSON.parse((await ok(dir, 'runs', '--json')).stdout) as Record<string, number>[];
     expect(runs[0]!['m:test_accuracy']).toBeCloseTo(mean, 12);
+    const grouped = JSON.parse((await ok(dir, 'runs', '--group-by', 'width', '--json')).stdout) as Record<string, number>[];
+    expect(grouped[1]!['m:fit[width=4].test_accuracy']).toBeCloseTo(groups[1]!.values[1] as number, 12);
+    expect(grouped[1]!['m:fit[width=16].test_accuracy']).toBeCloseTo(groups[0]!.values[1] as number, 12);
   }, 60_000);
 });
 
@@ -247,7 +254,7 @@ describe('metric goals in the YAML and older caches', () => {
     // turn the cache into what the previous pipe wrote (schema 2: runs without name/record/stages)
     const dbPath = join(dir, 'cache', 'pipe.db');
     const db = new Database(dbPath);
-    db.exec('DROP INDEX runs_pipeline; ALTER TABLE runs DROP COLUMN name; ALTER TABLE runs DROP COLUMN record; ALTER TABLE runs DROP COLUMN stages;');
+    db.exec('DROP INDEX runs_pipeline; ALTER TABLE runs DROP COLUMN name; ALTER TABLE runs DROP COLUMN record; ALTER TABLE runs DROP COLUMN metrics; ALTER TABLE runs DROP COLUMN stages;');
     db.pragma('user_version = 2');
     db.close();
     const r = await ok(dir, 'run', 'p.yaml', '--set', 'lr=0.3', '--name', 'after');

@@ -5,7 +5,7 @@
  */
 import { didYouMean, PipeError } from '../../engine/errors.js';
 import type { FlatValue, MetricGoal } from '../../engine/runs.js';
-import { fmtTime, fmtValue, globRe, goalOf, mergedGoals, metricLabels, runMetrics, sameValue, type MetricKey, type RunView } from './model.js';
+import { fmtTime, fmtValue, globRe, goalOf, mergedGoals, metricLabels, runMetrics, sameValue, topMetricsOf, type MetricKey, type RunView } from './model.js';
 
 export interface Column {
   id: string;
@@ -51,7 +51,7 @@ export function buildColumns(runs: RunView[], groupBy: string[] = []): { columns
     cols.push({ id: `p:${k}`, kind: 'param', values, text: values.map((v) => fmtValue(v)) });
   }
 
-  const perRun = runs.map((r) => (r.record ? runMetrics(r.record, groupBy) : new Map()));
+  const perRun = runs.map((r) => (!r.record ? new Map() : groupBy.length ? runMetrics(r.record, groupBy) : topMetricsOf(r.record)));
   const keys = new Map<string, MetricKey>();
   for (const m of perRun) for (const [k, v] of m) if (!v.instance && !keys.has(k)) keys.set(k, v);
   const labels = metricLabels([...keys.values()]);

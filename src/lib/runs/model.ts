@@ -10,7 +10,7 @@
  */
 import type { CacheDb, RunRow } from '../../engine/db.js';
 import { didYouMean, PipeError } from '../../engine/errors.js';
-import type { FlatValue, MetricGoal, RunRecord, StageEntry } from '../../engine/runs.js';
+import { meanStd, type FlatValue, type MetricGoal, type RunRecord, type StageEntry } from '../../engine/runs.js';
 
 export interface RunView {
   id: number;
@@ -30,6 +30,24 @@ export function runView(r: RunRow): RunView {
     try { record = JSON.parse(r.record) as RunRecord; } catch { record = null; }
   }
   return { id: r.id, pipeline: r.pipeline, name: r.name, started: r.started, ended: r.ended, state: r.state, overrides: record?.overrides ?? overridesFromArgv(r.argv), record };
+}
+
+/** Loads the per-instance metrics of a run (the `metrics` column) into its record (for diffs and --group-by). */
+export function withMetrics(db: CacheDb, v: RunView): RunView {
+  if (!v.record) return v;
+  let doc: { metrics?: RunRecord['metrics']; matrix?: RunRecord['matrix'] } = {};
+  try { doc = JSON.parse(db.runMetrics(v.id) ?? '{}'); } catch { /* unreadable: no metrics */ }
+  return { ...v, record: { ...v.record, metrics: doc.metrics ?? {}, matrix: doc.matrix ?? {} } };
+}
+
+/** The top-level metrics of a run from its record alone (plain stages; matrix stages as mean ± std). */
+export function topMetricsOf(rec: RunRecord): Map<string, MetricValue & MetricKey> {
+  const out = new Map<string, MetricValue & MetricKey>();
+  for (const [key, t] of Object.entries(rec.top ?? {})) {
+    const { stage, metric } = splitKey(key);
+    out.set(key, { key, base: stage, metric, instance: false, group: t.n !== undefined, value: t.v, ...(t.n !== undefined ? { std: t.s, n: t.n } : {}) });
+  }
+  return out;
 }
 
 /** `--set` values of a run recorded before run records (from its argv). */
@@ -129,10 +147,10 @@ export const baseOf = (stage: string) => stage.replace(/\[.*$/, '');
 export function runMetrics(rec: RunRecord, groupBy: string[] = [], extra?: Record<string, Record<string, FlatValue>>): Map<string, MetricValue & MetricKey> {
   const out = new Map<string, MetricValue & MetricKey>();
   const groups = new Map<string, { base: string; metric: string; xs: number[] }>();
-  const all: [string, Record<string, FlatValue>][] = Object.entries(rec.metrics);
+  const all: [string, Record<string, FlatValue>][] = Object.entries(rec.metrics ?? {});
   if (extra) for (const [id, m] of Object.entries(extra)) all.push([id, m]);
   for (const [id, ms] of all) {
-    const mx = rec.matrix[id];
+    const mx = rec.matrix?.[id];
     for (const [metric, value] of Object.entries(ms)) {
       if (!mx) {
         out.set(`${id}.${metric}`, { key: `${id}.${metric}`, base: id, metric, instance: false, group: false, value });
@@ -150,8 +168,7 @@ export function runMetrics(rec: RunRecord, groupBy: string[] = [], extra?: Recor
   }
   for (const [gk, g] of groups) {
     const n = g.xs.length;
-    const mean = g.xs.reduce((a, b) => a + b, 0) / n;
-    const std = n > 1 ? Math.sqrt(g.xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : 0;
+    const { mean, std } = meanStd(g.xs);
     out.set(gk, { key: gk, base: g.base, metric: g.metric, instance: false, group: true, value: mean, std, n });
   }
   return out;

@@ -67,15 +67,17 @@ export function registerDiff(cli: Cli): void {
       else out(diffText(d, rows, useColor()));
       if (gate) {
         if (gate.violations.length) {
-          process.stderr.write(`pipe diff: gate failed (${gate.violations.length} of ${gate.checks} checks):\n${gate.violations.map((v) => `  ${v}`).join('\n')}\n`);
+          process.stderr.write(`pipe diff: gate failed (${gate.violations.length} of ${checks(gate.checks)}):\n${gate.violations.map((v) => `  ${v}`).join('\n')}\n`);
           cli.code = 1;
-        } else process.stderr.write(`pipe diff: gate passed (${gate.checks} checks)\n`);
+        } else process.stderr.write(`pipe diff: gate passed (${checks(gate.checks)})\n`);
       }
       ws.close();
     });
 }
 
 // ---------------------------------------------------------------- rendering
+
+const checks = (n: number) => `${n} check${n === 1 ? '' : 's'}`;
 
 const arrow = (r: DiffRow) => (r.goal === 'max' ? ' ↑' : r.goal === 'min' ? ' ↓' : '');
 const rowLabel = (r: DiffRow) => `${r.id}${arrow(r)}${r.group && r.n.every((n) => n === r.n.find((x) => x !== undefined)) && r.n[0] !== undefined ? ` (mean ± std, n=${r.n[0]})` : ''}`;

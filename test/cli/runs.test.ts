@@ -147,7 +147,7 @@ describe('two runs of a pipeline with --set', () => {
 
     const improved = await pipe(dir, 'diff', 'base', 'lr-2e-1', '--fail-if', 'test_accuracy < -0.005');
     expect(improved.code, improved.stderr).toBe(0);
-    expect(improved.stderr).toContain('gate passed (1 checks)');
+    expect(improved.stderr).toContain('gate passed (1 check)');
     const worse = await pipe(dir, 'diff', 'lr-2e-1', 'lr-5e-2', '--fail-if', 'test_accuracy < -0.005');
     expect(worse.code).toBe(1);
     expect(worse.stderr).toContain('fit.test_accuracy: Δ -0.075 < -0.005 (#2 lr-2e-1 → #3 lr-5e-2: 0.832 → 0.757)');
@@ -226,7 +226,7 @@ describe('a matrix pipeline: per instance and per group', () => {
     expect((await pipe(dir, 'diff', '--fail-if', 'test_accuracy > 0.005')).code).toBe(1);
     const one = await pipe(dir, 'diff', '--fail-if', 'fit[width=4,fold=1].test_accuracy >= 0.01');
     expect(one.code).toBe(1);
-    expect(one.stderr).toContain('gate failed (1 of 1 checks)');
+    expect(one.stderr).toContain('gate failed (1 of 1 check)');
     // pipe runs shows the group mean of the chosen metric
     const runs = JSON.parse((await ok(dir, 'runs', '--json')).stdout) as Record<string, number>[];
     expect(runs[0]!['m:test_accuracy']).toBeCloseTo(mean, 12);

@@ -18,8 +18,11 @@ export interface ComparePage {
   title?: string;
 }
 
-/** vega-lite specs: one per (base stage, curve column), lines coloured by run, one per instance. */
-export function curveSpecs(runs: DiffResult['runs'], curves: CurveTable[]): { id: string; title: string; spec: unknown }[] {
+/**
+ * vega-lite specs: one per (base stage, curve column), lines coloured by run, one per instance.
+ * Columns with a declared goal come first; columns constant in every run are left out.
+ */
+export function curveSpecs(runs: DiffResult['runs'], curves: CurveTable[], goals: Record<string, string> = {}): { id: string; title: string; spec: unknown }[] {
   const label = new Map(runs.map((r) => [r.id, runLabel(r)]));
   const byChart = new Map<string, { base: string; col: string; x: string; values: Record<string, unknown>[] }>();
   for (const t of curves) {
@@ -34,7 +37,10 @@ export function curveSpecs(runs: DiffResult['runs'], curves: CurveTable[]): { id
     }
   }
   const order = runs.map((r) => label.get(r.id)!);
-  return [...byChart.values()].filter((c) => c.values.length).map((c, i) => ({
+  const varies = (c: { col: string; values: Record<string, unknown>[] }) => c.values.some((v) => v[c.col] !== c.values[0]![c.col]);
+  const declared = (c: { base: string; col: string }) => (goals[`${c.base}.${c.col}`] ?? goals[c.col] ? 0 : 1);
+  const charts = [...byChart.values()].filter((c) => c.values.length && varies(c)).sort((a, b) => declared(a) - declared(b));
+  return charts.map((c, i) => ({
     id: `curve-${i}`,
     title: `${c.base} · ${c.col}`,
     spec: {
@@ -69,7 +75,7 @@ export function compareHtml(p: ComparePage): string {
       better: r.better,
     })),
   };
-  const specs = curveSpecs(d.runs, p.curves);
+  const specs = curveSpecs(d.runs, p.curves, d.goals);
   const runsList = d.runs.map((r) => `<tr><td><b>${esc(runLabel(r))}</b></td><td>${esc(fmtTime(r.started))}</td><td>${esc(r.state)}</td><td><code>${esc(r.overrides.join(' ') || '—')}</code></td><td>${r.record?.git ? `<code>${esc(r.record.git.commit.slice(0, 10))}</code>${r.record.git.dirty ? ' (dirty)' : ''}` : ''}</td></tr>`).join('\n');
   const stages = d.stages.map((s) => `<h3>Stages that differ, #${s.from} → #${s.to} <span class="muted">(${s.differ.length} of ${s.differ.length + s.same})</span></h3>` + (s.differ.length
     ? `<table class="grid stages"><tr><th>stage</th><th>in #${s.to}</th><th>why</th></tr>${s.differ.map((x) => `<tr><td><code>${esc(x.stage)}</code></td><td>${esc(x.change === 'removed' ? `only in #${s.from}` : x.outcome === 'cached' ? `cached (computed in #${x.computedIn ?? '?'})` : `${x.outcome}${x.durationMs !== undefined ? ` (${(x.durationMs / 1000).toFixed(1)}s)` : ''}`)}</td><td>${esc(x.change === 'added' ? 'not in the first run' : formatReasons(x.reasons))}</td></tr>`).join('\n')}</table>`

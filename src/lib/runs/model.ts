@@ -181,12 +181,12 @@ export function metricLabels(keys: MetricKey[]): Map<string, string> {
   return new Map(keys.map((k) => [k.key, !k.instance && byName.get(k.metric) === 1 ? k.metric : k.key]));
 }
 
-/** The goal of a metric key: declared for the key, for `base.metric`, or for the metric name (curve summaries inherit their column's goal). */
+/** The goal of a metric key: declared for the key, for `base.metric`, or for the metric name (curve summaries `col.best` / `col.last` inherit the goal declared for the curve column `col`). */
 export function goalOf(goals: Record<string, MetricGoal>, k: { key: string; base: string; metric: string }): MetricGoal | undefined {
   const direct = goals[k.key] ?? goals[`${k.base}.${k.metric}`] ?? goals[k.metric];
   if (direct) return direct;
   const m = /^(.*)\.(best|last)$/.exec(k.metric);
-  if (m) return goals[`${k.base}.${m[1]}`] ?? goals[m[1]!] ?? (/loss$/i.test(m[1]!) ? 'min' : undefined);
+  if (m) return goals[`${k.base}.${m[1]}`] ?? goals[m[1]!];
   return undefined;
 }
 

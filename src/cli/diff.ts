@@ -110,7 +110,7 @@ function stageLines(s: DiffResult['stages'][number]): string[] {
       : x.outcome === 'ran' ? `ran in #${s.to}${g.length === 1 && x.durationMs !== undefined ? ` (${(x.durationMs / 1000).toFixed(1)}s)` : ''}`
       : x.outcome === 'cached' ? `cached (computed in #${x.computedIn ?? '?'})`
       : `${x.outcome} in #${s.to}`;
-    const why = x.change === 'added' ? 'not in the first run' : formatReasons(x.reasons);
+    const why = x.change === 'added' ? `not in #${s.from} (new in the pipeline, or left out by --only)` : x.change === 'removed' ? `not in #${s.to} (removed from the pipeline, or left out by --only)` : formatReasons(x.reasons);
     lines.push(`  ${who}  ${how}${why ? `: ${why}` : ''}`);
   }
   return lines;

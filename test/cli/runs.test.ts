@@ -236,6 +236,27 @@ describe('a matrix pipeline: per instance and per group', () => {
   }, 60_000);
 });
 
+describe('stages added to the pipeline or left out by --only', () => {
+  it('names them in the diff, in text, JSON and Markdown', async () => {
+    const dir = toyProject(FIT_PIPELINE(GOALS));
+    await ok(dir, 'run', 'p.yaml');
+    write(dir, 'p.yaml', FIT_PIPELINE(GOALS) + `  extra:\n    kind: command\n    params: {cmd: 'echo x > \${outputs.out}', outs: {out: text}}\n`);
+    await ok(dir, 'run', 'p.yaml');
+    await ok(dir, 'run', 'p.yaml', '--only', 'fit', '--set', 'lr=0.2');
+    const d = await diffJson(dir, '1', '2', '3');
+    expect(d.stages[0]!.differ.map((x) => [x.stage, x.change])).toEqual([['extra', 'added']]);
+    expect(d.stages[1]!.differ.map((x) => [x.stage, x.change]).sort()).toEqual([['fit', 'changed'], ['note', 'removed']]);
+    const text = (await ok(dir, 'diff', '1', '2', '3')).stdout;
+    expect(text).toMatch(/^ {2}extra {2}ran in #2 \(\d+\.\ds\): not in #1 \(new in the pipeline, or left out by --only\)$/m);
+    expect(text).toMatch(/^ {2}note {2}only in #1: not in #3 \(removed from the pipeline, or left out by --only\)$/m);
+    const md = (await ok(dir, 'diff', '1', '3', '--md')).stdout.split('\n');
+    expect(md[0]).toBe('| param / metric | #1 | #3 | Δ | %Δ |');
+    expect(md).toContain('| p:lr | 0.1 | 0.2 | +0.1 | +100% |');
+    expect(md.find((l) => l.startsWith('| m:test_accuracy ↑'))).toBe('| m:test_accuracy ↑ | 0.782 | **0.832** | +0.05 | +6.39% |');
+    expect(md.filter((l) => /^- fit {2}ran in #3 \(\d+\.\ds\): params\.lr changed 0\.1 → 0\.2$/.test(l))).toHaveLength(1);
+  }, 60_000);
+});
+
 describe('metric goals in the YAML and older caches', () => {
   it('rejects a bad goal at file:line:col', async () => {
     const dir = toyProject(FIT_PIPELINE('metrics:\n  test_accuracy: {goal: up}'));

@@ -62,6 +62,7 @@ function describe(e: ErrorObject, path: DocPath): { path: DocPath; message: stri
     case 'required':
       return { path, message: `${where}: missing required field '${(e.params as { missingProperty: string }).missingProperty}'` };
     case 'propertyNames':
+      if (path[0] === 'metrics') return { path, message: `metrics: invalid metric name (a metric name as stages report it, or stage.metric: letters, digits, '_', '.', '-', and [k=v] for one matrix instance)` };
       return { path, message: `${where}: invalid name (stage names are letters, digits, '_' and '-', starting with a letter or '_')` };
     case 'pattern':
       if (e.parentSchema && (e.parentSchema as { description?: string }).description?.startsWith('stage.output')) {

@@ -31,7 +31,8 @@ function checkBuild(g: PipelineGraph, scope: RunScope, ws: Workspace): void {
 
 function checkRunName(ws: Workspace, pipeline: string, name: string): void {
   if (!RUN_NAME.test(name)) throw new PipeError(`--name '${name}': a run name starts with a letter or digit and has only letters, digits and _ . + - (and is not a bare number: that is a run id)`, undefined, 2);
-  const taken = ws.hasCache() ? ws.db.runsNamed(name, pipeline) : [];
+  // a run that did not finish `done` (failed, interrupted, killed) gives its name to the next one
+  const taken = (ws.hasCache() ? ws.db.runsNamed(name, pipeline) : []).filter((r) => r.state === 'done' || r.state === 'running');
   if (taken.length) throw new PipeError(`--name '${name}': run #${taken[0]!.id} of '${pipeline}' already has this name; pick another (pipe runs lists them)`, undefined, 2);
 }
 

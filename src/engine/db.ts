@@ -190,7 +190,11 @@ export class CacheDb {
 
   /** Stores a run's name, record, metrics of every stage instance and per-stage outcomes (JSON; src/engine/runs.ts). */
   saveRunRecord(id: number, name: string | null, record: string, metrics: string, stages: string): void {
-    this.stmt('UPDATE runs SET name = ?, record = ?, metrics = ?, stages = ? WHERE id = ?').run(name, record, metrics, stages, id);
+    this.tx(() => {
+      // a name passes from an earlier run of the pipeline that did not finish `done` (see cli/run.ts)
+      if (name) this.stmt('UPDATE runs SET name = NULL WHERE name = ? AND id != ? AND pipeline = (SELECT pipeline FROM runs WHERE id = ?)').run(name, id, id);
+      this.stmt('UPDATE runs SET name = ?, record = ?, metrics = ?, stages = ? WHERE id = ?').run(name, record, metrics, stages, id);
+    });
   }
 
   /** The metrics of every stage instance of a run (JSON), or null for a run recorded before schema 3. */
@@ -209,10 +213,10 @@ export class CacheDb {
   }
 
   /** Runs with this name (in any pipeline unless one is given). */
-  runsNamed(name: string, pipeline?: string): { id: number; pipeline: string }[] {
+  runsNamed(name: string, pipeline?: string): { id: number; pipeline: string; state: string }[] {
     return (pipeline
-      ? this.stmt('SELECT id, pipeline FROM runs WHERE name = ? AND pipeline = ? ORDER BY id').all(name, pipeline)
-      : this.stmt('SELECT id, pipeline FROM runs WHERE name = ? ORDER BY id').all(name)) as { id: number; pipeline: string }[];
+      ? this.stmt('SELECT id, pipeline, state FROM runs WHERE name = ? AND pipeline = ? ORDER BY id').all(name, pipeline)
+      : this.stmt('SELECT id, pipeline, state FROM runs WHERE name = ? ORDER BY id').all(name)) as { id: number; pipeline: string; state: string }[];
   }
 
   /** Names used by runs (for did-you-mean). */

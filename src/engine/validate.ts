@@ -51,6 +51,11 @@ function pathOf(e: ErrorObject): DocPath {
   return e.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~')).map((s) => (/^\d+$/.test(s) ? Number(s) : s));
 }
 
+function metricName(e: ErrorObject, path: DocPath): { path: DocPath; message: string; key?: boolean } {
+  const name = (e as ErrorObject & { propertyName?: string }).propertyName ?? (e.params as { propertyName?: string }).propertyName;
+  return { path: name ? [...path, name] : path, key: true, message: `metrics: invalid metric name${name ? ` '${name}'` : ''} (a metric name as stages report it, or stage.metric: letters, digits, '_', '.', '-', and [k=v] for one matrix instance)` };
+}
+
 function describe(e: ErrorObject, path: DocPath): { path: DocPath; message: string; key?: boolean } {
   const where = path.length ? path.join('.') : 'pipeline';
   switch (e.keyword) {
@@ -62,9 +67,10 @@ function describe(e: ErrorObject, path: DocPath): { path: DocPath; message: stri
     case 'required':
       return { path, message: `${where}: missing required field '${(e.params as { missingProperty: string }).missingProperty}'` };
     case 'propertyNames':
-      if (path[0] === 'metrics') return { path, message: `metrics: invalid metric name (a metric name as stages report it, or stage.metric: letters, digits, '_', '.', '-', and [k=v] for one matrix instance)` };
+      if (path[0] === 'metrics') return metricName(e, path);
       return { path, message: `${where}: invalid name (stage names are letters, digits, '_' and '-', starting with a letter or '_')` };
     case 'pattern':
+      if (path[0] === 'metrics' && path.length === 1) return metricName(e, path);
       if (e.parentSchema && (e.parentSchema as { description?: string }).description?.startsWith('stage.output')) {
         return { path, message: `${where}: '${String(e.data)}' is not a reference; write stage.output, stage[key=value].output or stage[*].output` };
       }

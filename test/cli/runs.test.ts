@@ -236,6 +236,20 @@ describe('a matrix pipeline: per instance and per group', () => {
   }, 60_000);
 });
 
+describe('run names', () => {
+  it('a run that failed gives its name to the next run that asks for it; a done run keeps it', async () => {
+    const dir = toyProject(FIT_PIPELINE(GOALS));
+    const bad = await pipe(dir, 'run', 'p.yaml', '--set', 'label=x; exit 3', '--name', 'try');
+    expect(bad.code).toBe(1);
+    await ok(dir, 'run', 'p.yaml', '--name', 'try');
+    const runs = JSON.parse((await ok(dir, 'runs', '--json', '--all')).stdout) as Record<string, unknown>[];
+    expect(runs.map((r) => [r.run, r.name, r.state])).toEqual([[1, null, 'failed'], [2, 'try', 'done']]);
+    const again = await pipe(dir, 'run', 'p.yaml', '--name', 'try');
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain("--name 'try': run #2 of 'toy' already has this name");
+  }, 60_000);
+});
+
 describe('stages added to the pipeline or left out by --only', () => {
   it('names them in the diff, in text, JSON and Markdown', async () => {
     const dir = toyProject(FIT_PIPELINE(GOALS));
@@ -267,6 +281,8 @@ describe('metric goals in the YAML and older caches', () => {
     expect(r2.code).toBe(2);
     write(dir, 'p.yaml', FIT_PIPELINE('metrics:\n  test_accuracy: {goal: max, tol: 1}'));
     expect((await pipe(dir, 'status', 'p.yaml')).stderr).toMatch(/unknown field 'tol' in metrics\.test_accuracy/);
+    write(dir, 'p.yaml', FIT_PIPELINE('metrics:\n  "test accuracy": {goal: max}'));
+    expect((await pipe(dir, 'status', 'p.yaml')).stderr).toMatch(/p\.yaml:8:3: metrics: invalid metric name 'test accuracy'/);
   });
 
   it('migrates a schema-2 cache: old runs are listed, new runs recorded, diffing an old run says why it cannot', async () => {

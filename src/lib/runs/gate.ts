@@ -18,7 +18,7 @@ export interface FailIf {
   percent: boolean;
 }
 
-const EXPR = /^\s*(?:m:)?(.+?)\s*(<=|>=|==|!=|<|>)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?)\s*(%?)\s*$/i;
+const EXPR = /^\s*(?:m:)?([A-Za-z_][\w-]*(?:\[[^\]]*\])?(?:\.[\w-]+)*)\s*(<=|>=|==|!=|<|>)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?)\s*(%?)\s*$/i;
 
 export function parseFailIf(text: string): FailIf {
   const m = EXPR.exec(text);

@@ -285,19 +285,21 @@ describe('metric goals in the YAML and older caches', () => {
     expect((await pipe(dir, 'status', 'p.yaml')).stderr).toMatch(/p\.yaml:8:3: metrics: invalid metric name 'test accuracy'/);
   });
 
-  it('migrates a schema-2 cache: old runs are listed, new runs recorded, diffing an old run says why it cannot', async () => {
+  it.each([2, 1])('migrates a schema-%i cache: old runs are listed, new runs recorded, diffing an old run says why it cannot', async (version) => {
     const dir = toyProject(FIT_PIPELINE(GOALS));
     await ok(dir, 'run', 'p.yaml');
-    // turn the cache into what the previous pipe wrote (schema 2: runs without name/record/stages)
+    // turn the cache into what an older pipe wrote (schema 2: runs without name/record/metrics/stages; 1: also no code_files)
     const dbPath = join(dir, 'cache', 'pipe.db');
     const db = new Database(dbPath);
     db.exec('DROP INDEX runs_pipeline; ALTER TABLE runs DROP COLUMN name; ALTER TABLE runs DROP COLUMN record; ALTER TABLE runs DROP COLUMN metrics; ALTER TABLE runs DROP COLUMN stages;');
-    db.pragma('user_version = 2');
+    if (version === 1) db.exec('DROP TABLE code_files');
+    db.pragma(`user_version = ${version}`);
     db.close();
     const r = await ok(dir, 'run', 'p.yaml', '--set', 'lr=0.3', '--name', 'after');
     expect(r.stdout).toMatch(/1 ran, 2 cached, 0 failed/); // the cache itself survived
     const db2 = new Database(dbPath, { readonly: true });
     expect(db2.pragma('user_version', { simple: true })).toBe(3);
+    expect((db2.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'code_files'").get() as { n: number }).n).toBe(1);
     db2.close();
     const runs = JSON.parse((await ok(dir, 'runs', '--json', '--all')).stdout) as Record<string, unknown>[];
     expect(runs.map((x) => [x.run, x.name, x.overrides])).toEqual([[1, null, null], [2, 'after', 'lr=0.3']]);

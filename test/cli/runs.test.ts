@@ -9,6 +9,7 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { inflateSync } from 'node:zlib';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { pipe, pipeWithEnv, write } from '../engine/helpers.js';
@@ -45,7 +46,7 @@ describe('two runs of a pipeline with --set', () => {
 
   it('records file hash, params, overrides, git commit, per-stage outcomes and metrics', () => {
     const db = new Database(join(dir, 'cache', 'pipe.db'), { readonly: true });
-    const rows = db.prepare('SELECT id, name, record, metrics, stages FROM runs ORDER BY id').all() as { id: number; name: string; record: string; metrics: string; stages: string }[];
+    const rows = db.prepare('SELECT id, name, record, metrics, stages FROM runs ORDER BY id').all() as { id: number; name: string; record: string; metrics: Buffer; stages: Buffer }[];
     db.close();
     expect(rows.map((r) => r.name)).toEqual(['base', 'lr-2e-1']);
     const rec = JSON.parse(rows[1]!.record);
@@ -56,11 +57,11 @@ describe('two runs of a pipeline with --set', () => {
     expect(rec.goals).toEqual({ test_accuracy: 'max', rmse: 'min', val_loss: 'min' });
     expect(rec.top['fit.test_accuracy'].v).toBeCloseTo(0.7 + 0.5 * 0.2 + 0.004 * 8, 10);
     expect(rec.top['fit.epochs_run']).toEqual({ v: 6 });
-    const m = JSON.parse(rows[1]!.metrics);
+    const m = JSON.parse(inflateSync(rows[1]!.metrics).toString()); // stored deflated
     expect(m.metrics.fit.test_accuracy).toBe(rec.top['fit.test_accuracy'].v);
     expect(m.matrix).toEqual({});
     expect(rec.counts).toMatchObject({ ran: 1, cached: 2, failed: 0 });
-    const st = JSON.parse(rows[1]!.stages);
+    const st = JSON.parse(inflateSync(rows[1]!.stages).toString());
     expect(st.fit).toMatchObject({ o: 'ran', r: [{ code: 'params-changed', path: 'params.lr' }] });
     expect(st.fit.c).toMatch(/^[0-9a-f]{64}$/);
     expect(st.data).toMatchObject({ o: 'cached' });

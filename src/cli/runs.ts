@@ -2,9 +2,8 @@
 import { Option } from 'commander';
 import { PipeError } from '../engine/errors.js';
 import { loadPipelineFile } from '../engine/load.js';
-import { listRuns, type Column } from '../lib/runs/list.js';
-import { pipelineOf, runView, withMetrics } from '../lib/runs/model.js';
-import { renderCsv, renderMd, renderText, terminalWidth, textWidth, transpose, type TextTable } from '../lib/runs/table.js';
+import type { Column } from '../lib/runs/list.js';
+import type { TextTable } from '../lib/runs/table.js';
 import { collect, out, workspace, type Cli } from './common.js';
 
 /** The `name:` of a pipeline file, without loading its stage kinds. */
@@ -33,6 +32,10 @@ export function registerRuns(cli: Cli): void {
     .action(async (given: string | undefined, o) => {
       const ws = workspace(cli);
       if (!ws.hasCache()) throw new PipeError('no cache here yet: nothing has run (pipe run <pipeline.yaml>)');
+      // imported on use: `pipe run` does not pay for loading them
+      const { listRuns } = await import('../lib/runs/list.js');
+      const { pipelineOf, runView, withMetrics } = await import('../lib/runs/model.js');
+      const { renderCsv, renderMd, renderText, terminalWidth, textWidth, transpose } = await import('../lib/runs/table.js');
       const pipeline = pipelineOf(ws.db, given, pipelineNameOf);
       let runs = ws.db.runRows(pipeline).map(runView);
       if (o.groupBy.length) runs = runs.map((r) => withMetrics(ws.db, r)); // groups need every instance's metrics

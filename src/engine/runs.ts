@@ -14,6 +14,8 @@
  * Built in memory during the run from what the runner already has — no extra queries.
  */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { parse as parseYamlValue } from 'yaml';
 import { canonicalJson, sha256 } from './hash.js';
 import type { StaleReason } from './reasons.js';
@@ -135,10 +137,12 @@ export function flattenMetrics(o: unknown, prefix = '', out: Record<string, Flat
 
 /**
  * Git commit and dirty flag of the work tree at `root` — one `git status --porcelain=v2 --branch`
- * call, started when the run starts and awaited when it ends; undefined outside a git work tree
- * or without git.
+ * call, started when the run starts and awaited when it ends, and only when a `.git` is found
+ * at or above `root`; undefined outside a git work tree or without git.
  */
 export function gitInfo(root: string): Promise<GitInfo | undefined> {
+  // not in a git work tree: no process at all (a spawn costs ~10 ms of the coordinator's time)
+  if (!insideGitTree(root)) return Promise.resolve(undefined);
   return new Promise((resolve) => {
     execFile('git', ['status', '--porcelain=v2', '--branch', '--untracked-files=no'], { cwd: root, timeout: 5000, maxBuffer: 16 << 20 }, (err, stdout) => {
       if (err) { resolve(undefined); return; }
@@ -153,6 +157,13 @@ export function gitInfo(root: string): Promise<GitInfo | undefined> {
       resolve(commit && commit !== '(initial)' ? { commit, dirty, ...(branch && branch !== '(detached)' ? { branch } : {}) } : undefined);
     });
   });
+}
+
+function insideGitTree(dir: string): boolean {
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    if (existsSync(join(d, '.git'))) return true;
+    if (dirname(d) === d) return false;
+  }
 }
 
 /** Collects the per-stage facts during a run (the runner calls `stage` once per stage). */

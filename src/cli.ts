@@ -13,6 +13,8 @@ import { registerInvalidate } from './cli/invalidate.js';
 import { registerKinds } from './cli/kinds.js';
 import { registerReport } from './cli/report.js';
 import { registerRun } from './cli/run.js';
+import { registerRuns } from './cli/runs.js';
+import { registerDiff } from './cli/diff.js';
 import { registerShow } from './cli/show.js';
 import { registerStatus } from './cli/status.js';
 
@@ -23,7 +25,7 @@ async function main(argv: string[]): Promise<number> {
     .showHelpAfterError('(run `pipe --help` for usage)')
     .exitOverride();
   const cli: Cli = { program, code: 0 };
-  for (const register of [registerRun, registerStatus, registerInvalidate, registerGraph, registerShow, registerReport, registerGc, registerDoctor, registerKinds]) register(cli);
+  for (const register of [registerRun, registerStatus, registerInvalidate, registerGraph, registerShow, registerReport, registerRuns, registerDiff, registerGc, registerDoctor, registerKinds]) register(cli);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {

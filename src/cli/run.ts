@@ -12,6 +12,7 @@ import { enforcePreflight, preflight } from '../engine/preflight.js';
 import { formatReasons } from '../engine/reasons.js';
 import { JsonReporter, PlainReporter } from '../engine/reporters.js';
 import type { RunReporter } from '../engine/execute.js';
+import { RUN_NAME } from '../engine/runs.js';
 import { runScope, wouldRun, type RunScope } from '../engine/subset.js';
 import type { Workspace } from '../engine/workspace.js';
 import { collect, loadGraph, out, statuses, workspace, type Cli } from './common.js';
@@ -29,6 +30,13 @@ function checkBuild(g: PipelineGraph, scope: RunScope, ws: Workspace): void {
   }
 }
 
+function checkRunName(ws: Workspace, pipeline: string, name: string): void {
+  if (!RUN_NAME.test(name)) throw new PipeError(`--name '${name}': a run name starts with a letter or digit and has only letters, digits and _ . + - (and is not a bare number: that is a run id)`, undefined, 2);
+  // a run that did not finish `done` (failed, interrupted, killed) gives its name to the next one
+  const taken = (ws.hasCache() ? ws.db.runsNamed(name, pipeline) : []).filter((r) => r.state === 'done' || r.state === 'running');
+  if (taken.length) throw new PipeError(`--name '${name}': run #${taken[0]!.id} of '${pipeline}' already has this name; pick another (pipe runs lists them)`, undefined, 2);
+}
+
 export function registerRun(cli: Cli): void {
   cli.program.command('run')
     .description('run a pipeline; only stages whose fingerprint changed are executed')
@@ -37,6 +45,7 @@ export function registerRun(cli: Cli): void {
     .option('-j, --jobs <n>', 'stages run in parallel (default: number of cores)', (v) => Number(v))
     .option('--only <stage>', 'run only this stage (base name or instance id) and what it needs (repeatable)', collect, [])
     .option('--force <stage>', 'recompute this stage even if cached (repeatable)', collect, [])
+    .option('--name <name>', 'name this run (unique within the pipeline) for `pipe runs` / `pipe diff`, e.g. --name lr-1e-2')
     .option('--dry-run', 'print what would run and why, run nothing')
     .option('--keep-going', 'continue with independent stages after a failure')
     .option('--no-wait', 'fail at once when another run of this pipeline holds the lock')
@@ -50,6 +59,7 @@ export function registerRun(cli: Cli): void {
       const sets: string[] = [...o.set];
       if (o.backend) sets.push(`backend=${o.backend}`);
       const g = await loadGraph(file, sets);
+      if (o.name !== undefined) checkRunName(ws, g.pipeline.name, String(o.name));
       const jobs = o.jobs ?? availableParallelism();
       if (!Number.isInteger(jobs) || jobs < 1) throw new PipeError(`--jobs must be a positive integer`);
       const scope = runScope(g, o.only, o.force);
@@ -93,7 +103,7 @@ export function registerRun(cli: Cli): void {
           reporter = new LiveReporter({ pipeline: g.pipeline.name, jobs, eta });
         }
       } else reporter = new PlainReporter(undefined, !!o.verbose, !!o.quiet);
-      const s = await executePipeline(g, ws, { jobs, keepGoing: !!o.keepGoing, only: o.only, force: o.force, wait: o.wait !== false, argv: process.argv.slice(2), reporter, signal: ac.signal });
+      const s = await executePipeline(g, ws, { jobs, keepGoing: !!o.keepGoing, only: o.only, force: o.force, wait: o.wait !== false, argv: process.argv.slice(2), name: o.name, overrides: sets, reporter, signal: ac.signal });
       process.off('SIGINT', onSig);
       process.off('SIGTERM', onSig);
       cli.code = ac.signal.aborted ? 130 : s.failed ? 1 : 0;

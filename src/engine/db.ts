@@ -1,7 +1,8 @@
 /**
  * The cache index: one SQLite database (better-sqlite3, WAL) in cache/pipe.db.
  * Only the coordinator process opens it. Tables:
- *  - runs:        one row per `pipe run`
+ *  - runs:        one row per `pipe run`; since schema 3 also its name and its record (params,
+ *                 overrides, git, metrics: src/engine/runs.ts) and per-stage outcomes
  *  - executions:  one row per stage execution (fingerprint + its data, state, timings,
  *                 metrics, error, log tail); state running → done | failed | interrupted
  *  - outputs:     artifacts of a done execution (name → content hash)
@@ -13,9 +14,10 @@
  */
 import Database from 'better-sqlite3';
 import { hostname } from 'node:os';
+import { deflateSync, inflateSync } from 'node:zlib';
 import type { FingerprintData } from './fingerprint.js';
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 export interface ExecutionRow {
   id: number;
@@ -58,6 +60,23 @@ const CODE_FILES_DDL = `
       CREATE TABLE IF NOT EXISTS code_files (
         path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ms REAL NOT NULL, ino INTEGER NOT NULL, hash TEXT NOT NULL, imports TEXT NOT NULL);`;
 
+/** Schema 3: a run's name, record and per-stage outcomes (`pipe runs`, `pipe diff`). Added only where missing. */
+const RUN_RECORD_COLUMNS: [string, string][] = [['name', 'TEXT'], ['record', 'TEXT'], ['metrics', 'TEXT'], ['stages', 'TEXT']];
+const RUN_RECORD_INDEX = 'CREATE INDEX IF NOT EXISTS runs_pipeline ON runs(pipeline, id)';
+
+/** A run row with its record (for `pipe runs` / `pipe diff`). */
+export interface RunRow {
+  id: number;
+  pipeline: string;
+  pipeline_file: string;
+  started: number;
+  ended: number | null;
+  state: string;
+  argv: string | null;
+  name: string | null;
+  record: string | null;
+}
+
 export class CacheDb {
   readonly db: Database.Database;
   private stmts = new Map<string, Database.Statement>();
@@ -71,15 +90,30 @@ export class CacheDb {
   }
 
   private migrate(): void {
-    const v = this.db.pragma('user_version', { simple: true }) as number;
+    let v = this.db.pragma('user_version', { simple: true }) as number;
     if (v === SCHEMA_VERSION) return;
-    if (v === 1) {
-      // 1 → 2: the code-closure cache (additive; nothing else changed)
-      this.db.exec(CODE_FILES_DDL);
-      this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
-      return;
+    if (v > SCHEMA_VERSION || v < 0) throw new Error(`cache database has schema version ${v}; this pipe understands ${SCHEMA_VERSION}. Remove cache/ to start over.`);
+    if (v === 0) {
+      this.createTables();
+    } else {
+      if (v === 1) {
+        // 1 → 2: the code-closure cache (additive; nothing else changed)
+        this.db.exec(CODE_FILES_DDL);
+        v = 2;
+      }
+      // 2 → 3: run names, records and per-stage outcomes (additive columns on runs)
+      this.tx(() => this.addRunRecordColumns());
     }
-    if (v !== 0) throw new Error(`cache database has schema version ${v}; this pipe understands ${SCHEMA_VERSION}. Remove cache/ to start over.`);
+    this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }
+
+  private addRunRecordColumns(): void {
+    const have = new Set((this.db.pragma('table_info(runs)') as { name: string }[]).map((c) => c.name));
+    for (const [col, type] of RUN_RECORD_COLUMNS) if (!have.has(col)) this.db.exec(`ALTER TABLE runs ADD COLUMN ${col} ${type}`);
+    this.db.exec(RUN_RECORD_INDEX);
+  }
+
+  private createTables(): void {
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS runs (
         id INTEGER PRIMARY KEY, pipeline TEXT NOT NULL, pipeline_file TEXT NOT NULL, started REAL NOT NULL,
@@ -105,7 +139,7 @@ export class CacheDb {
       CREATE TABLE IF NOT EXISTS locks (
         pipeline TEXT PRIMARY KEY, pid INTEGER NOT NULL, host TEXT NOT NULL, run_id INTEGER, since REAL NOT NULL);
     ` + CODE_FILES_DDL);
-    this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    this.addRunRecordColumns();
   }
 
   stmt(sql: string): Database.Statement {
@@ -153,6 +187,60 @@ export class CacheDb {
 
   endRun(id: number, state: string, summary: unknown): void {
     this.stmt('UPDATE runs SET ended = ?, state = ?, summary = ? WHERE id = ?').run(Date.now(), state, JSON.stringify(summary), id);
+  }
+
+  /** Stores a run's name, record, metrics of every stage instance and per-stage outcomes (JSON; src/engine/runs.ts). */
+  saveRunRecord(id: number, name: string | null, record: string, metrics: string, stages: string): void {
+    this.tx(() => {
+      // a name passes from an earlier run of the pipeline that did not finish `done` (see cli/run.ts)
+      if (name) this.stmt('UPDATE runs SET name = NULL WHERE name = ? AND id != ? AND pipeline = (SELECT pipeline FROM runs WHERE id = ?)').run(name, id, id);
+      // the per-instance documents grow with the pipeline: stored deflated (≈10× smaller)
+      this.stmt('UPDATE runs SET name = ?, record = ?, metrics = ?, stages = ? WHERE id = ?').run(name, record, deflateSync(metrics), deflateSync(stages), id);
+    });
+  }
+
+  /** The metrics of every stage instance of a run (JSON), or null for a run recorded before schema 3. */
+  runMetrics(id: number): string | null {
+    return unpack((this.stmt('SELECT metrics FROM runs WHERE id = ?').get(id) as { metrics: Buffer | string | null } | undefined)?.metrics);
+  }
+
+  /** Every run of a pipeline, oldest first, with its record (not the per-stage outcomes). */
+  runRows(pipeline: string): RunRow[] {
+    return this.stmt('SELECT id, pipeline, pipeline_file, started, ended, state, argv, name, record FROM runs WHERE pipeline = ? ORDER BY id').all(pipeline) as RunRow[];
+  }
+
+  /** One run by id. */
+  runRow(id: number): RunRow | undefined {
+    return this.stmt('SELECT id, pipeline, pipeline_file, started, ended, state, argv, name, record FROM runs WHERE id = ?').get(id) as RunRow | undefined;
+  }
+
+  /** Runs with this name (in any pipeline unless one is given). */
+  runsNamed(name: string, pipeline?: string): { id: number; pipeline: string; state: string }[] {
+    return (pipeline
+      ? this.stmt('SELECT id, pipeline, state FROM runs WHERE name = ? AND pipeline = ? ORDER BY id').all(name, pipeline)
+      : this.stmt('SELECT id, pipeline, state FROM runs WHERE name = ? ORDER BY id').all(name)) as { id: number; pipeline: string; state: string }[];
+  }
+
+  /** Names used by runs (for did-you-mean). */
+  runNames(pipeline?: string): string[] {
+    return ((pipeline
+      ? this.stmt('SELECT DISTINCT name FROM runs WHERE name IS NOT NULL AND pipeline = ?').all(pipeline)
+      : this.stmt('SELECT DISTINCT name FROM runs WHERE name IS NOT NULL').all()) as { name: string }[]).map((r) => r.name);
+  }
+
+  /** The per-stage outcomes of a run (JSON), or null for a run recorded before schema 3. */
+  runStages(id: number): string | null {
+    return unpack((this.stmt('SELECT stages FROM runs WHERE id = ?').get(id) as { stages: Buffer | string | null } | undefined)?.stages);
+  }
+
+  /** fp_data of executions by id (for explaining why a stage differs between two runs). */
+  fpData(ids: number[]): Map<number, string> {
+    const m = new Map<number, string>();
+    for (const id of ids) {
+      const r = this.stmt('SELECT fp_data FROM executions WHERE id = ?').get(id) as { fp_data: string } | undefined;
+      if (r) m.set(id, r.fp_data);
+    }
+    return m;
   }
 
   /** Executions left 'running' by runs whose process is gone become 'interrupted'. */
@@ -343,6 +431,12 @@ export class CacheDb {
   putView(pipeline: string, stageId: string, name: string, hash: string, path: string): void {
     this.stmt('INSERT OR REPLACE INTO views (pipeline, stage_id, name, hash, path) VALUES (?, ?, ?, ?, ?)').run(pipeline, stageId, name, hash, path);
   }
+}
+
+/** A run document column: deflated JSON (a BLOB), or null. */
+function unpack(v: Buffer | string | null | undefined): string | null {
+  if (v === null || v === undefined) return null;
+  return typeof v === 'string' ? v : inflateSync(v).toString('utf8');
 }
 
 export function pidAlive(pid: number): boolean {

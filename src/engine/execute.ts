@@ -14,6 +14,7 @@ import { Planner } from './plan.js';
 import { StageRunner } from './runner.js';
 import { Scheduler } from './scheduler.js';
 import type { Progress } from './stage.js';
+import { RunRecorder, serializeRecord, type RunRecord } from './runs.js';
 import { runScope } from './subset.js';
 import type { Workspace } from './workspace.js';
 
@@ -39,6 +40,10 @@ export interface RunOptions {
   /** Wait for another run of the same pipeline to finish (else fail at once). */
   wait: boolean;
   argv: string[];
+  /** The run's name (`pipe run --name`), unique within the pipeline. */
+  name?: string;
+  /** The `--set` overrides the graph was built with (for the run's record). */
+  overrides?: string[];
   reporter: RunReporter;
   signal?: AbortSignal;
 }
@@ -83,6 +88,7 @@ export async function executePipeline(g: PipelineGraph, ws: Workspace, opts: Run
     ws.cleanTmp();
     const runId = db.startRun(name, g.pipeline.file.absPath, opts.argv);
     summary.runId = runId;
+    const recorder = new RunRecorder(ws.root);
     const runTmp = join(ws.tmpDir, `${process.pid}-${runId}`);
     mkdirSync(join(runTmp, 'out'), { recursive: true });
     rep.start(scope.selection.stages());
@@ -95,7 +101,7 @@ export async function executePipeline(g: PipelineGraph, ws: Workspace, opts: Run
     opts.signal?.addEventListener('abort', onExternalAbort, { once: true });
     if (opts.signal?.aborted) onExternalAbort();
     const r = (runner = new StageRunner(g, ws, new Planner(g, db, ws.store, ws.root), {
-      runId, runTmp, jobs: opts.jobs, forced: scope.forced, reporter: rep, summary, signal: abort.signal, stopping: () => scheduler.stopping,
+      runId, runTmp, jobs: opts.jobs, forced: scope.forced, reporter: rep, summary, signal: abort.signal, stopping: () => scheduler.stopping, recorder,
     }));
     const notRun = await scheduler.run({
       process: (st) => r.run(st),
@@ -113,6 +119,7 @@ export async function executePipeline(g: PipelineGraph, ws: Workspace, opts: Run
     summary.durationMs = Date.now() - t0;
     const state = abort.signal.aborted ? 'interrupted' : summary.failed ? 'failed' : 'done';
     db.endRun(runId, state, summary);
+    await saveRecord(g, ws, runId, recorder, opts, summary);
     rmSync(runTmp, { recursive: true, force: true });
   } finally {
     await runner?.close();
@@ -120,4 +127,17 @@ export async function executePipeline(g: PipelineGraph, ws: Workspace, opts: Run
   }
   await rep.end(summary);
   return summary;
+}
+
+/** The run's record (src/engine/runs.ts): what `pipe runs` / `pipe diff` compare. */
+async function saveRecord(g: PipelineGraph, ws: Workspace, runId: number, recorder: RunRecorder, opts: RunOptions, s: RunSummary): Promise<void> {
+  const matrix: RunRecord['matrix'] = {};
+  for (const st of g.order) if (Object.keys(st.matrix).length) matrix[st.id] = { base: st.base, values: st.matrix };
+  const goals = Object.fromEntries(Object.entries(g.pipeline.doc.metrics ?? {}).map(([k, v]) => [k, v.goal]));
+  const { record, stages } = await recorder.finish({
+    name: opts.name, file: g.pipeline.file.absPath, fileText: g.pipeline.file.text, params: g.pipeline.params, overrides: opts.overrides ?? [],
+    goals, matrix, counts: { ran: s.ran, cached: s.cached, failed: s.failed, skipped: s.skipped, interrupted: s.interrupted }, durationMs: s.durationMs,
+  });
+  const doc = serializeRecord(record);
+  ws.db.saveRunRecord(runId, opts.name ?? null, doc.record, doc.metrics, JSON.stringify(stages));
 }

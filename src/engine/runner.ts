@@ -18,6 +18,9 @@ import { resolvePorts } from './stage.js';
 import type { StageSubset } from './subset.js';
 import type { Workspace } from './workspace.js';
 import type { RunReporter, RunSummary } from './execute.js';
+import type { RunRecorder } from './runs.js';
+
+const curvesOf = (rows: OutputRow[]) => rows.find((o) => o.name === 'curves' && o.type === 'table')?.hash;
 
 export class StageRunner {
   private pool?: WorkerPool;
@@ -41,6 +44,8 @@ export class StageRunner {
       signal: AbortSignal;
       /** Is the run stopping? (checked before a stage takes a worker) */
       stopping: () => boolean;
+      /** Collects per-stage outcomes and metrics for the run's record (src/engine/runs.ts). */
+      recorder?: RunRecorder;
     },
   ) {}
 
@@ -81,6 +86,8 @@ export class StageRunner {
       }
       this.outputsOf.set(st.id, hit.outputs!);
       this.updateViews(st, hit.outputs!);
+      const src = hit.row;
+      this.ctx.recorder?.stage(st.id, { o: 'cached', e: src.cached_from ?? src.id, fp: fp.slice(0, 16), ...(src.ended ? { ms: src.ended - src.started } : {}), ...(curvesOf(hit.outputs!) ? { c: curvesOf(hit.outputs!) } : {}) }, src.metrics);
       summary.cached++;
       rep.stageEnd(st.id, 'cached', {});
       return 'ok';
@@ -123,6 +130,7 @@ export class StageRunner {
         db.finishExecution(execId, 'done', { metrics: res.metrics, log: logText, outputs: rows });
         this.outputsOf.set(st.id, rows);
         this.updateViews(st, rows);
+        this.ctx.recorder?.stage(st.id, { o: 'ran', e: execId, fp: fp.slice(0, 16), ms: durationMs, r: reasons, ...(curvesOf(rows) ? { c: curvesOf(rows) } : {}) }, res.metrics);
         summary.ran++;
         rep.stageEnd(st.id, 'ran', { durationMs });
         return 'ok';
@@ -133,11 +141,13 @@ export class StageRunner {
     dropOutputs();
     if (this.ctx.signal.aborted) {
       db.finishExecution(execId, 'interrupted', { error: 'interrupted', log: logText });
+      this.ctx.recorder?.stage(st.id, { o: 'interrupted', e: execId, fp: fp.slice(0, 16), ms: durationMs, r: reasons }, undefined);
       summary.interrupted++;
       rep.stageEnd(st.id, 'interrupted', { durationMs });
       return 'interrupted';
     }
     db.finishExecution(execId, 'failed', { error, log: logText });
+    this.ctx.recorder?.stage(st.id, { o: 'failed', e: execId, fp: fp.slice(0, 16), ms: durationMs, r: reasons, error: error.slice(0, 500) }, undefined);
     summary.failed++;
     summary.failures.push({ id: st.id, error });
     rep.stageEnd(st.id, 'failed', { error, durationMs });

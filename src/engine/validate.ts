@@ -37,6 +37,8 @@ export interface PipelineDoc {
   seed?: number;
   /** Write the HTML report after every run; `headline` names the outputs it opens with. */
   report?: boolean | { headline?: string[] };
+  /** Which way each metric is better (`pipe diff` colours and gates by it). */
+  metrics?: Record<string, { goal: 'max' | 'min' }>;
   params: Record<string, unknown>;
   stages: Record<string, StageDecl>;
 }
@@ -48,11 +50,16 @@ export const pipelineSchema = JSON.parse(readFileSync(schemaPath, 'utf8')) as Re
 const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true, validateSchema: false });
 const validateDoc = ajv.compile(pipelineSchema);
 
-const TOP_FIELDS = ['name', 'description', 'seed', 'report', 'params', 'stages'];
+const TOP_FIELDS = ['name', 'description', 'seed', 'report', 'metrics', 'params', 'stages'];
 const STAGE_FIELDS = ['kind', 'description', 'params', 'seed', 'inputs', 'matrix', 'when'];
 
 function pathOf(e: ErrorObject): DocPath {
   return e.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~')).map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+function metricName(e: ErrorObject, path: DocPath): { path: DocPath; message: string; key?: boolean } {
+  const name = (e as ErrorObject & { propertyName?: string }).propertyName ?? (e.params as { propertyName?: string }).propertyName;
+  return { path: name ? [...path, name] : path, key: true, message: `metrics: invalid metric name${name ? ` '${name}'` : ''} (a metric name as stages report it, or stage.metric: letters, digits, '_', '.', '-', and [k=v] for one matrix instance)` };
 }
 
 function describe(e: ErrorObject, path: DocPath): { path: DocPath; message: string; key?: boolean } {
@@ -66,14 +73,18 @@ function describe(e: ErrorObject, path: DocPath): { path: DocPath; message: stri
     case 'required':
       return { path, message: `${where}: missing required field '${(e.params as { missingProperty: string }).missingProperty}'` };
     case 'propertyNames':
+      if (path[0] === 'metrics') return metricName(e, path);
       return { path, message: `${where}: invalid name (stage names are letters, digits, '_' and '-', starting with a letter or '_')` };
     case 'pattern':
+      if (path[0] === 'metrics' && path.length === 1) return metricName(e, path);
       if (e.parentSchema && (e.parentSchema as { description?: string }).description?.startsWith('stage.output')) {
         return { path, message: `${where}: '${String(e.data)}' is not a reference; write stage.output, stage[key=value].output or stage[*].output` };
       }
       return { path, message: `${where}: '${String(e.data)}' has an invalid form` };
     case 'type':
       return { path, message: `${where} must be ${(e.params as { type: string }).type}` };
+    case 'enum':
+      return { path, message: `${where} must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}` };
     case 'minProperties':
       return { path, message: `${where} must not be empty` };
     default:

@@ -1,0 +1,71 @@
+/** `pipe runs [<pipeline>]`: every run of a pipeline as a row — what was set, what changed, what it scored. */
+import { Option } from 'commander';
+import { PipeError } from '../engine/errors.js';
+import { loadPipelineFile } from '../engine/load.js';
+import type { Column } from '../lib/runs/list.js';
+import type { TextTable } from '../lib/runs/table.js';
+import { collect, out, workspace, type Cli } from './common.js';
+
+/** The `name:` of a pipeline file, without loading its stage kinds. */
+export function pipelineNameOf(file: string): string {
+  const data = loadPipelineFile(file).data as { name?: unknown } | null;
+  if (!data || typeof data.name !== 'string') throw new PipeError(`${file}: no pipeline name (a pipeline file has \`name:\`)`);
+  return data.name;
+}
+
+export function registerRuns(cli: Cli): void {
+  cli.program.command('runs')
+    .description('list the runs of a pipeline: name, time, overrides, changed params (p:) and metrics (m:)')
+    .argument('[pipeline]', 'pipeline YAML file or pipeline name (default: the pipeline of the latest run)')
+    .option('--all', 'every column, also those equal in all runs, and every metric (not only those with a goal)')
+    .option('--keep <column>', 'always show this column (glob with *, e.g. \'m:*loss*\'; repeatable)', collect, [])
+    .option('--drop <column>', 'hide this column (glob; repeatable)', collect, [])
+    .option('--sort-by <column>', 'sort the runs by this column')
+    .addOption(new Option('--sort-order <order>', 'with --sort-by').choices(['asc', 'desc']).default('asc'))
+    .option('-n, --limit <n>', 'only the latest n runs', (v) => Number(v))
+    .option('--group-by <key>', 'aggregate matrix stages per value of this matrix key (repeatable; default: over all instances)', collect, [])
+    .option('--transpose', 'one row per column, one column per run (default: when the table is wider than the terminal)')
+    .option('--no-transpose', 'never transpose')
+    .option('--json', 'JSON: one object per run with the shown columns (typed values)')
+    .option('--csv', 'CSV with the shown columns')
+    .option('--md', 'Markdown table')
+    .action(async (given: string | undefined, o) => {
+      const ws = workspace(cli);
+      if (!ws.hasCache()) throw new PipeError('no cache here yet: nothing has run (pipe run <pipeline.yaml>)');
+      // imported on use: `pipe run` does not pay for loading them
+      const { listRuns } = await import('../lib/runs/list.js');
+      const { pipelineOf, runView, withMetrics } = await import('../lib/runs/model.js');
+      const { renderCsv, renderMd, renderText, terminalWidth, textWidth, transpose } = await import('../lib/runs/table.js');
+      const pipeline = pipelineOf(ws.db, given, pipelineNameOf);
+      let runs = ws.db.runRows(pipeline).map(runView);
+      if (o.groupBy.length) runs = runs.map((r) => withMetrics(ws.db, r)); // groups need every instance's metrics
+      const { columns } = listRuns(runs, { all: o.all, keep: o.keep, drop: o.drop, sortBy: o.sortBy, sortOrder: o.sortOrder, limit: o.limit, groupBy: o.groupBy });
+      const header = columns.map((c) => c.id);
+      const n = columns[0]?.text.length ?? 0;
+      const rows = Array.from({ length: n }, (_, i) => columns.map((c) => c.text[i]!));
+      if (o.json) {
+        out(JSON.stringify(Array.from({ length: n }, (_, i) => Object.fromEntries(columns.map((c) => [c.id, jsonValue(c, i)]))), null, 2));
+      } else if (o.csv) {
+        out(renderCsv(header, rows));
+      } else if (o.md) {
+        out(renderMd(header, rows));
+      } else {
+        const right = new Set(columns.map((c, i) => (c.kind !== 'meta' && c.values.every((v) => v === undefined || typeof v === 'number') ? i : -1)).filter((i) => i >= 0));
+        let t: TextTable = { header, rows, right };
+        const wide = textWidth(t) > terminalWidth();
+        if (o.transpose === true || (o.transpose === undefined && wide)) {
+          t = transpose(t, 'column', columns[0]!.text);
+          t.rows = t.rows.slice(1); // the run ids are the header now
+        }
+        out(renderText(t));
+        out(`\n${runs.length} run(s) of '${pipeline}'${n < runs.length ? `, ${n} shown` : ''}`);
+      }
+      ws.close();
+    });
+}
+
+function jsonValue(c: Column, i: number): unknown {
+  const v = c.values[i];
+  if (c.id === 'time' && typeof v === 'number') return new Date(v).toISOString();
+  return v === undefined ? null : v;
+}

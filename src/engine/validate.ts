@@ -10,6 +10,7 @@ import { Ajv } from 'ajv';
 import { PipeError, PipeErrors, didYouMean } from './errors.js';
 import type { DocPath, LoadedFile } from './load.js';
 import type { Scalar, StageKind } from './stage.js';
+import { checkResources, type ExecutorName, type Resources, type SlurmOptions } from './resources.js';
 
 /** `seed: {derive: [fold]}`: the seed is derived from the pipeline seed (or `base`) and these matrix keys. */
 export interface SeedDerive {
@@ -24,6 +25,8 @@ export interface StageDecl {
   seed?: number | string | SeedDerive;
   inputs?: Record<string, string | string[]>;
   matrix?: Record<string, unknown> & { exclude?: Record<string, Scalar>[] };
+  /** What the stage asks of a cluster scheduler (not part of the fingerprint). */
+  resources?: Resources;
 }
 
 export interface PipelineDoc {
@@ -33,6 +36,10 @@ export interface PipelineDoc {
   report?: boolean;
   params: Record<string, unknown>;
   stages: Record<string, StageDecl>;
+  executor?: ExecutorName;
+  /** Default resources of every stage. */
+  resources?: Resources;
+  slurm?: SlurmOptions;
 }
 
 const schemaPath = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'schemas', 'pipeline.schema.json');
@@ -42,8 +49,8 @@ export const pipelineSchema = JSON.parse(readFileSync(schemaPath, 'utf8')) as Re
 const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true, validateSchema: false });
 const validateDoc = ajv.compile(pipelineSchema);
 
-const TOP_FIELDS = ['name', 'description', 'seed', 'report', 'params', 'stages'];
-const STAGE_FIELDS = ['kind', 'description', 'params', 'seed', 'inputs', 'matrix'];
+const TOP_FIELDS = ['name', 'description', 'seed', 'report', 'params', 'stages', 'executor', 'resources', 'slurm'];
+const STAGE_FIELDS = ['kind', 'description', 'params', 'seed', 'inputs', 'matrix', 'resources'];
 
 function pathOf(e: ErrorObject): DocPath {
   return e.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~')).map((s) => (/^\d+$/.test(s) ? Number(s) : s));
@@ -100,8 +107,9 @@ export function validatePipeline(file: LoadedFile, kinds: Map<string, StageKind>
   }
   const doc = data as PipelineDoc;
   doc.params ??= {};
-  const errors: PipeError[] = [];
+  const errors: PipeError[] = [...checkResources(doc.resources, file, ['resources'])];
   for (const [id, st] of Object.entries(doc.stages)) {
+    errors.push(...checkResources(st.resources, file, ['stages', id, 'resources']));
     if (!kinds.has(st.kind)) {
       errors.push(new PipeError(`stage '${id}': unknown stage kind '${st.kind}'${didYouMean(st.kind, allKinds)}`, file.locate(['stages', id, 'kind'])));
     }

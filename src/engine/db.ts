@@ -10,6 +10,8 @@
  *  - code_files:  the same for code modules, with their relative imports (src/engine/code.ts)
  *  - views:       which object each artifacts/ copy shows
  *  - locks:       one row per pipeline being run (pid, host)
+ *  - slurm_jobs:  one row per stage instance submitted to Slurm (job id, task dir, attempt, last
+ *                 seen Slurm state); 'active' rows let the next run adopt jobs of a killed one
  */
 import Database from 'better-sqlite3';
 import { hostname } from 'node:os';
@@ -58,6 +60,31 @@ const CODE_FILES_DDL = `
       CREATE TABLE IF NOT EXISTS code_files (
         path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ms REAL NOT NULL, ino INTEGER NOT NULL, hash TEXT NOT NULL, imports TEXT NOT NULL);`;
 
+const SLURM_JOBS_DDL = `
+      CREATE TABLE IF NOT EXISTS slurm_jobs (
+        id INTEGER PRIMARY KEY, pipeline TEXT NOT NULL, stage_id TEXT NOT NULL, fingerprint TEXT NOT NULL,
+        run_id INTEGER, job_id TEXT NOT NULL, task_dir TEXT NOT NULL, log_path TEXT NOT NULL, attempt INTEGER NOT NULL,
+        state TEXT NOT NULL, slurm_state TEXT, node TEXT, submitted REAL NOT NULL, updated REAL NOT NULL);
+      CREATE INDEX IF NOT EXISTS slurm_jobs_fp ON slurm_jobs(fingerprint, state);`;
+
+/** A stage instance submitted to Slurm. state: active → recorded | failed | cancelled | superseded. */
+export interface SlurmJobRow {
+  id: number;
+  pipeline: string;
+  stage_id: string;
+  fingerprint: string;
+  run_id: number | null;
+  job_id: string;
+  task_dir: string;
+  log_path: string;
+  attempt: number;
+  state: string;
+  slurm_state: string | null;
+  node: string | null;
+  submitted: number;
+  updated: number;
+}
+
 export class CacheDb {
   readonly db: Database.Database;
   private stmts = new Map<string, Database.Statement>();
@@ -68,6 +95,7 @@ export class CacheDb {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
     this.migrate();
+    this.db.exec(SLURM_JOBS_DDL); // additive, no schema version of its own
   }
 
   private migrate(): void {
@@ -334,6 +362,32 @@ export class CacheDb {
     this.stmt('INSERT OR REPLACE INTO views (pipeline, stage_id, name, hash, path) VALUES (?, ?, ?, ?, ?)').run(pipeline, stageId, name, hash, path);
   }
 }
+
+export interface SlurmJobStore {
+  slurmJobAdd(r: Omit<SlurmJobRow, 'id' | 'updated' | 'slurm_state' | 'node'>): number;
+  slurmJobSet(id: number, f: { state?: string; slurm_state?: string | null; node?: string | null; run_id?: number }): void;
+  slurmJobActive(fp: string): SlurmJobRow | undefined;
+  slurmJobsActive(pipeline: string): SlurmJobRow[];
+}
+
+export interface CacheDb extends SlurmJobStore {}
+
+CacheDb.prototype.slurmJobAdd = function (this: CacheDb, r) {
+  const x = this.stmt(`INSERT INTO slurm_jobs (pipeline, stage_id, fingerprint, run_id, job_id, task_dir, log_path, attempt, state, submitted, updated)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(r.pipeline, r.stage_id, r.fingerprint, r.run_id, r.job_id, r.task_dir, r.log_path, r.attempt, r.state, r.submitted, Date.now());
+  return Number(x.lastInsertRowid);
+};
+CacheDb.prototype.slurmJobSet = function (this: CacheDb, id, f) {
+  const cols = Object.keys(f).filter((k) => (f as Record<string, unknown>)[k] !== undefined);
+  if (!cols.length) return;
+  this.stmt(`UPDATE slurm_jobs SET ${cols.map((c) => `${c} = ?`).join(', ')}, updated = ? WHERE id = ?`).run(...cols.map((c) => (f as Record<string, unknown>)[c]), Date.now(), id);
+};
+CacheDb.prototype.slurmJobActive = function (this: CacheDb, fp) {
+  return this.stmt(`SELECT * FROM slurm_jobs WHERE fingerprint = ? AND state = 'active' ORDER BY id DESC LIMIT 1`).get(fp) as SlurmJobRow | undefined;
+};
+CacheDb.prototype.slurmJobsActive = function (this: CacheDb, pipeline) {
+  return this.stmt(`SELECT * FROM slurm_jobs WHERE pipeline = ? AND state = 'active' ORDER BY id`).all(pipeline) as SlurmJobRow[];
+};
 
 export function pidAlive(pid: number): boolean {
   try {

@@ -16,6 +16,8 @@ import { Scheduler } from './scheduler.js';
 import type { Progress } from './stage.js';
 import { runScope } from './subset.js';
 import type { Workspace } from './workspace.js';
+import { mergeResources, type ExecutorName, type Resources, type SlurmOptions } from './resources.js';
+import { SlurmExecutor } from './slurm.js';
 
 export type StageOutcome = 'ran' | 'cached' | 'failed' | 'skipped' | 'interrupted';
 
@@ -40,6 +42,14 @@ export interface RunOptions {
   argv: string[];
   reporter: RunReporter;
   signal?: AbortSignal;
+  /** Where stages run (default local worker processes). */
+  executor?: ExecutorName;
+  /** Slurm executor options (user config under the pipeline's `slurm:`). */
+  slurm?: SlurmOptions;
+  /** Resource defaults below the pipeline's (from the user config). */
+  resources?: Resources;
+  /** On Slurm, --jobs was given (else the executor's max_queued is the cap). */
+  jobsGiven?: boolean;
 }
 
 export interface RunSummary {
@@ -88,13 +98,21 @@ export async function executePipeline(g: PipelineGraph, ws: Workspace, opts: Run
 
     // Fingerprinting and cache checks run ahead of the workers (up to 4×jobs stages in
     // flight); only execution holds one of the `jobs` worker slots.
-    const scheduler = new Scheduler(scope.selection, { lookahead: opts.jobs * 4, keepGoing: opts.keepGoing });
+    let slurm: SlurmExecutor | undefined;
+    let jobs = opts.jobs;
+    const doc = g.pipeline.doc;
+    if (opts.executor === 'slurm') {
+      slurm = new SlurmExecutor(db, ws.cacheDir, (m) => rep.message(m), { ...opts.slurm, ...doc.slurm }, undefined, mergeResources(opts.resources, doc.resources));
+      if (!opts.jobsGiven) jobs = slurm.maxQueued;
+    }
+    const scheduler = new Scheduler(scope.selection, { lookahead: jobs * 4, keepGoing: opts.keepGoing });
     const abort = new AbortController();
     const onExternalAbort = () => { scheduler.stop(); abort.abort(); };
     opts.signal?.addEventListener('abort', onExternalAbort, { once: true });
     if (opts.signal?.aborted) onExternalAbort();
     const r = (runner = new StageRunner(g, ws, new Planner(g, db, ws.store, ws.root), {
-      runId, runTmp, jobs: opts.jobs, forced: scope.forced, reporter: rep, summary, signal: abort.signal, stopping: () => scheduler.stopping,
+      runId, runTmp, jobs, forced: scope.forced, reporter: rep, summary, signal: abort.signal, stopping: () => scheduler.stopping,
+      slurm, resources: (st) => mergeResources(opts.resources, doc.resources, st.decl.resources),
     }));
     const notRun = await scheduler.run({
       process: (st) => r.run(st),
@@ -106,6 +124,7 @@ export async function executePipeline(g: PipelineGraph, ws: Workspace, opts: Run
       },
     });
     await r.close();
+    await slurm?.close();
     opts.signal?.removeEventListener('abort', onExternalAbort);
     for (const s of notRun) rep.stageEnd(s.id, 'skipped', { reason: abort.signal.aborted ? 'interrupted' : 'run stopped after a failure' });
     summary.skipped += notRun.length;

@@ -11,13 +11,15 @@ import type { OutputRow } from './db.js';
 import type { PipelineGraph, PlannedStage } from './graph.js';
 import type { ContentHash } from './hash.js';
 import type { Planner } from './plan.js';
-import { WorkerPool } from './pool.js';
+import { WorkerPool, type TaskOutcome } from './pool.js';
 import { formatReasons, type StaleReason } from './reasons.js';
 import type { Disposition } from './scheduler.js';
-import { resolvePorts } from './stage.js';
+import { resolvePorts, type Progress } from './stage.js';
 import type { StageSubset } from './subset.js';
 import type { Workspace } from './workspace.js';
 import type { RunReporter, RunSummary } from './execute.js';
+import type { Resources } from './resources.js';
+import type { SlurmExecutor } from './slurm.js';
 
 export class StageRunner {
   private pool?: WorkerPool;
@@ -41,6 +43,10 @@ export class StageRunner {
       signal: AbortSignal;
       /** Is the run stopping? (checked before a stage takes a worker) */
       stopping: () => boolean;
+      /** Run stages as Slurm jobs instead of in local workers. */
+      slurm?: SlurmExecutor;
+      /** A stage's resources (stage over pipeline over user config); Slurm only. */
+      resources?: (st: PlannedStage) => Resources;
     },
   ) {}
 
@@ -91,16 +97,25 @@ export class StageRunner {
     // Outputs are flat files in the run's temp dir (no directory per stage: creating and
     // removing thousands of directories is measurably slow); scratch space is made on demand.
     const n = this.seq++;
-    const outputs = await prepareOutputs(st.kind, st.params, join(this.ctx.runTmp, 'out'), `${n}-`);
-    const dropOutputs = () => { for (const o of Object.values(outputs)) rmSync(o.path, { recursive: true, force: true }); };
-    const task: TaskSpec = {
+    const slurm = this.ctx.slurm;
+    // On Slurm, a task lives in its own directory under cache/slurm/tasks/ (it outlives this
+    // coordinator: a later run adopts it); a job of a killed run computing this fingerprint is
+    // adopted instead of submitting another.
+    const adopted = slurm?.adoptable(fp);
+    const taskDir = adopted?.row.task_dir ?? slurm?.newTaskDir(st.id);
+    const outputs = adopted ? adopted.task.outputs : await prepareOutputs(st.kind, st.params, taskDir ? join(taskDir, 'out') : join(this.ctx.runTmp, 'out'), taskDir ? '' : `${n}-`);
+    const dropOutputs = () => {
+      if (taskDir) rmSync(taskDir, { recursive: true, force: true });
+      else for (const o of Object.values(outputs)) rmSync(o.path, { recursive: true, force: true });
+    };
+    const task: TaskSpec = adopted?.task ?? {
       id: st.id, kind: st.kind.kind, params: st.params, matrix: st.matrix, seed: st.seed,
-      runtime: data.runtime, inputs: inputRefs, outputs, tmpDir: join(this.ctx.runTmp, `scratch-${n}`), projectDir: ws.root,
+      runtime: data.runtime, inputs: inputRefs, outputs, tmpDir: taskDir ? join(taskDir, 'scratch') : join(this.ctx.runTmp, `scratch-${n}`), projectDir: ws.root,
     };
     await this.acquireSlot();
     if (this.ctx.stopping()) {
       this.releaseSlot();
-      dropOutputs();
+      if (!adopted) dropOutputs(); // an adopted job keeps its directory for the next run
       return 'not-started';
     }
     const execId = db.beginExecution({ runId, pipeline: name, stageId: st.id, kind: st.kind.kind, fp, fpData: data, deps: st.deps });
@@ -108,11 +123,20 @@ export class StageRunner {
     rep.stageProgress(st.id, { message: `running (${why.length > 80 ? why.slice(0, 77) + '…' : why})` });
     const log: string[] = [];
     const started = Date.now();
-    this.pool ??= new WorkerPool();
-    const res = await this.pool.run(task, {
-      onProgress: (p) => rep.stageProgress(st.id, p),
-      onLog: (lines) => { log.push(...lines); if (log.length > 2000) log.splice(0, log.length - 2000); },
-    }, this.ctx.signal, st.kind.freshProcess).finally(() => this.releaseSlot());
+    const handlers = {
+      onProgress: (p: Progress) => rep.stageProgress(st.id, p),
+      onLog: (lines: string[]) => { log.push(...lines); if (log.length > 2000) log.splice(0, log.length - 2000); },
+    };
+    let running: Promise<TaskOutcome>;
+    if (slurm) {
+      running = slurm.runTask(task, handlers, this.ctx.signal, {
+        pipeline: name, stageId: st.id, base: st.base, fingerprint: fp, runId, resources: this.ctx.resources?.(st) ?? {}, taskDir: taskDir!, adopt: adopted?.row,
+      });
+    } else {
+      this.pool ??= new WorkerPool();
+      running = this.pool.run(task, handlers, this.ctx.signal, st.kind.freshProcess);
+    }
+    const res = await running.finally(() => this.releaseSlot());
     const durationMs = Date.now() - started;
     const logText = log.join('\n').slice(-200_000);
     let error = res.ok ? '' : res.error;
@@ -122,6 +146,7 @@ export class StageRunner {
         const rows: OutputRow[] = res.outputs.map((o) => ({ execution_id: execId, name: o.name, hash: o.hash, type: specs[o.name]?.type ?? 'file', is_dir: o.isDir ? 1 : 0, size: o.size }));
         for (const o of res.outputs) ws.store.put(o);
         db.finishExecution(execId, 'done', { metrics: res.metrics, log: logText, outputs: rows });
+        if (taskDir) rmSync(taskDir, { recursive: true, force: true });
         this.outputsOf.set(st.id, rows);
         this.updateViews(st, rows);
         summary.ran++;

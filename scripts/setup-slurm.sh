@@ -91,6 +91,7 @@ OverTimeLimit=0
 InactiveLimit=0
 SlurmctldTimeout=30
 SlurmdTimeout=60
+SchedulerParameters=batch_sched_delay=0,sched_min_interval=100000
 PreemptType=preempt/partition_prio
 PreemptMode=REQUEUE
 $node_line State=UNKNOWN

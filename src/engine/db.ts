@@ -368,6 +368,8 @@ export interface SlurmJobStore {
   slurmJobSet(id: number, f: { state?: string; slurm_state?: string | null; node?: string | null; run_id?: number }): void;
   slurmJobActive(fp: string): SlurmJobRow | undefined;
   slurmJobsActive(pipeline: string): SlurmJobRow[];
+  /** Active rows of a stage (any pipeline unless given), with whether their run's coordinator is alive. */
+  slurmJobsOf(stageId: string, pipeline?: string): (SlurmJobRow & { live: boolean })[];
 }
 
 export interface CacheDb extends SlurmJobStore {}
@@ -387,6 +389,12 @@ CacheDb.prototype.slurmJobActive = function (this: CacheDb, fp) {
 };
 CacheDb.prototype.slurmJobsActive = function (this: CacheDb, pipeline) {
   return this.stmt(`SELECT * FROM slurm_jobs WHERE pipeline = ? AND state = 'active' ORDER BY id`).all(pipeline) as SlurmJobRow[];
+};
+
+CacheDb.prototype.slurmJobsOf = function (this: CacheDb, stageId, pipeline) {
+  const rows = this.stmt(`SELECT j.*, r.pid AS run_pid, r.host AS run_host, r.state AS run_state FROM slurm_jobs j LEFT JOIN runs r ON r.id = j.run_id
+    WHERE j.stage_id = ? AND j.state = 'active' ${pipeline ? 'AND j.pipeline = ?' : ''} ORDER BY j.id DESC`).all(...(pipeline ? [stageId, pipeline] : [stageId])) as (SlurmJobRow & { run_pid: number; run_host: string; run_state: string })[];
+  return rows.map(({ run_pid, run_host, run_state, ...r }) => ({ ...r, live: run_state === 'running' && run_host === hostname() && pidAlive(run_pid) }));
 };
 
 export function pidAlive(pid: number): boolean {

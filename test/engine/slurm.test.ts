@@ -282,9 +282,17 @@ stages:
     });
     const { child, done } = start(dir, ['run', 'p.yaml']);
     const t0 = Date.now();
-    while (jobRows(dir).length < 4 && Date.now() - t0 < 60_000) await sleep(100);
+    const pending = () => { const r = jobRows(dir); return r.length === 4 && r.every((x) => x.slurm_state === 'PENDING'); };
+    while (!pending() && Date.now() - t0 < 60_000) await sleep(100);
     const rows = jobRows(dir);
     expect(rows.length).toBe(4);
+    // while the run is live, status and show name the jobs and their Slurm states
+    const st = ok(await run(dir, 'status', 'p.yaml'));
+    const w1 = rows.find((x) => x.stage_id === 'w[i=1]')!;
+    expect(st.stdout).toMatch(new RegExp(`w\\[i=1\\] +never-run .*\\[Slurm job ${w1.job_id} PENDING\\]`));
+    const sh = ok(await run(dir, 'show', 'w[i=1]', 'p.yaml'));
+    expect(sh.stdout).toMatch(/running on Slurm/);
+    expect(sh.stdout).toContain(`job ${w1.job_id} PENDING (attempt 1, run 1 is polling it)`);
     const ids = [...new Set(rows.map((x) => x.job_id))];
     const q = execFileSync('squeue', ['-h', '-r', '-t', 'all', '-j', ids.map((i) => i.split('_')[0]).join(','), '-o', '%i %T %r'], { encoding: 'utf8' });
     expect(q).toMatch(/PENDING/);

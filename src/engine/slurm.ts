@@ -82,7 +82,11 @@ interface Element {
   node?: string;
   /** When it was first missing from squeue. */
   missingSince?: number;
+  /** When it was first seen ended without every marker. */
+  endedAt?: number;
 }
+
+const MARKER_GRACE_MS = 2000;
 
 export interface ExecResult { stdout: string; stderr: string; code: number }
 
@@ -418,7 +422,7 @@ export class SlurmExecutor {
           it.h.onProgress?.({ message: `Slurm job ${el.key} ${s.state}${s.state === 'PENDING' && s.reason && s.reason !== 'None' ? ` (${s.reason})` : ''}${el.node && s.state === 'RUNNING' ? ` on ${el.node}` : ''}` });
         }
       }
-      if (TERMINAL.has(s.state)) { this.elements.delete(el.key); changed = true; await this.finish(el, s.state); }
+      if (TERMINAL.has(s.state) && this.settledOnDisk(el)) { this.elements.delete(el.key); changed = true; await this.finish(el, s.state); }
     }
     for (const el of vanished) {
       // gone from squeue: ask accounting when there is one, else the markers and the log decide
@@ -429,11 +433,22 @@ export class SlurmExecutor {
         state = line?.[1]?.split(' ')[0];
         if (state && !TERMINAL.has(state)) continue; // accounting still sees it alive
       }
+      if (!this.settledOnDisk(el)) continue;
       this.elements.delete(el.key);
       changed = true;
       await this.finish(el, state ?? inferState(el.logPath) ?? 'UNKNOWN');
     }
     return changed;
+  }
+
+  /**
+   * A job that ended: are its markers there, or has it been over for MARKER_GRACE_MS (a network
+   * filesystem may show a file written on the compute node a moment later)?
+   */
+  private settledOnDisk(el: Element): boolean {
+    if (el.items.every((it) => it.settled || existsSync(join(it.meta.taskDir, 'result.json')))) return true;
+    el.endedAt ??= Date.now();
+    return Date.now() - el.endedAt >= MARKER_GRACE_MS;
   }
 
   private hasAccounting(): Promise<boolean> {

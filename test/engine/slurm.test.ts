@@ -9,7 +9,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { pipeWithEnv, project, sleep, startPipe, summary, type PipeResult } from './helpers.js';
@@ -382,5 +382,107 @@ stages:
     const c2 = await run(dir, 'run', 'ok.yaml');
     expect(c2.code).toBe(2);
     expect(c2.stderr).toMatch(/config\.yaml:2:8: resources\.mem: 'lots' is not a Slurm memory size/);
+  });
+});
+
+/**
+ * Additional unit tests of the executor's judgement with a scripted stand-in for sbatch/squeue/
+ * sacct (the proof is the real cluster above). The "jobs" here run pipe's real worker locally.
+ */
+describe('Slurm executor: judging jobs with a scripted scheduler (no cluster needed)', () => {
+  type Scenario = 'ok' | 'vanish' | 'transient' | 'tamper' | 'oom-acct';
+  async function runOne(scenario: Scenario) {
+    const { CacheDb } = await import('../../src/engine/db.js');
+    const { SlurmExecutor } = await import('../../src/engine/slurm.js');
+    const { workerEntry } = await import('../../src/engine/pool.js');
+    const dir = project({});
+    mkdirSync(join(dir, 'cache'), { recursive: true });
+    const db = new CacheDb(join(dir, 'cache/pipe.db'));
+    const calls: string[][] = [];
+    let sbatchFails = scenario === 'transient' ? 2 : 0;
+    const finished = new Set<string>();
+    let next = 100;
+    const runner = async (cmd: string, args: string[]) => {
+      calls.push([cmd, ...args]);
+      if (cmd === 'sbatch') {
+        if (args.includes('--job-name=pipe-probe')) {
+          const d = args[args.length - 3]!;
+          writeFileSync(join(d, 'seen'), `${readFileSync(join(d, 'token'), 'utf8')}\nfakehost\n`);
+          return { code: 0, stdout: `${next++}\n`, stderr: '' };
+        }
+        if (sbatchFails-- > 0) return { code: 1, stdout: '', stderr: 'sbatch: error: Batch job submission failed: Socket timed out on send/recv operation' };
+        const id = String(next++);
+        const jobDir = args[args.length - 1]!;
+        if (scenario === 'oom-acct') finished.add(id); // killed before it wrote anything
+        else if (scenario !== 'vanish') {
+          execFileSync(process.execPath, [workerEntry, '--slurm-element', join(jobDir, 'element-0.json')], { stdio: 'ignore' });
+          if (scenario === 'tamper') {
+            const el = JSON.parse(readFileSync(join(jobDir, 'element-0.json'), 'utf8')) as string[];
+            writeFileSync(join(el[0]!, 'out', 'out.txt'), 'tampered\n');
+          }
+          finished.add(id);
+        }
+        return { code: 0, stdout: `${id}\n`, stderr: '' };
+      }
+      if (cmd === 'squeue') {
+        const ids = args[args.indexOf('-j') + 1]!.split(',');
+        const lines = ids.filter((i) => finished.has(i) && scenario !== 'oom-acct').map((i) => `${i}|COMPLETED|None|fakehost`);
+        return { code: 0, stdout: lines.join('\n'), stderr: '' };
+      }
+      if (cmd === 'sacct') {
+        if (scenario !== 'oom-acct') return { code: 1, stdout: '', stderr: 'Slurm accounting storage is disabled' };
+        const j = args[args.indexOf('-j') + 1]!;
+        return { code: 0, stdout: j === '1' ? '' : `${j}|OUT_OF_MEMORY\n`, stderr: '' };
+      }
+      return { code: 0, stdout: '', stderr: '' };
+    };
+    const said: string[] = [];
+    const ex = new SlurmExecutor(db, join(dir, 'cache'), (m) => said.push(m), { poll_min: 0.02, poll_max: 0.05, submit_rate: 1000, array_window_ms: 0 }, runner);
+    const taskDir = ex.newTaskDir('t');
+    const task = {
+      id: 't', kind: 'command', params: { cmd: 'echo hi > ${outputs.out}', outs: { out: 'text' }, deps: [], env: {}, shell: '/bin/sh' }, matrix: {}, seed: 0,
+      runtime: {}, inputs: {}, outputs: { out: { path: join(taskDir, 'out', 'out.txt'), type: 'text' as const } }, tmpDir: join(taskDir, 'scratch'), projectDir: dir,
+    };
+    const log: string[] = [];
+    const res = await ex.runTask(task, { onLog: (l) => log.push(...l) }, new AbortController().signal, {
+      pipeline: 'p', stageId: 't', base: 't', fingerprint: 'f'.repeat(64), runId: 1, resources: { time: '5' }, taskDir,
+    });
+    await ex.close();
+    const rows = db.slurmJobsOf('t');
+    db.close();
+    return { res, calls, said, log, rows };
+  }
+
+  it('a job that completes with a verified marker is a success', async () => {
+    const { res, calls } = await runOne('ok');
+    expect(res.ok, JSON.stringify(res)).toBe(true);
+    expect(calls.filter((c) => c[0] === 'squeue').length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a job that vanished without a marker is never a success (state UNKNOWN)', async () => {
+    const { res } = await runOne('vanish');
+    expect(res.ok).toBe(false);
+    expect(!res.ok && res.error).toMatch(/vanished from the queue without writing its result marker \(state unknown/);
+  });
+
+  it('transient sbatch errors are retried with backoff; the stage then runs', async () => {
+    const { res, calls, said } = await runOne('transient');
+    expect(res.ok, JSON.stringify(res)).toBe(true);
+    expect(calls.filter((c) => c[0] === 'sbatch').length).toBe(4); // probe + 2 failures + 1
+    expect(said.filter((m) => /sbatch failed \(.*Socket timed out.*\); retrying in/.test(m)).length).toBe(2);
+  });
+
+  it('outputs that do not match the marker\'s hashes fail the stage', async () => {
+    const { res } = await runOne('tamper');
+    expect(res.ok).toBe(false);
+    expect(!res.ok && res.error).toMatch(/does not match its recorded hash/);
+  });
+
+  it('with accounting, a job gone from squeue is looked up with sacct (here OUT_OF_MEMORY)', async () => {
+    const { res, said, calls } = await runOne('oom-acct');
+    expect(said.some((m) => /accounting is enabled/.test(m))).toBe(true);
+    expect(calls.some((c) => c[0] === 'sacct' && c.includes('JobID,State'))).toBe(true);
+    expect(res.ok).toBe(false);
+    expect(!res.ok && res.error).toMatch(/ended OUT_OF_MEMORY .*without a result/);
   });
 });

@@ -67,6 +67,7 @@ interface Item {
   attempt: number;
   scale: { time: number; mem: number; exclude: string[] };
   rowId?: number;
+  succeeded?: boolean;
   resolve(o: TaskOutcome): void;
   settled: boolean;
 }
@@ -152,6 +153,8 @@ export class SlurmExecutor {
   private accounting?: Promise<boolean>;
   private probe?: Promise<string | undefined>;
   private closed = false;
+  /** Job directories (element files, job logs) of this run's submissions → their items. */
+  private readonly jobDirs = new Map<string, Item[]>();
   /** Counters for tests and the bench (sbatch calls, squeue calls, tasks submitted). */
   readonly stats = { sbatch: 0, squeue: 0, submittedTasks: 0, adopted: 0 };
 
@@ -347,6 +350,7 @@ export class SlurmExecutor {
       writeFileSync(`${script}.tmp-${process.pid}`, JOB_SCRIPT, { mode: 0o755 });
       renameSync(`${script}.tmp-${process.pid}`, script);
     }
+    this.jobDirs.set(dir, live());
     const isArray = els.length > 1;
     const name = `pipe:${first.meta.pipeline}:${isArray || per > 1 ? first.meta.base : first.meta.stageId}`;
     const args = [
@@ -472,6 +476,7 @@ export class SlurmExecutor {
         const bad = await verifyOutputs(marker, it.task);
         if (!bad) {
           if (it.rowId) this.db.slurmJobSet(it.rowId, { state: 'recorded', slurm_state: state });
+          it.succeeded = true;
           it.resolve({ ok: true, outputs: marker.outputs, metrics: marker.metrics });
           continue;
         }
@@ -562,6 +567,8 @@ export class SlurmExecutor {
     await this.cancelDone;
     this.closed = true;
     this.wakePoll();
+    // the job directories of submissions whose stages all succeeded go; failed ones keep their logs
+    for (const [dir, items] of this.jobDirs) if (items.every((i) => i.succeeded)) rmSync(dir, { recursive: true, force: true });
   }
 }
 

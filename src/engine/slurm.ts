@@ -33,7 +33,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { TaskSpec } from './context.js';
-import type { CacheDb, SlurmJobRow } from './db.js';
+import { pidAlive, type CacheDb, type SlurmJobRow } from './db.js';
 import { workerEntry, type TaskHandlers, type TaskOutcome } from './pool.js';
 import { parseMem, sbatchArgs, type Resources, type SlurmOptions } from './resources.js';
 import { hashOutput } from './store.js';
@@ -199,6 +199,9 @@ export class SlurmExecutor {
   adoptable(fp: string): { row: SlurmJobRow; task: TaskSpec } | undefined {
     const row = this.db.slurmJobActive(fp);
     if (!row) return undefined;
+    // a job that a live coordinator (another pipeline with the same stage) is polling is its own
+    const owner = row.run_id ? this.db.stmt('SELECT pid, host, state FROM runs WHERE id = ?').get(row.run_id) as { pid: number; host: string; state: string } | undefined : undefined;
+    if (owner && owner.state === 'running' && owner.pid !== process.pid && (owner.host !== hostname() || pidAlive(owner.pid))) return undefined;
     try {
       const task = JSON.parse(readFileSync(join(row.task_dir, 'task.json'), 'utf8')) as TaskSpec;
       return { row, task };
@@ -252,7 +255,9 @@ export class SlurmExecutor {
     }
     g.items.push(it);
     const per = Math.max(1, it.meta.resources.batch ?? 1);
-    if (g.items.length >= this.opts.max_array * per) { clearTimeout(g.timer); this.flush(key); }
+    // a stage without a matrix has no siblings to wait for; a retry goes out alone
+    const alone = !Object.keys(it.task.matrix).length || it.attempt > 1;
+    if (alone || g.items.length >= this.opts.max_array * per) { clearTimeout(g.timer); this.flush(key); }
   }
 
   private flush(key: string): void {

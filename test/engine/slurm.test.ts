@@ -54,9 +54,9 @@ function doneCount(dir: string): number {
   }
 }
 
-/** `scontrol show job -o <id>` as key → value (values may contain spaces: split on ` Key=`). */
-function scontrolJob(id: string): Record<string, string> {
-  const line = execFileSync('scontrol', ['show', 'job', '-o', id], { encoding: 'utf8' }).trim().split('\n')[0]!;
+/** The first line of `scontrol show job -o` as key → value (values may contain spaces: split on ` Key=`). */
+function parseScontrol(text: string): Record<string, string> {
+  const line = text.trim().split('\n')[0]!;
   const out: Record<string, string> = {};
   const re = /(?:^| )([A-Za-z][A-Za-z0-9_:/]*)=/g;
   const marks: { k: string; start: number; vstart: number }[] = [];
@@ -145,25 +145,29 @@ stages:
   big:
     kind: command
     resources:
-      cpus: 2
+      cpus: 1
       mem: 300M
       time: "3"
       partition: preempt
       sbatch_args: ['--comment=spaces and "double" and it''s single']
-    params: {cmd: 'echo $SLURM_CPUS_PER_TASK > \${outputs.out}', outs: {out: text}}
+    params: {cmd: 'echo $SLURM_CPUS_PER_TASK > \${outputs.out}; scontrol show job -o $SLURM_JOB_ID > \${outputs.job}', outs: {out: text, job: text}}
   small:
     kind: command
     matrix: {i: [1, 2, 3, 4]}
     resources: {batch: 2}
-    params: {cmd: 'echo \${matrix.i} $SLURM_JOB_ID > \${outputs.out}', outs: {out: text}}
+    params: {cmd: 'echo \${matrix.i} > \${outputs.out}; scontrol show job -o $SLURM_JOB_ID > \${outputs.job}', outs: {out: text, job: text}}
 `,
     });
     ok(await run(dir, 'run', 'p.yaml'));
-    expect(readFileSync(join(dir, 'artifacts/res/big/out.txt'), 'utf8')).toBe('2\n');
+    // SLURM_CPUS_PER_TASK is only set when --cpus-per-task was given (1: the other tests' jobs
+    // share this 2-CPU node, and a 2-CPU job would wait for the TIMEOUT test's)
+    expect(readFileSync(join(dir, 'artifacts/res/big/out.txt'), 'utf8')).toBe('1\n');
     const rows = jobRows(dir);
     const big = rows.find((r) => r.stage_id === 'big')!;
-    const j = scontrolJob(big.job_id);
-    expect(j.NumCPUs).toBe('2');
+    // as the job saw itself (finished jobs leave scontrol after MinJobAge)
+    const j = parseScontrol(readFileSync(join(dir, 'artifacts/res/big/job.txt'), 'utf8'));
+    expect(j.JobId).toBe(big.job_id);
+    expect(j['CPUs/Task']).toBe('1');
     expect(j.MinMemoryNode).toBe('300M');
     expect(j.TimeLimit).toBe('00:03:00');
     expect(j.Partition).toBe('preempt');
@@ -175,7 +179,11 @@ stages:
     const ids = new Set(small.map((r) => r.job_id));
     expect(ids.size).toBe(2); // two array tasks of two stages each
     expect([...ids].every((id) => /^\d+_[01]$/.test(id))).toBe(true);
-    expect(scontrolJob([...ids][0]!).TimeLimit).toBe('00:07:00'); // the pipeline default
+    for (const i of [1, 2, 3, 4]) {
+      const sj = parseScontrol(readFileSync(join(dir, `artifacts/res/small[i=${i}]/job.txt`), 'utf8'));
+      expect(sj.TimeLimit).toBe('00:07:00'); // the pipeline default
+      expect(`${sj.ArrayJobId}_${sj.ArrayTaskId}`).toBe(small.find((r) => r.stage_id === `small[i=${i}]`)!.job_id);
+    }
   });
 
   it('a failing stage fails with the tail of its job log (run output and `pipe show`); a job asking for more memory than the node has fails only its stage', { timeout: 120_000 }, async () => {
@@ -218,8 +226,8 @@ stages:
     kind: command
     resources: {time: "1", retries: 1}
     params:
-      cmd: 'if [ "$PIPE_SLURM_ATTEMPT" = 1 ]; then echo first attempt sleeps; sleep 600; fi; echo attempt $PIPE_SLURM_ATTEMPT > \${outputs.out}'
-      outs: {out: text}
+      cmd: 'if [ "$PIPE_SLURM_ATTEMPT" = 1 ]; then echo first attempt sleeps; sleep 600; fi; echo attempt $PIPE_SLURM_ATTEMPT > \${outputs.out}; scontrol show job -o $SLURM_JOB_ID > \${outputs.job}'
+      outs: {out: text, job: text}
 `,
     });
     const r = ok(await run(dir, 'run', 'p.yaml'));
@@ -227,7 +235,9 @@ stages:
     expect(readFileSync(join(dir, 'artifacts/slowpoke/nap/out.txt'), 'utf8')).toBe('attempt 2\n');
     const rows = jobRows(dir);
     expect(rows.map((x) => [x.attempt, x.state, x.slurm_state])).toEqual([[1, 'failed', 'TIMEOUT'], [2, 'recorded', 'COMPLETED']]);
-    expect(scontrolJob(rows[1]!.job_id).TimeLimit).toBe('00:02:00');
+    const second = parseScontrol(readFileSync(join(dir, 'artifacts/slowpoke/nap/job.txt'), 'utf8'));
+    expect(second.JobId).toBe(rows[1]!.job_id);
+    expect(second.TimeLimit).toBe('00:02:00');
     expect(r.stderr + r.stdout).toMatch(/ended TIMEOUT \(time limit 1\).*retrying \(attempt 2 of 2\) with time 00:02:00/);
     const show = ok(await run(dir, 'show', 'nap', 'p.yaml'));
     expect(show.stdout).toMatch(/TIMEOUT/);

@@ -59,7 +59,6 @@ export function registerRun(cli: Cli): void {
       const g = await loadGraph(file, sets);
       const config = loadUserConfig();
       const executor: ExecutorName = o.executor ?? g.pipeline.doc.executor ?? config.executor ?? 'local';
-      if (executor === 'slurm') await requireSlurm();
       const jobs = o.jobs ?? availableParallelism();
       if (!Number.isInteger(jobs) || jobs < 1) throw new PipeError(`--jobs must be a positive integer`);
       const scope = runScope(g, o.only, o.force);
@@ -79,6 +78,7 @@ export function registerRun(cli: Cli): void {
         return;
       }
       for (const w of enforcePreflight(checked)) process.stderr.write(w + '\n');
+      if (executor === 'slurm') await requireSlurm();
       const ac = new AbortController();
       let sigints = 0;
       const onSig = () => {

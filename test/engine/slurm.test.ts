@@ -388,6 +388,13 @@ stages:
     const c = await run(dir, 'run', 'ok.yaml');
     expect(c.code).toBe(2);
     expect(c.stderr).toMatch(/config\.yaml:4:9: config: unknown field 'max_queud' in slurm/);
+    // no Slurm on PATH: a clear error before anything runs (a dry run still works)
+    const noSlurm = await pipeWithEnv(dir, { XDG_CONFIG_HOME: join(dir, 'none'), PIPE_CONFIG: undefined, PATH: '/nonexistent' }, 'run', 'ok.yaml', '--executor', 'slurm');
+    expect(noSlurm.code).toBe(2);
+    expect(noSlurm.stderr).toMatch(/--executor slurm: sbatch not found \(not a Slurm submit host\); fix: bash scripts\/setup-slurm\.sh/);
+    expect(existsSync(join(dir, 'cache/slurm'))).toBe(false);
+    const dry = await pipeWithEnv(dir, { XDG_CONFIG_HOME: join(dir, 'none'), PIPE_CONFIG: undefined, PATH: '/nonexistent' }, 'run', 'ok.yaml', '--executor', 'slurm', '--dry-run');
+    expect(dry.code, dry.stderr).toBe(0);
     writeFileSync(join(dir, '.config/pipe/config.yaml'), 'resources:\n  mem: lots\n');
     const c2 = await run(dir, 'run', 'ok.yaml');
     expect(c2.code).toBe(2);

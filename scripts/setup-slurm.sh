@@ -10,8 +10,10 @@
 #   - apt-get install slurm-wlm munge (through sudo when not root; only what is missing)
 #   - a munge key (/etc/munge/munge.key) when there is none
 #   - /etc/slurm/slurm.conf: one node whose line comes from `slurmd -C`, select/cons_tres with
-#     CPUs and memory consumable, proctrack/linuxproc, task/none, no accounting storage, a short
-#     MinJobAge (finished jobs stay visible to squeue for 30 s), a short KillWait, and two
+#     CPUs and memory consumable (1 GB per CPU by default), proctrack/linuxproc, task/none, no
+#     accounting storage, memory limits enforced without cgroups (jobacct_gather/linux sampling
+#     every second with OverMemoryKill), a short MinJobAge (finished jobs stay visible to squeue
+#     for 30 s), a short KillWait, batch_sched_delay=0 (a job starts within a second), and two
 #     partitions: `debug` (default, MaxTime 1 h) and `preempt` (lower priority tier, preemptable,
 #     MaxTime 30 min)
 #   - starts munged, slurmctld and slurmd directly (no systemd: containers have none), and waits
@@ -79,8 +81,10 @@ ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 SelectType=select/cons_tres
 SelectTypeParameters=CR_CPU_Memory
-DefMemPerCPU=256
-JobAcctGatherType=jobacct_gather/none
+DefMemPerCPU=1024
+JobAcctGatherType=jobacct_gather/linux
+JobAcctGatherFrequency=task=1
+JobAcctGatherParams=OverMemoryKill
 AccountingStorageType=accounting_storage/none
 JobCompType=jobcomp/none
 MpiDefault=none

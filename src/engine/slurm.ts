@@ -470,8 +470,9 @@ export class SlurmExecutor {
   }
 
   /** The element's job ended in `state`: verify each item's marker and outputs. */
-  private async finish(el: Element, state: string): Promise<void> {
+  private async finish(el: Element, reported: string): Promise<void> {
     const jobLog = tail(el.logPath, 40);
+    const state = refineState(reported, jobLog);
     for (const it of el.items) {
       if (it.settled) continue;
       const marker = readMarker(it.meta.taskDir);
@@ -619,11 +620,23 @@ async function verifyOutputs(marker: Extract<TaskResultFile, { ok: true }>, task
   return undefined;
 }
 
+/**
+ * Slurm reports a job killed for memory as OUT_OF_MEMORY with cgroups, but as FAILED or
+ * CANCELLED when jobacct_gather's OverMemoryKill did it; slurmstepd's line in the job log says
+ * which. Likewise a time limit.
+ */
+export function refineState(state: string, jobLog: string): string {
+  if (state !== 'FAILED' && state !== 'CANCELLED' && state !== 'UNKNOWN') return state;
+  if (/Exceeded job memory limit|exceeded memory limit|oom[-_ ]kill|Out Of Memory/i.test(jobLog)) return 'OUT_OF_MEMORY';
+  if (/DUE TO TIME LIMIT/.test(jobLog)) return 'TIMEOUT';
+  return state;
+}
+
 /** A job that left squeue without accounting: what its log says, if anything. */
 function inferState(logPath: string): string | undefined {
   const t = tail(logPath, 60);
   if (/DUE TO TIME LIMIT/.test(t)) return 'TIMEOUT';
-  if (/oom[-_ ]kill|Out Of Memory|OUT_OF_MEMORY/i.test(t)) return 'OUT_OF_MEMORY';
+  if (/Exceeded job memory limit|exceeded memory limit|oom[-_ ]kill|Out Of Memory|OUT_OF_MEMORY/i.test(t)) return 'OUT_OF_MEMORY';
   if (/DUE TO PREEMPTION/.test(t)) return 'PREEMPTED';
   if (/DUE TO NODE FAILURE/.test(t)) return 'NODE_FAIL';
   if (/\*\*\* JOB \S+ ON \S+ CANCELLED/.test(t)) return 'CANCELLED';

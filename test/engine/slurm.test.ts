@@ -243,6 +243,29 @@ stages:
     expect(show.stdout).toMatch(/TIMEOUT/);
   });
 
+  it('a job over its memory limit (OUT_OF_MEMORY) is retried with more memory', { timeout: 150_000 }, async () => {
+    const dir = project({
+      'p.yaml': `name: hog
+executor: slurm
+stages:
+  hog:
+    kind: command
+    resources: {mem: 200M, retries: 1, retry_mem_factor: 4}
+    params:
+      cmd: 'echo attempt $PIPE_SLURM_ATTEMPT; "${process.execPath}" -e "const b = Buffer.alloc(400 << 20, 1); setTimeout(() => require(\\"fs\\").writeFileSync(process.env.PIPE_OUTPUT_OUT, \\"held \\" + (b.length >> 20) + \\" MiB\\\\n\\"), 4000)"'
+      outs: {out: text}
+`,
+    });
+    const r = ok(await run(dir, 'run', 'p.yaml'));
+    expect(summary(r)).toEqual({ ran: 1, cached: 0, failed: 0 });
+    expect(readFileSync(join(dir, 'artifacts/hog/hog/out.txt'), 'utf8')).toBe('held 400 MiB\n');
+    const rows = jobRows(dir);
+    expect(rows.map((x) => [x.attempt, x.state, x.slurm_state])).toEqual([[1, 'failed', 'OUT_OF_MEMORY'], [2, 'recorded', 'COMPLETED']]);
+    expect(r.stderr + r.stdout).toMatch(/retrying \(attempt 2 of 2\) with mem 800M/);
+    const show = ok(await run(dir, 'show', 'hog', 'p.yaml'));
+    expect(show.stdout).toMatch(/[Ee]xceeded (job )?memory limit/);
+  });
+
   it('coordinator killed with SIGKILL mid-run, then rerun: running jobs are adopted, finished ones recorded, no job submitted twice', { timeout: 150_000 }, async () => {
     const n = 4;
     const dir = project({

@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { pipeWithEnv, project, sleep, startPipe, summary, type PipeResult } from './helpers.js';
+import { pipeWithEnv, project, repoRoot, sleep, startPipe, summary, type PipeResult } from './helpers.js';
 import { checkRequirement } from '../../src/lib/system/requirements.js';
 import { formatTime, parseMem, parseTime, sbatchArgs } from '../../src/engine/resources.js';
 import { parseSbatch, parseSqueue } from '../../src/engine/slurm.js';
@@ -340,6 +340,16 @@ stages:
       expect(line ?? `${id} gone`, after).toMatch(/CANCELLED|gone/);
     }
     expect(jobRows(dir).every((x) => x.state === 'cancelled')).toBe(true);
+  });
+});
+
+// after the cluster tests (not concurrent with them): re-running the setup script with the
+// daemons up rewrites nothing and restarts nothing
+describe.runIf(haveSlurm && process.getuid?.() === 0)('scripts/setup-slurm.sh', () => {
+  it('is idempotent: a re-run with the cluster up changes nothing', () => {
+    const out = execFileSync('bash', [join(repoRoot, 'scripts/setup-slurm.sh')], { encoding: 'utf8', timeout: 60_000 });
+    expect(out).not.toMatch(/writing|starting|installing|creating/);
+    expect(out).toMatch(/setup-slurm: node \S+ is (idle|mix|alloc); partitions: debug\* preempt/);
   });
 });
 

@@ -54,6 +54,15 @@ function doneCount(dir: string): number {
   }
 }
 
+/** A job's time limit from `scontrol show job` (it must still be known to the controller: MinJobAge). */
+function scontrolTime(id: string): string | undefined {
+  try {
+    return parseScontrol(execFileSync('scontrol', ['show', 'job', '-o', id], { encoding: 'utf8' })).TimeLimit;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The first line of `scontrol show job -o` as key → value (values may contain spaces: split on ` Key=`). */
 function parseScontrol(text: string): Record<string, string> {
   const line = text.trim().split('\n')[0]!;
@@ -296,6 +305,30 @@ ${Array.from({ length: n }, (_, i) => `  s${i}:
     expect(ran).toEqual(Array.from({ length: n }, (_, i) => `s${i}`));
     if (rowsBefore.length === n) expect(r.stdout + r.stderr).not.toMatch(/Slurm job \d+(_\d+)? submitted/);
     for (let i = 0; i < n; i++) expect(readFileSync(join(dir, `artifacts/adopt/s${i}/out.txt`), 'utf8')).toBe(`${i}\n`);
+  });
+
+  it('the user config file picks the executor and its limits: max_queued caps the jobs queued at once, submit_rate paces sbatch', { timeout: 120_000 }, async () => {
+    const dir = project({
+      'p.yaml': `name: capped
+stages:
+${[0, 1, 2, 3, 4].map((i) => `  c${i}:
+    kind: command
+    params: {cmd: 'sleep 1; echo ${i} > \${outputs.out}', outs: {out: text}}
+`).join('')}`,
+      '.config/pipe/config.yaml': 'executor: slurm\nresources: {time: "4"}\nslurm: {max_queued: 2, submit_rate: 2}\n',
+    });
+    const r = ok(await run(dir, 'run', 'p.yaml'));
+    expect(summary(r)).toEqual({ ran: 5, cached: 0, failed: 0 });
+    const db = new Database(join(dir, 'cache/pipe.db'), { readonly: true });
+    const rows = db.prepare('SELECT job_id, submitted, updated, state FROM slurm_jobs ORDER BY submitted').all() as { job_id: string; submitted: number; updated: number; state: string }[];
+    db.close();
+    expect(rows.length).toBe(5);
+    expect(rows.every((x) => x.state === 'recorded')).toBe(true);
+    // never more than two jobs between submission and recording
+    for (const a of rows) expect(rows.filter((b) => b.submitted <= a.submitted && b.updated > a.submitted).length).toBeLessThanOrEqual(2);
+    // at most 2 sbatch calls per second (calls start ≥ 500 ms apart; these are the times they returned)
+    for (let i = 1; i < rows.length; i++) expect(rows[i]!.submitted - rows[i - 1]!.submitted).toBeGreaterThanOrEqual(300);
+    expect(scontrolTime(rows[rows.length - 1]!.job_id)).toBe('00:04:00'); // the config file's default
   });
 
   it('Ctrl-C cancels the run\'s queued jobs', { timeout: 120_000 }, async () => {

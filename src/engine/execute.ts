@@ -113,7 +113,7 @@ export async function executePipeline(g: PipelineGraph, ws: Workspace, opts: Run
     const r = (runner = new StageRunner(g, ws, new Planner(g, db, ws.store, ws.root), {
       runId, runTmp, jobs, forced: scope.forced, reporter: rep, summary, signal: abort.signal, stopping: () => scheduler.stopping,
       // a kind that needs a fresh process per execution is never batched with others
-      slurm, resources: (st) => mergeResources(opts.resources, doc.resources, st.decl.resources, st.kind.freshProcess ? { batch: 1 } : undefined),
+      executor: slurm, resources: (st) => mergeResources(opts.resources, doc.resources, st.decl.resources, st.kind.freshProcess ? { batch: 1 } : undefined),
     }));
     const notRun = await scheduler.run({
       process: (st) => r.run(st),

@@ -11,7 +11,7 @@ import type { OutputRow } from './db.js';
 import type { PipelineGraph, PlannedStage } from './graph.js';
 import type { ContentHash } from './hash.js';
 import type { Planner } from './plan.js';
-import { WorkerPool, type TaskOutcome } from './pool.js';
+import { WorkerPool } from './pool.js';
 import { formatReasons, type StaleReason } from './reasons.js';
 import type { Disposition } from './scheduler.js';
 import { resolvePorts, type Progress } from './stage.js';
@@ -19,7 +19,7 @@ import type { StageSubset } from './subset.js';
 import type { Workspace } from './workspace.js';
 import type { RunReporter, RunSummary } from './execute.js';
 import type { Resources } from './resources.js';
-import type { SlurmExecutor } from './slurm.js';
+import type { StageExecutor } from './executor.js';
 
 export class StageRunner {
   private pool?: WorkerPool;
@@ -43,9 +43,9 @@ export class StageRunner {
       signal: AbortSignal;
       /** Is the run stopping? (checked before a stage takes a worker) */
       stopping: () => boolean;
-      /** Run stages as Slurm jobs instead of in local workers. */
-      slurm?: SlurmExecutor;
-      /** A stage's resources (stage over pipeline over user config); Slurm only. */
+      /** Where tasks run (default: a WorkerPool of local processes, made on first use). */
+      executor?: StageExecutor;
+      /** A stage's resources (stage over pipeline over user config), for cluster executors. */
       resources?: (st: PlannedStage) => Resources;
     },
   ) {}
@@ -97,12 +97,12 @@ export class StageRunner {
     // Outputs are flat files in the run's temp dir (no directory per stage: creating and
     // removing thousands of directories is measurably slow); scratch space is made on demand.
     const n = this.seq++;
-    const slurm = this.ctx.slurm;
+    const ex = this.ctx.executor;
     // On Slurm, a task lives in its own directory under cache/slurm/tasks/ (it outlives this
     // coordinator: a later run adopts it); a job of a killed run computing this fingerprint is
     // adopted instead of submitting another.
-    const adopted = slurm?.adoptable(fp);
-    const taskDir = adopted?.row.task_dir ?? slurm?.newTaskDir(st.id);
+    const adopted = ex?.adoptable?.(fp);
+    const taskDir = adopted?.row.task_dir ?? ex?.newTaskDir?.(st.id);
     const outputs = adopted ? adopted.task.outputs : await prepareOutputs(st.kind, st.params, taskDir ? join(taskDir, 'out') : join(this.ctx.runTmp, 'out'), taskDir ? '' : `${n}-`);
     const dropOutputs = () => {
       if (taskDir) rmSync(taskDir, { recursive: true, force: true });
@@ -127,16 +127,11 @@ export class StageRunner {
       onProgress: (p: Progress) => rep.stageProgress(st.id, p),
       onLog: (lines: string[]) => { log.push(...lines); if (log.length > 2000) log.splice(0, log.length - 2000); },
     };
-    let running: Promise<TaskOutcome>;
-    if (slurm) {
-      running = slurm.runTask(task, handlers, this.ctx.signal, {
-        pipeline: name, stageId: st.id, base: st.base, fingerprint: fp, runId, resources: this.ctx.resources?.(st) ?? {}, taskDir: taskDir!, adopt: adopted?.row,
-      });
-    } else {
-      this.pool ??= new WorkerPool();
-      running = this.pool.run(task, handlers, this.ctx.signal, st.kind.freshProcess);
-    }
-    const res = await running.finally(() => this.releaseSlot());
+    const executor = ex ?? (this.pool ??= new WorkerPool());
+    const res = await executor.run(task, handlers, this.ctx.signal, {
+      pipeline: name, stageId: st.id, base: st.base, fingerprint: fp, runId, resources: this.ctx.resources?.(st) ?? {},
+      freshProcess: st.kind.freshProcess, taskDir, adopt: adopted?.row,
+    }).finally(() => this.releaseSlot());
     const durationMs = Date.now() - started;
     const logText = log.join('\n').slice(-200_000);
     let error = res.ok ? '' : res.error;

@@ -38,6 +38,7 @@ import { workerEntry, type TaskHandlers, type TaskOutcome } from './pool.js';
 import { parseMem, sbatchArgs, type Resources, type SlurmOptions } from './resources.js';
 import { hashOutput } from './store.js';
 import type { TaskResultFile } from './worker.js';
+import type { ExecMeta, StageExecutor } from './executor.js';
 
 /** Slurm job states after which a job does no more work. */
 const TERMINAL = new Set(['COMPLETED', 'FAILED', 'TIMEOUT', 'OUT_OF_MEMORY', 'CANCELLED', 'NODE_FAIL', 'PREEMPTED', 'BOOT_FAIL', 'DEADLINE', 'SPECIAL_EXIT', 'REVOKED']);
@@ -45,19 +46,8 @@ const TERMINAL = new Set(['COMPLETED', 'FAILED', 'TIMEOUT', 'OUT_OF_MEMORY', 'CA
 const RETRYABLE = new Set(['TIMEOUT', 'OUT_OF_MEMORY', 'NODE_FAIL', 'PREEMPTED', 'BOOT_FAIL']);
 const TRANSIENT = /socket timed out|unable to contact slurm controller|resource temporarily unavailable|try again|transport endpoint|connection refused|zero bytes were transmitted|slurm_persist_conn|temporarily unable|job submit limit|MaxSubmitJob|Slurm temporarily unable/i;
 
-export interface SlurmTaskMeta {
-  pipeline: string;
-  stageId: string;
-  /** Base stage name: siblings of one base with equal resources share a job array. */
-  base: string;
-  fingerprint: string;
-  runId: number;
-  resources: Resources;
-  /** The task directory (outputs inside it), from `newTaskDir` or an adopted row. */
-  taskDir: string;
-  /** An active row of an earlier run to adopt instead of submitting. */
-  adopt?: SlurmJobRow;
-}
+/** ExecMeta with the task directory a Slurm task always has. */
+type SlurmTaskMeta = ExecMeta & { taskDir: string };
 
 interface Item {
   task: TaskSpec;
@@ -140,7 +130,7 @@ i="\${SLURM_ARRAY_TASK_ID:-0}"
 exec "$1" "$2" --slurm-element "$3/element-$i.json"
 `;
 
-export class SlurmExecutor {
+export class SlurmExecutor implements StageExecutor {
   readonly base: string;
   private readonly opts: Required<SlurmOptions>;
   private readonly groups = new Map<string, { items: Item[]; timer: NodeJS.Timeout }>();
@@ -163,7 +153,7 @@ export class SlurmExecutor {
     cacheDir: string,
     private readonly say: (m: string) => void,
     opts: SlurmOptions = {},
-    private readonly run: Runner = execRunner,
+    private readonly cmd: Runner = execRunner,
     private readonly probeResources: Resources = {},
   ) {
     this.base = join(cacheDir, 'slurm');
@@ -212,7 +202,9 @@ export class SlurmExecutor {
   }
 
   /** Runs one task as (part of) a Slurm job; resolves when it is verified, failed or aborted. */
-  runTask(task: TaskSpec, h: TaskHandlers, signal: AbortSignal, meta: SlurmTaskMeta): Promise<TaskOutcome> {
+  run(task: TaskSpec, h: TaskHandlers, signal: AbortSignal, m: ExecMeta): Promise<TaskOutcome> {
+    if (!m.taskDir) throw new Error(`internal: Slurm task ${m.stageId} has no task directory`);
+    const meta = m as SlurmTaskMeta;
     return new Promise<TaskOutcome>((resolve) => {
       const item: Item = { task, meta, h, signal, attempt: 1, scale: { time: 1, mem: 1, exclude: [] }, resolve, settled: false };
       const onAbort = () => this.abortItem(item);
@@ -298,7 +290,7 @@ export class SlurmExecutor {
         if (seen[0] !== token) return `the probe job ${id} read a different token from the cache: is ${this.base} the same directory on the compute nodes?`;
         return undefined;
       }
-      const q = await this.run('squeue', ['-h', '-t', 'all', '-j', id, '-o', '%i|%T|%r|%N']);
+      const q = await this.cmd('squeue', ['-h', '-t', 'all', '-j', id, '-o', '%i|%T|%r|%N']);
       this.stats.squeue++;
       const s = parseSqueue(q.stdout).get(id);
       if (s) last = `${s.state}${s.reason && s.reason !== 'None' ? ` (${s.reason})` : ''}`;
@@ -309,7 +301,7 @@ export class SlurmExecutor {
       }
       await sleep(250);
     }
-    await this.run('scancel', [id]);
+    await this.cmd('scancel', [id]);
     return `the probe job ${id} did not finish within ${this.opts.probe_timeout} s (last state: ${last || 'unknown'}); is the cluster busy? (slurm.probe_timeout)`;
   }
 
@@ -321,7 +313,7 @@ export class SlurmExecutor {
       if (gap > 0) await sleep(gap);
       this.lastSubmit = Date.now();
       this.stats.sbatch++;
-      const r = await this.run('sbatch', args);
+      const r = await this.cmd('sbatch', args);
       const id = r.code === 0 ? parseSbatch(r.stdout) : undefined;
       if (id) return { id };
       err = (r.stderr || r.stdout).trim() || `sbatch exited with ${r.code}`;
@@ -407,7 +399,7 @@ export class SlurmExecutor {
   private async pollOnce(): Promise<boolean> {
     const keys = [...this.elements.keys()];
     const ids = [...new Set(keys.map((k) => k.split('_')[0]!))];
-    const q = await this.run('squeue', ['-h', '-r', '-t', 'all', '-j', ids.join(','), '-o', '%i|%T|%r|%N']);
+    const q = await this.cmd('squeue', ['-h', '-r', '-t', 'all', '-j', ids.join(','), '-o', '%i|%T|%r|%N']);
     this.stats.squeue++;
     if (q.code !== 0 && !/Invalid job id/i.test(q.stderr)) throw new Error((q.stderr || `exit ${q.code}`).trim());
     const seen = parseSqueue(q.stdout);
@@ -437,7 +429,7 @@ export class SlurmExecutor {
       // gone from squeue: ask accounting when there is one, else the markers and the log decide
       let state: string | undefined;
       if (await this.hasAccounting()) {
-        const a = await this.run('sacct', ['-n', '-X', '-P', '-j', el.key, '-o', 'JobID,State']);
+        const a = await this.cmd('sacct', ['-n', '-X', '-P', '-j', el.key, '-o', 'JobID,State']);
         const line = a.stdout.split('\n').map((l) => l.split('|')).find((p) => p[0] === el.key);
         state = line?.[1]?.split(' ')[0];
         if (state && !TERMINAL.has(state)) continue; // accounting still sees it alive
@@ -461,7 +453,7 @@ export class SlurmExecutor {
   }
 
   private hasAccounting(): Promise<boolean> {
-    this.accounting ??= this.run('sacct', ['-n', '-X', '-j', '1', '-o', 'JobID']).then((r) => {
+    this.accounting ??= this.cmd('sacct', ['-n', '-X', '-j', '1', '-o', 'JobID']).then((r) => {
       const ok = r.code === 0 && !/accounting storage is disabled/i.test(r.stderr + r.stdout);
       this.say(`Slurm accounting ${ok ? 'is enabled: sacct is asked about finished jobs' : 'is not available: finished jobs are judged by their exit markers and logs'}`);
       return ok;
@@ -560,7 +552,7 @@ export class SlurmExecutor {
 
   private async cancel(ids: string[]): Promise<void> {
     if (!ids.length) return;
-    const r = await this.run('scancel', ids);
+    const r = await this.cmd('scancel', ids);
     if (r.code !== 0) this.say(`scancel ${ids.join(' ')} failed: ${r.stderr.trim()}`);
     else this.say(`cancelled Slurm job${ids.length > 1 ? 's' : ''} ${ids.join(' ')}`);
   }

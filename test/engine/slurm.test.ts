@@ -527,7 +527,7 @@ describe('Slurm executor: judging jobs with a scripted scheduler (no cluster nee
       runtime: {}, inputs: {}, outputs: { out: { path: join(taskDir, 'out', 'out.txt'), type: 'text' as const } }, tmpDir: join(taskDir, 'scratch'), projectDir: dir,
     };
     const log: string[] = [];
-    const res = await ex.runTask(task, { onLog: (l) => log.push(...l) }, new AbortController().signal, {
+    const res = await ex.run(task, { onLog: (l) => log.push(...l) }, new AbortController().signal, {
       pipeline: 'p', stageId: 't', base: 't', fingerprint: 'f'.repeat(64), runId: 1, resources: { time: '5' }, taskDir,
     });
     await ex.close();

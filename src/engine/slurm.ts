@@ -29,9 +29,9 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { TaskSpec } from './context.js';
 import { pidAlive, type CacheDb, type SlurmJobRow } from './db.js';
 import { workerEntry, type TaskHandlers, type TaskOutcome } from './pool.js';
@@ -647,4 +647,26 @@ function resetTask(it: Item): void {
   rmSync(it.task.tmpDir, { recursive: true, force: true });
 }
 
-export const submitHost = hostname;
+/**
+ * Directories under cache/slurm/ that nothing needs any more (for `pipe gc`): task and job
+ * directories no active slurm_jobs row refers to. None while any run holds a lock (its jobs'
+ * directories may not have rows yet).
+ */
+export function slurmLeftovers(db: CacheDb, cacheDir: string): string[] {
+  const base = join(cacheDir, 'slurm');
+  if (!existsSync(base)) return [];
+  const locks = db.stmt('SELECT pid, host FROM locks').all() as { pid: number; host: string }[];
+  if (locks.some((l) => l.host !== hostname() || pidAlive(l.pid))) return [];
+  const keep = new Set<string>();
+  for (const r of db.stmt(`SELECT task_dir, log_path FROM slurm_jobs WHERE state = 'active'`).all() as { task_dir: string; log_path: string }[]) {
+    keep.add(r.task_dir);
+    keep.add(dirname(r.log_path));
+  }
+  const out: string[] = [];
+  for (const sub of ['tasks', 'jobs']) {
+    const d = join(base, sub);
+    if (!existsSync(d)) continue;
+    for (const e of readdirSync(d)) if (!keep.has(join(d, e))) out.push(join(d, e));
+  }
+  return out;
+}

@@ -224,6 +224,12 @@ stages:
     expect(show.stdout).toMatch(/to-stderr/);
     expect(show.stdout).toMatch(/Slurm job \d+/);
     expect(existsSync(join(dir, 'artifacts/fails/bad'))).toBe(false);
+    // the failed submissions' job logs stay until `pipe gc`
+    expect(readdirSync(join(dir, 'cache/slurm/jobs')).length).toBeGreaterThan(0);
+    const gc = ok(await run(dir, 'gc'));
+    expect(gc.stdout).toMatch(/deleted \d+ Slurm task\/job director(y|ies) under cache\/slurm\//);
+    expect(readdirSync(join(dir, 'cache/slurm/jobs'))).toEqual([]);
+    expect(readdirSync(join(dir, 'cache/slurm/tasks'))).toEqual([]);
   });
 
   it('a TIMEOUT is retried with more time', { timeout: 200_000 }, async () => {

@@ -145,7 +145,7 @@ export class SlurmExecutor implements StageExecutor {
   private closed = false;
   /** Job directories (element files, job logs) of this run's submissions → their items. */
   private readonly jobDirs = new Map<string, Item[]>();
-  /** Counters for tests and the bench (sbatch calls, squeue calls, tasks submitted). */
+  /** Counters, reported at the end of a run that used Slurm. */
   readonly stats = { sbatch: 0, squeue: 0, submittedTasks: 0, adopted: 0 };
 
   constructor(
@@ -565,6 +565,8 @@ export class SlurmExecutor implements StageExecutor {
     await this.cancelDone;
     this.closed = true;
     this.wakePoll();
+    const st = this.stats;
+    if (st.sbatch || st.adopted) this.say(`Slurm: ${st.submittedTasks} stage(s) submitted with ${st.sbatch} sbatch call(s) (the probe job included), ${st.adopted} adopted from an earlier run, ${st.squeue} squeue poll(s)`);
     // the job directories of submissions whose stages all succeeded go; failed ones keep their logs
     for (const [dir, items] of this.jobDirs) if (items.every((i) => i.succeeded)) rmSync(dir, { recursive: true, force: true });
   }

@@ -139,8 +139,10 @@ describe.runIf(haveSlurm || required).concurrent('Slurm executor on a real clust
     const arrayId = scale[0]!.job_id.split('_')[0];
     expect(scale.map((r) => r.job_id).sort()).toEqual([0, 1, 2].map((i) => `${arrayId}_${i}`));
     // rerun: everything cached, nothing submitted; changing resources changes no fingerprint
+    expect(rs.stdout + rs.stderr).toMatch(/Slurm: 7 stage\(s\) submitted with 5 sbatch call\(s\) \(the probe job included\), 0 adopted/); // probe, gen, 2 arrays, total
     const again = ok(await run(remote, 'run', 'p.yaml', '--set', 'resources.time=9', '--set', 'stages.scale.resources.cpus=2'));
     expect(summary(again)).toEqual({ ran: 0, cached: 7, failed: 0 });
+    expect(again.stdout + again.stderr).not.toMatch(/sbatch|Slurm job/);
     expect(jobRows(remote).length).toBe(7);
     expect(readdirSync(join(remote, 'cache/slurm/tasks'))).toEqual([]);
   });
@@ -303,6 +305,10 @@ ${Array.from({ length: n }, (_, i) => `  s${i}:
     const rowsBefore = jobRows(dir);
     const r = ok(await run(dir, 'run', 'p.yaml'));
     expect(summary(r)).toEqual({ ran: n - before, cached: before, failed: 0 });
+    const adoptedMsg = /Slurm: (\d+) stage\(s\) submitted with \d+ sbatch call\(s\) \(the probe job included\), (\d+) adopted/.exec(r.stdout + r.stderr);
+    expect(adoptedMsg, r.stdout + r.stderr).not.toBeNull();
+    expect(Number(adoptedMsg![1]) + Number(adoptedMsg![2]) + before).toBe(n);
+    expect(Number(adoptedMsg![1])).toBe(n - rowsBefore.length); // only what the killed run never submitted
     const rows = jobRows(dir);
     // every stage submitted exactly once, over both runs; each command ran once
     expect(rows.map((x) => x.stage_id).sort()).toEqual(Array.from({ length: n }, (_, i) => `s${i}`));

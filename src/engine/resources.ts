@@ -18,10 +18,10 @@ import { loadPipelineFile, type LoadedFile } from './load.js';
 
 export interface Resources {
   cpus?: number;
-  /** Slurm memory: 512M, 4G, … (per node). */
-  mem?: string;
-  /** Slurm time limit: minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS. */
-  time?: string;
+  /** Slurm memory: 512M, 4G, … (per node; a bare number is megabytes). */
+  mem?: string | number;
+  /** Slurm time limit: minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS (a bare number is minutes). */
+  time?: string | number;
   gpus?: number | string;
   gres?: string;
   partition?: string;
@@ -73,18 +73,15 @@ const TIME = /^(?:\d+|\d+:\d{1,2}|\d+:\d{1,2}:\d{1,2}|\d+-\d+|\d+-\d+:\d{1,2}|\d
 const MEM = /^(\d+(?:\.\d+)?)([KMGT]?)B?$/i;
 
 /** Seconds of a Slurm time limit string (see `sbatch --time`). */
-export function parseTime(s: string): number {
-  const t = s.trim();
+export function parseTime(s: string | number): number {
+  const t = String(s).trim();
   if (!TIME.test(t)) throw new Error(`'${s}' is not a Slurm time (minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS)`);
-  let days = 0;
-  let rest = t;
   if (t.includes('-')) {
     const [d, r] = t.split('-') as [string, string];
-    days = Number(d);
     const p = r.split(':').map(Number);
-    return days * 86400 + (p[0] ?? 0) * 3600 + (p[1] ?? 0) * 60 + (p[2] ?? 0);
+    return Number(d) * 86400 + (p[0] ?? 0) * 3600 + (p[1] ?? 0) * 60 + (p[2] ?? 0);
   }
-  const p = rest.split(':').map(Number);
+  const p = t.split(':').map(Number);
   if (p.length === 1) return p[0]! * 60;
   if (p.length === 2) return p[0]! * 60 + p[1]!;
   return p[0]! * 3600 + p[1]! * 60 + p[2]!;
@@ -101,8 +98,8 @@ export function formatTime(secs: number): string {
 }
 
 /** Megabytes of a Slurm memory string (no unit = megabytes). */
-export function parseMem(s: string): number {
-  const m = MEM.exec(s.trim());
+export function parseMem(s: string | number): number {
+  const m = MEM.exec(String(s).trim());
   if (!m) throw new Error(`'${s}' is not a Slurm memory size (e.g. 512M, 4G)`);
   const f = { '': 1, K: 1 / 1024, M: 1, G: 1024, T: 1024 * 1024 }[m[2]!.toUpperCase() as '' | 'K' | 'M' | 'G' | 'T'];
   return Math.ceil(Number(m[1]) * f);

@@ -500,7 +500,7 @@ export class SlurmExecutor implements StageExecutor {
       if (state === 'TIMEOUT') it.scale.time *= it.meta.resources.retry_time_factor ?? 2;
       if (state === 'OUT_OF_MEMORY') it.scale.mem *= it.meta.resources.retry_mem_factor ?? 2;
       if (state === 'NODE_FAIL' && el.node) it.scale.exclude.push(el.node);
-      const msg = `${why}; retrying (attempt ${it.attempt} of ${(it.meta.resources.retries ?? 0) + 1})${state === 'TIMEOUT' ? ` with time ${timeArg(it)}` : state === 'OUT_OF_MEMORY' ? ` with mem ${memArg(it)}` : state === 'NODE_FAIL' && el.node ? ` excluding ${el.node}` : ''}`;
+      const msg = `${why}; retrying (attempt ${it.attempt} of ${(it.meta.resources.retries ?? 0) + 1})${state === 'TIMEOUT' ? ` with time ${timeArg(it) ?? 'unchanged (no `time:` to scale)'}` : state === 'OUT_OF_MEMORY' ? ` with mem ${memArg(it) ?? 'unchanged (no `mem:` to scale)'}` : state === 'NODE_FAIL' && el.node ? ` excluding ${el.node}` : ''}`;
       it.h.onLog?.([`pipe: ${msg}`, ...(jobLog ? ['--- job log tail:', ...jobLog.split('\n').slice(-10)] : [])]);
       it.h.onProgress?.({ message: msg });
       this.say(`${it.meta.stageId}: ${msg}`);

@@ -145,6 +145,9 @@ describe.runIf(haveSlurm || required).concurrent('Slurm executor on a real clust
     expect(again.stdout + again.stderr).not.toMatch(/sbatch|Slurm job/);
     expect(jobRows(remote).length).toBe(7);
     expect(readdirSync(join(remote, 'cache/slurm/tasks'))).toEqual([]);
+    // the local run's results are cache hits on Slurm too (resources and executor are not in the key)
+    const cross = ok(await run(local, 'run', 'p.yaml', '--executor', 'slurm'));
+    expect(summary(cross)).toEqual({ ran: 0, cached: 7, failed: 0 });
   });
 
   it('requested resources appear in `scontrol show job`; batch: N puts N tasks in one array task', { timeout: 120_000 }, async () => {
@@ -425,6 +428,7 @@ describe('Slurm executor: parsing and configuration (no cluster needed)', () => 
     expect(parseMem('512')).toBe(512);
     expect(() => parseTime('soon')).toThrow(/not a Slurm time/);
     expect(sbatchArgs({ cpus: 2, mem: '1G', time: '10', retries: 2 }, { time: 2, mem: 1.5 })).toEqual(['--cpus-per-task=2', '--mem=1536M', '--time=00:20:00', '--no-requeue']);
+    expect(sbatchArgs({ time: 10, mem: 512 }, { time: 3, mem: 2 })).toEqual(['--mem=1024M', '--time=00:30:00', '--no-requeue']);
     expect(sbatchArgs({ requeue: true, sbatch_args: ['--comment=a b'] }, { exclude: ['n1'] })).toEqual(['--exclude=n1', '--requeue', '--comment=a b']);
   });
 

@@ -163,6 +163,7 @@ stages:
       mem: 300M
       time: "3"
       partition: preempt
+      retries: 2          # the other tests' jobs (partition debug, higher tier) may preempt it
       sbatch_args: ['--comment=spaces and "double" and it''s single']
     params: {cmd: 'echo $SLURM_CPUS_PER_TASK > \${outputs.out}; scontrol show job -o $SLURM_JOB_ID > \${outputs.job}', outs: {out: text, job: text}}
   small:
@@ -177,7 +178,7 @@ stages:
     // share this 2-CPU node, and a 2-CPU job would wait for the TIMEOUT test's)
     expect(readFileSync(join(dir, 'artifacts/res/big/out.txt'), 'utf8')).toBe('1\n');
     const rows = jobRows(dir);
-    const big = rows.find((r) => r.stage_id === 'big')!;
+    const big = rows.find((r) => r.stage_id === 'big' && r.state === 'recorded')!;
     // as the job saw itself (finished jobs leave scontrol after MinJobAge)
     const j = parseScontrol(readFileSync(join(dir, 'artifacts/res/big/job.txt'), 'utf8'));
     expect(j.JobId).toBe(big.job_id);
@@ -388,6 +389,33 @@ stages:
       expect(line ?? `${id} gone`, after).toMatch(/CANCELLED|gone/);
     }
     expect(jobRows(dir).every((x) => x.state === 'cancelled')).toBe(true);
+  });
+});
+
+// after the concurrent cluster tests, on an idle node
+describe.runIf(haveSlurm || required)('Slurm executor on a real cluster: preemption', () => {
+  it('a job preempted by a higher-tier partition\'s job is resubmitted (PREEMPTED retry)', { timeout: 120_000 }, async () => {
+    const dir = project({
+      'p.yaml': `name: pre
+executor: slurm
+stages:
+  low:
+    kind: command
+    resources: {partition: preempt, cpus: 2, time: "3", retries: 1}
+    params: {cmd: 'echo attempt $PIPE_SLURM_ATTEMPT; sleep 6; echo $PIPE_SLURM_ATTEMPT > \${outputs.out}', outs: {out: text}}
+`,
+    });
+    const { done } = start(dir, ['run', 'p.yaml']);
+    const t0 = Date.now();
+    while (!jobRows(dir).some((x) => x.slurm_state === 'RUNNING') && Date.now() - t0 < 60_000) await sleep(100);
+    expect(jobRows(dir).map((x) => x.slurm_state)).toEqual(['RUNNING']);
+    // a job of the higher-tier partition that needs the whole node
+    execFileSync('sbatch', ['--parsable', '--partition=debug', '--cpus-per-task=2', '--time=1', '--output=/dev/null', '--job-name=pipe-test-preemptor', '--wrap', 'sleep 2']);
+    const r = await done;
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'artifacts/pre/low/out.txt'), 'utf8')).toBe('2\n');
+    expect(jobRows(dir).map((x) => [x.attempt, x.state, x.slurm_state])).toEqual([[1, 'failed', 'PREEMPTED'], [2, 'recorded', 'COMPLETED']]);
+    expect(r.stdout + r.stderr).toMatch(/ended PREEMPTED.*retrying \(attempt 2 of 2\)/);
   });
 });
 

@@ -419,6 +419,41 @@ stages:
   });
 });
 
+describe.runIf(haveSlurm || required)('Slurm executor on a real cluster: node failure', () => {
+  it('NODE_FAIL is retried excluding the failed node (here the only one: the retry cannot be placed and the stage fails saying so)', { timeout: 120_000 }, async () => {
+    const node = execFileSync('sinfo', ['-h', '-N', '-o', '%N'], { encoding: 'utf8' }).trim().split('\n')[0]!;
+    const dir = project({
+      'p.yaml': `name: nf
+executor: slurm
+stages:
+  n:
+    kind: command
+    resources: {time: "3", retries: 1}
+    params: {cmd: 'sleep 30; echo > \${outputs.out}', outs: {out: text}}
+`,
+    });
+    const { done } = start(dir, ['run', 'p.yaml']);
+    const t0 = Date.now();
+    while (!jobRows(dir).some((x) => x.slurm_state === 'RUNNING') && Date.now() - t0 < 60_000) await sleep(100);
+    try {
+      execFileSync('scontrol', ['update', `NodeName=${node}`, 'State=DOWN', 'Reason=pipe-test-node-fail']);
+      const r = await done;
+      expect(r.code).toBe(1);
+      expect(r.stdout + r.stderr).toMatch(new RegExp(`ended NODE_FAIL.*retrying \\(attempt 2 of 2\\) excluding ${node}`));
+      expect(r.stderr).toMatch(/n failed: sbatch failed: .*Requested node configuration is not available/);
+      expect(jobRows(dir).map((x) => [x.attempt, x.state, x.slurm_state])).toEqual([[1, 'failed', 'NODE_FAIL']]);
+    } finally {
+      // the node comes back (ReturnToService=2); make sure before the next test
+      for (let i = 0; i < 50; i++) {
+        const st = execFileSync('sinfo', ['-h', '-n', node, '-o', '%t'], { encoding: 'utf8' }).trim();
+        if (/^(idle|mix|alloc)/.test(st)) break;
+        try { execFileSync('scontrol', ['update', `NodeName=${node}`, 'State=RESUME']); } catch { /* not down yet */ }
+        await sleep(200);
+      }
+    }
+  });
+});
+
 // after the cluster tests (not concurrent with them): re-running the setup script with the
 // daemons up rewrites nothing and restarts nothing
 describe.runIf(haveSlurm && process.getuid?.() === 0)('scripts/setup-slurm.sh', () => {

@@ -1,6 +1,7 @@
 /** `pipe gc`: delete cached artifacts that neither the latest result of a stage nor the last N runs use. */
 import { rmSync } from 'node:fs';
 import { fmtSize, out, workspace, type Cli } from './common.js';
+import { slurmLeftovers } from '../engine/slurm.js';
 
 export function registerGc(cli: Cli): void {
   cli.program.command('gc')
@@ -23,6 +24,12 @@ export function registerGc(cli: Cli): void {
         }
       }
       out(`${o.dryRun ? 'would delete' : 'deleted'} ${n} object(s), ${fmtSize(bytes)}; kept ${live.size}`);
+      // Slurm task and job directories no queued or running job needs (logs of failed jobs)
+      const left = slurmLeftovers(ws.db, ws.cacheDir);
+      if (left.length) {
+        if (!o.dryRun) for (const d of left) rmSync(d, { recursive: true, force: true });
+        out(`${o.dryRun ? 'would delete' : 'deleted'} ${left.length} Slurm task/job director${left.length === 1 ? 'y' : 'ies'} under cache/slurm/`);
+      }
       ws.close();
     });
 }

@@ -16,6 +16,14 @@ import { RUN_NAME } from '../engine/runs.js';
 import { runScope, wouldRun, type RunScope } from '../engine/subset.js';
 import type { Workspace } from '../engine/workspace.js';
 import { collect, loadGraph, out, statuses, workspace, type Cli } from './common.js';
+import { loadUserConfig, type ExecutorName } from '../engine/resources.js';
+import { checkRequirement } from '../lib/system/requirements.js';
+
+/** The Slurm executor needs sbatch/squeue/scancel and a controller that answers. */
+async function requireSlurm(): Promise<void> {
+  const r = await checkRequirement('slurm');
+  if (r.status !== 'ok') throw new PipeError(`--executor slurm: ${r.detail}${r.fix ? `; fix: ${r.fix}` : ''}`, undefined, 2);
+}
 
 /**
  * A kind running from dist/ whose TypeScript source is newer would compute results with the old
@@ -50,6 +58,7 @@ export function registerRun(cli: Cli): void {
     .option('--keep-going', 'continue with independent stages after a failure')
     .option('--no-wait', 'fail at once when another run of this pipeline holds the lock')
     .addOption(new Option('--backend <name>', 'compute backend for training stages (sets the pipeline param `backend`)').choices(['auto', 'blas', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']))
+    .addOption(new Option('--executor <name>', 'where stages run: local worker processes, or slurm jobs (default: `executor:` of the pipeline, else of the user config, else local)').choices(['local', 'slurm']))
     .option('--no-report', 'skip the HTML report even if the pipeline asks for one (report: true)')
     .addOption(new Option('--progress <mode>', 'auto: the live display on a terminal, plain lines elsewhere; live; plain; json: one JSON event per line on stdout').choices(['auto', 'live', 'plain', 'json']).default('auto'))
     .option('-v, --verbose', 'plain output with every event')
@@ -60,6 +69,8 @@ export function registerRun(cli: Cli): void {
       if (o.backend) sets.push(`backend=${o.backend}`);
       const g = await loadGraph(file, sets);
       if (o.name !== undefined) checkRunName(ws, g.pipeline.name, String(o.name));
+      const config = loadUserConfig();
+      const executor: ExecutorName = o.executor ?? g.pipeline.doc.executor ?? config.executor ?? 'local';
       const jobs = o.jobs ?? availableParallelism();
       if (!Number.isInteger(jobs) || jobs < 1) throw new PipeError(`--jobs must be a positive integer`);
       const scope = runScope(g, o.only, o.force);
@@ -79,6 +90,7 @@ export function registerRun(cli: Cli): void {
         return;
       }
       for (const w of enforcePreflight(checked)) process.stderr.write(w + '\n');
+      if (executor === 'slurm') await requireSlurm();
       const ac = new AbortController();
       let sigints = 0;
       const onSig = () => {
@@ -103,7 +115,9 @@ export function registerRun(cli: Cli): void {
           reporter = new LiveReporter({ pipeline: g.pipeline.name, jobs, eta });
         }
       } else reporter = new PlainReporter(undefined, !!o.verbose, !!o.quiet);
-      const s = await executePipeline(g, ws, { jobs, keepGoing: !!o.keepGoing, only: o.only, force: o.force, wait: o.wait !== false, argv: process.argv.slice(2), name: o.name, overrides: sets, reporter, signal: ac.signal });
+      const s = await executePipeline(g, ws, { jobs, keepGoing: !!o.keepGoing, only: o.only, force: o.force, wait: o.wait !== false, argv: process.argv.slice(2), name: o.name, overrides: sets, reporter, signal: ac.signal,
+        executor, slurm: config.slurm, resources: config.resources, jobsGiven: o.jobs !== undefined,
+      });
       process.off('SIGINT', onSig);
       process.off('SIGTERM', onSig);
       cli.code = ac.signal.aborted ? 130 : s.failed ? 1 : 0;

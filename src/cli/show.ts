@@ -19,6 +19,15 @@ export function registerShow(cli: Cli): void {
       let pipeline: string | undefined;
       if (given) pipeline = (await loadGraph(given)).pipeline.name;
       const rows = ws.db.findStage(id).filter((r) => !pipeline || r.pipeline === pipeline);
+      const jobs = ws.db.slurmJobsOf(id, pipeline);
+      const jobLine = (j: (typeof jobs)[number]) => `job ${j.job_id} ${j.slurm_state ?? 'SUBMITTED'}${j.node ? ` on ${j.node}` : ''} (attempt ${j.attempt}${j.live ? `, run ${j.run_id} is polling it` : ', no run is polling it: the next `pipe run` adopts it'})`;
+      if (!rows.length && jobs.length && !o.json) {
+        out(`${id}  (pipeline ${jobs[0]!.pipeline})`);
+        out(`state:       running on Slurm, never finished before`);
+        for (const j of jobs) out(`slurm:       ${jobLine(j)}`);
+        ws.close();
+        return;
+      }
       if (!rows.length) throw new PipeError(`no executions of '${id}' in the cache${didYouMean(id, ws.db.stageIds())}`);
       const e = rows[0]!;
       const fp = JSON.parse(e.fp_data) as FingerprintData;
@@ -30,10 +39,12 @@ export function registerShow(cli: Cli): void {
         started: new Date(e.started).toISOString(), durationMs: src ? (src.ended ?? src.started) - src.started : e.ended ? e.ended - e.started : null,
         cachedFrom: src ? { execution: src.id, run: src.run_id, at: new Date(src.started).toISOString() } : null,
         fingerprintData: fp, metrics: e.metrics ? JSON.parse(e.metrics) : null, error: e.error, outputs, deps: e.deps ? JSON.parse(e.deps) : [],
+        slurm: jobs.map((j) => ({ jobId: j.job_id, state: j.slurm_state ?? 'SUBMITTED', node: j.node, attempt: j.attempt, live: j.live })),
       };
       if (o.json) { out(JSON.stringify({ ...info, log }, null, 2)); return; }
       out(`${info.id}  (${info.kind}, pipeline ${info.pipeline})`);
       out(`state:       ${info.state}${src ? ` — cached result of run ${src.run_id} (${info.cachedFrom!.at})` : ''}`);
+      for (const j of jobs) out(`slurm:       now ${jobLine(j)}`);
       out(`fingerprint: ${info.fingerprint}`);
       out(`started:     ${info.started}${info.durationMs !== null ? `, took ${(info.durationMs / 1000).toFixed(2)}s` : ''}`);
       if (info.deps.length) out(`depends on:  ${info.deps.join(', ')}`);

@@ -23,12 +23,18 @@ export function registerStatus(cli: Cli): void {
       }
       const g = await loadGraph(file, o.set);
       const st = await statuses(ws, g);
+      // stages with a Slurm job in flight (live run, or left for the next run to adopt)
+      const jobs = new Map(ws.hasCache() ? ws.db.slurmJobsActive(g.pipeline.name).map((j) => [j.stage_id, j]) : []);
+      const jobText = (id: string) => {
+        const j = jobs.get(id);
+        return j ? ` [Slurm job ${j.job_id} ${j.slurm_state ?? 'SUBMITTED'}${j.node ? ` on ${j.node}` : ''}]` : '';
+      };
       if (o.json) {
-        out(JSON.stringify(st.map((s) => ({ id: s.id, state: s.state, reasons: s.reasons.map(reasonJson) })), null, 2));
+        out(JSON.stringify(st.map((s) => ({ id: s.id, state: s.state, reasons: s.reasons.map(reasonJson), ...(jobs.has(s.id) ? { slurm: { jobId: jobs.get(s.id)!.job_id, state: jobs.get(s.id)!.slurm_state ?? 'SUBMITTED' } } : {}) })), null, 2));
       } else {
         const w = Math.min(48, Math.max(5, ...st.map((s) => s.id.length)));
         out(`${'STAGE'.padEnd(w)}  ${'STATE'.padEnd(9)}  WHY`);
-        for (const s of st) out(`${s.id.padEnd(w)}  ${s.state.padEnd(9)}  ${formatReasons(s.reasons)}`);
+        for (const s of st) out(`${s.id.padEnd(w)}  ${s.state.padEnd(9)}  ${formatReasons(s.reasons)}${jobText(s.id)}`);
         const counts = STATE_ORDER.map((k) => [k, st.filter((s) => s.state === k).length] as const).filter(([, n]) => n).map(([k, n]) => `${n} ${k}`);
         out(`\n${st.length} stages: ${counts.join(', ')}`);
       }

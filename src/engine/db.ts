@@ -11,6 +11,8 @@
  *  - code_files:  the same for code modules, with their relative imports (src/engine/code.ts)
  *  - views:       which object each artifacts/ copy shows
  *  - locks:       one row per pipeline being run (pid, host)
+ *  - slurm_jobs:  one row per stage instance submitted to Slurm (job id, task dir, attempt, last
+ *                 seen Slurm state); 'active' rows let the next run adopt jobs of a killed one
  */
 import Database from 'better-sqlite3';
 import { hostname } from 'node:os';
@@ -77,6 +79,31 @@ export interface RunRow {
   record: string | null;
 }
 
+const SLURM_JOBS_DDL = `
+      CREATE TABLE IF NOT EXISTS slurm_jobs (
+        id INTEGER PRIMARY KEY, pipeline TEXT NOT NULL, stage_id TEXT NOT NULL, fingerprint TEXT NOT NULL,
+        run_id INTEGER, job_id TEXT NOT NULL, task_dir TEXT NOT NULL, log_path TEXT NOT NULL, attempt INTEGER NOT NULL,
+        state TEXT NOT NULL, slurm_state TEXT, node TEXT, submitted REAL NOT NULL, updated REAL NOT NULL);
+      CREATE INDEX IF NOT EXISTS slurm_jobs_fp ON slurm_jobs(fingerprint, state);`;
+
+/** A stage instance submitted to Slurm. state: active → recorded | failed | cancelled | superseded. */
+export interface SlurmJobRow {
+  id: number;
+  pipeline: string;
+  stage_id: string;
+  fingerprint: string;
+  run_id: number | null;
+  job_id: string;
+  task_dir: string;
+  log_path: string;
+  attempt: number;
+  state: string;
+  slurm_state: string | null;
+  node: string | null;
+  submitted: number;
+  updated: number;
+}
+
 export class CacheDb {
   readonly db: Database.Database;
   private stmts = new Map<string, Database.Statement>();
@@ -87,6 +114,7 @@ export class CacheDb {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
     this.migrate();
+    this.db.exec(SLURM_JOBS_DDL); // additive, no schema version of its own
   }
 
   private migrate(): void {
@@ -438,6 +466,40 @@ function unpack(v: Buffer | string | null | undefined): string | null {
   if (v === null || v === undefined) return null;
   return typeof v === 'string' ? v : inflateSync(v).toString('utf8');
 }
+
+export interface SlurmJobStore {
+  slurmJobAdd(r: Omit<SlurmJobRow, 'id' | 'updated' | 'slurm_state' | 'node'>): number;
+  slurmJobSet(id: number, f: { state?: string; slurm_state?: string | null; node?: string | null; run_id?: number }): void;
+  slurmJobActive(fp: string): SlurmJobRow | undefined;
+  slurmJobsActive(pipeline: string): SlurmJobRow[];
+  /** Active rows of a stage (any pipeline unless given), with whether their run's coordinator is alive. */
+  slurmJobsOf(stageId: string, pipeline?: string): (SlurmJobRow & { live: boolean })[];
+}
+
+export interface CacheDb extends SlurmJobStore {}
+
+CacheDb.prototype.slurmJobAdd = function (this: CacheDb, r) {
+  const x = this.stmt(`INSERT INTO slurm_jobs (pipeline, stage_id, fingerprint, run_id, job_id, task_dir, log_path, attempt, state, submitted, updated)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(r.pipeline, r.stage_id, r.fingerprint, r.run_id, r.job_id, r.task_dir, r.log_path, r.attempt, r.state, r.submitted, Date.now());
+  return Number(x.lastInsertRowid);
+};
+CacheDb.prototype.slurmJobSet = function (this: CacheDb, id, f) {
+  const cols = Object.keys(f).filter((k) => (f as Record<string, unknown>)[k] !== undefined);
+  if (!cols.length) return;
+  this.stmt(`UPDATE slurm_jobs SET ${cols.map((c) => `${c} = ?`).join(', ')}, updated = ? WHERE id = ?`).run(...cols.map((c) => (f as Record<string, unknown>)[c]), Date.now(), id);
+};
+CacheDb.prototype.slurmJobActive = function (this: CacheDb, fp) {
+  return this.stmt(`SELECT * FROM slurm_jobs WHERE fingerprint = ? AND state = 'active' ORDER BY id DESC LIMIT 1`).get(fp) as SlurmJobRow | undefined;
+};
+CacheDb.prototype.slurmJobsActive = function (this: CacheDb, pipeline) {
+  return this.stmt(`SELECT * FROM slurm_jobs WHERE pipeline = ? AND state = 'active' ORDER BY id`).all(pipeline) as SlurmJobRow[];
+};
+
+CacheDb.prototype.slurmJobsOf = function (this: CacheDb, stageId, pipeline) {
+  const rows = this.stmt(`SELECT j.*, r.pid AS run_pid, r.host AS run_host, r.state AS run_state FROM slurm_jobs j LEFT JOIN runs r ON r.id = j.run_id
+    WHERE j.stage_id = ? AND j.state = 'active' ${pipeline ? 'AND j.pipeline = ?' : ''} ORDER BY j.id DESC`).all(...(pipeline ? [stageId, pipeline] : [stageId])) as (SlurmJobRow & { run_pid: number; run_host: string; run_state: string })[];
+  return rows.map(({ run_pid, run_host, run_state, ...r }) => ({ ...r, live: run_state === 'running' && run_host === hostname() && pidAlive(run_pid) }));
+};
 
 export function pidAlive(pid: number): boolean {
   try {

@@ -17,6 +17,8 @@ import type { Progress } from './stage.js';
 import { RunRecorder, serializeRecord, type RunRecord } from './runs.js';
 import { runScope } from './subset.js';
 import type { Workspace } from './workspace.js';
+import { mergeResources, type ExecutorName, type Resources, type SlurmOptions } from './resources.js';
+import { SlurmExecutor } from './slurm.js';
 
 export type StageOutcome = 'ran' | 'cached' | 'failed' | 'skipped' | 'interrupted';
 
@@ -46,6 +48,14 @@ export interface RunOptions {
   overrides?: string[];
   reporter: RunReporter;
   signal?: AbortSignal;
+  /** Where stages run (default local worker processes). */
+  executor?: ExecutorName;
+  /** Slurm executor options (user config under the pipeline's `slurm:`). */
+  slurm?: SlurmOptions;
+  /** Resource defaults below the pipeline's (from the user config). */
+  resources?: Resources;
+  /** On Slurm, --jobs was given (else the executor's max_queued is the cap). */
+  jobsGiven?: boolean;
 }
 
 export interface RunSummary {
@@ -95,13 +105,22 @@ export async function executePipeline(g: PipelineGraph, ws: Workspace, opts: Run
 
     // Fingerprinting and cache checks run ahead of the workers (up to 4×jobs stages in
     // flight); only execution holds one of the `jobs` worker slots.
-    const scheduler = new Scheduler(scope.selection, { lookahead: opts.jobs * 4, keepGoing: opts.keepGoing });
+    let slurm: SlurmExecutor | undefined;
+    let jobs = opts.jobs;
+    const doc = g.pipeline.doc;
+    if (opts.executor === 'slurm') {
+      slurm = new SlurmExecutor(db, ws.cacheDir, (m) => rep.message(m), { ...opts.slurm, ...doc.slurm }, undefined, mergeResources(opts.resources, doc.resources));
+      if (!opts.jobsGiven) jobs = slurm.maxQueued;
+    }
+    const scheduler = new Scheduler(scope.selection, { lookahead: jobs * 4, keepGoing: opts.keepGoing });
     const abort = new AbortController();
     const onExternalAbort = () => { scheduler.stop(); abort.abort(); };
     opts.signal?.addEventListener('abort', onExternalAbort, { once: true });
     if (opts.signal?.aborted) onExternalAbort();
     const r = (runner = new StageRunner(g, ws, new Planner(g, db, ws.store, ws.root), {
-      runId, runTmp, jobs: opts.jobs, forced: scope.forced, reporter: rep, summary, signal: abort.signal, stopping: () => scheduler.stopping, recorder,
+      runId, runTmp, jobs, forced: scope.forced, reporter: rep, summary, signal: abort.signal, stopping: () => scheduler.stopping, recorder,
+      // a kind that needs a fresh process per execution is never batched with others
+      executor: slurm, resources: (st) => mergeResources(opts.resources, doc.resources, st.decl.resources, st.kind.freshProcess ? { batch: 1 } : undefined),
     }));
     const notRun = await scheduler.run({
       process: (st) => r.run(st),
@@ -113,6 +132,7 @@ export async function executePipeline(g: PipelineGraph, ws: Workspace, opts: Run
       },
     });
     await r.close();
+    await slurm?.close();
     opts.signal?.removeEventListener('abort', onExternalAbort);
     for (const s of notRun) rep.stageEnd(s.id, 'skipped', { reason: abort.signal.aborted ? 'interrupted' : 'run stopped after a failure' });
     summary.skipped += notRun.length;

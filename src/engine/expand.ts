@@ -10,6 +10,7 @@ import { ParamsError, validateParams } from './params.js';
 import { resolvePorts, type InputSpec, type MatrixValues, type Scalar, type StageKind } from './stage.js';
 import type { PipelineDoc, SeedDerive, StageDecl, WhenDecl } from './validate.js';
 import { canonicalJson, sha256 } from './hash.js';
+import { checkResourcesValue } from './resources.js';
 
 export interface RefSelector {
   /** Explicit constraints, e.g. {fold: 3}. */
@@ -107,12 +108,20 @@ export function applyOverrides(doc: PipelineDoc, file: LoadedFile, overrides: st
       }
       const decl = out.stages[st]!;
       if (keys[2] === 'seed' && keys.length === 3) { decl.seed = value as number; continue; }
+      if (keys[2] === 'resources' && keys.length === 4) {
+        decl.resources = { ...decl.resources, [keys[3]!]: value };
+        continue;
+      }
       if (keys[2] !== 'params' || keys.length < 4) {
-        errors.push(new PipeError(`--set ${raw}: stage overrides look like stages.${st}.params.<name>=value or stages.${st}.seed=N`, file.locate(['stages', st], { key: true })));
+        errors.push(new PipeError(`--set ${raw}: stage overrides look like stages.${st}.params.<name>=value, stages.${st}.resources.<name>=value or stages.${st}.seed=N`, file.locate(['stages', st], { key: true })));
         continue;
       }
       decl.params ??= {};
       setPath(decl.params, keys.slice(3), value, true);
+      continue;
+    }
+    if (keys[0] === 'resources' && keys.length === 2 && !('resources' in out.params)) {
+      out.resources = { ...out.resources, [keys[1]!]: value };
       continue;
     }
     if (path === 'seed' && !('seed' in out.params)) {
@@ -248,6 +257,11 @@ function parseRef(text: string, scope: Scope, path: DocPath): InputRefDecl {
 export function expandPipeline(file: LoadedFile, doc0: PipelineDoc, kinds: Map<string, StageKind>, overrides: string[] = []): ExpandedPipeline {
   const doc = applyOverrides(doc0, file, overrides);
   const errors: PipeError[] = [];
+  if (overrides.some((o) => /^\+?(stages\.[^.=]+\.)?resources\./.test(o))) {
+    errors.push(...checkResourcesValue(doc.resources, file, ['resources']));
+    for (const [id, d] of Object.entries(doc.stages)) errors.push(...checkResourcesValue(d.resources, file, ['stages', id, 'resources']));
+    if (errors.length) throw new PipeErrors(errors);
+  }
   const instances: StageInstance[] = [];
   const pipelineSeed = doc.seed ?? 0;
   const disabled = new Map<string, string>();

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { TaskSpec } from './context.js';
 import type { Progress } from './stage.js';
 import type { FromWorker, ToWorker } from './worker.js';
+import type { ExecMeta, StageExecutor } from './executor.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** dist/engine/worker.js, also when this module runs from src/ (tests). */
@@ -34,7 +35,7 @@ interface Worker {
   sink?: (lines: string[]) => void;
 }
 
-export class WorkerPool {
+export class WorkerPool implements StageExecutor {
   private idle: Worker[] = [];
   private all = new Set<Worker>();
   private closed = false;
@@ -71,7 +72,8 @@ export class WorkerPool {
     return w;
   }
 
-  run(task: TaskSpec, h: TaskHandlers, signal: AbortSignal, fresh = false): Promise<TaskOutcome> {
+  run(task: TaskSpec, h: TaskHandlers, signal: AbortSignal, meta?: Pick<ExecMeta, 'freshProcess'>): Promise<TaskOutcome> {
+    const fresh = !!meta?.freshProcess;
     if (this.closed) return Promise.resolve({ ok: false, error: 'pool closed', crashed: false });
     const w = (!fresh && this.idle.pop()) || this.spawn();
     w.busy = true;

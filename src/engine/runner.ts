@@ -14,13 +14,15 @@ import type { Planner } from './plan.js';
 import { WorkerPool } from './pool.js';
 import { formatReasons, type StaleReason } from './reasons.js';
 import type { Disposition } from './scheduler.js';
-import { resolvePorts } from './stage.js';
+import { resolvePorts, type Progress } from './stage.js';
 import type { StageSubset } from './subset.js';
 import type { Workspace } from './workspace.js';
 import type { RunReporter, RunSummary } from './execute.js';
 import type { RunRecorder } from './runs.js';
 
 const curvesOf = (rows: OutputRow[]) => rows.find((o) => o.name === 'curves' && o.type === 'table')?.hash;
+import type { Resources } from './resources.js';
+import type { StageExecutor } from './executor.js';
 
 export class StageRunner {
   private pool?: WorkerPool;
@@ -46,6 +48,10 @@ export class StageRunner {
       stopping: () => boolean;
       /** Collects per-stage outcomes and metrics for the run's record (src/engine/runs.ts). */
       recorder?: RunRecorder;
+      /** Where tasks run (default: a WorkerPool of local processes, made on first use). */
+      executor?: StageExecutor;
+      /** A stage's resources (stage over pipeline over user config), for cluster executors. */
+      resources?: (st: PlannedStage) => Resources;
     },
   ) {}
 
@@ -98,27 +104,40 @@ export class StageRunner {
     // Outputs are flat files in the run's temp dir (no directory per stage: creating and
     // removing thousands of directories is measurably slow); scratch space is made on demand.
     const n = this.seq++;
-    const outputs = await prepareOutputs(st.kind, st.params, join(this.ctx.runTmp, 'out'), `${n}-`);
-    const dropOutputs = () => { for (const o of Object.values(outputs)) rmSync(o.path, { recursive: true, force: true }); };
-    const task: TaskSpec = {
+    const ex = this.ctx.executor;
+    // On Slurm, a task lives in its own directory under cache/slurm/tasks/ (it outlives this
+    // coordinator: a later run adopts it); a job of a killed run computing this fingerprint is
+    // adopted instead of submitting another.
+    const adopted = ex?.adoptable?.(fp);
+    const taskDir = adopted?.row.task_dir ?? ex?.newTaskDir?.(st.id);
+    const outputs = adopted ? adopted.task.outputs : await prepareOutputs(st.kind, st.params, taskDir ? join(taskDir, 'out') : join(this.ctx.runTmp, 'out'), taskDir ? '' : `${n}-`);
+    const dropOutputs = () => {
+      if (taskDir) rmSync(taskDir, { recursive: true, force: true });
+      else for (const o of Object.values(outputs)) rmSync(o.path, { recursive: true, force: true });
+    };
+    const task: TaskSpec = adopted?.task ?? {
       id: st.id, kind: st.kind.kind, params: st.params, matrix: st.matrix, seed: st.seed,
-      runtime: data.runtime, inputs: inputRefs, outputs, tmpDir: join(this.ctx.runTmp, `scratch-${n}`), projectDir: ws.root,
+      runtime: data.runtime, inputs: inputRefs, outputs, tmpDir: taskDir ? join(taskDir, 'scratch') : join(this.ctx.runTmp, `scratch-${n}`), projectDir: ws.root,
     };
     await this.acquireSlot();
     if (this.ctx.stopping()) {
       this.releaseSlot();
-      dropOutputs();
+      if (!adopted) dropOutputs(); // an adopted job keeps its directory for the next run
       return 'not-started';
     }
     const execId = db.beginExecution({ runId, pipeline: name, stageId: st.id, kind: st.kind.kind, fp, fpData: data, deps: st.deps });
     rep.stageStart(st.id, { reason: why });
     const log: string[] = [];
     const started = Date.now();
-    this.pool ??= new WorkerPool();
-    const res = await this.pool.run(task, {
-      onProgress: (p) => rep.stageProgress(st.id, p),
-      onLog: (lines) => { log.push(...lines); if (log.length > 2000) log.splice(0, log.length - 2000); },
-    }, this.ctx.signal, st.kind.freshProcess).finally(() => this.releaseSlot());
+    const handlers = {
+      onProgress: (p: Progress) => rep.stageProgress(st.id, p),
+      onLog: (lines: string[]) => { log.push(...lines); if (log.length > 2000) log.splice(0, log.length - 2000); },
+    };
+    const executor = ex ?? (this.pool ??= new WorkerPool());
+    const res = await executor.run(task, handlers, this.ctx.signal, {
+      pipeline: name, stageId: st.id, base: st.base, fingerprint: fp, runId, resources: this.ctx.resources?.(st) ?? {},
+      freshProcess: st.kind.freshProcess, taskDir, adopt: adopted?.row,
+    }).finally(() => this.releaseSlot());
     const durationMs = Date.now() - started;
     const logText = log.join('\n').slice(-200_000);
     let error = res.ok ? '' : res.error;
@@ -128,6 +147,7 @@ export class StageRunner {
         const rows: OutputRow[] = res.outputs.map((o) => ({ execution_id: execId, name: o.name, hash: o.hash, type: specs[o.name]?.type ?? 'file', is_dir: o.isDir ? 1 : 0, size: o.size }));
         for (const o of res.outputs) ws.store.put(o);
         db.finishExecution(execId, 'done', { metrics: res.metrics, log: logText, outputs: rows });
+        if (taskDir) rmSync(taskDir, { recursive: true, force: true });
         this.outputsOf.set(st.id, rows);
         this.updateViews(st, rows);
         this.ctx.recorder?.stage(st.id, { o: 'ran', e: execId, fp: fp.slice(0, 16), ms: durationMs, r: reasons, ...(curvesOf(rows) ? { c: curvesOf(rows) } : {}) }, res.metrics);

@@ -10,6 +10,7 @@ import { Ajv } from 'ajv';
 import { PipeError, PipeErrors, didYouMean } from './errors.js';
 import type { DocPath, LoadedFile } from './load.js';
 import type { Scalar, StageKind } from './stage.js';
+import { checkResources, type ExecutorName, type Resources, type SlurmOptions } from './resources.js';
 
 /** `seed: {derive: [fold]}`: the seed is derived from the pipeline seed (or `base`) and these matrix keys. */
 export interface SeedDerive {
@@ -26,6 +27,8 @@ export interface StageDecl {
   matrix?: Record<string, unknown> & { exclude?: Record<string, Scalar>[] };
   /** Run this stage (or instance) only when the condition holds (evaluated after --set and matrix substitution). */
   when?: WhenDecl;
+  /** What the stage asks of a cluster scheduler (not part of the fingerprint). */
+  resources?: Resources;
 }
 
 /** `when:` — a boolean (or `${…}` giving one), `{equals: [a, b]}`, `{not_equals: [a, b]}` or `{in: [a, [b, c]]}`. */
@@ -41,6 +44,10 @@ export interface PipelineDoc {
   metrics?: Record<string, { goal: 'max' | 'min' }>;
   params: Record<string, unknown>;
   stages: Record<string, StageDecl>;
+  executor?: ExecutorName;
+  /** Default resources of every stage. */
+  resources?: Resources;
+  slurm?: SlurmOptions;
 }
 
 const schemaPath = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'schemas', 'pipeline.schema.json');
@@ -50,8 +57,8 @@ export const pipelineSchema = JSON.parse(readFileSync(schemaPath, 'utf8')) as Re
 const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true, validateSchema: false });
 const validateDoc = ajv.compile(pipelineSchema);
 
-const TOP_FIELDS = ['name', 'description', 'seed', 'report', 'metrics', 'params', 'stages'];
-const STAGE_FIELDS = ['kind', 'description', 'params', 'seed', 'inputs', 'matrix', 'when'];
+const TOP_FIELDS = ['name', 'description', 'seed', 'report', 'metrics', 'params', 'stages', 'executor', 'resources', 'slurm'];
+const STAGE_FIELDS = ['kind', 'description', 'params', 'seed', 'inputs', 'matrix', 'when', 'resources'];
 
 function pathOf(e: ErrorObject): DocPath {
   return e.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~')).map((s) => (/^\d+$/.test(s) ? Number(s) : s));
@@ -117,8 +124,9 @@ export function validatePipeline(file: LoadedFile, kinds: Map<string, StageKind>
   }
   const doc = data as PipelineDoc;
   doc.params ??= {};
-  const errors: PipeError[] = [];
+  const errors: PipeError[] = [...checkResources(doc.resources, file, ['resources'])];
   for (const [id, st] of Object.entries(doc.stages)) {
+    errors.push(...checkResources(st.resources, file, ['stages', id, 'resources']));
     if (!kinds.has(st.kind)) {
       errors.push(new PipeError(`stage '${id}': unknown stage kind '${st.kind}'${didYouMean(st.kind, allKinds)}`, file.locate(['stages', id, 'kind'])));
     }

@@ -4,7 +4,8 @@
  * A crash or OOM here costs only the running stage; the coordinator records it as failed.
  */
 import { rm } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { makeContext, type TaskSpec } from './context.js';
 import { getKind, useProject } from './registry.js';
 import { hashOutput } from './store.js';
@@ -18,19 +19,31 @@ export type FromWorker =
   | { type: 'done'; outputs: Awaited<ReturnType<typeof hashOutput>>[]; metrics?: Record<string, unknown> }
   | { type: 'error'; message: string; stack?: string };
 
-const send = (m: FromWorker) => process.send?.(m);
+/**
+ * What a job on a Slurm compute node leaves beside each task (`<task dir>/result.json`, written
+ * to a temp name and renamed, so the coordinator never reads half of one): the hashed outputs
+ * on success, the error otherwise. The coordinator re-verifies the hashes before recording.
+ */
+export type TaskResultFile =
+  | { ok: true; outputs: Awaited<ReturnType<typeof hashOutput>>[]; metrics?: Record<string, unknown>; host: string; ms: number }
+  | { ok: false; error: string; host: string; ms: number };
+
+const batchMode = process.argv.includes('--slurm-element');
+let send = (m: FromWorker) => { process.send?.(m); };
 let controller: AbortController | null = null;
 
-// The coordinator is gone (finished, or killed): stop the running stage (a command stage
-// kills its process group on abort), then leave.
-process.on('disconnect', () => {
-  controller?.abort();
-  setTimeout(() => process.exit(0), controller ? 300 : 0).unref();
-});
-process.on('message', (m: ToWorker) => {
-  if (m.type === 'abort') controller?.abort();
-  else if (m.type === 'run') void run(m.task);
-});
+if (!batchMode) {
+  // The coordinator is gone (finished, or killed): stop the running stage (a command stage
+  // kills its process group on abort), then leave.
+  process.on('disconnect', () => {
+    controller?.abort();
+    setTimeout(() => process.exit(0), controller ? 300 : 0).unref();
+  });
+  process.on('message', (m: ToWorker) => {
+    if (m.type === 'abort') controller?.abort();
+    else if (m.type === 'run') void run(m.task);
+  });
+}
 
 async function run(task: TaskSpec): Promise<void> {
   controller = new AbortController();
@@ -71,4 +84,50 @@ async function run(task: TaskSpec): Promise<void> {
   }
 }
 
-send({ type: 'ready' });
+/**
+ * Slurm mode: `node worker.js --slurm-element <file.json>` runs the tasks listed in the file
+ * (task directories, each holding task.json) one after the other, in this process, and writes
+ * each one's log.txt and result.json. SIGTERM (scancel, time limit) aborts the running task.
+ */
+async function runElement(file: string): Promise<void> {
+  const dirs = JSON.parse(readFileSync(file, 'utf8')) as string[];
+  let stopping = false;
+  process.on('SIGTERM', () => { stopping = true; controller?.abort(); });
+  process.on('SIGINT', () => { stopping = true; controller?.abort(); });
+  const host = (await import('node:os')).hostname();
+  let failures = 0;
+  for (const dir of dirs) {
+    const resultPath = join(dir, 'result.json');
+    if (existsSync(resultPath)) continue; // already done (a requeued job)
+    if (stopping) break;
+    const task = JSON.parse(readFileSync(join(dir, 'task.json'), 'utf8')) as TaskSpec;
+    const logPath = join(dir, 'log.txt');
+    writeFileSync(logPath, '');
+    const t0 = Date.now();
+    let outcome: FromWorker | undefined;
+    send = (m) => {
+      if (m.type === 'log') {
+        appendFileSync(logPath, m.lines.join('\n') + '\n');
+        process.stdout.write(m.lines.map((l) => `[${task.id}] ${l}\n`).join(''));
+      } else if (m.type === 'done' || m.type === 'error') outcome = m;
+    };
+    process.stdout.write(`pipe: ${task.id} starting on ${host}\n`);
+    await run(task);
+    const ms = Date.now() - t0;
+    const res: TaskResultFile = outcome?.type === 'done'
+      ? { ok: true, outputs: outcome.outputs, metrics: outcome.metrics, host, ms }
+      : { ok: false, error: outcome?.type === 'error' ? outcome.message : 'the task ended without a result', host, ms };
+    if (!res.ok) { failures++; process.stdout.write(`pipe: ${task.id} failed: ${res.error}\n`); }
+    else process.stdout.write(`pipe: ${task.id} done in ${ms} ms\n`);
+    const tmp = `${resultPath}.tmp-${process.pid}`;
+    writeFileSync(tmp, JSON.stringify(res));
+    renameSync(tmp, resultPath);
+  }
+  process.exitCode = stopping ? 143 : failures ? 1 : 0;
+}
+
+if (batchMode) {
+  const file = process.argv[process.argv.indexOf('--slurm-element') + 1];
+  if (!file) { process.stderr.write('worker: --slurm-element needs a file\n'); process.exit(2); }
+  runElement(file).catch((e: Error) => { process.stderr.write(`worker: ${e.stack ?? e}\n`); process.exit(1); });
+} else send({ type: 'ready' });

@@ -130,6 +130,27 @@ const REQUIREMENTS: Requirement[] = [
   optionalPackage('tfjs-node', '@tensorflow/tfjs-node', 'tensorflow', 'optional', 'its install downloads libtensorflow'),
   optionalPackage('tfjs-node-gpu', '@tensorflow/tfjs-node-gpu', 'tensorflow-gpu', 'optional; needs CUDA', 'needs CUDA and cuDNN'),
   {
+    name: 'slurm',
+    title: 'Slurm client and a controller that answers (only for `--executor slurm`)',
+    optional: true,
+    async check() {
+      const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8', timeout: 15_000, stdio: ['ignore', 'pipe', 'pipe'] });
+      let version: string;
+      try {
+        version = run('sbatch', ['--version']).trim();
+      } catch (e) {
+        return { status: 'missing', detail: 'sbatch not found (not a Slurm submit host)', fix: 'bash scripts/setup-slurm.sh (a one-node cluster on this machine), or run pipe on a Slurm submit host' };
+      }
+      try {
+        const parts = run('sinfo', ['-h', '-o', '%P %a %D %t']).trim().split('\n').filter(Boolean);
+        if (!parts.length) return { status: 'missing', detail: `${version}, but sinfo lists no partitions`, fix: 'bash scripts/setup-slurm.sh, or ask the cluster admins' };
+        return { status: 'ok', detail: `${version}; partitions: ${parts.map((l) => l.split(' ').slice(0, 2).join(' ')).join(', ')}` };
+      } catch (e) {
+        return { status: 'missing', detail: `${version}, but the controller does not answer: ${firstLine((e as { stderr?: string }).stderr || e)}`, fix: 'bash scripts/setup-slurm.sh (starts munged, slurmctld, slurmd)' };
+      }
+    },
+  },
+  {
     name: 'chromium',
     title: 'Chromium (only for the HTML-report browser test)',
     optional: true,

@@ -438,8 +438,8 @@ stages:
     try {
       execFileSync('scontrol', ['update', `NodeName=${node}`, 'State=DOWN', 'Reason=pipe-test-node-fail']);
       const r = await done;
-      expect(r.code).toBe(1);
-      expect(r.stdout + r.stderr).toMatch(new RegExp(`ended NODE_FAIL.*retrying \\(attempt 2 of 2\\) excluding ${node}`));
+      expect(r.code, r.stdout + r.stderr).toBe(1);
+      expect(r.stdout + r.stderr, JSON.stringify(jobRows(dir))).toMatch(new RegExp(`ended NODE_FAIL.*retrying \\(attempt 2 of 2\\) excluding ${node}`));
       expect(r.stderr).toMatch(/n failed: sbatch failed: .*Requested node configuration is not available/);
       expect(jobRows(dir).map((x) => [x.attempt, x.state, x.slurm_state])).toEqual([[1, 'failed', 'NODE_FAIL']]);
     } finally {
@@ -525,7 +525,7 @@ stages:
     expect(r.stderr).toMatch(/p\.yaml:5:23: stages\.a\.resources\.time: 'soon' is not a Slurm time/);
     const q = await run(dir, 'status', 'q.yaml');
     expect(q.code).toBe(2);
-    expect(q.stderr).toMatch(/q\.yaml:2:11: executor must be equal to one of the allowed values/);
+    expect(q.stderr).toMatch(/q\.yaml:2:11: executor must be one of "local", "slurm"/);
     expect(q.stderr).toMatch(/q\.yaml:6:17: unknown field 'cpu' in stages\.a\.resources/);
     const s = await run(dir, 'status', 'ok.yaml', '--set', 'stages.a.resources.time=never');
     expect(s.code).toBe(2);

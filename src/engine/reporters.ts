@@ -53,7 +53,8 @@ export class PlainReporter implements RunReporter {
  *   {"event":"end","id","outcome":"ran|cached|failed|skipped|interrupted","duration_ms","error","reason","eta_s"}
  *   {"event":"message","text"}
  *   {"event":"summary","run_id","ran","cached","failed","skipped","interrupted","duration_ms","failures"}
- * `eta_s` is the estimated remaining wall time of the run (eta.ts), `left_s` the stage's own.
+ * Every event carries `t_s`, seconds since the run started. `eta_s` is the estimated remaining
+ * wall time of the run (eta.ts), `left_s` the stage's own.
  */
 export class JsonReporter implements RunReporter {
   constructor(
@@ -61,9 +62,11 @@ export class JsonReporter implements RunReporter {
     private readonly write: (line: string) => void = (l) => process.stdout.write(l + '\n'),
   ) {}
 
+  private t0 = Date.now();
+
   private emit(e: Record<string, unknown>): void {
     for (const k of Object.keys(e)) if (e[k] === undefined) delete e[k];
-    this.write(JSON.stringify(e));
+    this.write(JSON.stringify({ ...e, t_s: Math.round((Date.now() - this.t0) / 10) / 100 }));
   }
 
   private etaS(): number | undefined {
@@ -72,6 +75,7 @@ export class JsonReporter implements RunReporter {
   }
 
   start(stages: PlannedStage[]): void {
+    this.t0 = Date.now();
     this.emit({ event: 'run', pipeline: this.o.pipeline, stages: stages.length, to_run: this.o.eta?.pendingCount, jobs: this.o.jobs, eta_s: this.etaS() });
   }
   stageStart(id: string, info?: { reason?: string }): void {

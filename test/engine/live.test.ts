@@ -147,6 +147,7 @@ describe('--progress json', () => {
     }
     expect(ev.find((e) => e.event === 'start')!.reason).toBe('never run');
     expect(ev.find((e) => e.event === 'progress')).toMatchObject({ total: 5, unit: 'step' });
+    expect(ev.every((e, i) => typeof e.t_s === 'number' && (i === 0 || e.t_s >= ev[i - 1]!.t_s))).toBe(true);
     expect(ev.filter((e) => e.event === 'end').at(-1)!.eta_s).toBe(0);
     // worker chatter never reaches stdout: every line above parsed as JSON
 

@@ -13,8 +13,9 @@
  *
  * Estimates improve while the run goes: a finished stage feeds tiers 2 and 4 of the ones left,
  * a running stage that reports progress (done/total) is extrapolated from its own rate. The
- * remaining wall time is max(total remaining work / jobs, the longest single remaining stage),
- * the usual bound for list scheduling on `jobs` workers.
+ * remaining wall time is the largest of: total remaining work / jobs, the longest single remaining
+ * stage, and the critical path (the longest chain of dependent stages still to finish) — the
+ * usual lower bounds of list scheduling on `jobs` workers.
  */
 import type { PlannedStage } from './graph.js';
 
@@ -154,7 +155,31 @@ export class EtaEstimator {
       work += e.ms;
       longest = Math.max(longest, e.ms);
     }
-    return { ms: Math.max(work / Math.max(1, this.jobs), longest), lowerBound, pending: this.pending.size, running: this.running.size };
+    return { ms: Math.max(work / Math.max(1, this.jobs), longest, this.criticalPath(now)), lowerBound, pending: this.pending.size, running: this.running.size };
+  }
+
+  /** The longest chain of dependent stages still to finish (running ones count their time left). */
+  private criticalPath(now: number): number {
+    const memo = new Map<string, number>();
+    const finish = (id: string): number => {
+      const m = memo.get(id);
+      if (m !== undefined) return m;
+      let v = 0;
+      if (this.running.has(id)) v = this.stageLeft(id, now) ?? 0;
+      else {
+        const st = this.pending.get(id);
+        if (st) {
+          let before = 0;
+          for (const d of st.deps ?? []) if (this.pending.has(d) || this.running.has(d)) before = Math.max(before, finish(d));
+          v = before + this.estimate(st).ms;
+        }
+      }
+      memo.set(id, v);
+      return v;
+    };
+    let longest = 0;
+    for (const id of this.pending.keys()) longest = Math.max(longest, finish(id));
+    return longest;
   }
 
   get pendingCount(): number {

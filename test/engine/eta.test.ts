@@ -70,6 +70,15 @@ describe('EtaEstimator', () => {
     expect(wide.remaining(0).ms).toBe(2_000);
   });
 
+  it('a chain of dependent stages cannot overlap: the critical path bounds the ETA', () => {
+    const a = st('a'), b = { ...st('b'), deps: ['a'] }, c = { ...st('c'), deps: ['b'] } as PlannedStage;
+    const history = ['a', 'b', 'c'].map((id) => rec(id, 10_000));
+    const e = new EtaEstimator(history, 'p', [a, b as PlannedStage, c], new Set(['a', 'b', 'c']), 3);
+    expect(e.remaining(0).ms).toBe(30_000); // not 30 s / 3 jobs
+    e.started('a', 0);
+    expect(e.remaining(4_000).ms).toBe(26_000);
+  });
+
   it('formats durations for a glance', () => {
     expect(formatDuration(12_400)).toBe('12 s');
     expect(formatDuration(185_000)).toBe('3 min 05 s');

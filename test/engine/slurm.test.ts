@@ -422,6 +422,8 @@ stages:
 describe.runIf(haveSlurm || required)('Slurm executor on a real cluster: node failure', () => {
   it('NODE_FAIL is retried excluding the failed node (here the only one: the retry cannot be placed and the stage fails saying so)', { timeout: 120_000 }, async () => {
     const node = execFileSync('sinfo', ['-h', '-N', '-o', '%N'], { encoding: 'utf8' }).trim().split('\n')[0]!;
+    // an idle node first (jobs of the earlier tests, e.g. the preemptor, may still be ending)
+    for (let i = 0; i < 600 && execFileSync('squeue', ['-h', '-o', '%i'], { encoding: 'utf8' }).trim(); i++) await sleep(100);
     const dir = project({
       'p.yaml': `name: nf
 executor: slurm
@@ -436,6 +438,7 @@ stages:
     const t0 = Date.now();
     while (!jobRows(dir).some((x) => x.slurm_state === 'RUNNING') && Date.now() - t0 < 60_000) await sleep(100);
     try {
+      expect(jobRows(dir).map((x) => x.slurm_state), 'the job never started: the node must run it before it is taken down').toContain('RUNNING');
       execFileSync('scontrol', ['update', `NodeName=${node}`, 'State=DOWN', 'Reason=pipe-test-node-fail']);
       const r = await done;
       expect(r.code, r.stdout + r.stderr).toBe(1);

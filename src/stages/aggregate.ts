@@ -151,9 +151,13 @@ export default defineStage<AggregateParams>({
     const sortKeys = p.sort.length ? p.sort : p.group_by;
     const list = [...groups.values()].sort((a, b) => {
       for (const k of sortKeys) {
-        const x = String(a.group[k]);
-        const y = String(b.group[k]);
-        if (x !== y) return x < y ? -1 : 1;
+        // numbers (K = 6, 12, 24, 48) in numeric order, everything else as text
+        const x = a.group[k], y = b.group[k];
+        const nx = typeof x === 'number' ? x : typeof x === 'string' && x.trim() !== '' ? Number(x) : NaN;
+        const ny = typeof y === 'number' ? y : typeof y === 'string' && y.trim() !== '' ? Number(y) : NaN;
+        if (Number.isFinite(nx) && Number.isFinite(ny)) { if (nx !== ny) return nx - ny; continue; }
+        const sx = String(x), sy = String(y);
+        if (sx !== sy) return sx < sy ? -1 : 1;
       }
       return 0;
     });

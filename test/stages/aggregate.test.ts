@@ -32,6 +32,18 @@ describe('aggregate', () => {
     expect(t.getChild('metric')!.toArray()).toEqual(['accuracy', 'f1_macro', 'accuracy', 'f1_macro']);
   });
 
+  it('numeric group values sort as numbers (K = 6, 12, 24, 48), text as text', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pipe-agg-'));
+    const runs: InputRef[] = [48, 6, 24, 12].flatMap((K) => ['tanh', 'relu'].map((act) => {
+      const path = join(dir, `${K}-${act}.json`);
+      writeFileSync(path, JSON.stringify({ test: { loss: K } }));
+      return { path, hash: '', from: `t[K=${K},act=${act}]`, output: 'metrics', matrix: { K, act } };
+    }));
+    const r = await runStageDirect(aggregate, { params: { group_by: ['K', 'act'] }, inputs: { runs } });
+    const res = JSON.parse(readFileSync(r.outputs.results!, 'utf8'));
+    expect(res.groups.map((g: { group: { K: number; act: string } }) => `${g.group.K}/${g.group.act}`)).toEqual(['6/relu', '6/tanh', '12/relu', '12/tanh', '24/relu', '24/tanh', '48/relu', '48/tanh']);
+  });
+
   it('classification and regression groups get separate Markdown tables', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pipe-agg-'));
     const runs: InputRef[] = [['magic', { accuracy: 0.9 }], ['ccpp', { rmse: 4.2, r2: 0.93 }]].map(([ds, m], i) => {

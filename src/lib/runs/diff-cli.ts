@@ -29,7 +29,9 @@ export async function diffCommand(ws: Workspace, args: string[], o: DiffCommandO
   const runs = pickRuns(ws, [...args], pipelineNameOf);
   const d = await diffRuns(ws.db, (h) => ws.store.path(h), runs, { atol: o.atol, rtol: o.rtol, groupBy: o.groupBy, curves: o.curves });
   const gate = failIfs.length || o.atol !== undefined || o.rtol !== undefined ? evaluateGates(d, failIfs, { atol: o.atol, rtol: o.rtol }) : undefined;
-  const rows = d.rows.filter((r) => (o.all || r.changed) && (o.instances !== false || !r.instance));
+  // with instance rows shown, a group of one instance in every run repeats its instance's row
+  const single = (r: (typeof d.rows)[number]) => r.group && o.instances !== false && r.n.every((n) => n === undefined || n <= 1);
+  const rows = d.rows.filter((r) => (o.all || r.changed) && (o.instances !== false || !r.instance) && !single(r));
   if (o.json) out(JSON.stringify(diffJson(d, rows, gate), null, 2));
   else if (o.md) out(diffMarkdown(d, rows));
   else out(diffText(d, rows, useColor()));

@@ -5,24 +5,16 @@
  * work, and the overlaid curves carry both runs' lines.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { pipe } from '../engine/helpers.js';
+import { CHROMIUM, haveChromium, serveAndBrowse, type Served } from '../report/chromium.js';
 import { FIT_PIPELINE, GOALS, toyProject } from './fixtures.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) console.warn(`SKIPPED compare-page browser test: ${CHROMIUM} is not installed (apt-get install chromium)`);
 
 let dir: string;
-let html: string;
-let server: Server;
+let web: Served | undefined;
 let base: string;
-let browser: import('playwright-core').BrowserContext | undefined;
 
 beforeAll(async () => {
   if (!haveChromium) return;
@@ -34,36 +26,17 @@ beforeAll(async () => {
   const r = await pipe(dir, 'report', '--compare', 'base', 'lr-3e-1');
   if (r.code !== 0) throw new Error(r.stderr);
   expect(r.stdout.trim()).toBe('wrote artifacts/toy/compare/compare-1-2.html');
-  html = readFileSync(join(dir, 'artifacts/toy/compare/compare-1-2.html'), 'utf8');
-  server = createServer((req, res) => {
-    if (req.url === '/compare.html') res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
-    else res.writeHead(404).end('not found');
-  });
-  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const { chromium } = await import('playwright-core');
-  browser = await chromium.launchPersistentContext(await mkdtemp(join(tmpdir(), 'pipe-chromium-profile-')), {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1400, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  web = await serveAndBrowse(join(dir, 'artifacts/toy/compare'), { width: 1400, height: 900 });
+  base = web.base;
 }, 90_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+  await web?.close();
 });
 
 describe.skipIf(!haveChromium)('pipe report --compare in headless Chromium', () => {
   it('loads with no console errors; diff table toggles; both runs’ curves are drawn', async () => {
-    const page = await browser!.newPage();
-    const errors: string[] = [];
-    const requests: string[] = [];
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-    page.on('pageerror', (e) => errors.push(String(e)));
-    page.on('request', (r) => requests.push(r.url()));
-    await page.goto(`${base}/compare.html`, { waitUntil: 'load' });
+    const { page, errors, requests } = await web!.open('/compare-1-2.html');
     await page.waitForSelector('body[data-charts="done"]', { timeout: 30_000 });
 
     // differences only (default): p:lr and the metrics that moved, not p:width

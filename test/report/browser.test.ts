@@ -5,27 +5,20 @@
  * (path printed) for people to look at.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize, sep } from 'node:path';
-import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { writeReport, dagHtml } from '../../src/lib/report/html.js';
 import type { ReportData } from '../../src/lib/report/types.js';
 import { buildRun } from './fixtures.js';
+import { CHROMIUM, haveChromium, serveAndBrowse, type Served } from './chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) console.warn(`SKIPPED browser tests: ${CHROMIUM} is not installed (apt-get install chromium)`);
 
-const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.png': 'image/png', '.gif': 'image/gif', '.svg': 'image/svg+xml', '.json': 'application/json', '.md': 'text/markdown' };
-
-let root: string;
 let data: ReportData;
-let server: Server;
+let root: string;
+let web: Served | undefined;
 let base: string;
-let browser: import('playwright-core').BrowserContext | undefined;
 
 beforeAll(async () => {
   if (!haveChromium) return;
@@ -33,43 +26,15 @@ beforeAll(async () => {
   data = await buildRun(join(root, 'run'), { sweep: 48 });
   await writeReport(data, join(root, 'report'));
   await writeFile(join(root, 'report', 'dag.html'), dagHtml(data));
-  server = createServer(async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const p = normalize(join(root, decodeURIComponent(url.pathname)));
-    if (!p.startsWith(root + sep) || !existsSync(p)) { res.writeHead(404).end('not found'); return; }
-    try {
-      const body = await readFile(p);
-      res.writeHead(200, { 'content-type': TYPES[extname(p)] ?? 'application/octet-stream' }).end(body);
-    } catch { res.writeHead(404).end(); }
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const { chromium } = await import('playwright-core');
-  // a fresh profile directory (= --user-data-dir) per run
-  browser = await chromium.launchPersistentContext(await mkdtemp(join(tmpdir(), 'pipe-chromium-profile-')), {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1400, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  web = await serveAndBrowse(root, { width: 1400, height: 900 });
+  base = web.base;
 }, 60_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+  await web?.close();
 });
 
-async function open(path: string) {
-  const page = await browser!.newPage();
-  const errors: string[] = [];
-  const requests: string[] = [];
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('request', (r) => requests.push(r.url()));
-  page.on('response', (r) => { if (r.status() >= 400) errors.push(`HTTP ${r.status()} ${r.url()}`); });
-  await page.goto(`${base}${path}`, { waitUntil: 'load' });
-  return { page, errors, requests };
-}
+const open = (path: string) => web!.open(path);
 
 describe.skipIf(!haveChromium)('HTML report in headless Chromium', () => {
   it('loads with no console errors, every chart interactive, GIF decoded', async () => {

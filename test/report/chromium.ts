@@ -17,7 +17,8 @@ const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.p
 export interface Served {
   base: string;
   browser: import('playwright-core').BrowserContext;
-  open(path: string): Promise<{ page: import('playwright-core').Page; errors: string[] }>;
+  /** A new page at `path`, with the console errors and every request URL it makes. */
+  open(path: string): Promise<{ page: import('playwright-core').Page; errors: string[]; requests: string[] }>;
   close(): Promise<void>;
 }
 
@@ -43,11 +44,13 @@ export async function serveAndBrowse(root: string, viewport = { width: 1280, hei
     async open(path) {
       const page = await browser.newPage();
       const errors: string[] = [];
+      const requests: string[] = [];
+      page.on('request', (r) => requests.push(r.url()));
       page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
       page.on('pageerror', (e) => errors.push(String(e)));
       page.on('response', (r) => { if (r.status() >= 400) errors.push(`HTTP ${r.status()} ${r.url()}`); });
       await page.goto(`${base}${path}`, { waitUntil: 'load' });
-      return { page, errors };
+      return { page, errors, requests };
     },
     async close() {
       await browser.close();

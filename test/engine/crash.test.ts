@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { codes, pipe, project, sleep, startPipe, statusOf, summary } from './helpers.js';
+import { codes, pipe, project, sleep, startPipe, statusOf, summary, doneCount } from './helpers.js';
 
 const slow = (n: number, secs: number) => `name: slow
 stages:
@@ -13,18 +13,6 @@ ${Array.from({ length: n }, (_, i) => `  s${i}:
       outs: {out: text}
 `).join('')}`;
 
-function doneCount(dir: string): number {
-  const p = join(dir, 'cache/pipe.db');
-  if (!existsSync(p)) return 0;
-  const db = new Database(p, { readonly: true, fileMustExist: true });
-  try {
-    return (db.prepare(`SELECT COUNT(*) AS n FROM executions WHERE state = 'done'`).get() as { n: number }).n;
-  } catch {
-    return 0;
-  } finally {
-    db.close();
-  }
-}
 
 function integrity(dir: string): string {
   const db = new Database(join(dir, 'cache/pipe.db'), { readonly: true });

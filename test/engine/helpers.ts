@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,3 +75,17 @@ export function codes(s: { state: string; reasons: ReasonJson[] } | undefined): 
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Executions recorded as done in a project's cache (read-only; 0 before the cache exists). */
+export function doneCount(dir: string): number {
+  const p = join(dir, 'cache/pipe.db');
+  if (!existsSync(p)) return 0;
+  const db = new Database(p, { readonly: true, fileMustExist: true });
+  try {
+    return (db.prepare(`SELECT COUNT(*) AS n FROM executions WHERE state = 'done'`).get() as { n: number }).n;
+  } catch {
+    return 0;
+  } finally {
+    db.close();
+  }
+}

@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { pipeWithEnv, project, repoRoot, sleep, startPipe, summary, type PipeResult } from './helpers.js';
+import { pipeWithEnv, project, repoRoot, sleep, startPipe, summary, type PipeResult, doneCount } from './helpers.js';
 import { checkRequirement } from '../../src/lib/system/requirements.js';
 import { formatTime, parseMem, parseTime, sbatchArgs } from '../../src/engine/resources.js';
 import { parseSbatch, parseSqueue } from '../../src/engine/slurm.js';
@@ -41,18 +41,6 @@ function jobRows(dir: string): JobRow[] {
   }
 }
 
-function doneCount(dir: string): number {
-  const p = join(dir, 'cache/pipe.db');
-  if (!existsSync(p)) return 0;
-  const db = new Database(p, { readonly: true, fileMustExist: true });
-  try {
-    return (db.prepare(`SELECT COUNT(*) AS n FROM executions WHERE state = 'done'`).get() as { n: number }).n;
-  } catch {
-    return 0;
-  } finally {
-    db.close();
-  }
-}
 
 /** A job's time limit from `scontrol show job` (it must still be known to the controller: MinJobAge). */
 function scontrolTime(id: string): string | undefined {

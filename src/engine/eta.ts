@@ -13,9 +13,9 @@
  *
  * Estimates improve while the run goes: a finished stage feeds tiers 2 and 4 of the ones left,
  * a running stage that reports progress (done/total) is extrapolated from its own rate. The
- * remaining wall time is the largest of: total remaining work / jobs, the longest single remaining
- * stage, and the critical path (the longest chain of dependent stages still to finish) — the
- * usual lower bounds of list scheduling on `jobs` workers.
+ * remaining wall time is the larger of total remaining work / jobs and the critical path (the
+ * longest chain of dependent stages still to finish, a single stage included) — the usual lower
+ * bounds of list scheduling on `jobs` workers.
  */
 import type { PlannedStage } from './graph.js';
 
@@ -45,6 +45,7 @@ export class EtaEstimator {
   private readonly pending = new Map<string, PlannedStage>();
   private readonly running = new Map<string, Running & { st: PlannedStage }>();
   private readonly all = new Map<string, PlannedStage>();
+  private readonly memo = new Map<string, StageEstimate>();
 
   /**
    * @param history recorded executions (newest first; `EtaEstimator` keeps the newest per stage)
@@ -74,6 +75,13 @@ export class EtaEstimator {
 
   /** The expected duration of one stage, and where it comes from. */
   estimate(st: Pick<PlannedStage, 'id' | 'base' | 'kind'>): StageEstimate {
+    // estimates change only when a stage finishes: remembered until then (the display asks every frame)
+    let e = this.memo.get(st.id);
+    if (!e) this.memo.set(st.id, (e = this.compute(st)));
+    return e;
+  }
+
+  private compute(st: Pick<PlannedStage, 'id' | 'base' | 'kind'>): StageEstimate {
     const last = this.last.get(st.id);
     if (last !== undefined) {
       // siblings that finished in this run took r× their own last time (e.g. fewer epochs now): so will this one
@@ -109,6 +117,12 @@ export class EtaEstimator {
     r.total = total;
   }
 
+  /** A stage's end as a reporter sees it: cache hits and skips leave the queue, executions teach the estimates. */
+  ended(id: string, outcome: 'ran' | 'cached' | 'failed' | 'skipped' | 'interrupted', durationMs?: number): void {
+    if (outcome === 'cached' || outcome === 'skipped') this.cached(id);
+    else this.finished(id, outcome === 'ran' ? durationMs : undefined);
+  }
+
   finished(id: string, ms: number | undefined): void {
     const r = this.running.get(id);
     this.running.delete(id);
@@ -124,6 +138,7 @@ export class EtaEstimator {
     l.unshift(ms);
     this.runBase.set(r.st.base, l);
     this.runAll.push(ms);
+    this.memo.clear();
   }
 
   /** Remaining time of a running stage: its own rate once it reports progress, else estimate − elapsed. */
@@ -142,23 +157,21 @@ export class EtaEstimator {
 
   /** Remaining wall time of the run; `lowerBound` when some stage has no estimate. */
   remaining(now: number): { ms: number; lowerBound: boolean; pending: number; running: number } {
-    let work = 0, longest = 0, lowerBound = false;
+    let work = 0, lowerBound = false;
     for (const id of this.running.keys()) {
       const left = this.stageLeft(id, now);
-      if (left === undefined) { lowerBound = true; continue; }
-      work += left;
-      longest = Math.max(longest, left);
+      if (left === undefined) lowerBound = true;
+      else work += left;
     }
     for (const st of this.pending.values()) {
       const e = this.estimate(st);
       if (e.source === 'none') lowerBound = true;
       work += e.ms;
-      longest = Math.max(longest, e.ms);
     }
-    return { ms: Math.max(work / Math.max(1, this.jobs), longest, this.criticalPath(now)), lowerBound, pending: this.pending.size, running: this.running.size };
+    return { ms: Math.max(work / Math.max(1, this.jobs), this.criticalPath(now)), lowerBound, pending: this.pending.size, running: this.running.size };
   }
 
-  /** The longest chain of dependent stages still to finish (running ones count their time left). */
+  /** The longest chain of dependent stages still to finish (running ones count their time left; a single stage is a chain too). */
   private criticalPath(now: number): number {
     const memo = new Map<string, number>();
     const finish = (id: string): number => {
@@ -178,7 +191,7 @@ export class EtaEstimator {
       return v;
     };
     let longest = 0;
-    for (const id of this.pending.keys()) longest = Math.max(longest, finish(id));
+    for (const id of [...this.running.keys(), ...this.pending.keys()]) longest = Math.max(longest, finish(id));
     return longest;
   }
 

@@ -138,8 +138,7 @@ export class LiveReporter implements RunReporter {
     else if (outcome === 'cached') { g.cached++; this.counts.cached++; }
     else if (outcome === 'failed') { g.failed++; this.counts.failed++; this.failures.push(`${id}: ${(info.error ?? '').split('\n')[0]}`); }
     else { g.skipped++; this.counts.skipped++; }
-    if (outcome === 'cached' || outcome === 'skipped') this.o.eta?.cached(id);
-    else this.o.eta?.finished(id, outcome === 'ran' ? info.durationMs : undefined);
+    this.o.eta?.ended(id, outcome, info.durationMs);
   }
 
   message(text: string): void {
@@ -184,17 +183,17 @@ export class LiveReporter implements RunReporter {
     const mark = (g: Group) => (g.failed ? this.c('31', '✗') : this.c('32', '✓'));
     // instance lines of running groups, newest last; trimmed when the room runs out
     const instLines = active.map((g) => [...g.running.values()].map((i) => fit(`    ${this.instanceText(g, i, now)}`)));
+    // below the overall line and one line per running group: finished groups, waiting groups and
+    // instance lines; the finished, then the waiting groups collapse to one line when that is too much
     const room = budget - lines.length - active.length;
-    const finishedLines = finished.length;
-    const waitingLines = waiting.length;
     let showFinished = true, showWaiting = true;
-    let need = finishedLines + waitingLines + instLines.reduce((a, l) => a + l.length, 0);
-    if (need > room && finishedLines > 1) { showFinished = false; need -= finishedLines - 1; }
-    if (need > room && waitingLines > 1) { showWaiting = false; need -= waitingLines - 1; }
+    let need = finished.length + waiting.length + instLines.reduce((a, l) => a + l.length, 0);
+    if (need > room && finished.length > 1) { showFinished = false; need -= finished.length - 1; }
+    if (need > room && waiting.length > 1) { showWaiting = false; need -= waiting.length - 1; }
     const names = (l: Group[]) => l.map((g) => g.base).join(', ');
     if (showFinished) for (const g of finished) lines.push(groupLine(g, mark(g)));
     else if (finished.length) lines.push(fit(`${finished.some((g) => g.failed) ? this.c('31', '✗') : this.c('32', '✓')} ${finished.length} groups done: ${names(finished)}`));
-    let instRoom = Math.max(active.length, room - (showFinished ? finishedLines : 1) - (showWaiting ? waitingLines : waiting.length ? 1 : 0));
+    let instRoom = Math.max(active.length, room - (showFinished ? finished.length : 1) - (showWaiting ? waiting.length : waiting.length ? 1 : 0));
     active.forEach((g, k) => {
       lines.push(groupLine(g, this.c('36', spin)));
       const l = instLines[k]!;

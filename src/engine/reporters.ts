@@ -88,8 +88,7 @@ export class JsonReporter implements RunReporter {
     this.emit({ event: 'progress', id, done: p.done, total: p.total, unit: p.unit, message: p.message, left_s: left === undefined ? undefined : Math.round(left / 100) / 10 });
   }
   stageEnd(id: string, outcome: StageOutcome, info: { error?: string; durationMs?: number; reason?: string }): void {
-    if (outcome === 'cached' || outcome === 'skipped') this.o.eta?.cached(id);
-    else this.o.eta?.finished(id, outcome === 'ran' ? info.durationMs : undefined);
+    this.o.eta?.ended(id, outcome, info.durationMs);
     this.emit({ event: 'end', id, outcome, duration_ms: info.durationMs, error: info.error, reason: info.reason, eta_s: this.etaS() });
   }
   message(text: string): void {

@@ -33,6 +33,25 @@ export interface LayerStatistics {
   temperature: number;
 }
 
+/**
+ * Per neuron of one layer's α (F × K, row-major): entropy with log(α + 1e-10) as the seed, the
+ * dominant basis and its α; per basis the mass Σ_f α.
+ */
+export function neuronStats(alpha: ArrayLike<number>, F: number, K: number): { entropy: Float64Array; dominant: Int32Array; maxAlpha: Float64Array; basisMass: Float64Array } {
+  const entropy = new Float64Array(F), dominant = new Int32Array(F), maxAlpha = new Float64Array(F), basisMass = new Float64Array(K);
+  for (let f = 0; f < F; f++) {
+    let h = 0, b = 0;
+    for (let k = 0; k < K; k++) {
+      const a = alpha[f * K + k]!;
+      h -= a * Math.log(a + 1e-10);
+      basisMass[k]! += a;
+      if (a > alpha[f * K + b]!) b = k;
+    }
+    entropy[f] = h; dominant[f] = b; maxAlpha[f] = alpha[f * K + b]!;
+  }
+  return { entropy, dominant, maxAlpha, basisMass };
+}
+
 export function analyzeActMix(saved: SavedModel, temperature?: number, nSelect = 3): LayerAnalysis[] {
   if (saved.spec.activation !== 'actmix' || !saved.spec.actmix) throw new Error(`model has no ActMix layers (activation ${saved.spec.activation})`);
   const bases = saved.spec.actmix.bases;
@@ -44,17 +63,7 @@ export function analyzeActMix(saved: SavedModel, temperature?: number, nSelect =
     if (!p) throw new Error(`model has no parameter act${l}/logits`);
     const F = p.shape[0]!;
     const { alpha } = actmixAlpha(paramValues(p), F, K, T);
-    const entropy = new Float64Array(F), dominant = new Int32Array(F), maxAlpha = new Float64Array(F), basisMass = new Float64Array(K);
-    for (let f = 0; f < F; f++) {
-      let h = 0, b = 0;
-      for (let k = 0; k < K; k++) {
-        const a = alpha[f * K + k]!;
-        h -= a * Math.log(a + 1e-10);
-        basisMass[k]! += a;
-        if (a > alpha[f * K + b]!) b = k;
-      }
-      entropy[f] = h; dominant[f] = b; maxAlpha[f] = alpha[f * K + b]!;
-    }
+    const { entropy, dominant, maxAlpha, basisMass } = neuronStats(alpha, F, K);
     const order = Array.from({ length: F }, (_, i) => i).sort((a, b) => entropy[a]! - entropy[b]! || a - b);
     out.push({
       layer: l, name: `actmix_layer_${l}`, F, bases, alpha, entropy, dominant, maxAlpha, basisMass,
@@ -171,19 +180,11 @@ export function alphaDynamics(snaps: AlphaSnapshots): {
       const { F, K, logits } = snaps.layers[l]!;
       const T = snaps.temperature[s]!;
       const { alpha } = actmixAlpha(logits[s]!, F, K, T);
-      const mass = new Float64Array(K), dominant = new Int32Array(K);
-      let h = 0;
-      for (let f = 0; f < F; f++) {
-        let b = 0;
-        for (let k = 0; k < K; k++) {
-          const a = alpha[f * K + k]!;
-          mass[k]! += a;
-          h -= a * Math.log(a + 1e-10);
-          if (a > alpha[f * K + b]!) b = k;
-        }
-        dominant[b]!++;
-      }
-      out.push({ epoch: snaps.epoch[s]!, layer: l, temperature: T, alpha, F, K, mass, dominant, meanEntropy: h / F });
+      const st = neuronStats(alpha, F, K);
+      const dominant = new Int32Array(K);
+      for (const b of st.dominant) dominant[b]!++;
+      const meanEntropy = st.entropy.reduce((a, v) => a + v, 0) / F;
+      out.push({ epoch: snaps.epoch[s]!, layer: l, temperature: T, alpha, F, K, mass: st.basisMass, dominant, meanEntropy });
     }
   }
   return out;

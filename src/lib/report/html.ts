@@ -296,6 +296,12 @@ function resultsSection(data: ReportData): string {
   return parts.length ? parts.join('\n') : '<p class="muted">No stage reported metrics yet.</p>';
 }
 
+/** An image inlined as a data: URL (up to INLINE_LIMIT bytes), else linked by relative path (or '' without links). */
+async function imageSrc(p: PageParts, path: string, mime: string | undefined, size: number): Promise<string> {
+  if (size <= INLINE_LIMIT) return `data:${mime};base64,${(await readFile(path)).toString('base64')}`;
+  return p.o.links !== false ? href(p.outDir, path) : '';
+}
+
 async function figuresSection(p: PageParts): Promise<{ html: string; specs: string[] }> {
   const specs: string[] = [];
   if (!p.figures.length) return { html: '<p class="muted">No figures.</p>', specs };
@@ -312,8 +318,7 @@ async function figuresSection(p: PageParts): Promise<{ html: string; specs: stri
       const id = `fig-${n++}`;
       let img = '';
       if (f.image) {
-        const size = (await exists(f.image.path)) ?? 0;
-        const src = size <= INLINE_LIMIT ? `data:${f.mime};base64,${(await readFile(f.image.path)).toString('base64')}` : p.o.links !== false ? href(p.outDir, f.image.path) : '';
+        const src = await imageSrc(p, f.image.path, f.mime, (await exists(f.image.path)) ?? 0);
         const dims = f.width ? ` width="${f.width}"${f.height ? ` height="${f.height}"` : ''}` : '';
         img = src ? `<img src="${src}"${dims} alt="${esc(f.title)}">` : '';
       }
@@ -350,6 +355,11 @@ function tablesSection(p: PageParts): string {
   return p.tables.map((t) => tableHtml(p, t)).join('\n');
 }
 
+/** A JSON object of scalars only (a metrics file): drawn as a key/value table. */
+function isFlatObject(v: unknown): v is Record<string, unknown> {
+  return !!v && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((x) => x === null || typeof x !== 'object');
+}
+
 /** The outputs named by `report: {headline}`, in order, each drawn by its type. */
 async function headlineSection(p: PageParts): Promise<string> {
   const parts: string[] = [];
@@ -362,7 +372,7 @@ async function headlineSection(p: PageParts): Promise<string> {
       const size = o ? await exists(o.path) : undefined;
       if (!s || !o || size === undefined) { parts.push(`<h3>${title}</h3><p class="muted">not produced yet${s ? ` (${esc(s.state)})` : ''}</p>`); continue; }
       if (o.type in MIME) {
-        const src = size <= INLINE_LIMIT ? `data:${MIME[o.type]};base64,${(await readFile(o.path)).toString('base64')}` : p.o.links !== false ? href(p.outDir, o.path) : '';
+        const src = await imageSrc(p, o.path, MIME[o.type], size);
         parts.push(`<h3>${title}</h3><figure class="fig headline-fig"><div class="chart"><img src="${src}" alt="${esc(it.stage)} ${esc(it.output)}"></div></figure>`);
       } else if (o.type === 'table') {
         const t = p.tables.find((x) => x.output.path === o.path);
@@ -372,7 +382,7 @@ async function headlineSection(p: PageParts): Promise<string> {
         if (/^\|[\s:|-]+\|?$/m.test(text)) { parts.push(`<h3>${title}</h3>${markdownTablesHtml(text)}`); continue; }
         let v: unknown;
         try { v = JSON.parse(text); } catch { v = undefined; }
-        if (v && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((x) => x === null || typeof x !== 'object')) {
+        if (isFlatObject(v)) {
           parts.push(`<h3>${title}</h3><div class="scroll"><table class="grid">${Object.entries(v).map(([k, x]) => `<tr><th>${esc(k)}</th><td class="${typeof x === 'number' ? 'num' : ''}">${esc(fmt(x))}</td></tr>`).join('')}</table></div>`);
         } else parts.push(`<h3>${title}</h3><pre>${esc(v === undefined ? text : JSON.stringify(v, null, 2))}</pre>`);
       } else {
@@ -543,7 +553,7 @@ async function headlineMarkdown(p: PageParts): Promise<string[]> {
         if (o.type === 'text') { L.push(text.trim(), ''); continue; }
         try {
           const v = JSON.parse(text) as unknown;
-          if (v && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((x) => x === null || typeof x !== 'object')) {
+          if (isFlatObject(v)) {
             L.push('| | |', '| --- | ---: |', ...Object.entries(v).map(([k, x]) => `| ${mdCell(k)} | ${mdCell(x)} |`), '');
             continue;
           }

@@ -2,7 +2,7 @@
  * Helpers shared by the fit/apply data stages (`encode`, `standardize`): the train/val/test
  * parts of a stage, and the rows a statistic may be fit on.
  */
-import type { StageContext } from '../engine/stage.js';
+import type { StageContext } from '../sdk/stage.js';
 import { readTable, tableMeta, takeRows, ROW_COLUMN, type Table } from './table.js';
 
 export const PARTS = ['train', 'val', 'test'] as const;

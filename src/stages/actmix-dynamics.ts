@@ -18,7 +18,7 @@
  *  - `alpha`: epoch, layer, layer_name, neuron, basis, alpha — one α heatmap per snapshot (the GIF);
  *  - `summary`: per layer, basis mass fractions and dominance at the first and last snapshot.
  */
-import { defineStage } from '../engine/stage.js';
+import { defineStage } from '../sdk/stage.js';
 
 export default defineStage<Record<string, never>>({
   kind: 'actmix-dynamics',

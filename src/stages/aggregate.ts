@@ -12,7 +12,7 @@
  * Std is the population std (np.std), as in the seed's cv_results.json.
  * `csv` is the same summary wide (one row per group, <metric>_mean, <metric>_std).
  */
-import { defineStage } from '../engine/stage.js';
+import { defineStage } from '../sdk/stage.js';
 
 interface AggregateParams {
   group_by: string[];

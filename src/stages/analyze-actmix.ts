@@ -27,7 +27,7 @@
  * and max_alphas — so a seed user's notebooks read it unchanged. `stats` is pipe's own layout
  * (keys `actmix_layer_<i>`, basis_mass by basis name, plus max_possible_entropy, temperature).
  */
-import { defineStage } from '../engine/stage.js';
+import { defineStage } from '../sdk/stage.js';
 
 interface AnalyzeParams {
   /** best: the restored checkpoint in `model`; last: the state after the last epoch (the seed's `last.ckpt`), from `alpha`. */

@@ -13,7 +13,7 @@
  *  - `summary`     JSON: final loss vs the levels, steps to each plateau, frequencies acquired
  */
 import type { FromSchema } from 'json-schema-to-ts';
-import { defineStage } from '../engine/stage.js';
+import { defineStage } from '../sdk/stage.js';
 
 export const analyzeGroupSchema = {
   type: 'object',

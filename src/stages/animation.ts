@@ -23,7 +23,7 @@
  *
  * Output `gif`: width·scale × height·scale pixels, `fps` frames per second, deterministic.
  */
-import { defineStage } from '../engine/stage.js';
+import { defineStage } from '../sdk/stage.js';
 import { figureParamsSchema, type FigureParams } from '../lib/plot/schema.js';
 import type { Datasets } from '../lib/plot/templates.js';
 

@@ -20,7 +20,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { defineStage, type PortType } from '../engine/stage.js';
+import { defineStage, type PortType } from '../sdk/stage.js';
 
 interface CommandParams {
   cmd: string;

@@ -7,7 +7,7 @@
  * with values x/255 in [0,1] when `pixels: float32` — and `label` Int32 (0–9).
  * `featureMatrix` expands `image` into 784 features.
  */
-import { defineStage } from '../engine/stage.js';
+import { defineStage } from '../sdk/stage.js';
 
 export interface DownloadMnistParams {
   pixels: 'uint8' | 'float32';

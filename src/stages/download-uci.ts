@@ -11,7 +11,7 @@
  * classes/features/dataset), `raw` (the verified original files), `info` (sources, sha256,
  * rows).
  */
-import { defineStage } from '../engine/stage.js';
+import { defineStage } from '../sdk/stage.js';
 
 export interface DownloadUciParams {
   dataset: 'adult' | 'magic' | 'ccpp';

@@ -10,7 +10,7 @@
  * Meta: features = the new feature names; `encoded` = the one-hot columns (standardize leaves
  * them alone by default). Unconnected val/test inputs give 0-row outputs.
  */
-import { defineStage } from '../engine/stage.js';
+import { defineStage } from '../sdk/stage.js';
 
 export interface EncodeParams {
   missing: 'drop' | 'impute';

@@ -20,7 +20,7 @@
  * the data's box. `metrics`: training accuracy of each separator.
  */
 import type { FromSchema } from 'json-schema-to-ts';
-import { defineStage } from '../engine/stage.js';
+import { defineStage } from '../sdk/stage.js';
 
 export const separatorSchema = {
   type: 'object',

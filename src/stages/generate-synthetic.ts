@@ -20,7 +20,7 @@
  *    polynomial instead (named `polynomial` unless `name` is set). The polynomial is in the
  *    table's metadata (`generator.coefficients`), so consumers can draw the true curve densely.
  */
-import { defineStage } from '../engine/stage.js';
+import { defineStage } from '../sdk/stage.js';
 import { POLYNOMIALS, type Polynomial } from '../lib/ml/polynomials.js';
 
 export { POLYNOMIALS };

@@ -14,7 +14,7 @@
  *     params: { path: data/health_risk.csv }          # schema: auto | study_success | health_risk | custom
  */
 import type { FromSchema } from 'json-schema-to-ts';
-import { defineStage } from '../engine/stage.js';
+import { defineStage } from '../sdk/stage.js';
 
 const SCHEMAS = {
   study_success: [

@@ -14,7 +14,7 @@
  * (the grid minimum).
  */
 import type { FromSchema } from 'json-schema-to-ts';
-import { defineStage } from '../engine/stage.js';
+import { defineStage } from '../sdk/stage.js';
 import { NEURON_ACTIVATIONS } from '../lib/ml/neuron.js';
 
 const axis = { type: 'array', items: [{ type: 'number' }, { type: 'number' }, { type: 'integer', minimum: 2, maximum: 2001 }], minItems: 3, maxItems: 3 } as const;

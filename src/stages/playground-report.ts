@@ -13,7 +13,7 @@
  *
  * Figures and GIFs are matched to runs by their matrix values (polynomial, activation).
  */
-import { defineStage } from '../engine/stage.js';
+import { defineStage } from '../sdk/stage.js';
 
 interface PlaygroundReportParams { title: string }
 

@@ -17,7 +17,7 @@
  * Templates: see src/lib/plot/templates.ts. Rendering is deterministic, so equal inputs give
  * equal bytes.
  */
-import { defineStage } from '../engine/stage.js';
+import { defineStage } from '../sdk/stage.js';
 import { figureParamsSchema, type FigureParams } from '../lib/plot/schema.js';
 
 export interface PlotParams extends FigureParams {

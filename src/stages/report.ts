@@ -15,7 +15,7 @@
  * Outputs: `html` (one self-contained file) and `markdown` (a directory with REPORT.md, its
  * figures/ and the same index.html).
  */
-import { defineStage } from '../engine/stage.js';
+import { defineStage } from '../sdk/stage.js';
 
 interface ReportParams {
   title: string;

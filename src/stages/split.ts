@@ -19,7 +19,7 @@
  * Every output row carries `_row`, its index in the input table (downstream stages pass it
  * through; `fit_on: all` uses it to count a row once).
  */
-import { defineStage } from '../engine/stage.js';
+import { defineStage } from '../sdk/stage.js';
 
 export interface SplitParams {
   method: 'holdout' | 'kfold' | 'stratified-kfold' | 'permutation';
@@ -64,7 +64,7 @@ export default defineStage<SplitParams>({
   async run(ctx) {
     const p = ctx.params;
     const { createHash } = await import('node:crypto');
-    const { Rng } = await import('../lib/rng.js');
+    const { Rng } = await import('../sdk/rng.js');
     const T = await import('../lib/table.js');
     const S = await import('../lib/splits.js');
     const input = await T.readTable(ctx.input('table').path);

@@ -10,7 +10,7 @@
  * `target: true` a regression target is standardized too and its mean/std are stored in the
  * table meta as `target_scaler` (prediction = z·std + mean) and in `stats`.
  */
-import { defineStage } from '../engine/stage.js';
+import { defineStage } from '../sdk/stage.js';
 
 export interface StandardizeParams {
   fit_on: 'auto' | 'train' | 'all';

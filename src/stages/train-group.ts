@@ -26,7 +26,7 @@
  * plateau was passed).
  */
 import type { FromSchema } from 'json-schema-to-ts';
-import { defineStage } from '../engine/stage.js';
+import { defineStage } from '../sdk/stage.js';
 
 export const trainGroupSchema = {
   type: 'object',

@@ -24,7 +24,7 @@
  * (weights every `snapshot_every` epochs, for weight-norm or over-training analyses).
  */
 import type { FromSchema } from 'json-schema-to-ts';
-import { defineStage } from '../engine/stage.js';
+import { defineStage } from '../sdk/stage.js';
 
 export const hebbianParamsSchema = {
   type: 'object',

@@ -27,7 +27,7 @@
  * (W and b, a snapshot table). Params types come from the schema (json-schema-to-ts).
  */
 import type { FromSchema } from 'json-schema-to-ts';
-import { defineStage } from '../engine/stage.js';
+import { defineStage } from '../sdk/stage.js';
 import { BACKENDS, backendRuntime } from '../lib/ml/backend.js';
 import { INFOMAX_ACTIVATIONS as ACTS } from '../lib/ml/infomax.js';   // (the module's top level is constants and functions)
 

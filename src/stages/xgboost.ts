@@ -18,7 +18,7 @@
  * that the seed's Python package used).
  */
 import type { FromSchema } from 'json-schema-to-ts';
-import { defineStage } from '../engine/stage.js';
+import { defineStage } from '../sdk/stage.js';
 import type { Supervised } from '../lib/ml/table-trainer.js';
 import type { Dataset } from '../lib/ml/trainer.js';
 

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { zipSync } from 'fflate';
-import { runStageDirect } from '../../src/engine/context.js';
+import { runStageDirect } from '../../src/engine/exec/context.js';
 import downloadUci from '../../src/stages/download-uci.js';
 import downloadMnist from '../../src/stages/download-mnist.js';
 import { fetchFile } from '../../src/lib/download.js';

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'fflate';
-import { runStageDirect } from '../../src/engine/context.js';
+import { runStageDirect } from '../../src/engine/exec/context.js';
 import downloadUci from '../../src/stages/download-uci.js';
 import downloadMnist from '../../src/stages/download-mnist.js';
 import { loadCsv, parseAdultFile, adultTable, parseMagic, parseCcppXlsx, parseIdx, readMnistGz, mnistTable } from '../../src/lib/datasets.js';

@@ -6,7 +6,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runStageDirect } from '../../src/engine/context.js';
+import { runStageDirect } from '../../src/engine/exec/context.js';
 import encode from '../../src/stages/encode.js';
 import standardize from '../../src/stages/standardize.js';
 import split from '../../src/stages/split.js';

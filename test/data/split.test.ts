@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runStageDirect } from '../../src/engine/context.js';
+import { runStageDirect } from '../../src/engine/exec/context.js';
 import split from '../../src/stages/split.js';
 import downloadUci from '../../src/stages/download-uci.js';
 import gen from '../../src/stages/generate-synthetic.js';

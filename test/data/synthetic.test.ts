@@ -1,7 +1,7 @@
 /** generate-synthetic: determinism (same seed → same bytes) and the generators' definitions. */
 import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
-import { runStageDirect } from '../../src/engine/context.js';
+import { runStageDirect } from '../../src/engine/exec/context.js';
 import gen from '../../src/stages/generate-synthetic.js';
 import { numericColumn, readTable, tableMeta } from '../../src/lib/table.js';
 import { useScratchTmp } from './helpers.js';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Ajv } from 'ajv';
-import { kindNames, loadKinds } from '../../src/engine/registry.js';
-import { pipelineSchema } from '../../src/engine/validate.js';
-import { validateParams } from '../../src/engine/params.js';
+import { kindNames, loadKinds } from '../../src/engine/front/registry.js';
+import { pipelineSchema } from '../../src/engine/front/validate.js';
+import { validateParams } from '../../src/engine/front/params.js';
 
 // The engine compiles schemas without checking them against the JSON Schema meta-schema
 // (start-up time); this test is that check.

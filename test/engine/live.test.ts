@@ -6,8 +6,8 @@
 import { describe, it, expect } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
 import stringWidth from 'string-width';
-import { LiveReporter, instanceLabel } from '../../src/engine/live.js';
-import type { PlannedStage } from '../../src/engine/graph.js';
+import { LiveReporter, instanceLabel } from '../../src/engine/ui/live.js';
+import type { PlannedStage } from '../../src/engine/front/graph.js';
 import { pipe, pipeBin, project, sleep } from './helpers.js';
 
 // a project kind that sleeps, reports progress and chatters on stdout/stderr like a library banner

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { tableFromArrays } from 'apache-arrow';
 import { withMeta, writeTable } from '../../src/lib/table.js';
-import { Rng } from '../../src/lib/rng.js';
+import { Rng } from '../../src/sdk/rng.js';
 
 export interface Rows { X: number[][]; y: number[] }
 

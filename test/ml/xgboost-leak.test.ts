@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { runStageDirect } from '../../src/engine/context.js';
+import { runStageDirect } from '../../src/engine/exec/context.js';
 import { readTable } from '../../src/lib/table.js';
 import download from '../../src/stages/download-uci.js';
 import split from '../../src/stages/split.js';

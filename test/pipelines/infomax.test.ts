@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipe, project, repoRoot, summary } from '../engine/helpers.js';
-import { runStageDirect } from '../../src/engine/context.js';
+import { runStageDirect } from '../../src/engine/exec/context.js';
 import generate from '../../src/stages/generate-synthetic.js';
 import split from '../../src/stages/split.js';
 import trainInfomax from '../../src/stages/train-infomax.js';

@@ -8,7 +8,7 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runStageDirect } from '../../src/engine/context.js';
+import { runStageDirect } from '../../src/engine/exec/context.js';
 import gen from '../../src/stages/generate-synthetic.js';
 import split from '../../src/stages/split.js';
 import standardize from '../../src/stages/standardize.js';

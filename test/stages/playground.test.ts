@@ -7,7 +7,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runStageDirect } from '../../src/engine/context.js';
+import { runStageDirect } from '../../src/engine/exec/context.js';
 import gen from '../../src/stages/generate-synthetic.js';
 import fitNeuron from '../../src/stages/fit-neuron.js';
 import landscape from '../../src/stages/neuron-landscape.js';

@@ -14,7 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CacheDb, type ExecutionRow } from '../src/engine/cache/db.js';
 import { FINGERPRINT_FORMAT, type FingerprintData } from '../src/engine/cache/fingerprint.js';
-import { sha256 } from '../src/engine/cache/hash.js';
+import { sha256 } from '../src/lib/hash.js';
 import { RunRecorder, serializeRecord } from '../src/runs/record.js';
 
 const RUNS = Number(process.argv[2] ?? 1000);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { explainChange, fingerprint, FINGERPRINT_FORMAT, type FingerprintData } from '../../src/engine/cache/fingerprint.js';
-import { canonicalize8785, sha256, type ContentHash } from '../../src/engine/cache/hash.js';
+import { canonicalize8785, sha256, type ContentHash } from '../../src/lib/hash.js';
 import { formatReason } from '../../src/engine/cache/reasons.js';
 import { manifestHash } from '../../src/engine/cache/store.js';
 

@@ -24,7 +24,7 @@
 import { existsSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 import type { CacheDb } from './db.js';
-import { sha256, type ContentHash } from './hash.js';
+import { sha256, type ContentHash } from '../../lib/hash.js';
 
 /** Native sources (relative to the root) of modules that load a native library. */
 export const NATIVE_SOURCES: Record<string, string[]> = {

@@ -170,6 +170,22 @@ export class CacheDb {
     this.addRunRecordColumns();
   }
 
+  /** Who runs run `id` (to tell a live coordinator's Slurm job from an orphan). */
+  runOwner(id: number): { pid: number; host: string; state: string } | undefined {
+    return this.stmt('SELECT pid, host, state FROM runs WHERE id = ?').get(id) as { pid: number; host: string; state: string } | undefined;
+  }
+
+  /** The processes holding run locks. */
+  lockHolders(): { pid: number; host: string }[] {
+    return this.stmt('SELECT pid, host FROM locks').all() as { pid: number; host: string }[];
+  }
+
+  /** Task and log directories of Slurm jobs still active. */
+  activeSlurmDirs(): { task_dir: string; log_path: string }[] {
+    return this.stmt(`SELECT task_dir, log_path FROM slurm_jobs WHERE state = 'active'`).all() as { task_dir: string; log_path: string }[];
+  }
+
+  /** A cached prepared statement. All of pipe's SQL is in this module: nothing outside it calls this. */
   stmt(sql: string): Database.Statement {
     let s = this.stmts.get(sql);
     if (!s) {

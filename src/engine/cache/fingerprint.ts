@@ -4,7 +4,7 @@
  * Partial hashes (per input, per file) are kept in the struct itself, so a miss can be
  * explained field by field (`explainChange`).
  */
-import { hashJson, type ContentHash, type FingerprintHash } from './hash.js';
+import { hashJson, type ContentHash, type FingerprintHash } from '../../lib/hash.js';
 import type { StaleReason } from './reasons.js';
 
 /**

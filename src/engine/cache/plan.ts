@@ -9,7 +9,7 @@
 import { codeClosure, type CodeClosure } from './code.js';
 import type { CacheDb, ExecutionRow, OutputRow } from './db.js';
 import { explainChange, fingerprint, FINGERPRINT_FORMAT, type FingerprintData } from './fingerprint.js';
-import type { ContentHash, FingerprintHash } from './hash.js';
+import type { ContentHash, FingerprintHash } from '../../lib/hash.js';
 import type { PipelineGraph, PlannedStage } from '../front/graph.js';
 import type { StaleReason } from './reasons.js';
 import { kindOrigin } from '../front/registry.js';

@@ -9,7 +9,7 @@
  */
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, type Stats } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { hashFile, sha256, type ContentHash } from './hash.js';
+import { hashFile, sha256, type ContentHash } from '../../lib/hash.js';
 import type { CacheDb, ObjectRow } from './db.js';
 
 export interface ManifestEntry {

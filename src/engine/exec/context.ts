@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { Rng } from '../../sdk/rng.js';
-import { canonicalJson } from '../cache/hash.js';
+import { canonicalJson } from '../../lib/hash.js';
 import { validateParams } from '../front/params.js';
 import {
   DEFAULT_EXT, resolvePorts,

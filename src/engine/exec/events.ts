@@ -73,3 +73,44 @@ export function summarize(s: RunSummary, e: RunEvent): RunSummary {
   }
   return s;
 }
+
+/** One stage's outcome as the run's record keeps it (the runner reports one per stage). */
+export interface StageRecord {
+  id: string;
+  outcome: 'ran' | 'cached' | 'failed' | 'interrupted';
+  /** the execution that holds the result (for cached stages: the one it was cached from) */
+  execution: number;
+  fingerprint: string;
+  /** duration of the execution that computed the result */
+  durationMs?: number;
+  /** why it ran */
+  reasons?: StaleReason[];
+  /** content hash of the stage's `curves` table output */
+  curves?: string;
+  error?: string;
+  /** the stage's metrics (object or JSON text), when it has any */
+  metrics?: unknown;
+}
+
+/** What the run tells its recorder when it ends. */
+export interface RunFinish {
+  runId: number;
+  name?: string;
+  file: string;
+  fileText: string;
+  params: Record<string, unknown>;
+  overrides: string[];
+  goals: Record<string, 'max' | 'min'>;
+  /** matrix instances: id → base stage and matrix values */
+  matrix: Record<string, { base: string; values: Record<string, string | number | boolean> }>;
+  summary: RunSummary;
+}
+
+/**
+ * Run tracking, as the engine sees it: the engine reports each stage's outcome and the run's
+ * end; what is kept and how (src/runs/) is not the engine's business.
+ */
+export interface RunRecorder {
+  stage(r: StageRecord): void;
+  finish(info: RunFinish): Promise<void>;
+}

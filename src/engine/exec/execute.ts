@@ -17,51 +17,9 @@ import { runScope } from './subset.js';
 import type { Workspace } from '../cache/workspace.js';
 import { mergeResources, type ExecutorName, type Resources, type SlurmOptions } from '../front/resources.js';
 import { SlurmExecutor } from './slurm.js';
-import { emptySummary, summarize, type RunEvent, type RunReporter, type RunSummary, type SkipReason } from './events.js';
-import type { StaleReason } from '../cache/reasons.js';
+import { emptySummary, summarize, type RunEvent, type RunFinish, type RunRecorder, type RunReporter, type RunSummary, type SkipReason } from './events.js';
 
-export type { RunEvent, RunReporter, RunSummary, StageOutcome, SkipReason } from './events.js';
-
-/** One stage's outcome as the run's record keeps it (the runner reports one per stage). */
-export interface StageRecord {
-  id: string;
-  outcome: 'ran' | 'cached' | 'failed' | 'interrupted';
-  /** the execution that holds the result (for cached stages: the one it was cached from) */
-  execution: number;
-  fingerprint: string;
-  /** duration of the execution that computed the result */
-  durationMs?: number;
-  /** why it ran */
-  reasons?: StaleReason[];
-  /** content hash of the stage's `curves` table output */
-  curves?: string;
-  error?: string;
-  /** the stage's metrics (object or JSON text), when it has any */
-  metrics?: unknown;
-}
-
-/** What the run tells its recorder when it ends. */
-export interface RunFinish {
-  runId: number;
-  name?: string;
-  file: string;
-  fileText: string;
-  params: Record<string, unknown>;
-  overrides: string[];
-  goals: Record<string, 'max' | 'min'>;
-  /** matrix instances: id → base stage and matrix values */
-  matrix: Record<string, { base: string; values: Record<string, string | number | boolean> }>;
-  summary: RunSummary;
-}
-
-/**
- * Run tracking, as the engine sees it: the engine reports each stage's outcome and the run's
- * end; what is kept and how (src/runs/) is not the engine's business.
- */
-export interface RunRecorder {
-  stage(r: StageRecord): void;
-  finish(info: RunFinish): Promise<void>;
-}
+export type { RunEvent, RunReporter, RunSummary, StageOutcome, SkipReason, RunRecorder, RunFinish, StageRecord } from './events.js';
 
 export interface RunOptions {
   jobs: number;

@@ -5,8 +5,8 @@
  * task and records the outcome; an executor only runs the task and reports its hashed outputs.
  */
 import type { TaskSpec } from './context.js';
-import type { SlurmJobRow } from '../cache/db.js';
-import type { TaskHandlers, TaskOutcome } from './pool.js';
+import type { Progress } from '../../sdk/stage.js';
+import type { FromWorker } from './worker.js';
 import type { Resources } from '../front/resources.js';
 
 /** What an executor may want to know about the task beyond the TaskSpec. */
@@ -24,7 +24,17 @@ export interface ExecMeta {
   /** The task's own directory (from `newTaskDir`, or an adopted job's). */
   taskDir?: string;
   /** A job of an earlier run computing this fingerprint, adopted instead of run again. */
-  adopt?: SlurmJobRow;
+  adopt?: Adoption;
+}
+
+/**
+ * Work of an earlier (killed) run that an executor can take over: the task and its directory,
+ * plus the executor's own state about it (`token`), which only that executor reads.
+ */
+export interface Adoption {
+  taskDir: string;
+  task: TaskSpec;
+  readonly token: unknown;
 }
 
 export interface StageExecutor {
@@ -34,7 +44,16 @@ export interface StageExecutor {
    */
   newTaskDir?(stageId: string): string;
   /** A still-valid job of an earlier (killed) run that computes this fingerprint. */
-  adoptable?(fp: string): { row: SlurmJobRow; task: TaskSpec } | undefined;
+  adoptable?(fp: string): Adoption | undefined;
   run(task: TaskSpec, h: TaskHandlers, signal: AbortSignal, meta: ExecMeta): Promise<TaskOutcome>;
   close(): Promise<void>;
 }
+
+export interface TaskHandlers {
+  onProgress?(p: Progress): void;
+  onLog?(lines: string[]): void;
+}
+
+export type TaskOutcome =
+  | { ok: true; outputs: Extract<FromWorker, { type: 'done' }>['outputs']; metrics?: Record<string, unknown> }
+  | { ok: false; error: string; crashed: boolean };

@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import type { TaskSpec } from './context.js';
 import type { Progress } from '../../sdk/stage.js';
 import type { FromWorker, ToWorker } from './worker.js';
-import type { ExecMeta, StageExecutor } from './executor.js';
+import type { ExecMeta, StageExecutor, TaskHandlers, TaskOutcome } from './executor.js';
+export type { TaskHandlers, TaskOutcome } from './executor.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** dist/engine/exec/worker.js, also when this module runs from src/ (tests). */
@@ -19,14 +20,6 @@ export const workerEntry = (() => {
   return join(here, '..', '..', '..', 'dist', 'engine', 'exec', 'worker.js');
 })();
 
-export interface TaskHandlers {
-  onProgress?(p: Progress): void;
-  onLog?(lines: string[]): void;
-}
-
-export type TaskOutcome =
-  | { ok: true; outputs: Extract<FromWorker, { type: 'done' }>['outputs']; metrics?: Record<string, unknown> }
-  | { ok: false; error: string; crashed: boolean };
 
 interface Worker {
   proc: ChildProcess;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { prepareOutputs, type TaskSpec } from './context.js';
 import type { OutputRow } from '../cache/db.js';
 import type { PipelineGraph, PlannedStage } from '../front/graph.js';
-import type { ContentHash } from '../cache/hash.js';
+import type { ContentHash } from '../../lib/hash.js';
 import type { Planner } from '../cache/plan.js';
 import { WorkerPool } from './pool.js';
 import type { StaleReason } from '../cache/reasons.js';
@@ -17,8 +17,7 @@ import type { Disposition } from './scheduler.js';
 import { resolvePorts, type Progress } from '../../sdk/stage.js';
 import type { StageSubset } from './subset.js';
 import type { Workspace } from '../cache/workspace.js';
-import type { RunEvent } from './events.js';
-import type { RunRecorder } from './execute.js';
+import type { RunEvent, RunRecorder } from './events.js';
 import type { Resources } from '../front/resources.js';
 import type { StageExecutor } from './executor.js';
 
@@ -107,7 +106,7 @@ export class StageRunner {
     // coordinator: a later run adopts it); a job of a killed run computing this fingerprint is
     // adopted instead of submitting another.
     const adopted = ex?.adoptable?.(fp);
-    const taskDir = adopted?.row.task_dir ?? ex?.newTaskDir?.(st.id);
+    const taskDir = adopted?.taskDir ?? ex?.newTaskDir?.(st.id);
     const outputs = adopted ? adopted.task.outputs : await prepareOutputs(st.kind, st.params, taskDir ? join(taskDir, 'out') : join(this.ctx.runTmp, 'out'), taskDir ? '' : `${n}-`);
     const dropOutputs = () => {
       if (taskDir) rmSync(taskDir, { recursive: true, force: true });
@@ -134,7 +133,7 @@ export class StageRunner {
     const executor = ex ?? (this.pool ??= new WorkerPool());
     const res = await executor.run(task, handlers, this.ctx.signal, {
       pipeline: name, stageId: st.id, base: st.base, fingerprint: fp, runId, resources: this.ctx.resources?.(st) ?? {},
-      freshProcess: st.kind.freshProcess, taskDir, adopt: adopted?.row,
+      freshProcess: st.kind.freshProcess, taskDir, adopt: adopted,
     }).finally(() => this.releaseSlot());
     const durationMs = Date.now() - started;
     const logText = log.join('\n').slice(-200_000);

@@ -38,7 +38,7 @@ import { workerEntry, type TaskHandlers, type TaskOutcome } from './pool.js';
 import { parseMem, sbatchArgs, type Resources, type SlurmOptions } from '../front/resources.js';
 import { hashOutput } from '../cache/store.js';
 import type { TaskResultFile } from './worker.js';
-import type { ExecMeta, StageExecutor } from './executor.js';
+import type { Adoption, ExecMeta, StageExecutor } from './executor.js';
 
 /** Slurm job states after which a job does no more work. */
 const TERMINAL = new Set(['COMPLETED', 'FAILED', 'TIMEOUT', 'OUT_OF_MEMORY', 'CANCELLED', 'NODE_FAIL', 'PREEMPTED', 'BOOT_FAIL', 'DEADLINE', 'SPECIAL_EXIT', 'REVOKED']);
@@ -186,15 +186,15 @@ export class SlurmExecutor implements StageExecutor {
   }
 
   /** The active row of an earlier run that computes this fingerprint, if its task is still there. */
-  adoptable(fp: string): { row: SlurmJobRow; task: TaskSpec } | undefined {
+  adoptable(fp: string): Adoption | undefined {
     const row = this.db.slurmJobActive(fp);
     if (!row) return undefined;
     // a job that a live coordinator (another pipeline with the same stage) is polling is its own
-    const owner = row.run_id ? this.db.stmt('SELECT pid, host, state FROM runs WHERE id = ?').get(row.run_id) as { pid: number; host: string; state: string } | undefined : undefined;
+    const owner = row.run_id ? this.db.runOwner(row.run_id) : undefined;
     if (owner && owner.state === 'running' && owner.pid !== process.pid && (owner.host !== hostname() || pidAlive(owner.pid))) return undefined;
     try {
       const task = JSON.parse(readFileSync(join(row.task_dir, 'task.json'), 'utf8')) as TaskSpec;
-      return { row, task };
+      return { taskDir: row.task_dir, task, token: row };
     } catch {
       this.db.slurmJobSet(row.id, { state: 'superseded' });
       return undefined;
@@ -217,7 +217,7 @@ export class SlurmExecutor implements StageExecutor {
       };
       if (signal.aborted) return this.abortItem(item);
       if (meta.adopt) {
-        const r = meta.adopt;
+        const r = meta.adopt.token as SlurmJobRow;
         item.rowId = r.id;
         item.attempt = r.attempt;
         this.db.slurmJobSet(r.id, { run_id: meta.runId });
@@ -657,10 +657,10 @@ function resetTask(it: Item): void {
 export function slurmLeftovers(db: CacheDb, cacheDir: string): string[] {
   const base = join(cacheDir, 'slurm');
   if (!existsSync(base)) return [];
-  const locks = db.stmt('SELECT pid, host FROM locks').all() as { pid: number; host: string }[];
+  const locks = db.lockHolders();
   if (locks.some((l) => l.host !== hostname() || pidAlive(l.pid))) return [];
   const keep = new Set<string>();
-  for (const r of db.stmt(`SELECT task_dir, log_path FROM slurm_jobs WHERE state = 'active'`).all() as { task_dir: string; log_path: string }[]) {
+  for (const r of db.activeSlurmDirs()) {
     keep.add(r.task_dir);
     keep.add(dirname(r.log_path));
   }

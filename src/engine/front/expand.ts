@@ -9,7 +9,7 @@ import type { DocPath, LoadedFile } from './load.js';
 import { ParamsError, validateParams } from './params.js';
 import { resolvePorts, type InputSpec, type MatrixValues, type Scalar, type StageKind } from '../../sdk/stage.js';
 import type { PipelineDoc, SeedDerive, StageDecl, WhenDecl } from './validate.js';
-import { canonicalJson, sha256 } from '../cache/hash.js';
+import { canonicalJson, sha256 } from '../../lib/hash.js';
 import { checkResourcesValue } from './resources.js';
 
 export interface RefSelector {

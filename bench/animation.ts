@@ -12,7 +12,7 @@ import { validateParams } from '../src/engine/front/params.js';
 import gen from '../src/stages/generate-synthetic.js';
 import fitNeuron from '../src/stages/fit-neuron.js';
 import animation, { frameSpecs, type AnimationParams } from '../src/stages/animation.js';
-import { readTable } from '../src/lib/table.js';
+import { readTable } from '../src/sdk/table.js';
 import { tableRows } from '../src/lib/plot/data.js';
 import { renderFrames } from '../src/lib/plot/frames.js';
 import { encodeGif } from '../src/lib/plot/gif.js';

@@ -10,7 +10,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { DownloadError, fetchFile, isUrl, sha256Bytes, type FetchOptions } from './download.js';
-import { fixedListVector, makeTable, numericVector, stringVector, type Table, type TableMeta } from './table.js';
+import { fixedListVector, makeTable, numericVector, stringVector, type Table, type TableMeta } from '../sdk/table.js';
 
 /* ------------------------------------------------------------------------------------------
  * Sources

@@ -3,7 +3,7 @@
  * parts of a stage, and the rows a statistic may be fit on.
  */
 import type { StageContext } from '../sdk/stage.js';
-import { readTable, tableMeta, takeRows, ROW_COLUMN, type Table } from './table.js';
+import { readTable, tableMeta, takeRows, ROW_COLUMN, type Table } from '../sdk/table.js';
 
 export const PARTS = ['train', 'val', 'test'] as const;
 export type Part = (typeof PARTS)[number];

@@ -77,7 +77,7 @@ const X_COLUMNS = ['epoch', 'step', 'iteration', 'iter'];
 
 /** Reads a curves table artifact: numeric columns as arrays, and which column is the x axis. */
 export async function readCurves(path: string): Promise<{ x: string; columns: Record<string, number[]> }> {
-  const { readTable } = await import('../lib/table.js');
+  const { readTable } = await import('../sdk/table.js');
   const t = await readTable(path);
   const columns: Record<string, number[]> = {};
   for (const f of t.schema.fields) {

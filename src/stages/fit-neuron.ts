@@ -113,7 +113,7 @@ export default defineStage<FitNeuronParams>({
   },
   async run(ctx) {
     const p = ctx.params;
-    const { readTable, numericColumn, tableMeta, makeTable, numericVector, stringVector, writeTable } = await import('../lib/table.js');
+    const { readTable, numericColumn, tableMeta, makeTable, numericVector, stringVector, writeTable } = await import('../sdk/table.js');
     const nm = await import('../lib/ml/neuron.js');
     const { evalPolynomial, formula } = await import('../lib/ml/polynomials.js');
     const { trainPlayground } = await import('../lib/ml/neuron-train.js');

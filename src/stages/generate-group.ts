@@ -69,7 +69,7 @@ export default defineStage<GroupTaskParams>({
     const p = ctx.params;
     const G = await import('../lib/ml/group.js');
     const { Rng } = await import('../sdk/rng.js');
-    const { readTable, writeTable, makeTable, fixedListVector, stringVector, numericVector } = await import('../lib/table.js');
+    const { readTable, writeTable, makeTable, fixedListVector, stringVector, numericVector } = await import('../sdk/table.js');
     const dims = Array.isArray(p.p) ? [...p.p] : [p.p];
     const g = { dims };
     const n = G.groupOrder(g);

@@ -46,7 +46,7 @@ export default defineStage<LandscapeParams>({
   },
   async run(ctx) {
     const p = ctx.params;
-    const { readTable, numericColumn, makeTable, numericVector, writeTable } = await import('../lib/table.js');
+    const { readTable, numericColumn, makeTable, numericVector, writeTable } = await import('../sdk/table.js');
     const nm = await import('../lib/ml/neuron.js');
     const t = await readTable(ctx.input('data').path);
     const x = numericColumn(t, 'x').values, y = numericColumn(t, 'y').values;

@@ -97,7 +97,7 @@ export default defineStage<TrainInfomaxParams>({
   runtime: (p) => backendRuntime(p.backend),
   async run(ctx) {
     const p = ctx.params;
-    const { readTable, featureMatrix, writeTable, makeTable, numericVector, stringVector } = await import('../lib/table.js');
+    const { readTable, featureMatrix, writeTable, makeTable, numericVector, stringVector } = await import('../sdk/table.js');
     const im = await import('../lib/ml/infomax.js');
     const { fit, flatten } = await import('../lib/ml/kit/loop.js');
     const { curvesTable, snapshotTable } = await import('../lib/ml/kit/snapshots.js');

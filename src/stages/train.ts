@@ -133,7 +133,7 @@ export default defineStage<TrainParams>({
     const { Mlp } = await import('../lib/ml/mlp.js');
     const { trainMlp, evaluate, curveRow } = await import('../lib/ml/trainer.js');
     const kit = await import('../lib/ml/table-trainer.js');
-    const { writeTable, withMeta } = await import('../lib/table.js');
+    const { writeTable, withMeta } = await import('../sdk/table.js');
 
     const data = await kit.readSupervised(ctx);
     const { meta, task, test } = data;

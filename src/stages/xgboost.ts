@@ -78,7 +78,7 @@ export default defineStage<XgbParams>({
     const { xgboostApi, DMatrix, Booster } = await import('../lib/ml/xgboost.js');
     const { scoreProbabilities, regressionMetrics } = await import('../lib/ml/metrics.js');
     const kit = await import('../lib/ml/table-trainer.js');
-    const { writeTable } = await import('../lib/table.js');
+    const { writeTable } = await import('../sdk/table.js');
     const { tableFromArrays } = await import('apache-arrow');
     const a = xgboostApi();
 

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { runStageDirect } from '../../src/engine/exec/context.js';
-import { readTable } from '../../src/lib/table.js';
+import { readTable } from '../../src/sdk/table.js';
 import { loadTf, resolveBackend, backendRuntime, BACKENDS } from '../../src/lib/ml/backend.js';
 import { Mlp, type SavedModel } from '../../src/lib/ml/mlp.js';
 import { blasStatus } from '../../src/lib/ml/blas/native.js';

@@ -12,7 +12,7 @@ import { runStageDirect } from '../../src/engine/exec/context.js';
 import downloadUci from '../../src/stages/download-uci.js';
 import downloadMnist from '../../src/stages/download-mnist.js';
 import { fetchFile } from '../../src/lib/download.js';
-import { readTable, tableMeta } from '../../src/lib/table.js';
+import { readTable, tableMeta } from '../../src/sdk/table.js';
 import { MIRROR, Loopback, tmp, useScratchTmp } from './helpers.js';
 
 useScratchTmp();

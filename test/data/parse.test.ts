@@ -10,7 +10,7 @@ import { runStageDirect } from '../../src/engine/exec/context.js';
 import downloadUci from '../../src/stages/download-uci.js';
 import downloadMnist from '../../src/stages/download-mnist.js';
 import { loadCsv, parseAdultFile, adultTable, parseMagic, parseCcppXlsx, parseIdx, readMnistGz, mnistTable } from '../../src/lib/datasets.js';
-import { completeRows, featureMatrix, numericColumn, readTable, tableMeta, type Table } from '../../src/lib/table.js';
+import { completeRows, featureMatrix, numericColumn, readTable, tableMeta, type Table } from '../../src/sdk/table.js';
 import { FIXTURES, MIRROR, useScratchTmp } from './helpers.js';
 
 useScratchTmp();

@@ -14,7 +14,7 @@ import downloadUci from '../../src/stages/download-uci.js';
 import { adultTable, loadCsv, parseAdultFile } from '../../src/lib/datasets.js';
 import {
   featureMatrix, makeTable, numericColumn, numericVector, readTable, stringVector, tableMeta, writeTable, type Table,
-} from '../../src/lib/table.js';
+} from '../../src/sdk/table.js';
 import { FIXTURES, MIRROR, tmp, useScratchTmp } from './helpers.js';
 
 useScratchTmp();

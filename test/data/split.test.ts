@@ -10,7 +10,7 @@ import split from '../../src/stages/split.js';
 import downloadUci from '../../src/stages/download-uci.js';
 import gen from '../../src/stages/generate-synthetic.js';
 import { adultTable, loadCsv, parseAdultFile } from '../../src/lib/datasets.js';
-import { makeTable, numericColumn, numericVector, readTable, tableMeta, writeTable, ROW_COLUMN, type Table } from '../../src/lib/table.js';
+import { makeTable, numericColumn, numericVector, readTable, tableMeta, writeTable, ROW_COLUMN, type Table } from '../../src/sdk/table.js';
 import { FIXTURES, MIRROR, tmp, useScratchTmp } from './helpers.js';
 
 useScratchTmp();

@@ -97,7 +97,7 @@ describe('animation', () => {
 describe('animation frames from one compiled view', () => {
   const readRows = async (p: string) => {
     const { tableRows } = await import('../../src/lib/plot/data.js');
-    const { readTable } = await import('../../src/lib/table.js');
+    const { readTable } = await import('../../src/sdk/table.js');
     return tableRows(await readTable(p));
   };
   it('compiles once and draws every frame pixel-identical to drawing it on its own (fit template, follow_y, notes)', async () => {

@@ -8,7 +8,7 @@ import { runStageDirect } from '../../src/engine/exec/context.js';
 import { rasterize, renderVegaLite } from '../../src/lib/plot/render.js';
 import { jsonRows, readRows } from '../../src/lib/plot/data.js';
 import { isoSegments, TEMPLATE_NAMES } from '../../src/lib/plot/templates.js';
-import { writeTable, withMeta, makeTable, fixedListVector, numericVector } from '../../src/lib/table.js';
+import { writeTable, withMeta, makeTable, fixedListVector, numericVector } from '../../src/sdk/table.js';
 import { findFontDir, fontMetrics } from '../../src/lib/plot/fonts.js';
 import { CASES, history, writeArrow, writeJson } from './fixtures.js';
 

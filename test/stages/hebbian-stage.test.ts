@@ -15,7 +15,7 @@ import standardize from '../../src/stages/standardize.js';
 import hebb from '../../src/stages/train-hebbian.js';
 import loadCsv, { detectSchema } from '../../src/stages/load-csv.js';
 import sep, { logistic, perceptron } from '../../src/stages/fit-separator.js';
-import { readTable, tableMeta } from '../../src/lib/table.js';
+import { readTable, tableMeta } from '../../src/sdk/table.js';
 
 let study: Record<string, string>, health: Record<string, string>;
 

@@ -16,7 +16,7 @@
  * Import it inside `run` (it loads apache-arrow); kind modules stay cheap to import.
  */
 import type { StageContext } from '../../sdk/stage.js';
-import { readTable, withMeta, featureMatrix, ROW_COLUMN, type FeatureMatrix, type Table, type TableMeta } from '../table.js';
+import { readTable, withMeta, featureMatrix, ROW_COLUMN, type FeatureMatrix, type Table, type TableMeta } from '../../sdk/table.js';
 import { byClass } from '../splits.js';
 import type { Rng } from '../../sdk/rng.js';
 import { tableFromArrays } from 'apache-arrow';

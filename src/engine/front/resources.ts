@@ -11,56 +11,18 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import type { FromSchema } from 'json-schema-to-ts';
 import { Ajv } from 'ajv';
+import { pipelineSchema } from './pipeline-schema.js';
 import { PipeError, PipeErrors } from '../errors.js';
 import { loadPipelineFile, type LoadedFile } from './load.js';
 
-export interface Resources {
-  cpus?: number;
-  /** Slurm memory: 512M, 4G, … (per node; a bare number is megabytes). */
-  mem?: string | number;
-  /** Slurm time limit: minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS (a bare number is minutes). */
-  time?: string | number;
-  gpus?: number | string;
-  gres?: string;
-  partition?: string;
-  account?: string;
-  qos?: string;
-  constraint?: string;
-  /** Further sbatch options, one argument each (passed as is, never through a shell). */
-  sbatch_args?: string[];
-  /** Let Slurm requeue the job (default: --no-requeue; pipe owns retries). */
-  requeue?: boolean;
-  /** Resubmissions after TIMEOUT, OUT_OF_MEMORY, NODE_FAIL or PREEMPTED (default 0). */
-  retries?: number;
-  /** Time limit factor per TIMEOUT retry (default 2). */
-  retry_time_factor?: number;
-  /** Memory factor per OUT_OF_MEMORY retry (default 2). */
-  retry_mem_factor?: number;
-  /** Run up to N ready sibling instances one after another in one job (default 1). */
-  batch?: number;
-}
-
-export interface SlurmOptions {
-  /** Most jobs (array tasks count one each) pipe keeps queued or running at once (default 100). */
-  max_queued?: number;
-  /** Most sbatch calls per second (default 5). */
-  submit_rate?: number;
-  /** Largest job array (default 500; keep it under the cluster's MaxArraySize). */
-  max_array?: number;
-  /** How long ready siblings are gathered into one array, in ms (default 200). */
-  array_window_ms?: number;
-  /** Poll interval bounds in seconds (default 0.25 … 5; it grows while nothing changes). */
-  poll_min?: number;
-  poll_max?: number;
-  /** How long the shared-filesystem probe job may take, in seconds (default 120). */
-  probe_timeout?: number;
-  /** Tries of a transient sbatch error (default 5). */
-  submit_tries?: number;
-}
-
-export type ExecutorName = 'local' | 'slurm';
+type Defs = (typeof pipelineSchema)['definitions'];
+/** What a stage asks of a cluster scheduler (`resources:`), derived from the schema. */
+export type Resources = FromSchema<Defs['resources']>;
+/** Options of the Slurm executor (`slurm:`), derived from the schema. */
+export type SlurmOptions = FromSchema<Defs['slurmOptions']>;
+export type ExecutorName = FromSchema<Defs['executor']>;
 
 export interface UserConfig {
   file?: string;
@@ -152,8 +114,7 @@ export function userConfigPath(): string {
 }
 
 const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true, validateSchema: false });
-const schemaPath = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'schemas', 'pipeline.schema.json');
-const defs = (JSON.parse(readFileSync(schemaPath, 'utf8')) as { definitions: Record<string, unknown> }).definitions;
+const defs = pipelineSchema.definitions;
 const validateConfig = ajv.compile({
   type: 'object',
   additionalProperties: false,

@@ -1,57 +1,24 @@
 /**
- * Step 2 — validate: the pipeline file against schemas/pipeline.schema.json (ajv), and every
+ * Step 2 — validate: the pipeline file against its JSON Schema (pipeline-schema.ts; ajv), and every
  * stage's `kind` against the registry. Errors point at file:line:col with a did-you-mean.
  */
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ErrorObject } from 'ajv';
 import { Ajv } from 'ajv';
 import { PipeError, PipeErrors, didYouMean } from '../errors.js';
 import type { DocPath, LoadedFile } from './load.js';
-import type { Scalar, StageKind } from '../../sdk/stage.js';
-import { checkResources, type ExecutorName, type Resources, type SlurmOptions } from './resources.js';
+import type { StageKind } from '../../sdk/stage.js';
+import { pipelineSchema, type PipelineSchemaDoc } from './pipeline-schema.js';
+import { checkResources } from './resources.js';
 
+/** A validated pipeline document; its type is derived from the schema (pipeline-schema.ts). */
+export type PipelineDoc = PipelineSchemaDoc & { params: Record<string, unknown> };
+export type StageDecl = PipelineSchemaDoc['stages'][string];
 /** `seed: {derive: [fold]}`: the seed is derived from the pipeline seed (or `base`) and these matrix keys. */
-export interface SeedDerive {
-  derive: string[];
-  base?: number | string;
-}
-
-export interface StageDecl {
-  kind: string;
-  description?: string;
-  params?: Record<string, unknown>;
-  seed?: number | string | SeedDerive;
-  inputs?: Record<string, string | string[]>;
-  matrix?: Record<string, unknown> & { exclude?: Record<string, Scalar>[] };
-  /** Run this stage (or instance) only when the condition holds (evaluated after --set and matrix substitution). */
-  when?: WhenDecl;
-  /** What the stage asks of a cluster scheduler (not part of the fingerprint). */
-  resources?: Resources;
-}
-
+export type SeedDerive = Extract<NonNullable<StageDecl['seed']>, { derive: unknown }>;
 /** `when:` — a boolean (or `${…}` giving one), `{equals: [a, b]}`, `{not_equals: [a, b]}` or `{in: [a, [b, c]]}`. */
-export type WhenDecl = boolean | string | { equals: [unknown, unknown] } | { not_equals: [unknown, unknown] } | { in: [unknown, unknown[] | string] };
+export type WhenDecl = NonNullable<StageDecl['when']>;
 
-export interface PipelineDoc {
-  name: string;
-  description?: string;
-  seed?: number;
-  /** Write the HTML report after every run; `headline` names the outputs it opens with. */
-  report?: boolean | { headline?: string[] };
-  /** Which way each metric is better (`pipe diff` colours and gates by it). */
-  metrics?: Record<string, { goal: 'max' | 'min' }>;
-  params: Record<string, unknown>;
-  stages: Record<string, StageDecl>;
-  executor?: ExecutorName;
-  /** Default resources of every stage. */
-  resources?: Resources;
-  slurm?: SlurmOptions;
-}
-
-const schemaPath = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'schemas', 'pipeline.schema.json');
-export const pipelineSchema = JSON.parse(readFileSync(schemaPath, 'utf8')) as Record<string, unknown>;
+export { pipelineSchema };
 
 // No defaults here (the document is validated as written); meta-schema check is in the tests.
 const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true, validateSchema: false });

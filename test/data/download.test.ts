@@ -201,3 +201,15 @@ describe('download-mnist over HTTP (loopback)', () => {
       .rejects.toThrow(/t10k-labels-idx1-ubyte\.gz: sha256 mismatch of the uncompressed IDX: expected ff7bcfd4/);
   });
 });
+
+describe('dataset specs', () => {
+  it('one spec per UCI dataset: the kind offers exactly those, an unknown name is an error (never another dataset)', async () => {
+    const { UCI_SOURCES, uciSource, parseUci } = await import('../../src/lib/datasets.js');
+    const schema = downloadUci.paramsSchema as { properties: { dataset: { enum: string[] } } };
+    expect(schema.properties.dataset.enum).toEqual(Object.keys(UCI_SOURCES));
+    expect(uciSource('magic').id).toBe(159);
+    expect(() => uciSource('higgs')).toThrow("unknown UCI dataset 'higgs' (known: adult, magic, ccpp)");
+    expect(() => uciSource('toString')).toThrow(/unknown UCI dataset/);
+    await expect(parseUci('iris' as never, [])).rejects.toThrow("unknown UCI dataset 'iris'");
+  });
+});

@@ -25,10 +25,11 @@ import { existsSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 import type { CacheDb } from './db.js';
 import { sha256, type ContentHash } from '../../lib/hash.js';
+import { nativeSourceFiles } from '../../lib/ml/blas/sources.js';
 
-/** Native sources (relative to the root) of modules that load a native library. */
-export const NATIVE_SOURCES: Record<string, string[]> = {
-  'src/lib/ml/blas/native.ts': ['native/pipe_blas.c', 'native/pb_math.c', 'native/pb_infomax.c', 'native/pb.h', 'native/build.mjs'],
+/** Native sources (root-relative) of modules that load a native library: from the library's one list. */
+export const NATIVE_SOURCES: Record<string, () => string[]> = {
+  'src/lib/ml/blas/native.ts': nativeSourceFiles,
 };
 
 const PARSED = new Set(['.ts', '.mts', '.cts', '.tsx', '.js', '.mjs', '.cjs', '.jsx']);
@@ -156,7 +157,7 @@ export function codeClosure(entry: string, root: string, db?: CacheDb): CodeClos
       const p = resolveImport(file, spec);
       if (p && inside(root, p)) next.push(p);
     }
-    for (const extra of NATIVE_SOURCES[key] ?? []) next.push(join(root, ...extra.split('/')));
+    for (const extra of NATIVE_SOURCES[key]?.() ?? []) next.push(join(root, ...extra.split('/')));
     for (const p of next) {
       if (seen.has(p)) continue;
       seen.add(p);

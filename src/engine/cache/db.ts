@@ -19,7 +19,7 @@ import { hostname } from 'node:os';
 import { deflateSync, inflateSync } from 'node:zlib';
 import type { FingerprintData } from './fingerprint.js';
 
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
 
 export interface ExecutionRow {
   id: number;
@@ -131,6 +131,9 @@ export class CacheDb {
       }
       // 2 → 3: run names, records and per-stage outcomes (additive columns on runs)
       this.tx(() => this.addRunRecordColumns());
+      // 3 → 4: code hashes are of the code without comments and formatting (fingerprint
+      // format 3); the per-file cache holds hashes of the raw text: drop them
+      this.db.exec('DELETE FROM code_files');
     }
     this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }

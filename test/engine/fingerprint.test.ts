@@ -28,7 +28,7 @@ describe('fingerprint', () => {
   });
 
   it('does not depend on key order or number spelling', () => {
-    const reordered: FingerprintData = JSON.parse(JSON.stringify({ runtime: base.runtime, seed: 1192, inputs: { val: base.inputs.val, train: base.inputs.train }, params: { activation: 'actmix', hidden: [128, 128], lr: 1e-3 }, files: {}, version: '3', kind: 'train', format: 2, code: { 'src/stages/train.ts': h('train.ts'), 'src/lib/ml/trainer.ts': h('trainer.ts') } }));
+    const reordered: FingerprintData = JSON.parse(JSON.stringify({ runtime: base.runtime, seed: 1192, inputs: { val: base.inputs.val, train: base.inputs.train }, params: { activation: 'actmix', hidden: [128, 128], lr: 1e-3 }, files: {}, version: '3', kind: 'train', format: 3, code: { 'src/stages/train.ts': h('train.ts'), 'src/lib/ml/trainer.ts': h('trainer.ts') } }));
     expect(fingerprint(reordered)).toBe(fingerprint(base));
   });
 

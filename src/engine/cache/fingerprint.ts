@@ -27,7 +27,7 @@ export interface FingerprintData {
   version: string;
   /**
    * Content hashes of the code that computes the result: the kind's module and every module it
-   * imports, transitively, inside its package or project (src/engine/code.ts), plus native
+   * imports, transitively, inside its package or project (src/engine/cache/code.ts), plus native
    * sources it loads. Path → hash, so a miss names the file. Third-party packages are not in
    * here (see `runtime` for the library versions that matter).
    */

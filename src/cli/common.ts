@@ -5,12 +5,12 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { PipeError } from '../engine/errors.js';
-import type { PipelineGraph } from '../engine/graph.js';
-import { displayPath } from '../engine/load.js';
-import { loadGraph } from '../engine/pipeline.js';
-import { Planner, type StageStatus } from '../engine/plan.js';
-import { useProject } from '../engine/registry.js';
-import { Workspace } from '../engine/workspace.js';
+import type { PipelineGraph } from '../engine/front/graph.js';
+import { displayPath } from '../engine/front/load.js';
+import { loadGraph } from '../engine/front/pipeline.js';
+import { Planner, type StageStatus } from '../engine/cache/plan.js';
+import { useProject } from '../engine/front/registry.js';
+import { Workspace } from '../engine/cache/workspace.js';
 
 export const collect = (v: string, prev: string[] = []) => [...prev, v];
 export const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');

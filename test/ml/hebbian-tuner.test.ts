@@ -7,7 +7,7 @@
  * below is written from §E.4/§E.5 in float64, independent of HebbianStep.
  */
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../src/lib/rng.js';
+import { Rng } from '../../src/sdk/rng.js';
 import { HebbianMlp, HebbianStep, metaTunerHook, type Data, type HebbianConfig } from '../../src/lib/ml/hebbian.js';
 import type { HookContext } from '../../src/lib/ml/kit/loop.js';
 

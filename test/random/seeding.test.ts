@@ -7,8 +7,8 @@
 import { describe, it, expect } from 'vitest';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
-import { Rng } from '../../src/lib/rng.js';
-import { splitmix64, mul64 } from '../../src/lib/random/seed.js';
+import { Rng } from '../../src/sdk/rng.js';
+import { splitmix64, mul64 } from '../../src/sdk/seed-mix.js';
 
 const SEEDS = Array.from({ length: 1000 }, (_, i) => i);
 

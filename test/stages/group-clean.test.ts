@@ -6,12 +6,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { runStageDirect } from '../../src/engine/context.js';
+import { runStageDirect } from '../../src/engine/exec/context.js';
 import genGroup from '../../src/stages/generate-group.js';
 import trainGroup from '../../src/stages/train-group.js';
 import analyzeGroup from '../../src/stages/analyze-group.js';
 import { plateauVisits } from '../../src/lib/ml/plateaus.js';
-import { readTable } from '../../src/lib/table.js';
+import { readTable } from '../../src/sdk/table.js';
 
 describe('plateauVisits', () => {
   it('a stay of ≥ minEvals evaluations within ±tol is a rest; a quick crossing is passed through', () => {

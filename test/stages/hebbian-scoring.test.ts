@@ -7,12 +7,12 @@
  */
 import { describe, expect, it, beforeAll } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { runStageDirect } from '../../src/engine/context.js';
+import { runStageDirect } from '../../src/engine/exec/context.js';
 import gen from '../../src/stages/generate-synthetic.js';
 import split from '../../src/stages/split.js';
 import standardize from '../../src/stages/standardize.js';
 import hebb from '../../src/stages/train-hebbian.js';
-import { readTable, numericColumn } from '../../src/lib/table.js';
+import { readTable, numericColumn } from '../../src/sdk/table.js';
 import { HebbianMlp, evaluateNet } from '../../src/lib/ml/hebbian.js';
 
 let study: Record<string, string>;
@@ -57,7 +57,7 @@ describe('train-hebbian scoring of a run that blows up', () => {
     const net = new HebbianMlp({ sizes: model.sizes, activations: model.activations }, { normal: () => 0 } as never);
     model.W.forEach((w: number[], i: number) => net.W[i]!.set(w));
     model.b.forEach((b: number[], i: number) => net.b[i]!.set(b));
-    const { readTable: rt, featureMatrix } = await import('../../src/lib/table.js');
+    const { readTable: rt, featureMatrix } = await import('../../src/sdk/table.js');
     const fv = featureMatrix(await rt(study.val!));
     const v = evaluateNet(net, { X: fv.X, n: fv.n, d: fv.d, y: Float32Array.from(fv.y!), score: null }, 0.5);
     expect(v.bce).toBeCloseTo(vals[m.best_epoch - 1]!, 5);

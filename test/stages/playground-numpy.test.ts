@@ -4,7 +4,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import { readFile } from 'node:fs/promises';
-import { runStageDirect } from '../../src/engine/context.js';
+import { runStageDirect } from '../../src/engine/exec/context.js';
 import gen from '../../src/stages/generate-synthetic.js';
 import fitNeuron from '../../src/stages/fit-neuron.js';
 

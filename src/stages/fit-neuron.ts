@@ -230,7 +230,7 @@ export default defineStage<FitNeuronParams>({
     const named = (arr: Float64Array, prefix = '') => (model.kind === 'mlp' ? {} : Object.fromEntries(model.names.map((n, i) => [prefix + n, arr[i]!])));
     const metrics = {
       polynomial: polyName, activation: m.type === 'sigmoid1' ? 'sigmoid' : m.activation, model: m.type, optimizer: t.optimizer,
-      init_stream: p.init.stream, init_position: position, epochs: t.epochs, lr: t.lr, lr_final: res.lrFinal, halvings: res.halvings,
+      init_stream: p.init.stream, init_rng: p.init.rng, init_position: position, epochs: t.epochs, lr: t.lr, lr_final: res.lrFinal, halvings: res.halvings,
       best_mse: res.bestMse, best_updates: res.bestUpdates, final_mse: res.finalMse, var_y: varY,
       constant_only: res.bestMse >= 0.99 * varY,
       ...named(res.params), ...named(res.init, 'init_'),

@@ -8,7 +8,7 @@
  *   node scripts/results.mjs [--artifacts DIR] [--readme FILE] [--check]
  *
  * --check: change nothing, exit 1 when a block would change (the README is stale).
- * Blocks: playground (activation_playground), hebbian (hebbian_mlp), agf (group_agf).
+ * Blocks: playground (activation_playground), hebbian (hebbian_mlp), agf (group_agf), actmix (actmix_cv).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -136,7 +136,37 @@ function agf() {
   return out.join('\n');
 }
 
-const blocks = { playground, hebbian, agf };
+function actmix(name = 'actmix_cv') {
+  if (!has(name, 'results', 'results.json')) return null;
+  const r = json(name, 'results', 'results.json');
+  const out = [];
+  const order = ['adult', 'magic', 'ccpp'], models = ['actmix', 'relu', 'gelu', 'prelu', 'xgboost'];
+  const rank = (g) => order.indexOf(g.group.dataset) * 10 + models.indexOf(g.group.model);
+  const mmx = (m, d) => (m && m.n ? `${m.mean.toFixed(d)} ± ${m.std.toFixed(d)} (${m.min.toFixed(d)}–${m.max.toFixed(d)})` : '—');
+  out.push('| dataset | model | accuracy / RMSE | ROC-AUC / R² |', '|---|---|---|---|');
+  for (const g of [...r.groups].sort((a, b) => rank(a) - rank(b))) {
+    const m = g.metrics;
+    const cls = m.accuracy && m.accuracy.n;
+    out.push(`| ${g.group.dataset} | ${g.group.model} | ${cls ? mmx(m.accuracy, 4) : `RMSE ${mmx(m.rmse, 3)}`} | ${cls ? (m.roc_auc ? m.roc_auc.mean.toFixed(4) : '—') : (m.r2 ? m.r2.mean.toFixed(4) : '—')} |`);
+  }
+  out.push('', '**Paired comparisons** (ActMix minus each baseline on the same folds, mean ± population std of the difference, and the folds where ActMix is better; for RMSE a negative difference is better):', '',
+    '| dataset | ActMix − | Δ accuracy / Δ RMSE (ActMix better in) | Δ ROC-AUC / Δ R² |', '|---|---|---|---|');
+  const pd = (x) => (x ? `${x.mean >= 0 ? '+' : ''}${x.mean.toFixed(4)} ± ${x.std.toFixed(4)} (${x.better}/${x.n})` : '—');
+  const pairs = new Map();
+  for (const x of r.paired ?? []) {
+    const key = `${x.group.dataset}|${x.baseline.model}`;
+    if (!pairs.has(key)) pairs.set(key, {});
+    pairs.get(key)[x.metric] = x;
+  }
+  for (const [key, v] of [...pairs].sort(([a], [b]) => rank({ group: { dataset: a.split('|')[0], model: a.split('|')[1] } }) - rank({ group: { dataset: b.split('|')[0], model: b.split('|')[1] } }))) {
+    const [ds, model] = key.split('|');
+    const cls = !!v.accuracy;
+    out.push(`| ${ds} | ${model} | ${pd(cls ? v.accuracy : v.rmse)} | ${pd(cls ? v.roc_auc : v.r2)} |`);
+  }
+  return out.join('\n');
+}
+
+const blocks = { playground, hebbian, agf, actmix: () => actmix('actmix_cv') };
 let text = readFileSync(README, 'utf8');
 let stale = [];
 for (const [name, build] of Object.entries(blocks)) {

@@ -54,9 +54,21 @@ describe('scripts/results.mjs', () => {
     // agf: the 1D run only
     put(art, 'group_agf/analyze_1d/summary.json', { levels: [1, 0.5, 0], final_loss: 0.5005, nearest_level: 1, alive: 7, neurons: 8, frequencies_acquired: ['k=3'],
       plateaus: [{ m: 0, level: 1, status: 'rested', restFrom: 0, restTo: 300, passedAt: 320 }, { m: 1, level: 0.5, status: 'rested', restFrom: 400, restTo: 3000, passedAt: null }] });
+    // actmix_cv: one dataset, ActMix and XGBoost over 2 folds, paired
+    put(art, 'actmix_cv/results/results.json', {
+      groups: [
+        { group: { dataset: 'magic', model: 'xgboost' }, metrics: { accuracy: stat([0.88, 0.89]), roc_auc: stat([0.93, 0.94]) } },
+        { group: { dataset: 'magic', model: 'actmix' }, metrics: { accuracy: stat([0.86, 0.87]), roc_auc: stat([0.91, 0.92]) } },
+        { group: { dataset: 'ccpp', model: 'actmix' }, metrics: { rmse: stat([4.1, 4.3]), r2: stat([0.93, 0.94]) } },
+      ],
+      paired: [
+        { group: { dataset: 'magic', model: 'actmix' }, baseline: { dataset: 'magic', model: 'xgboost' }, metric: 'accuracy', mean: -0.02, std: 0, better: 0, n: 2 },
+        { group: { dataset: 'magic', model: 'actmix' }, baseline: { dataset: 'magic', model: 'xgboost' }, metric: 'roc_auc', mean: -0.02, std: 0, better: 0, n: 2 },
+      ],
+    });
     const readme = join(dir, 'README.md');
     const frame = (name: string) => `<!-- results:${name} -->\nOLD ${name}\n<!-- /results:${name} -->`;
-    writeFileSync(readme, `# x\n\n${frame('playground')}\n\ntext\n\n${frame('hebbian')}\n\n${frame('agf')}\n\nend\n`);
+    writeFileSync(readme, `# x\n\n${frame('playground')}\n\ntext\n\n${frame('hebbian')}\n\n${frame('agf')}\n\n${frame('actmix')}\n\nend\n`);
 
     expect(run('--artifacts', art, '--readme', readme, '--check').status).toBe(1); // stale
     const w = run('--artifacts', art, '--readme', readme);
@@ -67,6 +79,9 @@ describe('scripts/results.mjs', () => {
     expect(out).toMatch(/\| plain backprop \| 0\.9200 ± 0\.0163 \| 0\.2 \| 0\/3 \| 0\/3 \| — \|/);
     expect(out).toMatch(/\| \+ Hebbian, γ = 0 \(the seed's default\) \+ meta-tuner \| 0\.9300 ± 0\.0216 \| 0\.5 \| 2\/3 \| 1\/3 \| \+0\.0100 ± 0\.0082 \(2\/3\) \|/);
     expect(out).toContain('| 1D C_100, k = 3, fourier (5 modes), QuadraticRNN d = 200, Adam 1e-3 | 1.00, 0.500, 0.00 | L0 rested 0–300; L1 rested 400–3,000 | 0.5005 = 1.001 × L1 | k=3 (7 of 8 neurons alive) |');
+    // actmix: datasets in the study's order (adult, magic, ccpp), models in the study's order
+    expect(out).toContain('| magic | actmix | 0.8650 ± 0.0050 (0.8600–0.8700) | 0.9150 |\n| magic | xgboost | 0.8850 ± 0.0050 (0.8800–0.8900) | 0.9350 |\n| ccpp | actmix | RMSE 4.200 ± 0.100 (4.100–4.300) | 0.9350 |');
+    expect(out).toContain('| magic | xgboost | -0.0200 ± 0.0000 (0/2) | -0.0200 ± 0.0000 (0/2) |');
     expect(out).toMatch(/\ntext\n/);
     expect(out).toMatch(/\nend\n$/);
     expect(run('--artifacts', art, '--readme', readme, '--check').status).toBe(0);

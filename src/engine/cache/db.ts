@@ -209,13 +209,35 @@ export class CacheDb {
   // ------------------------------------------------------------------ locks
 
   /** Takes the pipeline's lock unless a live process holds it; returns the holder otherwise. */
-  tryLock(pipeline: string): { pid: number; host: string; since: number } | null {
+  /**
+   * The workspace lock: runs share the workspace (one run per pipeline), `pipe gc` takes it
+   * exclusively. Both are rows of `locks`, taken in one IMMEDIATE transaction each, so a run and
+   * gc can never both believe they have it; rows of dead processes are taken over. Returns the
+   * holder that is in the way, or null when the lock was taken.
+   */
+  tryLock(pipeline: string): LockHolder | null {
     const me = process.pid;
     const host = hostname();
     return this.db.transaction(() => {
-      const row = this.stmt('SELECT pid, host, since FROM locks WHERE pipeline = ?').get(pipeline) as { pid: number; host: string; since: number } | undefined;
-      if (row && row.pid !== me && (row.host !== host || pidAlive(row.pid))) return row;
+      const alive = (r: LockHolder | undefined): r is LockHolder => !!r && r.pid !== me && (r.host !== host || pidAlive(r.pid));
+      const gc = this.stmt('SELECT pipeline, pid, host, since FROM locks WHERE pipeline = ?').get(GC_LOCK) as LockHolder | undefined;
+      if (alive(gc)) return gc;
+      const row = this.stmt('SELECT pipeline, pid, host, since FROM locks WHERE pipeline = ?').get(pipeline) as LockHolder | undefined;
+      if (alive(row)) return row;
       this.stmt('INSERT OR REPLACE INTO locks (pipeline, pid, host, since) VALUES (?, ?, ?, ?)').run(pipeline, me, host, Date.now());
+      return null;
+    }).immediate();
+  }
+
+  /** The exclusive lock of `pipe gc`: taken only when no live run holds the workspace. */
+  tryGcLock(): LockHolder | null {
+    const me = process.pid;
+    const host = hostname();
+    return this.db.transaction(() => {
+      const rows = this.stmt('SELECT pipeline, pid, host, since FROM locks').all() as LockHolder[];
+      const busy = rows.find((r) => r.pid !== me && (r.host !== host || pidAlive(r.pid)));
+      if (busy) return busy;
+      this.stmt('INSERT OR REPLACE INTO locks (pipeline, pid, host, since) VALUES (?, ?, ?, ?)').run(GC_LOCK, me, host, Date.now());
       return null;
     }).immediate();
   }
@@ -427,8 +449,8 @@ export class CacheDb {
     return new Set(rows.map((r) => r.hash));
   }
 
-  allObjects(): { hash: string; size: number }[] {
-    return this.stmt('SELECT hash, size FROM objects').all() as { hash: string; size: number }[];
+  allObjects(): { hash: string; size: number; created: number }[] {
+    return this.stmt('SELECT hash, size, created FROM objects').all() as { hash: string; size: number; created: number }[];
   }
 
   getObject(hash: string): ObjectRow | undefined {
@@ -519,6 +541,18 @@ CacheDb.prototype.slurmJobsOf = function (this: CacheDb, stageId, pipeline) {
     WHERE j.stage_id = ? AND j.state = 'active' ${pipeline ? 'AND j.pipeline = ?' : ''} ORDER BY j.id DESC`).all(...(pipeline ? [stageId, pipeline] : [stageId])) as (SlurmJobRow & { run_pid: number; run_host: string; run_state: string })[];
   return rows.map(({ run_pid, run_host, run_state, ...r }) => ({ ...r, live: run_state === 'running' && run_host === hostname() && pidAlive(run_pid) }));
 };
+
+/** Who holds a lock row. `pipeline` is the pipeline's name, or GC_LOCK for `pipe gc`. */
+export interface LockHolder { pipeline: string; pid: number; host: string; since: number }
+
+/** The lock row of `pipe gc` (not a possible pipeline name). */
+export const GC_LOCK = '#gc';
+
+/** Words for a lock holder: 'pipe gc (pid 12 on host, since …)' or 'a run of 'x' (…)'. */
+export function describeHolder(h: LockHolder): string {
+  const who = h.pipeline === GC_LOCK ? '`pipe gc`' : `a run of '${h.pipeline}'`;
+  return `${who} (pid ${h.pid} on ${h.host}, since ${new Date(h.since).toISOString()})`;
+}
 
 export function pidAlive(pid: number): boolean {
   try {

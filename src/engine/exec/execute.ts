@@ -15,6 +15,7 @@ import { StageRunner } from './runner.js';
 import { Scheduler } from './scheduler.js';
 import { runScope } from './subset.js';
 import type { Workspace } from '../cache/workspace.js';
+import { describeHolder, GC_LOCK } from '../cache/db.js';
 import { mergeResources, type ExecutorName, type Resources, type SlurmOptions } from '../front/resources.js';
 import { SlurmExecutor } from './slurm.js';
 import { emptySummary, summarize, type RunEvent, type RunFinish, type RunRecorder, type RunReporter, type RunSummary, type SkipReason } from './events.js';
@@ -54,7 +55,9 @@ export async function acquireLock(ws: Workspace, pipeline: string, wait: boolean
   for (;;) {
     const holder = ws.db.tryLock(pipeline);
     if (!holder) return;
-    const msg = `another \`pipe run\` of '${pipeline}' is in progress (pid ${holder.pid} on ${holder.host}, since ${new Date(holder.since).toISOString()})`;
+    const msg = holder.pipeline === GC_LOCK
+      ? `${describeHolder(holder)} is cleaning the cache`
+      : `another \`pipe run\` of '${pipeline}' is in progress (pid ${holder.pid} on ${holder.host}, since ${new Date(holder.since).toISOString()})`;
     if (!wait) throw new PipeError(`${msg}; not waiting (--no-wait)`, undefined, 3);
     if (!told) { say(`${msg}; waiting for it to finish…`); told = true; }
     if (signal?.aborted) throw new PipeError('interrupted while waiting for the lock', undefined, 130);

@@ -18,6 +18,15 @@ import { registerDiff } from './cli/diff.js';
 import { registerShow } from './cli/show.js';
 import { registerStatus } from './cli/status.js';
 
+/** The reader of our output went away (`pipe kinds | head`): stop quietly, like a SIGPIPE. */
+const isEpipe = (e: unknown) => (e as NodeJS.ErrnoException | null)?.code === 'EPIPE';
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e) => {
+    if (isEpipe(e)) process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
+
 async function main(argv: string[]): Promise<number> {
   const program = new Command('pipe')
     .description('pipe — declarative, cached, parallel pipelines for ML research')
@@ -42,6 +51,7 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (e: Error) => {
+    if (isEpipe(e)) process.exit(process.exitCode ?? 0);
     process.stderr.write(`pipe: internal error: ${e.stack ?? e.message}\n`);
     process.exitCode = 70;
   },

@@ -70,7 +70,22 @@ export async function executePipeline(g: PipelineGraph, ws: Workspace, opts: Run
   const name = g.pipeline.name;
   const summary = emptySummary();
   // every event goes through here: the summary is the fold of the events the reporter saw
-  const emit = (e: RunEvent) => { summarize(summary, e); return opts.reporter.on(e); };
+  // a reporter that throws must not change what the engine does or records: it is told once
+  let reporterBroken = false;
+  const emit = (e: RunEvent): void | Promise<void> => {
+    summarize(summary, e);
+    const report = (err: unknown) => {
+      if (reporterBroken) return;
+      reporterBroken = true;
+      process.stderr.write(`pipe: the progress display failed (${(err as Error)?.message ?? String(err)}); the run goes on\n`);
+    };
+    try {
+      const r = opts.reporter.on(e);
+      return r instanceof Promise ? r.catch(report) : r;
+    } catch (err) {
+      report(err);
+    }
+  };
   const say = (text: string) => { void emit({ type: 'message', text }); };
   const scope = runScope(g, opts.only, opts.force);
 

@@ -139,19 +139,25 @@ export class StageRunner {
     const logText = log.join('\n').slice(-200_000);
     let error = res.ok ? '' : res.error;
     if (res.ok) {
+      // only storing and recording can fail the stage; once it is recorded done it stays done
+      // (what observers do with the news — views, the run record, reporters — cannot undo it)
+      let rows: OutputRow[] | undefined;
       try {
         const specs = resolvePorts(st.kind.outputs, st.params);
-        const rows: OutputRow[] = res.outputs.map((o) => ({ execution_id: execId, name: o.name, hash: o.hash, type: specs[o.name]?.type ?? 'file', is_dir: o.isDir ? 1 : 0, size: o.size }));
+        const out: OutputRow[] = res.outputs.map((o) => ({ execution_id: execId, name: o.name, hash: o.hash, type: specs[o.name]?.type ?? 'file', is_dir: o.isDir ? 1 : 0, size: o.size }));
         for (const o of res.outputs) ws.store.put(o);
-        db.finishExecution(execId, 'done', { metrics: res.metrics, log: logText, outputs: rows });
+        db.finishExecution(execId, 'done', { metrics: res.metrics, log: logText, outputs: out });
+        rows = out;
+      } catch (e) {
+        error = `recording outputs failed: ${(e as Error).message}`;
+      }
+      if (rows) {
         if (taskDir) rmSync(taskDir, { recursive: true, force: true });
         this.outputsOf.set(st.id, rows);
         this.updateViews(st, rows);
         this.ctx.recorder?.stage({ id: st.id, outcome: 'ran', execution: execId, fingerprint: fp, durationMs, reasons, curves: curvesOf(rows), metrics: res.metrics });
         void emit({ type: 'stage-end', id: st.id, outcome: 'ran', durationMs });
         return 'ok';
-      } catch (e) {
-        error = `recording outputs failed: ${(e as Error).message}`;
       }
     }
     dropOutputs();

@@ -358,6 +358,16 @@ export class CacheDb {
     });
   }
 
+  /** A result recovered from its manifest in the store (`pipe doctor --repair`). */
+  recordRecovered(runId: number, m: import('./manifests.js').ResultManifest): void {
+    this.tx(() => {
+      const r = this.stmt(`INSERT INTO executions (run_id, pipeline, stage_id, kind, fingerprint, fp_data, state, started, ended, metrics, deps)
+        VALUES (?, ?, ?, ?, ?, ?, 'done', ?, ?, ?, '[]')`).run(runId, m.pipeline, m.stageId, m.kind, m.fingerprint, JSON.stringify(m.fpData), m.started, m.ended, m.metrics === null || m.metrics === undefined ? null : JSON.stringify(m.metrics));
+      const id = Number(r.lastInsertRowid);
+      for (const o of m.outputs) this.stmt('INSERT INTO outputs (execution_id, name, hash, type, is_dir, size) VALUES (?, ?, ?, ?, ?, ?)').run(id, o.name, o.hash, o.type, o.is_dir, o.size);
+    });
+  }
+
   /** Records that a stage of this pipeline was satisfied from the cache by execution `from`. */
   recordCached(e: { runId: number; pipeline: string; stageId: string; kind: string; fp: string; fpData: string; deps: string[]; from: ExecutionRow }): void {
     this.tx(() => {

@@ -7,6 +7,24 @@ import * as fsp from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CacheDb, pidAlive } from './db.js';
 import { ObjectStore } from './store.js';
+import { hasManifests } from './manifests.js';
+import { PipeError } from '../errors.js';
+
+/** Databases up to this size get SQLite's page check when opened (≈ 10 ms per MB). */
+const QUICK_CHECK_MAX_BYTES = 64 << 20;
+
+/** SQLite errors that mean the index file itself is damaged or unreadable. */
+export function isDamagedDb(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^SQLITE_(CORRUPT|NOTADB|IOERR|CANTOPEN)/.test(code);
+}
+
+/** What to tell the user about a damaged or missing index: what happened, that results are safe, the command that rebuilds it. */
+export function damagedIndexMessage(cacheDir: string, detail: string): string {
+  return `the cache index ${join(cacheDir, 'pipe.db')} cannot be used: ${detail}.\n` +
+    `  Your results are safe in the store (cache/objects, cache/manifests); nothing was changed.\n` +
+    `  Rebuild the index from the store (nothing is recomputed): npx pipe doctor --repair`;
+}
 import { DEFAULT_EXT, type PortType } from '../../sdk/stage.js';
 
 export class Workspace {
@@ -25,13 +43,32 @@ export class Workspace {
   }
 
   hasCache(): boolean {
-    return existsSync(join(this.cacheDir, 'pipe.db'));
+    if (existsSync(join(this.cacheDir, 'pipe.db'))) return true;
+    // results in the store without their index: never pretend the cache is empty
+    if (hasManifests(this.cacheDir)) throw new PipeError(damagedIndexMessage(this.cacheDir, 'it is missing, but the store holds results'), undefined, 2);
+    return false;
   }
 
   get db(): CacheDb {
     if (!this._db) {
       mkdirSync(this.cacheDir, { recursive: true });
-      this._db = new CacheDb(join(this.cacheDir, 'pipe.db'));
+      const path = join(this.cacheDir, 'pipe.db');
+      if (!existsSync(path) && hasManifests(this.cacheDir)) throw new PipeError(damagedIndexMessage(this.cacheDir, 'it is missing, but the store holds results'), undefined, 2);
+      let db: CacheDb | undefined;
+      try {
+        db = new CacheDb(path);
+        // a page-level check where it is cheap (a damaged page may not be read by this command,
+        // but a command must never answer from an index it cannot fully read)
+        const size = statSync(path).size;
+        const problems = size <= QUICK_CHECK_MAX_BYTES ? db.quickCheck() : [];
+        if (problems.length) throw new PipeError(damagedIndexMessage(this.cacheDir, problems[0]!), undefined, 2);
+      } catch (e) {
+        db?.close();
+        if (e instanceof PipeError) throw e;
+        if (isDamagedDb(e)) throw new PipeError(damagedIndexMessage(this.cacheDir, (e as Error).message), undefined, 2);
+        throw e;
+      }
+      this._db = db;
     }
     return this._db;
   }

@@ -137,7 +137,12 @@ export async function executePipeline(g: PipelineGraph, ws: Workspace, opts: Run
     rmSync(runTmp, { recursive: true, force: true });
   } finally {
     await runner?.close();
-    db.unlock(name);
+    try {
+      db.unlock(name);
+    } catch {
+      // a full or damaged index cannot take the write: the lock row names this process, and a
+      // lock of a dead process is taken over by the next run
+    }
   }
   await emit({ type: 'run-end', summary });
   return summary;

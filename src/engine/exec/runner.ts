@@ -17,6 +17,7 @@ import type { Disposition } from './scheduler.js';
 import { resolvePorts, type Progress } from '../../sdk/stage.js';
 import type { StageSubset } from './subset.js';
 import type { Workspace } from '../cache/workspace.js';
+import { writeManifest } from '../cache/manifests.js';
 import type { RunEvent, RunRecorder } from './events.js';
 import type { Resources } from '../front/resources.js';
 import type { StageExecutor } from './executor.js';
@@ -146,6 +147,11 @@ export class StageRunner {
         const specs = resolvePorts(st.kind.outputs, st.params);
         const out: OutputRow[] = res.outputs.map((o) => ({ execution_id: execId, name: o.name, hash: o.hash, type: specs[o.name]?.type ?? 'file', is_dir: o.isDir ? 1 : 0, size: o.size }));
         for (const o of res.outputs) ws.store.put(o);
+        // the store is the truth: its manifest of this result first, then the index
+        writeManifest(ws.cacheDir, {
+          v: 1, fingerprint: fp, fpData: data, pipeline: name, stageId: st.id, kind: st.kind.kind,
+          outputs: out.map(({ execution_id: _, ...o }) => o), metrics: res.metrics ?? null, started, ended: Date.now(),
+        });
         db.finishExecution(execId, 'done', { metrics: res.metrics, log: logText, outputs: out });
         rows = out;
       } catch (e) {

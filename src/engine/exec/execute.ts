@@ -18,6 +18,7 @@ import type { Workspace } from '../cache/workspace.js';
 import { describeHolder, GC_LOCK } from '../cache/db.js';
 import { mergeResources, type ExecutorName, type Resources, type SlurmOptions } from '../front/resources.js';
 import { SlurmExecutor } from './slurm.js';
+import { diskFullText, isDiskFull } from '../../lib/system/disk.js';
 import { emptySummary, summarize, type RunEvent, type RunFinish, type RunRecorder, type RunReporter, type RunSummary, type SkipReason } from './events.js';
 
 export type { RunEvent, RunReporter, RunSummary, StageOutcome, SkipReason, RunRecorder, RunFinish, StageRecord } from './events.js';
@@ -123,7 +124,7 @@ export async function executePipeline(g: PipelineGraph, ws: Workspace, opts: Run
     const notRun = await scheduler.run({
       process: (st) => r.run(st),
       skipped: (id, skip) => { void emit({ type: 'stage-end', id, outcome: 'skipped', skip }); },
-      crashed: (id, e) => { void emit({ type: 'stage-end', id, outcome: 'failed', error: e.message }); },
+      crashed: (id, e) => { void emit({ type: 'stage-end', id, outcome: 'failed', error: isDiskFull(e) ? diskFullText(e, join(ws.cacheDir, 'pipe.db')) : e.message }); },
     });
     await r.close();
     await slurm?.close();

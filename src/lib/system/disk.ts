@@ -25,3 +25,10 @@ export function isDiskFull(e: unknown): boolean {
   const code = (e as { code?: unknown } | null)?.code;
   return code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL';
 }
+
+/** A full disk in words: where (the error's path, else `fallback`), how much is free. */
+export function diskFullText(e: unknown, fallback: string): string {
+  const where = (e as { path?: string }).path ?? fallback;
+  const free = freeBytes(where) ?? freeBytes(fallback);
+  return `disk full writing ${where}${free !== undefined ? ` (${fmtBytes(free)} free)` : ''}: ${(e as Error).message}`;
+}

@@ -142,6 +142,9 @@ export class CacheDb {
     const have = new Set((this.db.pragma('table_info(runs)') as { name: string }[]).map((c) => c.name));
     for (const [col, type] of RUN_RECORD_COLUMNS) if (!have.has(col)) this.db.exec(`ALTER TABLE runs ADD COLUMN ${col} ${type}`);
     this.db.exec(RUN_RECORD_INDEX);
+    // schema 4: how each artifacts/ view looked when made (to notice an edited or damaged one)
+    const views = new Set((this.db.pragma('table_info(views)') as { name: string }[]).map((c) => c.name));
+    if (views.size && !views.has('stat')) this.db.exec('ALTER TABLE views ADD COLUMN stat TEXT');
   }
 
   private createTables(): void {
@@ -165,7 +168,7 @@ export class CacheDb {
       CREATE TABLE IF NOT EXISTS file_hashes (
         path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ms REAL NOT NULL, ino INTEGER NOT NULL, hash TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS views (
-        pipeline TEXT NOT NULL, stage_id TEXT NOT NULL, name TEXT NOT NULL, hash TEXT NOT NULL, path TEXT NOT NULL,
+        pipeline TEXT NOT NULL, stage_id TEXT NOT NULL, name TEXT NOT NULL, hash TEXT NOT NULL, path TEXT NOT NULL, stat TEXT,
         PRIMARY KEY (pipeline, stage_id, name));
       CREATE TABLE IF NOT EXISTS locks (
         pipeline TEXT PRIMARY KEY, pid INTEGER NOT NULL, host TEXT NOT NULL, run_id INTEGER, since REAL NOT NULL);
@@ -503,12 +506,16 @@ export class CacheDb {
 
   // ------------------------------------------------------------------ views
 
-  getView(pipeline: string, stageId: string, name: string): { hash: string; path: string } | undefined {
-    return this.stmt('SELECT hash, path FROM views WHERE pipeline = ? AND stage_id = ? AND name = ?').get(pipeline, stageId, name) as never;
+  getView(pipeline: string, stageId: string, name: string): ViewRow | undefined {
+    return this.stmt('SELECT stage_id, name, hash, path, stat FROM views WHERE pipeline = ? AND stage_id = ? AND name = ?').get(pipeline, stageId, name) as never;
   }
 
-  putView(pipeline: string, stageId: string, name: string, hash: string, path: string): void {
-    this.stmt('INSERT OR REPLACE INTO views (pipeline, stage_id, name, hash, path) VALUES (?, ?, ?, ?, ?)').run(pipeline, stageId, name, hash, path);
+  viewsOf(pipeline: string): ViewRow[] {
+    return this.stmt('SELECT stage_id, name, hash, path, stat FROM views WHERE pipeline = ? ORDER BY stage_id, name').all(pipeline) as ViewRow[];
+  }
+
+  putView(pipeline: string, stageId: string, name: string, hash: string, path: string, stat: string | null): void {
+    this.stmt('INSERT OR REPLACE INTO views (pipeline, stage_id, name, hash, path, stat) VALUES (?, ?, ?, ?, ?, ?)').run(pipeline, stageId, name, hash, path, stat);
   }
 }
 
@@ -553,6 +560,9 @@ CacheDb.prototype.slurmJobsOf = function (this: CacheDb, stageId, pipeline) {
 };
 
 /** Who holds a lock row. `pipeline` is the pipeline's name, or GC_LOCK for `pipe gc`. */
+/** An artifacts/ view: which object it shows, where, and how it looked when made (JSON: mode and file stats). */
+export interface ViewRow { stage_id: string; name: string; hash: string; path: string; stat: string | null }
+
 export interface LockHolder { pipeline: string; pid: number; host: string; since: number }
 
 /** The lock row of `pipe gc` (not a possible pipeline name). */

@@ -14,7 +14,7 @@ import { Planner } from '../cache/plan.js';
 import { StageRunner } from './runner.js';
 import { Scheduler } from './scheduler.js';
 import { runScope } from './subset.js';
-import type { Workspace } from '../cache/workspace.js';
+import { artifactsMode, type Workspace } from '../cache/workspace.js';
 import { describeHolder, GC_LOCK } from '../cache/db.js';
 import { mergeResources, type ExecutorName, type Resources, type SlurmOptions } from '../front/resources.js';
 import { SlurmExecutor } from './slurm.js';
@@ -89,6 +89,7 @@ export async function executePipeline(g: PipelineGraph, ws: Workspace, opts: Run
   };
   const say = (text: string) => { void emit({ type: 'message', text }); };
   const scope = runScope(g, opts.only, opts.force);
+  artifactsMode(); // a bad PIPE_ARTIFACTS is an error before anything runs
 
   await acquireLock(ws, name, opts.wait, say, opts.signal);
   const db = ws.db;

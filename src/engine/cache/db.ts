@@ -18,6 +18,7 @@ import Database from 'better-sqlite3';
 import { hostname } from 'node:os';
 import { deflateSync, inflateSync } from 'node:zlib';
 import type { FingerprintData } from './fingerprint.js';
+import type { ResultManifest } from './manifests.js';
 
 const SCHEMA_VERSION = 4;
 
@@ -362,7 +363,7 @@ export class CacheDb {
   }
 
   /** A result recovered from its manifest in the store (`pipe doctor --repair`). */
-  recordRecovered(runId: number, m: import('./manifests.js').ResultManifest): void {
+  recordRecovered(runId: number, m: ResultManifest): void {
     this.tx(() => {
       const r = this.stmt(`INSERT INTO executions (run_id, pipeline, stage_id, kind, fingerprint, fp_data, state, started, ended, metrics, deps)
         VALUES (?, ?, ?, ?, ?, ?, 'done', ?, ?, ?, '[]')`).run(runId, m.pipeline, m.stageId, m.kind, m.fingerprint, JSON.stringify(m.fpData), m.started, m.ended, m.metrics === null || m.metrics === undefined ? null : JSON.stringify(m.metrics));

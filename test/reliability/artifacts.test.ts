@@ -27,9 +27,9 @@ const objectOf = (dir: string, content: string) => {
 };
 
 describe('artifacts/ views', () => {
-  it('are hard links into the store by default, read-only; an edited one is noticed by status and restored by run', async () => {
+  it('PIPE_ARTIFACTS=link (the default but for root): hard links into the store, read-only; an edited one is noticed by status and restored by run', async () => {
     const dir = project({ 'p.yaml': PIPELINE });
-    expect(summary(await pipe(dir, 'run', 'p.yaml'))).toEqual({ ran: 2, cached: 0, failed: 0 });
+    expect(summary(await pipeWithEnv(dir, { PIPE_ARTIFACTS: 'link' }, 'run', 'p.yaml'))).toEqual({ ran: 2, cached: 0, failed: 0 });
     const view = join(dir, 'artifacts/views/a/out.txt');
     const obj = objectOf(dir, 'hello');
     expect(statSync(view).ino).toBe(statSync(obj).ino); // one copy on disk
@@ -44,7 +44,7 @@ describe('artifacts/ views', () => {
     expect(st.code).toBe(0);
     expect(st.stdout).toMatch(/a\s+fresh/);
     expect(st.stderr).toMatch(/2 file\(s\) under artifacts\/ were edited, damaged or removed since pipe wrote them: .*a\/out\.txt.*b\/d.*the next `pipe run` restores them/);
-    const r = await pipe(dir, 'run', 'p.yaml');
+    const r = await pipeWithEnv(dir, { PIPE_ARTIFACTS: 'link' }, 'run', 'p.yaml');
     expect(summary(r)).toEqual({ ran: 0, cached: 2, failed: 0 });
     expect(readFileSync(view, 'utf8')).toBe('hello');
     expect(statSync(view).ino).toBe(statSync(obj).ino);

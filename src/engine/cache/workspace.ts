@@ -99,9 +99,9 @@ export class Workspace {
    * keeps dispatching stages while views are made.
    *
    * Views are hard links into the store by default (no second copy of every result; the store's
-   * objects are read-only, so an editor cannot write through them), a copy where linking is not
-   * possible (another filesystem); `PIPE_ARTIFACTS=copy` makes writable copies, `symlink`
-   * symbolic links.
+   * objects are read-only, so an editor cannot write through them; root gets copies, see
+   * `artifactsMode`), a copy where linking is not possible (another filesystem);
+   * `PIPE_ARTIFACTS=copy` makes writable copies, `symlink` symbolic links.
    */
   async updateView(pipeline: string, stageId: string, name: string, type: string, hash: string, isDir: boolean, ext?: string): Promise<void> {
     const dest = this.viewPath(pipeline, stageId, name, type, ext);
@@ -128,9 +128,14 @@ export class Workspace {
 
 export type ArtifactsMode = 'link' | 'copy' | 'symlink';
 
-/** How artifacts/ shows results: `PIPE_ARTIFACTS` (link | copy | symlink), default link. */
+/**
+ * How artifacts/ shows results: `PIPE_ARTIFACTS` (link | copy | symlink). Default: hard links —
+ * except for root, whom read-only permissions do not stop: an editor run as root (a container)
+ * would write through a link into the store, so root gets copies (reflinks where the filesystem
+ * has them).
+ */
 export function artifactsMode(): ArtifactsMode {
-  const m = (process.env.PIPE_ARTIFACTS ?? '').trim() || 'link';
+  const m = (process.env.PIPE_ARTIFACTS ?? '').trim() || (process.getuid?.() === 0 ? 'copy' : 'link');
   if (m !== 'link' && m !== 'copy' && m !== 'symlink') throw new PipeError(`PIPE_ARTIFACTS=${m}: expected link, copy or symlink`, undefined, 2);
   return m;
 }

@@ -3,6 +3,9 @@
  * 1 a stage failed, 2 bad pipeline / override / usage, 3 pipeline locked (--no-wait),
  * 130 interrupted.
  */
+import { resolve } from 'node:path';
+import { damagedIndexMessage, isDamagedDb } from './engine/cache/workspace.js';
+import { fmtBytes, freeBytes, isDiskFull } from './lib/system/disk.js';
 import { Command, CommanderError } from 'commander';
 import { PipeError } from './engine/errors.js';
 import type { Cli } from './cli/common.js';
@@ -17,6 +20,22 @@ import { registerRuns } from './cli/runs.js';
 import { registerDiff } from './cli/diff.js';
 import { registerShow } from './cli/show.js';
 import { registerStatus } from './cli/status.js';
+
+/** The reader of our output went away (`pipe kinds | head`): stop quietly, like a SIGPIPE. */
+const isEpipe = (e: unknown) => (e as NodeJS.ErrnoException | null)?.code === 'EPIPE';
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e) => {
+    if (isEpipe(e)) process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
+
+/** A full disk in words: where, how much is free, what to do. */
+function diskFullMessage(e: unknown, cacheDir: string): string {
+  const where = (e as { path?: string }).path ?? cacheDir;
+  const free = freeBytes(where) ?? freeBytes(cacheDir);
+  return `the disk is full writing ${where}${free !== undefined ? ` (${fmtBytes(free)} free)` : ''}: free some space (\`pipe gc\` removes results nothing needs) and run again — finished stages are kept`;
+}
 
 async function main(argv: string[]): Promise<number> {
   const program = new Command('pipe')
@@ -34,6 +53,16 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(e.format() + '\n');
       return e.exitCode;
     }
+    const cacheDir = resolve((program.opts().root as string | undefined) ?? process.env.PIPE_ROOT ?? process.cwd(), 'cache');
+    // the index went bad under a running command: say so, and how to rebuild it — no stack trace
+    if (isDamagedDb(e)) {
+      process.stderr.write(`pipe: ${damagedIndexMessage(cacheDir, (e as Error).message)}\n`);
+      return 2;
+    }
+    if (isDiskFull(e)) {
+      process.stderr.write(`pipe: ${diskFullMessage(e, cacheDir)}\n`);
+      return 1;
+    }
     throw e;
   }
   return cli.code;
@@ -42,6 +71,12 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (e: Error) => {
+    if (isEpipe(e)) process.exit(process.exitCode ?? 0);
+    if (isDiskFull(e)) {
+      process.stderr.write(`pipe: ${diskFullMessage(e, resolve(process.env.PIPE_ROOT ?? process.cwd(), 'cache'))}\n`);
+      process.exitCode = 1;
+      return;
+    }
     process.stderr.write(`pipe: internal error: ${e.stack ?? e.message}\n`);
     process.exitCode = 70;
   },

@@ -17,6 +17,7 @@ import type { Disposition } from './scheduler.js';
 import { resolvePorts, type Progress } from '../../sdk/stage.js';
 import type { StageSubset } from './subset.js';
 import type { Workspace } from '../cache/workspace.js';
+import { writeManifest } from '../cache/manifests.js';
 import type { RunEvent, RunRecorder } from './events.js';
 import type { Resources } from '../front/resources.js';
 import type { StageExecutor } from './executor.js';
@@ -139,19 +140,30 @@ export class StageRunner {
     const logText = log.join('\n').slice(-200_000);
     let error = res.ok ? '' : res.error;
     if (res.ok) {
+      // only storing and recording can fail the stage; once it is recorded done it stays done
+      // (what observers do with the news — views, the run record, reporters — cannot undo it)
+      let rows: OutputRow[] | undefined;
       try {
         const specs = resolvePorts(st.kind.outputs, st.params);
-        const rows: OutputRow[] = res.outputs.map((o) => ({ execution_id: execId, name: o.name, hash: o.hash, type: specs[o.name]?.type ?? 'file', is_dir: o.isDir ? 1 : 0, size: o.size }));
+        const out: OutputRow[] = res.outputs.map((o) => ({ execution_id: execId, name: o.name, hash: o.hash, type: specs[o.name]?.type ?? 'file', is_dir: o.isDir ? 1 : 0, size: o.size }));
         for (const o of res.outputs) ws.store.put(o);
-        db.finishExecution(execId, 'done', { metrics: res.metrics, log: logText, outputs: rows });
+        // the store is the truth: its manifest of this result first, then the index
+        writeManifest(ws.cacheDir, {
+          v: 1, fingerprint: fp, fpData: data, pipeline: name, stageId: st.id, kind: st.kind.kind,
+          outputs: out.map(({ execution_id: _, ...o }) => o), metrics: res.metrics ?? null, started, ended: Date.now(),
+        });
+        db.finishExecution(execId, 'done', { metrics: res.metrics, log: logText, outputs: out });
+        rows = out;
+      } catch (e) {
+        error = `recording outputs failed: ${(e as Error).message}`;
+      }
+      if (rows) {
         if (taskDir) rmSync(taskDir, { recursive: true, force: true });
         this.outputsOf.set(st.id, rows);
         this.updateViews(st, rows);
         this.ctx.recorder?.stage({ id: st.id, outcome: 'ran', execution: execId, fingerprint: fp, durationMs, reasons, curves: curvesOf(rows), metrics: res.metrics });
         void emit({ type: 'stage-end', id: st.id, outcome: 'ran', durationMs });
         return 'ok';
-      } catch (e) {
-        error = `recording outputs failed: ${(e as Error).message}`;
       }
     }
     dropOutputs();

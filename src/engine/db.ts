@@ -189,6 +189,11 @@ export class CacheDb {
 
   // ------------------------------------------------------------------ locks
 
+  /** Executions of this fingerprint that failed or were interrupted (a script stage's `attempt` is 1 + this). */
+  failedAttempts(fp: string): number {
+    return (this.stmt(`SELECT COUNT(*) AS n FROM executions WHERE fingerprint = ? AND state IN ('failed', 'interrupted')`).get(fp) as { n: number }).n;
+  }
+
   /** Takes the pipeline's lock unless a live process holds it; returns the holder otherwise. */
   tryLock(pipeline: string): { pid: number; host: string; since: number } | null {
     const me = process.pid;

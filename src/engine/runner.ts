@@ -14,7 +14,7 @@ import type { Planner } from './plan.js';
 import { WorkerPool } from './pool.js';
 import { formatReasons, type StaleReason } from './reasons.js';
 import type { Disposition } from './scheduler.js';
-import { resolvePorts, type Progress } from './stage.js';
+import { resolvePorts, type PortType, type Progress } from './stage.js';
 import type { StageSubset } from './subset.js';
 import type { Workspace } from './workspace.js';
 import type { RunReporter, RunSummary } from './execute.js';
@@ -79,7 +79,7 @@ export class StageRunner {
         const o = this.outputsOf.get(b.stage)?.find((x) => x.name === b.output);
         if (!o) throw new Error(`internal: ${b.stage}.${b.output} not recorded before ${st.id}`);
         inputs[inName]!.push(o.hash as ContentHash);
-        inputRefs[inName]!.push({ path: ws.store.path(o.hash), hash: o.hash, from: b.stage, output: b.output, matrix: g.byId.get(b.stage)!.matrix });
+        inputRefs[inName]!.push({ path: ws.store.path(o.hash), hash: o.hash, from: b.stage, output: b.output, matrix: g.byId.get(b.stage)!.matrix, type: o.type as PortType });
       }
     }
     const { fp, data } = await planner.fingerprintOf(st, inputs);
@@ -117,7 +117,10 @@ export class StageRunner {
     };
     const task: TaskSpec = adopted?.task ?? {
       id: st.id, kind: st.kind.kind, params: st.params, matrix: st.matrix, seed: st.seed,
-      runtime: data.runtime, inputs: inputRefs, outputs, tmpDir: taskDir ? join(taskDir, 'scratch') : join(this.ctx.runTmp, `scratch-${n}`), projectDir: ws.root,
+      runtime: data.runtime, inputs: inputRefs, outputs,
+      gathered: Object.entries(st.inputs).filter(([, d]) => d.refs.length > 1 || d.refs.some((r) => r.selector.gather)).map(([n]) => n),
+      attempt: 1 + db.failedAttempts(fp),
+      tmpDir: taskDir ? join(taskDir, 'scratch') : join(this.ctx.runTmp, `scratch-${n}`), projectDir: ws.root,
     };
     await this.acquireSlot();
     if (this.ctx.stopping()) {

@@ -1,0 +1,150 @@
+/**
+ * `kind: python` / `kind: script` / `kind: command` through the real CLI on small real
+ * pipelines: the manifest (params, seed, inputs with formats and matrix labels, gathered inputs
+ * in order), the pipe_stage helper and the line protocol (metrics into `pipe runs` / `pipe diff`,
+ * curves into the curves table, progress), output format checks failing the producing stage,
+ * non-zero exits with the stderr tail, malformed protocol lines as warnings.
+ */
+import { describe, expect, it, beforeAll } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pipe, pipeWithEnv, project, write, summary } from '../engine/helpers.js';
+import { readTable } from '../../src/lib/table.js';
+
+const PY = '/usr/bin/python3';
+const env = { PIPE_PYTHON: PY };
+const run = (dir: string, ...args: string[]) => pipeWithEnv(dir, env, ...args);
+
+const TRAIN_PY = `
+import json, sys
+import numpy as np
+from pipe_stage import params, seed, inputs, output, metric, curve, progress, log, manifest, matrix
+
+cols = inputs['train'].read()                     # npz: dict of 1-D arrays
+n = len(next(iter(cols.values())))
+lr = params['lr']
+loss = 1.0
+for epoch in range(1, params['epochs'] + 1):
+    loss = loss * (1 - lr)
+    curve(epoch=epoch, loss=loss, val_loss=loss + 0.01 * epoch)
+    progress(epoch, params['epochs'], unit='epoch', loss=loss)
+metric('final_loss', loss)
+metric('rows', n)
+metric('seed', seed)
+log('trained on', n, 'rows')
+with open(output('model'), 'w') as f:
+    json.dump({'lr': lr, 'fold': matrix.get('fold'), 'columns': sorted(cols)}, f)
+rows = [[float(i), float(i) * lr] for i in range(n)]
+with open(output('preds'), 'w') as f:
+    f.write('row,score\\n' + ''.join('%d,%r\\n' % (int(r[0]), r[1]) for r in rows))
+`;
+
+const SUMMARY_PY = `
+import json
+from pipe_stage import inputs, output, metric
+items = inputs['models']
+with open(output('order'), 'w') as f:
+    json.dump([{'matrix': i.matrix, 'source': i.source, 'lr': i.read()['lr']} for i in items], f)
+metric('n_models', len(items))
+`;
+
+const PIPELINE = `
+name: py
+seed: 11
+params:
+  lr: 0.1
+metrics:
+  final_loss: {goal: min}
+  val_loss: {goal: min}
+stages:
+  data:
+    kind: generate-synthetic
+    params: {generator: study_success, n: 200}
+  split:
+    kind: split
+    matrix: {fold: {range: 2}}
+    inputs: {table: data.table}
+    params: {method: kfold, k: 2, fold: '\${matrix.fold}'}
+  train:
+    kind: python
+    matrix: {fold: {range: 2}}
+    inputs: {train: split.train}
+    params:
+      script: scripts/train.py
+      formats: {train: npz}
+      outs: {model: json, preds: csv}
+      params: {lr: '\${params.lr}', epochs: 4}
+  summary:
+    kind: python
+    inputs: {models: 'train[*].model'}
+    params:
+      script: scripts/summary.py
+      outs: {order: json}
+`;
+
+describe('kind: python end to end', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = project({ 'p.yaml': PIPELINE, 'scripts/train.py': TRAIN_PY, 'scripts/summary.py': SUMMARY_PY });
+    const r = await run(dir, 'run', 'p.yaml', '--name', 'base');
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(summary(r)).toEqual({ ran: 6, cached: 0, failed: 0 });
+  }, 120_000);
+
+  it('hands the script its params, seed, matrix and an npz input; converts its CSV output to Arrow', async () => {
+    const model = JSON.parse(readFileSync(join(dir, 'artifacts/py/train[fold=1]/model.json'), 'utf8'));
+    expect(model.lr).toBe(0.1);
+    expect(model.fold).toBe(1);
+    expect(model.columns).toEqual(['_row', 'attendance', 'breakfast', 'hours', 'passed', 'score', 'sleep']);
+    const preds = await readTable(join(dir, 'artifacts/py/train[fold=1]/preds.arrow'));
+    expect(preds.schema.fields.map((f) => f.name)).toEqual(['row', 'score']);
+    expect(preds.numRows).toBeGreaterThan(50);
+    expect(Number(preds.getChild('score')!.get(3))).toBeCloseTo(0.3, 12);
+  });
+
+  it('writes the protocol curve rows as the curves table', async () => {
+    const t = await readTable(join(dir, 'artifacts/py/train[fold=0]/curves.arrow'));
+    expect(t.schema.fields.map((f) => f.name)).toEqual(['epoch', 'loss', 'val_loss']);
+    expect(Array.from(t.getChild('epoch')!.toArray() as Int32Array)).toEqual([1, 2, 3, 4]);
+    expect(Number(t.getChild('loss')!.get(3))).toBeCloseTo(0.9 ** 4, 12);
+  });
+
+  it('gathered inputs arrive in the documented order with their matrix labels', () => {
+    const order = JSON.parse(readFileSync(join(dir, 'artifacts/py/summary/order.json'), 'utf8'));
+    expect(order).toEqual([
+      { matrix: { fold: 0 }, source: 'train[fold=0].model', lr: 0.1 },
+      { matrix: { fold: 1 }, source: 'train[fold=1].model', lr: 0.1 },
+    ]);
+  });
+
+  it('metrics reach pipe show, pipe runs and pipe diff (with curves best/last and gates)', async () => {
+    const show = await run(dir, 'show', 'train[fold=0]', '--json');
+    expect(show.code, show.stderr).toBe(0);
+    const s = JSON.parse(show.stdout);
+    expect(s.metrics.final_loss).toBeCloseTo(0.9 ** 4, 12);
+    expect(s.metrics.seed).toBe(11);
+    const r2 = await run(dir, 'run', 'p.yaml', '--set', 'lr=0.2', '--name', 'fast');
+    expect(r2.code, r2.stderr).toBe(0);
+    expect(summary(r2)).toEqual({ ran: 3, cached: 3, failed: 0 });
+    const runs = await run(dir, 'runs', '--json');
+    const rows = JSON.parse(runs.stdout) as Record<string, unknown>[];
+    expect(rows.length).toBe(2);
+    expect(JSON.stringify(rows[1])).toContain('final_loss');
+    const diff = await run(dir, 'diff', '--json');
+    const d = JSON.parse(diff.stdout) as { rows: { key: string; values: unknown[] }[] };
+    const keys = d.rows.map((r) => r.key);
+    expect(keys).toContain('train.final_loss');
+    expect(keys.some((k) => k.startsWith('train.val_loss.best'))).toBe(true);
+    const fl = d.rows.find((r) => r.key === 'train.final_loss')!;
+    expect(fl.values[0] as number).toBeCloseTo(0.9 ** 4, 10);
+    expect(fl.values[1] as number).toBeCloseTo(0.8 ** 4, 10);
+    const gate = await run(dir, 'diff', '--fail-if', 'final_loss < -0.1');
+    expect(gate.code).toBe(1);
+    expect(gate.stderr + gate.stdout).toContain('gate failed');
+  }, 60_000);
+
+  it('a cached rerun runs nothing', async () => {
+    const r = await run(dir, 'run', 'p.yaml', '--set', 'lr=0.2');
+    expect(summary(r)).toEqual({ ran: 0, cached: 6, failed: 0 });
+  }, 60_000);
+});

@@ -143,6 +143,20 @@ describe('kind: python end to end', () => {
     expect(gate.stderr + gate.stdout).toContain('gate failed');
   }, 60_000);
 
+  it('progress reaches the run events (--progress json) with unit, rate and time left; curves reach the compare page', async () => {
+    const r = await run(dir, 'run', 'p.yaml', '--force', 'train', '--progress', 'json');
+    expect(r.code, r.stderr).toBe(0);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const prog = events.filter((e) => e.event === 'progress' && String(e.id).startsWith('train['));
+    expect(prog.length).toBeGreaterThan(0);
+    expect(prog.every((e) => e.unit === 'epoch' && e.total === 4)).toBe(true);
+    expect(prog.some((e) => typeof e.message === 'string' && /^loss 0\.\d+/.test(e.message as string))).toBe(true);
+    const cmp = await run(dir, 'report', '--compare', 'base', 'fast', '-o', join(dir, 'cmp'));
+    expect(cmp.code, cmp.stderr).toBe(0);
+    const html = readFileSync(join(dir, 'cmp', 'compare-1-2.html'), 'utf8');
+    expect(html).toMatch(/train · val_loss/);
+  }, 60_000);
+
   it('a cached rerun runs nothing', async () => {
     const r = await run(dir, 'run', 'p.yaml', '--set', 'lr=0.2');
     expect(summary(r)).toEqual({ ran: 0, cached: 6, failed: 0 });

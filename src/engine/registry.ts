@@ -36,6 +36,11 @@ let projectFiles: Map<string, string> | undefined;
 const cache = new Map<string, Promise<StageKind | undefined>>();
 const origins = new WeakMap<StageKind, KindOrigin>();
 
+/** The project root kinds are loaded for (the workspace root in the coordinator). */
+export function currentProjectRoot(): string {
+  return projectRoot;
+}
+
 /** Sets the project whose `stages/` directory holds project kinds (coordinator: the workspace root; worker: the task's). */
 export function useProject(root: string): void {
   const r = resolve(root);

@@ -18,7 +18,9 @@
  * Runtime facts in the fingerprint: the interpreter's version and the versions of the
  * third-party packages the script (and its local modules) import.
  */
+import { currentProjectRoot } from '../engine/registry.js';
 import { defineStage } from '../engine/stage.js';
+import { addRequirementFamily } from '../lib/system/requirements.js';
 import { runScriptStage, scriptOutputs, SCRIPT_COMMON_SCHEMA, type ScriptCommon } from '../lib/script/exec.js';
 import { choosePython, pythonPath } from '../lib/script/python.js';
 import { pythonClosure, PROBE } from '../lib/script/pyimports.js';
@@ -53,6 +55,31 @@ export function probePython(python: string, modules: string[], root: string): Pr
   return p;
 }
 
+/** `python:<script>[@<interpreter>]`: the interpreter a Python stage runs and the modules its code imports. */
+addRequirementFamily('python:', (arg, name) => {
+  const at = arg.lastIndexOf('@');
+  const script = at > 0 ? arg.slice(0, at) : arg;
+  const stagePython = at > 0 ? arg.slice(at + 1) : undefined;
+  return {
+    name, title: `Python for ${script}`,
+    async check() {
+      const root = currentProjectRoot();
+      const py = choosePython(root, stagePython);
+      let external: string[];
+      try { external = pythonClosure(root, script).external; } catch (e) { return { status: 'missing' as const, detail: (e as Error).message, fix: `create ${script}, or fix the stage's script:` }; }
+      let probe;
+      try { probe = await probePython(py.path, external, root); } catch (e) {
+        return { status: 'missing' as const, detail: (e as Error).message, fix: `install Python 3, or point PIPE_PYTHON (or python: in pipe.config.json, or the stage's python:) at an interpreter; a project .venv is found automatically` };
+      }
+      const missing = Object.entries(probe.modules).filter(([, v]) => v === 'missing').map(([k]) => k);
+      const found = Object.entries(probe.modules).filter(([, v]) => v !== 'missing').map(([, v]) => v);
+      const detail = `Python ${probe.python} (${py.path}, from ${py.source})${found.length ? `; ${found.join(', ')}` : ''}`;
+      if (missing.length) return { status: 'missing' as const, detail: `${script} imports ${missing.join(', ')}, which ${py.path} (from ${py.source}) cannot import`, fix: `${py.path} -m pip install ${missing.join(' ')} (or point PIPE_PYTHON / the stage's python: at an environment that has ${missing.length > 1 ? 'them' : 'it'})` };
+      return { status: 'ok' as const, detail };
+    },
+  };
+});
+
 export default defineStage<PythonParams>({
   kind: 'python',
   version: '1',
@@ -71,6 +98,7 @@ export default defineStage<PythonParams>({
   inputs: { '*': { type: 'any', multiple: true } },
   outputs: (p) => scriptOutputs(p),
   nonResultParams: ['python'],
+  needs: (p) => [`python:${p.script}${p.python ? `@${p.python}` : ''}`],
   fileDeps: (p) => [...(p.deps ?? []), ...(p.schema ? [p.schema] : [])],
   codeFiles: (p, root) => pythonClosure(root, p.script).files,
   async runtime(p, root) {

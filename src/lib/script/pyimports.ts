@@ -104,7 +104,7 @@ export function pythonClosure(root: string, script: string): PyClosure {
   };
   visit(entry);
   const rel = (f: string) => relative(absRoot, f).split(sep).join('/');
-  return { files: order.map(rel), external: [...external].sort() };
+  return { files: [rel(order[0]!), ...order.slice(1).map(rel).sort()], external: [...external].sort() };
 }
 
 /**

@@ -178,7 +178,19 @@ export function requirementNames(): string[] {
 }
 
 export function requirement(name: string): Requirement | undefined {
-  return REQUIREMENTS.find((r) => r.name === name);
+  const fixed = REQUIREMENTS.find((r) => r.name === name);
+  if (fixed) return fixed;
+  const fam = families.find((f) => name.startsWith(f.prefix));
+  return fam?.make(name.slice(fam.prefix.length), name);
+}
+
+/**
+ * A family of requirements named `<prefix><argument>` (e.g. `python:scripts/train.py`, the
+ * interpreter and imported modules of one Python stage), made on demand by a kind module.
+ */
+const families: { prefix: string; make: (arg: string, name: string) => Requirement }[] = [];
+export function addRequirementFamily(prefix: string, make: (arg: string, name: string) => Requirement): void {
+  if (!families.some((f) => f.prefix === prefix)) families.push({ prefix, make });
 }
 
 const memo = new Map<string, Promise<CheckResult>>();

@@ -7,12 +7,12 @@
  *
  *   npm run build && npx tsx bench/animation.ts [--repeat 3]
  */
-import { runStageDirect } from '../src/engine/context.js';
-import { validateParams } from '../src/engine/params.js';
+import { runStageDirect } from '../src/engine/exec/context.js';
+import { validateParams } from '../src/engine/front/params.js';
 import gen from '../src/stages/generate-synthetic.js';
 import fitNeuron from '../src/stages/fit-neuron.js';
 import animation, { frameSpecs, type AnimationParams } from '../src/stages/animation.js';
-import { readTable } from '../src/lib/table.js';
+import { readTable } from '../src/sdk/table.js';
 import { tableRows } from '../src/lib/plot/data.js';
 import { renderFrames } from '../src/lib/plot/frames.js';
 import { encodeGif } from '../src/lib/plot/gif.js';

@@ -9,7 +9,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { runStageDirect } from '../src/engine/context.js';
+import { runStageDirect } from '../src/engine/exec/context.js';
 import gen from '../src/stages/generate-group.js';
 import train from '../src/stages/train-group.js';
 

@@ -12,7 +12,7 @@
  * NaN arithmetic), lr 0.05 (EMA momentum) / 0.01 (Adam), L2 1e-4, clip 5.
  */
 import { spawnSync } from 'node:child_process';
-import { Rng } from '../src/lib/rng.js';
+import { Rng } from '../src/sdk/rng.js';
 import { HebbianMlp, HebbianStep, resolveHebbianBackend, type Data, type HebbianBackend } from '../src/lib/ml/hebbian.js';
 import { fit } from '../src/lib/ml/kit/loop.js';
 

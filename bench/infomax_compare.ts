@@ -18,7 +18,7 @@ import { defaultSpec, nativeStep, tfStep, xavierInit, type InfomaxStep } from '.
 import { fit } from '../src/lib/ml/kit/loop.js';
 import { blasStatus } from '../src/lib/ml/blas/native.js';
 import { registerBlasBackend, BLAS_BACKEND } from '../src/lib/ml/blas/backend.js';
-import { Rng } from '../src/lib/rng.js';
+import { Rng } from '../src/sdk/rng.js';
 
 const arg = (k: string, d: string) => { const i = process.argv.indexOf(`--${k}`); return i >= 0 ? process.argv[i + 1]! : d; };
 const hidden = arg('hidden', '16,32,64').split(',').map(Number);

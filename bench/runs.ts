@@ -12,10 +12,10 @@ import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CacheDb, type ExecutionRow } from '../src/engine/db.js';
-import { FINGERPRINT_FORMAT, type FingerprintData } from '../src/engine/fingerprint.js';
-import { sha256 } from '../src/engine/hash.js';
-import { RunRecorder, serializeRecord } from '../src/engine/runs.js';
+import { CacheDb, type ExecutionRow } from '../src/engine/cache/db.js';
+import { FINGERPRINT_FORMAT, type FingerprintData } from '../src/engine/cache/fingerprint.js';
+import { sha256 } from '../src/lib/hash.js';
+import { RunRecorder, serializeRecord } from '../src/runs/record.js';
 
 const RUNS = Number(process.argv[2] ?? 1000);
 const STAGES = Number(process.argv[3] ?? 300);

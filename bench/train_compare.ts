@@ -19,7 +19,7 @@ import type * as TF from '@tensorflow/tfjs';
 import { loadTf, type BackendRequest } from '../src/lib/ml/backend.js';
 import { Mlp, ACTMIX_PRESETS, type MlpSpec } from '../src/lib/ml/mlp.js';
 import { AdamW } from '../src/lib/ml/optim.js';
-import { Rng } from '../src/lib/rng.js';
+import { Rng } from '../src/sdk/rng.js';
 import { blasStatus, blasNative } from '../src/lib/ml/blas/native.js';
 import { NativeMlp, trainMlpNative } from '../src/lib/ml/blas/trainer.js';
 import { registerBlasBackend, BLAS_BACKEND } from '../src/lib/ml/blas/backend.js';

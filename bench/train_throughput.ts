@@ -9,7 +9,7 @@ import type * as TF from '@tensorflow/tfjs';
 import { loadTf, resolveBackend, type BackendRequest } from '../src/lib/ml/backend.js';
 import { Mlp, ACTMIX_PRESETS } from '../src/lib/ml/mlp.js';
 import { AdamW } from '../src/lib/ml/optim.js';
-import { Rng } from '../src/lib/rng.js';
+import { Rng } from '../src/sdk/rng.js';
 
 const arg = (k: string, d: string) => { const i = process.argv.indexOf(`--${k}`); return i >= 0 ? process.argv[i + 1]! : d; };
 const backends = arg('backends', 'wasm,cpu').split(',') as BackendRequest[];

@@ -14,7 +14,7 @@
  * default native/build).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -24,7 +24,8 @@ const quiet = process.argv.includes('--quiet');
 const strict = process.argv.includes('--strict');
 const log = (m) => { if (!quiet) console.log(`pipe native: ${m}`); };
 
-export const SOURCES = ['pipe_blas.c', 'pb_math.c', 'pb_infomax.c', 'pb.h'];
+/** The sources, from their one list (native/sources.json; the engine's code fingerprint reads it too). */
+export const SOURCES = JSON.parse(readFileSync(join(here, 'sources.json'), 'utf8')).sources;
 
 function findOpenBlas() {
   if (process.env.PIPE_OPENBLAS) return existsSync(process.env.PIPE_OPENBLAS) ? process.env.PIPE_OPENBLAS : null;

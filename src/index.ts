@@ -1,10 +1,8 @@
 /**
  * pipe's public API for a project's own stage kinds (`import { defineStage } from 'pipe-ml'`):
- * the kind API and its types, and `runStageDirect` to test a kind in-process.
+ * the stage API (src/sdk/: the kind declaration, its context and types, the seeded `Rng`, the
+ * Arrow table helpers) and `runStageDirect` to test a kind in-process.
  */
-export { defineStage, resolvePorts } from './engine/stage.js';
-export type {
-  StageKind, StageContext, StageResult, InputSpec, OutputSpec, InputHandle, OutputHandle, PortType, Progress, Logger, JsonSchema, MatrixValues, Scalar,
-} from './engine/stage.js';
-export { runStageDirect } from './engine/context.js';
-export type { DirectRunOptions, DirectRunResult } from './engine/context.js';
+export * from './sdk/index.js';
+export { runStageDirect } from './engine/exec/context.js';
+export type { DirectRunOptions, DirectRunResult } from './engine/exec/context.js';

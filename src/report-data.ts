@@ -4,11 +4,11 @@
  * from the cache, without running anything.
  */
 import { existsSync } from 'node:fs';
-import type { ExecutionRow } from './engine/db.js';
-import type { PipelineGraph } from './engine/graph.js';
-import type { StageStatus } from './engine/plan.js';
-import { formatReason } from './engine/reasons.js';
-import type { Workspace } from './engine/workspace.js';
+import type { ExecutionRow } from './engine/cache/db.js';
+import type { PipelineGraph } from './engine/front/graph.js';
+import type { StageStatus } from './engine/cache/plan.js';
+import { formatReason } from './engine/cache/reasons.js';
+import type { Workspace } from './engine/cache/workspace.js';
 import { dagHtml, writeReport } from './lib/report/html.js';
 import type { ReportData, ReportStage } from './lib/report/types.js';
 

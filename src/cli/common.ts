@@ -5,12 +5,13 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { PipeError } from '../engine/errors.js';
-import type { PipelineGraph } from '../engine/graph.js';
-import { displayPath } from '../engine/load.js';
-import { loadGraph } from '../engine/pipeline.js';
-import { Planner, type StageStatus } from '../engine/plan.js';
-import { useProject } from '../engine/registry.js';
-import { Workspace } from '../engine/workspace.js';
+import type { PipelineGraph } from '../engine/front/graph.js';
+import { displayPath } from '../engine/front/load.js';
+import { loadGraph } from '../engine/front/pipeline.js';
+import { Planner, type StageStatus } from '../engine/cache/plan.js';
+import { useProject } from '../engine/front/registry.js';
+import { Workspace } from '../engine/cache/workspace.js';
+import { useRequirementRoot } from '../lib/system/requirements.js';
 
 export const collect = (v: string, prev: string[] = []) => [...prev, v];
 export const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
@@ -25,6 +26,7 @@ export interface Cli {
 export function workspace(cli: Cli): Workspace {
   const ws = new Workspace((cli.program.opts().root as string | undefined) ?? process.env.PIPE_ROOT ?? process.cwd());
   useProject(ws.root); // project kinds live in <root>/stages/
+  useRequirementRoot(ws.root); // project-specific checks (a Python stage's interpreter and modules)
   return ws;
 }
 

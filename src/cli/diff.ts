@@ -25,7 +25,7 @@ export function registerDiff(cli: Cli): void {
     .action(async (args: string[], o) => {
       const ws = workspace(cli);
       // the implementation is imported on use: `pipe run` does not pay for loading it
-      const { diffCommand } = await import('../lib/runs/diff-cli.js');
+      const { diffCommand } = await import('./diff-impl.js');
       cli.code = await diffCommand(ws, args, o, out, pipelineNameOf);
       ws.close();
     });

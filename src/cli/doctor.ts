@@ -9,9 +9,9 @@
  */
 import { existsSync, readdirSync, statSync, mkdtempSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { loadGraph } from '../engine/pipeline.js';
-import { CacheDb } from '../engine/db.js';
-import type { Workspace } from '../engine/workspace.js';
+import { loadGraph } from '../engine/front/pipeline.js';
+import { CacheDb } from '../engine/cache/db.js';
+import type { Workspace } from '../engine/cache/workspace.js';
 import { checkRequirement, mirrorDatasets, requirement, requirementNames, writableDir, type CheckStatus } from '../lib/system/requirements.js';
 
 export interface DoctorRow {

@@ -1,7 +1,7 @@
 /** `pipe gc`: delete cached artifacts that neither the latest result of a stage nor the last N runs use. */
 import { rmSync } from 'node:fs';
 import { fmtSize, out, workspace, type Cli } from './common.js';
-import { slurmLeftovers } from '../engine/slurm.js';
+import { slurmLeftovers } from '../engine/exec/slurm.js';
 
 export function registerGc(cli: Cli): void {
   cli.program.command('gc')

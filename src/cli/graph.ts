@@ -1,7 +1,7 @@
 /** `pipe graph`: the DAG coloured by state (ascii, dot, mermaid, html). */
 import { Option } from 'commander';
 import { writeFileSync } from 'node:fs';
-import { renderAscii, renderDot, renderMermaid, setGraphColor, type GraphFormat } from '../engine/render-graph.js';
+import { renderAscii, renderDot, renderMermaid, setGraphColor, type GraphFormat } from '../engine/ui/render-graph.js';
 import { collect, loadGraph, out, pipelineFile, statuses, workspace, type Cli } from './common.js';
 
 export function registerGraph(cli: Cli): void {

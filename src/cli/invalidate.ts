@@ -1,6 +1,6 @@
 /** `pipe invalidate`: the next run recomputes the named stages (and with --downstream their dependents). */
 import { PipeError } from '../engine/errors.js';
-import { StageSubset } from '../engine/subset.js';
+import { StageSubset } from '../engine/exec/subset.js';
 import { isPipelineArg, loadGraph, out, pipelineFile, workspace, type Cli } from './common.js';
 
 export function registerInvalidate(cli: Cli): void {

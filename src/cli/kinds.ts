@@ -1,8 +1,8 @@
 /** `pipe kinds`: the stage kinds (built-in and the project's own, with where they come from), or one kind's schema and ports. */
 import { relative } from 'node:path';
 import { didYouMean, PipeError } from '../engine/errors.js';
-import { kindOrigin, loadKinds } from '../engine/registry.js';
-import { resolvePorts, type StageKind } from '../engine/stage.js';
+import { kindOrigin, loadKinds } from '../engine/front/registry.js';
+import { resolvePorts, type StageKind } from '../sdk/stage.js';
 import { indent, out, workspace, type Cli } from './common.js';
 
 function origin(k: StageKind): string {

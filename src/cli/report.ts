@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PipeError } from '../engine/errors.js';
-import { displayPath } from '../engine/load.js';
+import { displayPath } from '../engine/front/load.js';
 import { collect, loadGraph, out, statuses, workspace, type Cli } from './common.js';
 
 export function registerReport(cli: Cli): void {
@@ -20,10 +20,10 @@ export function registerReport(cli: Cli): void {
         if (!ws.hasCache()) throw new PipeError('no cache here yet: nothing has run (pipe run <pipeline.yaml>)');
         const refs = o.compare as string[];
         if (refs.length < 2) throw new PipeError('--compare needs two or more runs, e.g. --compare 3 4 or --compare base lr-1e-2');
-        const { pickRuns } = await import('../lib/runs/diff-cli.js');
+        const { pickRuns } = await import('./diff-impl.js');
         const { pipelineNameOf } = await import('./runs.js');
-        const { diffRuns } = await import('../lib/runs/diff.js');
-        const { compareHtml } = await import('../lib/runs/compare-html.js');
+        const { diffRuns } = await import('../runs/diff.js');
+        const { compareHtml } = await import('../runs/compare-html.js');
         const runs = pickRuns(ws, [...(file ? [file] : []), ...refs], pipelineNameOf);
         const diff = await diffRuns(ws.db, (h) => ws.store.path(h), runs);
         const dir = resolve(o.out ?? join(ws.artifactsDir, runs[0]!.pipeline, 'compare'));

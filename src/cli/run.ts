@@ -4,19 +4,19 @@ import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { PipeError } from '../engine/errors.js';
-import { executePipeline } from '../engine/execute.js';
-import type { PipelineGraph } from '../engine/graph.js';
-import { displayPath } from '../engine/load.js';
-import { kindCode, type StageStatus } from '../engine/plan.js';
-import { enforcePreflight, preflight } from '../engine/preflight.js';
-import { formatReasons } from '../engine/reasons.js';
-import { JsonReporter, PlainReporter } from '../engine/reporters.js';
-import type { RunReporter } from '../engine/execute.js';
-import { RUN_NAME } from '../engine/runs.js';
-import { runScope, wouldRun, type RunScope } from '../engine/subset.js';
-import type { Workspace } from '../engine/workspace.js';
+import { executePipeline } from '../engine/exec/execute.js';
+import type { PipelineGraph } from '../engine/front/graph.js';
+import { displayPath } from '../engine/front/load.js';
+import { kindCode, type StageStatus } from '../engine/cache/plan.js';
+import { enforcePreflight, preflight } from '../engine/exec/preflight.js';
+import { formatReasons } from '../engine/cache/reasons.js';
+import { JsonReporter, PlainReporter } from '../engine/ui/reporters.js';
+import type { RunReporter } from '../engine/exec/execute.js';
+import { RUN_NAME, RunRecorder } from '../runs/record.js';
+import { runScope, wouldRun, type RunScope } from '../engine/exec/subset.js';
+import type { Workspace } from '../engine/cache/workspace.js';
 import { collect, loadGraph, out, statuses, workspace, type Cli } from './common.js';
-import { loadUserConfig, type ExecutorName } from '../engine/resources.js';
+import { loadUserConfig, type ExecutorName } from '../engine/front/resources.js';
 import { checkRequirement } from '../lib/system/requirements.js';
 
 /** The Slurm executor needs sbatch/squeue/scancel and a controller that answers. */
@@ -106,16 +106,16 @@ export function registerRun(cli: Cli): void {
       let reporter: RunReporter;
       if (mode === 'live' || mode === 'json') {
         // the ETA: expected cache misses from the plan, durations from the cache's records
-        const { EtaEstimator } = await import('../engine/eta.js');
+        const { EtaEstimator } = await import('../engine/ui/eta.js');
         const will = new Set((await runSet()).ids());
         const eta = new EtaEstimator(ws.db.durationHistory(g.pipeline.name), g.pipeline.name, scope.selection.stages(), will, jobs);
         if (mode === 'json') reporter = new JsonReporter({ pipeline: g.pipeline.name, jobs, eta });
         else {
-          const { LiveReporter } = await import('../engine/live.js');
+          const { LiveReporter } = await import('../engine/ui/live.js');
           reporter = new LiveReporter({ pipeline: g.pipeline.name, jobs, eta });
         }
       } else reporter = new PlainReporter(undefined, !!o.verbose, !!o.quiet);
-      const s = await executePipeline(g, ws, { jobs, keepGoing: !!o.keepGoing, only: o.only, force: o.force, wait: o.wait !== false, argv: process.argv.slice(2), name: o.name, overrides: sets, reporter, signal: ac.signal,
+      const s = await executePipeline(g, ws, { jobs, keepGoing: !!o.keepGoing, only: o.only, force: o.force, wait: o.wait !== false, argv: process.argv.slice(2), name: o.name, overrides: sets, reporter, recorder: new RunRecorder(ws.root, ws.db), signal: ac.signal,
         executor, slurm: config.slurm, resources: config.resources, jobsGiven: o.jobs !== undefined,
       });
       process.off('SIGINT', onSig);

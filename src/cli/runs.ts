@@ -1,9 +1,9 @@
 /** `pipe runs [<pipeline>]`: every run of a pipeline as a row — what was set, what changed, what it scored. */
 import { Option } from 'commander';
 import { PipeError } from '../engine/errors.js';
-import { loadPipelineFile } from '../engine/load.js';
-import type { Column } from '../lib/runs/list.js';
-import type { TextTable } from '../lib/runs/table.js';
+import { loadPipelineFile } from '../engine/front/load.js';
+import type { Column } from '../runs/list.js';
+import type { TextTable } from '../runs/table.js';
 import { collect, out, workspace, type Cli } from './common.js';
 
 /** The `name:` of a pipeline file, without loading its stage kinds. */
@@ -33,9 +33,9 @@ export function registerRuns(cli: Cli): void {
       const ws = workspace(cli);
       if (!ws.hasCache()) throw new PipeError('no cache here yet: nothing has run (pipe run <pipeline.yaml>)');
       // imported on use: `pipe run` does not pay for loading them
-      const { listRuns } = await import('../lib/runs/list.js');
-      const { pipelineOf, runView, withMetrics } = await import('../lib/runs/model.js');
-      const { renderCsv, renderMd, renderText, terminalWidth, textWidth, transpose } = await import('../lib/runs/table.js');
+      const { listRuns } = await import('../runs/list.js');
+      const { pipelineOf, runView, withMetrics } = await import('../runs/model.js');
+      const { renderCsv, renderMd, renderText, terminalWidth, textWidth, transpose } = await import('../runs/table.js');
       const pipeline = pipelineOf(ws.db, given, pipelineNameOf);
       let runs = ws.db.runRows(pipeline).map(runView);
       if (o.groupBy.length) runs = runs.map((r) => withMetrics(ws.db, r)); // groups need every instance's metrics

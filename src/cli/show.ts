@@ -1,7 +1,7 @@
 /** `pipe show`: params, fingerprint parts, outputs, metrics, timings and log tail of a stage. */
 import { didYouMean, PipeError } from '../engine/errors.js';
-import type { FingerprintData } from '../engine/fingerprint.js';
-import { displayPath } from '../engine/load.js';
+import type { FingerprintData } from '../engine/cache/fingerprint.js';
+import { displayPath } from '../engine/front/load.js';
 import { fmtSize, indent, isPipelineArg, loadGraph, out, workspace, type Cli } from './common.js';
 
 export function registerShow(cli: Cli): void {

@@ -1,7 +1,7 @@
 /** `pipe status`: every stage fresh / stale / never-run / failed, and why (reasons as data with --json). */
-import { displayPath } from '../engine/load.js';
-import type { StageState } from '../engine/plan.js';
-import { formatReasons, reasonJson } from '../engine/reasons.js';
+import { displayPath } from '../engine/front/load.js';
+import type { StageState } from '../engine/cache/plan.js';
+import { formatReasons, reasonJson } from '../engine/cache/reasons.js';
 import { collect, loadGraph, out, statuses, workspace, type Cli } from './common.js';
 
 const STATE_ORDER: StageState[] = ['fresh', 'stale', 'never-run', 'failed'];

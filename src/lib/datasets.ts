@@ -10,13 +10,13 @@
 import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { DownloadError, fetchFile, isUrl, sha256Bytes, type FetchOptions } from './download.js';
-import { fixedListVector, makeTable, numericVector, stringVector, type Table, type TableMeta } from './table.js';
+import { fixedListVector, makeTable, numericVector, stringVector, type Table, type TableMeta } from '../sdk/table.js';
 
 /* ------------------------------------------------------------------------------------------
  * Sources
  * ---------------------------------------------------------------------------------------- */
 
-export type UciDataset = 'adult' | 'magic' | 'ccpp';
+type Parsed = AdultRows | Table;
 
 export interface SourceFile {
   /** File name (as in the UCI archive and in the mirror's dataset folder). */
@@ -25,8 +25,13 @@ export interface SourceFile {
   sha256?: string;
   /** Not needed to build the table (documentation files). */
   optional?: boolean;
+  /** Row count of the original file; a parsed file with another count is not the original. */
+  rows?: number;
+  /** Structural validation: parses the file (throws naming file and line). */
+  parse?: (bytes: Uint8Array, name: string) => Parsed | Promise<Parsed>;
 }
 
+/** One UCI dataset, the one description of it: where it comes from, its files, how they become its table. */
 export interface UciSource {
   id: number;
   title: string;
@@ -34,48 +39,52 @@ export interface UciSource {
   /** Folder of the dataset in a mirror. */
   dir: string;
   files: SourceFile[];
+  /** The table, from the parsed files (by name). */
+  build(parsed: (name: string) => Parsed): Table;
 }
 
+const utf8 = (b: Uint8Array) => Buffer.from(b).toString('utf8');
+
 /** The UCI archive (https://archive.ics.uci.edu/static/public/<id>/<name>.zip). */
-export const UCI_SOURCES: Record<UciDataset, UciSource> = {
+export const UCI_SOURCES = {
   adult: {
     id: 2,
     title: 'Adult (Census Income)',
     url: 'https://archive.ics.uci.edu/static/public/2/adult.zip',
     dir: 'adult',
     files: [
-      { name: 'adult.data', sha256: '5b00264637dbfec36bdeaab5676b0b309ff9eb788d63554ca0a249491c86603d' },
-      { name: 'adult.test', sha256: 'a2a9044bc167a35b2361efbabec64e89d69ce82d9790d2980119aac5fd7e9c05' },
+      { name: 'adult.data', sha256: '5b00264637dbfec36bdeaab5676b0b309ff9eb788d63554ca0a249491c86603d', rows: 32561, parse: (b, n) => parseAdultFile(utf8(b), n, { checkRows: true }) },
+      { name: 'adult.test', sha256: 'a2a9044bc167a35b2361efbabec64e89d69ce82d9790d2980119aac5fd7e9c05', rows: 16281, parse: (b, n) => parseAdultFile(utf8(b), n, { checkRows: true }) },
       { name: 'adult.names', sha256: 'c248284c0b5de30c9e1958d6cdd168a34a654758b620e68f46aefa83fc0a576a' },
     ],
+    build: (get) => adultTable([get('adult.data') as AdultRows, get('adult.test') as AdultRows]),
   },
   magic: {
     id: 159,
     title: 'MAGIC Gamma Telescope',
     url: 'https://archive.ics.uci.edu/static/public/159/magic+gamma+telescope.zip',
     dir: 'magic',
-    files: [{ name: 'magic04.data' }, { name: 'magic04.names', optional: true }],
+    files: [{ name: 'magic04.data', rows: 19020, parse: (b, n) => parseMagic(utf8(b), n, { checkRows: true }) }, { name: 'magic04.names', optional: true }],
+    build: (get) => get('magic04.data') as Table,
   },
   ccpp: {
     id: 294,
     title: 'Combined Cycle Power Plant',
     url: 'https://archive.ics.uci.edu/static/public/294/combined+cycle+power+plant.zip',
     dir: 'ccpp',
-    files: [{ name: 'Folds5x2_pp.xlsx' }, { name: 'Readme.txt', optional: true }],
+    files: [{ name: 'Folds5x2_pp.xlsx', rows: 9568, parse: (b, n) => parseCcppXlsx(b, n, { checkRows: true }) }, { name: 'Readme.txt', optional: true }],
+    build: (get) => get('Folds5x2_pp.xlsx') as Table,
   },
-};
+} satisfies Record<string, UciSource>;
 
-/** Row counts of the original files; a parsed file with another count is not the original. */
-export const EXPECTED_ROWS: Record<string, number> = {
-  'adult.data': 32561,
-  'adult.test': 16281,
-  'magic04.data': 19020,
-  'Folds5x2_pp.xlsx': 9568,
-  'train-images-idx3-ubyte.gz': 60000,
-  'train-labels-idx1-ubyte.gz': 60000,
-  't10k-images-idx3-ubyte.gz': 10000,
-  't10k-labels-idx1-ubyte.gz': 10000,
-};
+export type UciDataset = keyof typeof UCI_SOURCES;
+
+/** The spec of a UCI dataset; an unknown name is an error naming the known ones. */
+export function uciSource(name: string): UciSource {
+  const s = (UCI_SOURCES as Record<string, UciSource>)[name];
+  if (!s || !Object.hasOwn(UCI_SOURCES, name)) throw new Error(`unknown UCI dataset '${name}' (known: ${Object.keys(UCI_SOURCES).join(', ')})`);
+  return s;
+}
 
 /**
  * MNIST: the gz files as served by the usual mirrors (LeCun's site no longer serves them
@@ -87,11 +96,18 @@ export const MNIST_URLS = [
   'https://storage.googleapis.com/cvdf-datasets/mnist/',
 ];
 export const MNIST_FILES = {
-  trainImages: { name: 'train-images-idx3-ubyte.gz', idxSha256: 'ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db' },
-  trainLabels: { name: 'train-labels-idx1-ubyte.gz', idxSha256: '65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5' },
-  testImages: { name: 't10k-images-idx3-ubyte.gz', idxSha256: '0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7' },
-  testLabels: { name: 't10k-labels-idx1-ubyte.gz', idxSha256: 'ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2' },
+  trainImages: { name: 'train-images-idx3-ubyte.gz', rows: 60000, idxSha256: 'ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db' },
+  trainLabels: { name: 'train-labels-idx1-ubyte.gz', rows: 60000, idxSha256: '65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5' },
+  testImages: { name: 't10k-images-idx3-ubyte.gz', rows: 10000, idxSha256: '0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7' },
+  testLabels: { name: 't10k-labels-idx1-ubyte.gz', rows: 10000, idxSha256: 'ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2' },
 } as const;
+
+/** Row count of an original source file (UCI or MNIST), from the dataset specs. */
+function expectedRows(file: string): number | undefined {
+  for (const src of Object.values(UCI_SOURCES) as UciSource[]) for (const f of src.files) if (f.name === file) return f.rows;
+  for (const f of Object.values(MNIST_FILES)) if (f.name === file) return f.rows;
+  return undefined;
+}
 
 export const MIRROR_LAYOUT = 'adult/adult.data, adult/adult.test, adult/adult.names, magic/magic04.data, ccpp/Folds5x2_pp.xlsx, mnist/train-images-idx3-ubyte.gz, …';
 
@@ -150,10 +166,7 @@ export interface FetchedFile {
 /** Structural validation of one source file (parses it; throws naming file and line). */
 export async function validateUciFile(dataset: UciDataset, name: string, bytes: Uint8Array): Promise<AdultRows | Table | undefined> {
   await loadCsv();
-  if (dataset === 'adult' && name !== 'adult.names') return parseAdultFile(Buffer.from(bytes).toString('utf8'), name, { checkRows: true });
-  if (dataset === 'magic' && name === 'magic04.data') return parseMagic(Buffer.from(bytes).toString('utf8'), name, { checkRows: true });
-  if (dataset === 'ccpp' && name === 'Folds5x2_pp.xlsx') return parseCcppXlsx(bytes, name, { checkRows: true });
-  return undefined;
+  return uciSource(dataset).files.find((f) => f.name === name)?.parse?.(bytes, name);
 }
 
 /** Finds the entries of a zip (recursing into nested zips) by base name. */
@@ -190,7 +203,7 @@ async function writeAtomic(dest: string, data: Uint8Array): Promise<void> {
 
 /** Downloads (or copies from the mirror) and verifies the files of a UCI dataset. */
 export async function fetchUci(dataset: UciDataset, opts: UciFetchOptions): Promise<FetchedFile[]> {
-  const src = UCI_SOURCES[dataset];
+  const src = uciSource(dataset);
   const out: FetchedFile[] = [];
   if (opts.mirror) {
     for (const f of src.files) {
@@ -268,7 +281,7 @@ function csvRecordsSync(text: string, file: string, fromLine = 1): Rec[] {
 }
 
 function checkRows(file: string, got: number, what = 'rows'): void {
-  const want = EXPECTED_ROWS[file];
+  const want = expectedRows(file);
   if (want !== undefined && got !== want) {
     throw new Error(`${file}: ${got} ${what}, but the original has ${want} — not the original file (truncated or altered?)`);
   }
@@ -456,26 +469,16 @@ export async function parseCcppXlsx(bytes: Uint8Array, file: string, opts: { che
 
 /** Parses the verified raw files of a UCI dataset into its table. */
 export async function parseUci(dataset: UciDataset, files: { name: string; path: string; parsed?: AdultRows | Table }[]): Promise<Table> {
-  const get = (name: string) => {
-    const f = files.find((x) => x.name === name);
-    if (!f) throw new Error(`${dataset}: file ${name} missing`);
-    return f;
-  };
+  const src = uciSource(dataset);
   await loadCsv();
-  if (dataset === 'adult') {
-    const parts: AdultRows[] = [];
-    for (const name of ['adult.data', 'adult.test']) {
-      const f = get(name);
-      parts.push((f.parsed as AdultRows | undefined) ?? parseAdultFile(await readFile(f.path, 'utf8'), name, { checkRows: true }));
-    }
-    return adultTable(parts);
+  const parsed = new Map<string, Parsed>();
+  for (const spec of src.files) {
+    if (spec.optional || !spec.parse) continue;
+    const f = files.find((x) => x.name === spec.name);
+    if (!f) throw new Error(`${dataset}: file ${spec.name} missing`);
+    parsed.set(spec.name, f.parsed ?? await spec.parse(await readFile(f.path), spec.name));
   }
-  if (dataset === 'magic') {
-    const f = get('magic04.data');
-    return (f.parsed as Table | undefined) ?? parseMagic(await readFile(f.path, 'utf8'), f.name, { checkRows: true });
-  }
-  const f = get('Folds5x2_pp.xlsx');
-  return (f.parsed as Table | undefined) ?? parseCcppXlsx(await readFile(f.path), f.name, { checkRows: true });
+  return src.build((name) => parsed.get(name)!);
 }
 
 /* ------------------------------------------------------------------------------------------

@@ -2,8 +2,8 @@
  * Helpers shared by the fit/apply data stages (`encode`, `standardize`): the train/val/test
  * parts of a stage, and the rows a statistic may be fit on.
  */
-import type { StageContext } from '../engine/stage.js';
-import { readTable, tableMeta, takeRows, ROW_COLUMN, type Table } from './table.js';
+import type { StageContext } from '../sdk/stage.js';
+import { readTable, tableMeta, takeRows, ROW_COLUMN, type Table } from '../sdk/table.js';
 
 export const PARTS = ['train', 'val', 'test'] as const;
 export type Part = (typeof PARTS)[number];

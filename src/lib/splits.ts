@@ -3,7 +3,7 @@
  * Pure functions of (n, labels, seed): every matrix instance of `split` recomputes the same
  * assignment and picks its own fold.
  */
-import type { Rng } from './rng.js';
+import type { Rng } from '../sdk/rng.js';
 
 /**
  * Plain k-fold: fold of each row. With `shuffle`, rows are permuted first; folds are

@@ -18,13 +18,16 @@
  *  - `alpha`: epoch, layer, layer_name, neuron, basis, alpha — one α heatmap per snapshot (the GIF);
  *  - `summary`: per layer, basis mass fractions and dominance at the first and last snapshot.
  */
-import { defineStage } from '../engine/stage.js';
+import type { FromSchema } from 'json-schema-to-ts';
+import { defineStage } from '../sdk/stage.js';
 
-export default defineStage<Record<string, never>>({
+const dynamicsParamsSchema = { type: 'object', additionalProperties: false, properties: {} } as const;
+
+export default defineStage<FromSchema<typeof dynamicsParamsSchema>>({
   kind: 'actmix-dynamics',
   version: '1',
   description: 'ActMix α over training: basis mass, dominance and entropy per snapshot, α per snapshot for a GIF',
-  paramsSchema: { type: 'object', additionalProperties: false, properties: {} },
+  paramsSchema: dynamicsParamsSchema,
   inputs: { alpha: { type: 'table', description: "alpha output of a train stage with activation actmix (alpha_every > 0)" } },
   outputs: {
     mass: { type: 'table', description: 'epoch, layer, layer_name, basis, mass, fraction, dominant, dominant_fraction, temperature, mean_entropy, best_epoch' },
@@ -33,7 +36,7 @@ export default defineStage<Record<string, never>>({
   },
   async run(ctx) {
     const { readAlphaSnapshots, alphaDynamics } = await import('../lib/ml/actmix-analysis.js');
-    const { readTable, writeTable, withMeta } = await import('../lib/table.js');
+    const { readTable, writeTable, withMeta } = await import('../sdk/table.js');
     const { tableFromArrays } = await import('apache-arrow');
     const snaps = readAlphaSnapshots(await readTable(ctx.input('alpha').path));
     const dyn = alphaDynamics(snaps);

@@ -12,16 +12,8 @@
  * Std is the population std (np.std), as in the seed's cv_results.json.
  * `csv` is the same summary wide (one row per group, <metric>_mean, <metric>_std).
  */
-import { defineStage } from '../engine/stage.js';
-
-interface AggregateParams {
-  group_by: string[];
-  field: string;
-  metrics: string[];
-  decimals: number;
-  sort: string[];
-  paired?: { baseline?: Record<string, string | number | boolean>; reference?: Record<string, string | number | boolean>; match: string[]; lower_is_better?: string[] };
-}
+import type { FromSchema } from 'json-schema-to-ts';
+import { defineStage } from '../sdk/stage.js';
 
 export interface PairedSummary {
   /**
@@ -76,34 +68,39 @@ function at(obj: unknown, path: string): unknown {
   return v;
 }
 
+const aggregateParamsSchema = {
+  type: 'object',
+  properties: {
+    group_by: { type: 'array', items: { type: 'string' }, default: [], description: 'matrix keys or top-level JSON fields that define a group' },
+    field: { type: 'string', default: 'test', description: "dotted path to the metrics object in each JSON ('' = the top level)" },
+    metrics: { type: 'array', items: { type: 'string' }, default: [], description: 'metrics to keep (default: every numeric one)' },
+    decimals: { type: 'integer', minimum: 0, maximum: 10, default: 4 },
+    sort: { type: 'array', items: { type: 'string' }, default: [], description: 'group keys to sort by (default: group_by)' },
+    paired: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['match'],
+      oneOf: [{ required: ['baseline'] }, { required: ['reference'] }],
+      description: 'paired differences over runs matched on `match` keys (e.g. seed, fold), between groups with the same values of the other group keys: `baseline` — every group minus the baseline group; `reference` — the reference group minus every other group (e.g. ActMix minus each baseline model)',
+      properties: {
+        baseline: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] }, description: 'group-key values of the baseline, e.g. {hebbian: false, meta: false}' },
+        reference: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] }, description: 'group-key values of the reference, e.g. {model: actmix}: reference − each other group' },
+        match: { type: 'array', items: { type: 'string' }, minItems: 1, description: 'matrix keys (or top-level fields) that pair runs' },
+        lower_is_better: { type: 'array', items: { type: 'string' }, description: 'metrics where lower is better (default: names with loss, bce, mse, rmse, mae, error)' },
+      },
+    },
+  },
+  additionalProperties: false,
+} as const;
+
+/** The params after defaults, derived from the schema (so the two cannot disagree). */
+type AggregateParams = FromSchema<typeof aggregateParamsSchema>;
+
 export default defineStage<AggregateParams>({
   kind: 'aggregate',
   version: '3',
   description: 'Aggregate per-run metrics into mean ± std, min, max per metric and group (results.json, Markdown table, CSV)',
-  paramsSchema: {
-    type: 'object',
-    properties: {
-      group_by: { type: 'array', items: { type: 'string' }, default: [], description: 'matrix keys or top-level JSON fields that define a group' },
-      field: { type: 'string', default: 'test', description: "dotted path to the metrics object in each JSON ('' = the top level)" },
-      metrics: { type: 'array', items: { type: 'string' }, default: [], description: 'metrics to keep (default: every numeric one)' },
-      decimals: { type: 'integer', minimum: 0, maximum: 10, default: 4 },
-      sort: { type: 'array', items: { type: 'string' }, default: [], description: 'group keys to sort by (default: group_by)' },
-      paired: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['match'],
-        oneOf: [{ required: ['baseline'] }, { required: ['reference'] }],
-        description: 'paired differences over runs matched on `match` keys (e.g. seed, fold), between groups with the same values of the other group keys: `baseline` — every group minus the baseline group; `reference` — the reference group minus every other group (e.g. ActMix minus each baseline model)',
-        properties: {
-          baseline: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] }, description: 'group-key values of the baseline, e.g. {hebbian: false, meta: false}' },
-          reference: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] }, description: 'group-key values of the reference, e.g. {model: actmix}: reference − each other group' },
-          match: { type: 'array', items: { type: 'string' }, minItems: 1, description: 'matrix keys (or top-level fields) that pair runs' },
-          lower_is_better: { type: 'array', items: { type: 'string' }, description: 'metrics where lower is better (default: names with loss, bce, mse, rmse, mae, error)' },
-        },
-      },
-    },
-    additionalProperties: false,
-  },
+  paramsSchema: aggregateParamsSchema,
   inputs: { runs: { type: 'json', multiple: true, description: 'metrics JSON of every run' } },
   outputs: {
     results: { type: 'json', description: 'per group: every metric with mean, std, min, max, n and the values' },
@@ -255,7 +252,7 @@ export default defineStage<AggregateParams>({
     cols.min = Float64Array.from(rows, (r) => r.s.min);
     cols.max = Float64Array.from(rows, (r) => r.s.max);
     cols.n = Int32Array.from(rows, (r) => r.s.n);
-    const { writeTable } = await import('../lib/table.js');
+    const { writeTable } = await import('../sdk/table.js');
     await writeTable(ctx.output('summary').path, tableFromArrays(cols));
     ctx.progress({ done: 1, total: 1, message: `${results.length} groups` });
     return { metrics: { groups: results.length, runs: results.reduce((a, g) => a + g.n_runs, 0) } };

@@ -27,35 +27,30 @@
  * and max_alphas — so a seed user's notebooks read it unchanged. `stats` is pipe's own layout
  * (keys `actmix_layer_<i>`, basis_mass by basis name, plus max_possible_entropy, temperature).
  */
-import { defineStage } from '../engine/stage.js';
+import type { FromSchema } from 'json-schema-to-ts';
+import { defineStage } from '../sdk/stage.js';
 
-interface AnalyzeParams {
-  /** best: the restored checkpoint in `model`; last: the state after the last epoch (the seed's `last.ckpt`), from `alpha`. */
-  checkpoint: 'best' | 'last';
-  /** Temperature for α (default: the checkpoint's T). */
-  temperature?: number;
-  n_select: number;
-  curve_points: number;
-  curve_range: [number, number];
-  bins: number;
-}
+const analyzeParamsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    checkpoint: { enum: ['best', 'last'], default: 'best', description: "best: the model output (the restored best-val_loss checkpoint); last: the state after the last epoch — the seed README's `last.ckpt` — from the train stage's alpha snapshots (input alpha)" },
+    temperature: { type: 'number', exclusiveMinimum: 0, description: 'temperature for α; default: the checkpoint T' },
+    n_select: { type: 'integer', minimum: 1, default: 3, description: 'lowest/highest-entropy neurons per layer for figures 4 and 5' },
+    curve_points: { type: 'integer', minimum: 2, default: 200 },
+    curve_range: { type: 'array', items: { type: 'number' }, minItems: 2, maxItems: 2, default: [-5, 5] },
+    bins: { type: 'integer', minimum: 1, default: 50 },
+  },
+} as const;
+
+/** The params after defaults, derived from the schema (so the two cannot disagree). */
+type AnalyzeParams = FromSchema<typeof analyzeParamsSchema>;
 
 export default defineStage<AnalyzeParams>({
   kind: 'analyze-actmix',
   version: '2',
   description: 'ActMix layer analysis: α matrix, entropies, dominance, basis mass, effective activations',
-  paramsSchema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      checkpoint: { enum: ['best', 'last'], default: 'best', description: "best: the model output (the restored best-val_loss checkpoint); last: the state after the last epoch — the seed README's `last.ckpt` — from the train stage's alpha snapshots (input alpha)" },
-      temperature: { type: 'number', exclusiveMinimum: 0, description: 'temperature for α; default: the checkpoint T' },
-      n_select: { type: 'integer', minimum: 1, default: 3, description: 'lowest/highest-entropy neurons per layer for figures 4 and 5' },
-      curve_points: { type: 'integer', minimum: 2, default: 200 },
-      curve_range: { type: 'array', items: { type: 'number' }, minItems: 2, maxItems: 2, default: [-5, 5] },
-      bins: { type: 'integer', minimum: 1, default: 50 },
-    },
-  },
+  paramsSchema: analyzeParamsSchema,
   inputs: {
     model: { type: 'json', description: 'model output of a train stage with activation actmix' },
     alpha: { type: 'table', optional: true, description: 'alpha output of the same train stage (needed for checkpoint: last)' },
@@ -75,13 +70,13 @@ export default defineStage<AnalyzeParams>({
     const p = ctx.params;
     const { analyzeActMix, layerStatistics, effectiveActivation, linspace, histogram } = await import('../lib/ml/actmix-analysis.js');
     const { Table, vectorFromArray, Utf8, Int32, Float64 } = await import('apache-arrow');
-    const { writeTable, withMeta } = await import('../lib/table.js');
+    const { writeTable, withMeta } = await import('../sdk/table.js');
     let saved = await ctx.input('model').readJSON<import('../lib/ml/mlp.js').SavedModel>();
     let epoch: number | null = typeof saved.best_epoch === 'number' ? saved.best_epoch + 1 : null;
     if (p.checkpoint === 'last') {
       if (!ctx.has('alpha')) throw new Error("checkpoint: last needs the train stage's alpha snapshots: connect input alpha (e.g. alpha: train.alpha)");
       const { readAlphaSnapshots, atSnapshot } = await import('../lib/ml/actmix-analysis.js');
-      const { readTable } = await import('../lib/table.js');
+      const { readTable } = await import('../sdk/table.js');
       const snaps = readAlphaSnapshots(await readTable(ctx.input('alpha').path));
       const s = snaps.epoch.length - 1;
       saved = atSnapshot(saved, snaps, s);

@@ -13,7 +13,7 @@
  *  - `summary`     JSON: final loss vs the levels, steps to each plateau, frequencies acquired
  */
 import type { FromSchema } from 'json-schema-to-ts';
-import { defineStage } from '../engine/stage.js';
+import { defineStage } from '../sdk/stage.js';
 
 export const analyzeGroupSchema = {
   type: 'object',
@@ -51,9 +51,9 @@ export default defineStage<AnalyzeGroupParams>({
     const p = ctx.params;
     const task = await ctx.input('task').readJSON<import('./generate-group.js').GroupTask>();
     const G = await import('../lib/ml/group.js');
-    const { readTable, writeTable } = await import('../lib/table.js');
+    const { readTable, writeTable } = await import('../sdk/table.js');
     const { tableFromArrays } = await import('apache-arrow');
-    const { makeTable, fixedListVector, stringVector, numericVector } = await import('../lib/table.js');
+    const { makeTable, fixedListVector, stringVector, numericVector } = await import('../sdk/table.js');
     const g = { dims: task.dims };
     const n = G.groupOrder(g);
     const label = (f: number[]) => (f.length === 1 ? `k=${f[0]}` : `(${f[0]},${f[1]})`);

@@ -23,43 +23,38 @@
  *
  * Output `gif`: width·scale × height·scale pixels, `fps` frames per second, deterministic.
  */
-import { defineStage } from '../engine/stage.js';
-import { figureParamsSchema, type FigureParams } from '../lib/plot/schema.js';
+import type { FromSchema } from 'json-schema-to-ts';
+import { defineStage } from '../sdk/stage.js';
+import { figureParamsSchema } from '../lib/plot/schema.js';
 import type { Datasets } from '../lib/plot/templates.js';
 
-export interface AnimationParams extends FigureParams {
-  frame?: string;
-  fps: number;
-  loop: number;
-  hold_last_ms: number;
-  fixed_scales: boolean;
-  max_frames: number;
-  scale: number;
-  trail: boolean;
-  follow_y?: number;
-}
+
+const animationParamsSchema = {
+  ...figureParamsSchema,
+  properties: {
+    ...figureParamsSchema.properties,
+    width: { type: 'integer', minimum: 16, maximum: 2000, default: 480, description: 'frame width (CSS px)' },
+    height: { type: 'integer', minimum: 16, maximum: 2000, default: 320, description: 'frame height (CSS px)' },
+    scale: { type: 'number', minimum: 0.25, maximum: 4, default: 1, description: 'GIF pixels per CSS px' },
+    frame: { type: 'string', minLength: 1, description: 'column naming the snapshot of each row (figure frames)' },
+    fps: { type: 'number', exclusiveMinimum: 0, maximum: 50, default: 12 },
+    loop: { type: 'integer', minimum: -1, default: 0, description: '0 = forever, -1 = once, n = n repeats' },
+    hold_last_ms: { type: 'integer', minimum: 0, default: 1000, description: 'extra time on the last frame' },
+    fixed_scales: { type: 'boolean', default: true, description: 'same x/y ranges in every frame' },
+    trail: { type: 'boolean', default: false, description: 'overlay rows accumulate up to the current snapshot (a trajectory) instead of showing only it' },
+    max_frames: { type: 'integer', minimum: 1, default: 300, description: 'more snapshots are thinned evenly (first and last kept)' },
+    follow_y: { type: 'number', minimum: 0, description: 'per-frame y range = extent of the frame\'s y (overlay_y) values ± this margin; a template\'s y domain, or the params follow_y_min/max of an inline spec' },
+  },
+} as const;
+
+/** The params after defaults, derived from the schema. */
+export type AnimationParams = FromSchema<typeof animationParamsSchema>;
 
 export default defineStage<AnimationParams>({
   kind: 'animation',
   version: '2',
   description: 'Animated GIF from snapshots (one figure per frame) or from image files',
-  paramsSchema: {
-    ...figureParamsSchema,
-    properties: {
-      ...figureParamsSchema.properties,
-      width: { type: 'integer', minimum: 16, maximum: 2000, default: 480, description: 'frame width (CSS px)' },
-      height: { type: 'integer', minimum: 16, maximum: 2000, default: 320, description: 'frame height (CSS px)' },
-      scale: { type: 'number', minimum: 0.25, maximum: 4, default: 1, description: 'GIF pixels per CSS px' },
-      frame: { type: 'string', minLength: 1, description: 'column naming the snapshot of each row (figure frames)' },
-      fps: { type: 'number', exclusiveMinimum: 0, maximum: 50, default: 12 },
-      loop: { type: 'integer', minimum: -1, default: 0, description: '0 = forever, -1 = once, n = n repeats' },
-      hold_last_ms: { type: 'integer', minimum: 0, default: 1000, description: 'extra time on the last frame' },
-      fixed_scales: { type: 'boolean', default: true, description: 'same x/y ranges in every frame' },
-      trail: { type: 'boolean', default: false, description: 'overlay rows accumulate up to the current snapshot (a trajectory) instead of showing only it' },
-      max_frames: { type: 'integer', minimum: 1, default: 300, description: 'more snapshots are thinned evenly (first and last kept)' },
-      follow_y: { type: 'number', minimum: 0, description: 'per-frame y range = extent of the frame\'s y (overlay_y) values ± this margin; a template\'s y domain, or the params follow_y_min/max of an inline spec' },
-    },
-  },
+  paramsSchema: animationParamsSchema,
   // figure frames are drawn with text; image frames are only rasterized
   // library versions and the font file change the bytes of a figure
   runtime: async () => (await import('../lib/plot/runtime.js')).animationRuntime(),

@@ -22,41 +22,39 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { defineStage, type PortType } from '../engine/stage.js';
+import type { FromSchema } from 'json-schema-to-ts';
+import { defineStage, type PortType } from '../sdk/stage.js';
 import { exitError, spawnWithProtocol, writeCurves } from '../lib/script/exec.js';
-
-interface CommandParams {
-  cmd: string;
-  deps: string[];
-  outs: Record<string, PortType>;
-  env: Record<string, string>;
-  shell: string;
-}
 
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 const envName = (s: string) => s.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+
+const commandParamsSchema = {
+  type: 'object',
+  properties: {
+    cmd: { type: 'string', minLength: 1, description: 'shell command; ${inputs.X} and ${outputs.X} expand to paths' },
+    deps: { type: 'array', items: { type: 'string' }, default: [], description: 'project files (relative to the root) the command reads' },
+    outs: {
+      type: 'object',
+      additionalProperties: { enum: ['file', 'dir', 'table', 'json', 'text', 'png', 'svg', 'gif', 'html'] },
+      propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_-]*$' },
+      default: {},
+    },
+    env: { type: 'object', additionalProperties: { type: 'string' }, default: {} },
+    shell: { type: 'string', default: '/bin/sh' },
+  },
+  required: ['cmd'],
+  additionalProperties: false,
+} as const;
+
+/** The params after defaults, derived from the schema (so the two cannot disagree). */
+type CommandParams = FromSchema<typeof commandParamsSchema>;
 
 export default defineStage<CommandParams>({
   kind: 'command',
   version: '1',
   description: 'Run a shell command with declared dependency files and outputs',
-  paramsSchema: {
-    type: 'object',
-    properties: {
-      cmd: { type: 'string', minLength: 1, description: 'shell command; ${inputs.X} and ${outputs.X} expand to paths' },
-      deps: { type: 'array', items: { type: 'string' }, default: [], description: 'project files (relative to the root) the command reads' },
-      outs: {
-        type: 'object',
-        additionalProperties: { enum: ['file', 'dir', 'table', 'json', 'text', 'png', 'svg', 'gif', 'html'] },
-        propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_-]*$' },
-        default: {},
-      },
-      env: { type: 'object', additionalProperties: { type: 'string' }, default: {} },
-      shell: { type: 'string', default: '/bin/sh' },
-    },
-    required: ['cmd'],
-    additionalProperties: false,
-  },
+  paramsSchema: commandParamsSchema,
   inputs: { '*': { type: 'any', multiple: true } },
   outputs: (p) => Object.fromEntries(Object.entries(p.outs ?? {}).map(([k, t]) => [k, { type: t }])),
   fileDeps: (p) => p.deps ?? [],

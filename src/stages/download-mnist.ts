@@ -7,16 +7,24 @@
  * with values x/255 in [0,1] when `pixels: float32` — and `label` Int32 (0–9).
  * `featureMatrix` expands `image` into 784 features.
  */
-import { defineStage } from '../engine/stage.js';
+import type { FromSchema } from 'json-schema-to-ts';
+import { defineStage } from '../sdk/stage.js';
 
-export interface DownloadMnistParams {
-  pixels: 'uint8' | 'float32';
-  mirror: string;
-  urls: string[];
-  timeout: number;
-  retries: number;
-  backoff: number;
-}
+const downloadMnistParamsSchema = {
+  type: 'object',
+  properties: {
+    pixels: { enum: ['uint8', 'float32'], default: 'uint8', description: 'uint8 0–255, or float32 x/255 in [0,1]' },
+    mirror: { type: 'string', default: '', description: 'directory or http(s) base URL laid out like ../shared/datasets (mnist/*.gz); empty: $PIPE_DATA_MIRROR, else `urls`' },
+    urls: { type: 'array', items: { type: 'string' }, minItems: 1, default: ['https://ossci-datasets.s3.amazonaws.com/mnist/', 'https://storage.googleapis.com/cvdf-datasets/mnist/'], description: 'base URLs tried in order (files directly under them)' },
+    timeout: { type: 'number', exclusiveMinimum: 0, default: 60 },
+    retries: { type: 'integer', minimum: 0, default: 3 },
+    backoff: { type: 'number', minimum: 0, default: 1 },
+  },
+  additionalProperties: false,
+} as const;
+
+/** The params after defaults, derived from the schema (so the two cannot disagree). */
+export type DownloadMnistParams = FromSchema<typeof downloadMnistParamsSchema>;
 
 export default defineStage<DownloadMnistParams>({
   kind: 'download-mnist',
@@ -25,18 +33,7 @@ export default defineStage<DownloadMnistParams>({
   // Where the bytes come from and how patiently: the files are verified, so none of it can
   // change the result.
   nonResultParams: ['mirror', 'timeout', 'retries', 'backoff'],
-  paramsSchema: {
-    type: 'object',
-    properties: {
-      pixels: { enum: ['uint8', 'float32'], default: 'uint8', description: 'uint8 0–255, or float32 x/255 in [0,1]' },
-      mirror: { type: 'string', default: '', description: 'directory or http(s) base URL laid out like ../shared/datasets (mnist/*.gz); empty: $PIPE_DATA_MIRROR, else `urls`' },
-      urls: { type: 'array', items: { type: 'string' }, minItems: 1, default: ['https://ossci-datasets.s3.amazonaws.com/mnist/', 'https://storage.googleapis.com/cvdf-datasets/mnist/'], description: 'base URLs tried in order (files directly under them)' },
-      timeout: { type: 'number', exclusiveMinimum: 0, default: 60 },
-      retries: { type: 'integer', minimum: 0, default: 3 },
-      backoff: { type: 'number', minimum: 0, default: 1 },
-    },
-    additionalProperties: false,
-  },
+  paramsSchema: downloadMnistParamsSchema,
   inputs: {},
   outputs: {
     train: { type: 'table', description: '60,000 training images and labels' },
@@ -49,7 +46,7 @@ export default defineStage<DownloadMnistParams>({
     const { join } = await import('node:path');
     const { fetchFile, progressEvery } = await import('../lib/download.js');
     const { MNIST_FILES, mirrorLocation, readMnistGz, resolveMirror, withOfflineHint, mnistTable } = await import('../lib/datasets.js');
-    const { writeTable } = await import('../lib/table.js');
+    const { writeTable } = await import('../sdk/table.js');
     const mirror = resolveMirror(p.mirror);
     ctx.log.info(mirror ? `MNIST from mirror ${mirror}` : `MNIST from ${p.urls.join(' | ')}`);
     const kinds = { trainImages: 'images', trainLabels: 'labels', testImages: 'images', testLabels: 'labels' } as const;

@@ -11,16 +11,25 @@
  * classes/features/dataset), `raw` (the verified original files), `info` (sources, sha256,
  * rows).
  */
-import { defineStage } from '../engine/stage.js';
+import type { FromSchema } from 'json-schema-to-ts';
+import { defineStage } from '../sdk/stage.js';
 
-export interface DownloadUciParams {
-  dataset: 'adult' | 'magic' | 'ccpp';
-  mirror: string;
-  url: string;
-  timeout: number;
-  retries: number;
-  backoff: number;
-}
+const downloadUciParamsSchema = {
+  type: 'object',
+  properties: {
+    dataset: { enum: ['adult', 'magic', 'ccpp'], description: 'UCI Adult (id 2), MAGIC Gamma Telescope (159) or Combined Cycle Power Plant (294)' },
+    mirror: { type: 'string', default: '', description: 'directory or http(s) base URL laid out like ../shared/datasets; empty: $PIPE_DATA_MIRROR, else the UCI archive' },
+    url: { type: 'string', default: '', description: 'override of the UCI archive zip URL' },
+    timeout: { type: 'number', exclusiveMinimum: 0, default: 60, description: 'seconds without progress before an attempt fails' },
+    retries: { type: 'integer', minimum: 0, default: 3, description: 'extra attempts for transient failures' },
+    backoff: { type: 'number', minimum: 0, default: 1, description: 'seconds before the first retry; doubles per retry' },
+  },
+  required: ['dataset'],
+  additionalProperties: false,
+} as const;
+
+/** The params after defaults, derived from the schema (so the two cannot disagree). */
+export type DownloadUciParams = FromSchema<typeof downloadUciParamsSchema>;
 
 export default defineStage<DownloadUciParams>({
   kind: 'download-uci',
@@ -29,19 +38,7 @@ export default defineStage<DownloadUciParams>({
   // Where the bytes come from and how patiently: the files are verified, so none of it can
   // change the result.
   nonResultParams: ['mirror', 'timeout', 'retries', 'backoff'],
-  paramsSchema: {
-    type: 'object',
-    properties: {
-      dataset: { enum: ['adult', 'magic', 'ccpp'], description: 'UCI Adult (id 2), MAGIC Gamma Telescope (159) or Combined Cycle Power Plant (294)' },
-      mirror: { type: 'string', default: '', description: 'directory or http(s) base URL laid out like ../shared/datasets; empty: $PIPE_DATA_MIRROR, else the UCI archive' },
-      url: { type: 'string', default: '', description: 'override of the UCI archive zip URL' },
-      timeout: { type: 'number', exclusiveMinimum: 0, default: 60, description: 'seconds without progress before an attempt fails' },
-      retries: { type: 'integer', minimum: 0, default: 3, description: 'extra attempts for transient failures' },
-      backoff: { type: 'number', minimum: 0, default: 1, description: 'seconds before the first retry; doubles per retry' },
-    },
-    required: ['dataset'],
-    additionalProperties: false,
-  },
+  paramsSchema: downloadUciParamsSchema,
   inputs: {},
   outputs: {
     table: { type: 'table', description: 'the dataset, parsed (Arrow IPC)' },
@@ -51,7 +48,7 @@ export default defineStage<DownloadUciParams>({
   async run(ctx) {
     const p = ctx.params;
     const { fetchUci, parseUci, resolveMirror, UCI_SOURCES } = await import('../lib/datasets.js');
-    const { writeTable, tableMeta } = await import('../lib/table.js');
+    const { writeTable, tableMeta } = await import('../sdk/table.js');
     const { progressEvery } = await import('../lib/download.js');
     const mirror = resolveMirror(p.mirror);
     ctx.log.info(mirror ? `${p.dataset}: from mirror ${mirror}` : `${p.dataset}: from ${p.url || UCI_SOURCES[p.dataset].url}`);

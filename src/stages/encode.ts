@@ -10,29 +10,28 @@
  * Meta: features = the new feature names; `encoded` = the one-hot columns (standardize leaves
  * them alone by default). Unconnected val/test inputs give 0-row outputs.
  */
-import { defineStage } from '../engine/stage.js';
+import type { FromSchema } from 'json-schema-to-ts';
+import { defineStage } from '../sdk/stage.js';
 
-export interface EncodeParams {
-  missing: 'drop' | 'impute';
-  impute_numeric: 'mean' | 'median';
-  categorical?: string[];
-  fit_on: 'auto' | 'train' | 'all';
-}
+const encodeParamsSchema = {
+  type: 'object',
+  properties: {
+    missing: { enum: ['drop', 'impute'], default: 'drop', description: 'drop rows with a missing feature, or impute (numeric: mean|median, categorical: most frequent level)' },
+    impute_numeric: { enum: ['mean', 'median'], default: 'mean' },
+    categorical: { type: 'array', items: { type: 'string' }, description: 'categorical features (default: meta.categorical plus every string feature)' },
+    fit_on: { enum: ['auto', 'train', 'all'], default: 'auto', description: 'train; all = the union of the given parts (leaky, seed-parity); auto = all when the input comes from split with protocol seed-parity, else train' },
+  },
+  additionalProperties: false,
+} as const;
+
+/** The params after defaults, derived from the schema (so the two cannot disagree). */
+export type EncodeParams = FromSchema<typeof encodeParamsSchema>;
 
 export default defineStage<EncodeParams>({
   kind: 'encode',
   version: '2',
   description: 'One-hot encode categorical features and drop or impute missing values (fit on the training part)',
-  paramsSchema: {
-    type: 'object',
-    properties: {
-      missing: { enum: ['drop', 'impute'], default: 'drop', description: 'drop rows with a missing feature, or impute (numeric: mean|median, categorical: most frequent level)' },
-      impute_numeric: { enum: ['mean', 'median'], default: 'mean' },
-      categorical: { type: 'array', items: { type: 'string' }, description: 'categorical features (default: meta.categorical plus every string feature)' },
-      fit_on: { enum: ['auto', 'train', 'all'], default: 'auto', description: 'train; all = the union of the given parts (leaky, seed-parity); auto = all when the input comes from split with protocol seed-parity, else train' },
-    },
-    additionalProperties: false,
-  },
+  paramsSchema: encodeParamsSchema,
   inputs: {
     train: { type: 'table' },
     val: { type: 'table', optional: true },
@@ -46,7 +45,7 @@ export default defineStage<EncodeParams>({
   },
   async run(ctx) {
     const p = ctx.params;
-    const T = await import('../lib/table.js');
+    const T = await import('../sdk/table.js');
     const { readParts, emptyLike, fitRows, resolveFitOn, PARTS } = await import('../lib/prep.js');
     const parts = await readParts(ctx);
     const train = parts.train;

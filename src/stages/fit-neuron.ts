@@ -33,7 +33,7 @@
  * text per snapshot) — for the `plot` template `fit` and the `animation` kind.
  */
 import type { FromSchema } from 'json-schema-to-ts';
-import { defineStage } from '../engine/stage.js';
+import { defineStage } from '../sdk/stage.js';
 import { NEURON_ACTIVATIONS } from '../lib/ml/neuron.js';
 import { POLYNOMIAL_NAMES } from '../lib/ml/polynomials.js';
 
@@ -113,11 +113,11 @@ export default defineStage<FitNeuronParams>({
   },
   async run(ctx) {
     const p = ctx.params;
-    const { readTable, numericColumn, tableMeta, makeTable, numericVector, stringVector, writeTable } = await import('../lib/table.js');
+    const { readTable, numericColumn, tableMeta, makeTable, numericVector, stringVector, writeTable } = await import('../sdk/table.js');
     const nm = await import('../lib/ml/neuron.js');
     const { evalPolynomial, formula } = await import('../lib/ml/polynomials.js');
     const { trainPlayground } = await import('../lib/ml/neuron-train.js');
-    const { Rng } = await import('../lib/rng.js');
+    const { Rng } = await import('../sdk/rng.js');
     const { curvesTable } = await import('../lib/ml/kit/snapshots.js');
 
     const table = await readTable(ctx.input('data').path);

@@ -20,7 +20,7 @@
  * the data's box. `metrics`: training accuracy of each separator.
  */
 import type { FromSchema } from 'json-schema-to-ts';
-import { defineStage } from '../engine/stage.js';
+import { defineStage } from '../sdk/stage.js';
 
 export const separatorSchema = {
   type: 'object',
@@ -87,7 +87,7 @@ export default defineStage<SeparatorParams>({
   },
   async run(ctx) {
     const p = ctx.params;
-    const { readTable, tableMeta, numericColumn, writeTable } = await import('../lib/table.js');
+    const { readTable, tableMeta, numericColumn, writeTable } = await import('../sdk/table.js');
     const { tableFromArrays } = await import('apache-arrow');
     const t = await readTable(ctx.input('table').path);
     const label = p.label ?? tableMeta(t).target;

@@ -19,7 +19,7 @@
  * (table for plots: position (and row/col), value).
  */
 import type { FromSchema } from 'json-schema-to-ts';
-import { defineStage } from '../engine/stage.js';
+import { defineStage } from '../sdk/stage.js';
 
 export const groupTaskSchema = {
   type: 'object',
@@ -68,8 +68,8 @@ export default defineStage<GroupTaskParams>({
   async run(ctx) {
     const p = ctx.params;
     const G = await import('../lib/ml/group.js');
-    const { Rng } = await import('../lib/rng.js');
-    const { readTable, writeTable, makeTable, fixedListVector, stringVector, numericVector } = await import('../lib/table.js');
+    const { Rng } = await import('../sdk/rng.js');
+    const { readTable, writeTable, makeTable, fixedListVector, stringVector, numericVector } = await import('../sdk/table.js');
     const dims = Array.isArray(p.p) ? [...p.p] : [p.p];
     const g = { dims };
     const n = G.groupOrder(g);

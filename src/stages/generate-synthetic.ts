@@ -20,51 +20,46 @@
  *    polynomial instead (named `polynomial` unless `name` is set). The polynomial is in the
  *    table's metadata (`generator.coefficients`), so consumers can draw the true curve densely.
  */
-import { defineStage } from '../engine/stage.js';
+import type { FromSchema } from 'json-schema-to-ts';
+import { defineStage } from '../sdk/stage.js';
 import { POLYNOMIALS, type Polynomial } from '../lib/ml/polynomials.js';
 
 export { POLYNOMIALS };
 
-export interface GenerateSyntheticParams {
-  generator: 'study_success' | 'health_risk' | 'synthetic_2d' | 'playground';
-  n?: number;
-  noise?: number;
-  per_cluster: number;
-  polynomial: 'linear_pos' | 'quadratic_u' | 'cubic_s' | 'cubic_neg' | 'quartic_w';
-  coefficients?: { a?: number; b?: number; c?: number; d?: number; form?: 'cubic' | 'square' };
-  name?: string;
-  points: number;
-}
+const generateSyntheticParamsSchema = {
+  type: 'object',
+  properties: {
+    generator: { enum: ['study_success', 'health_risk', 'synthetic_2d', 'playground'] },
+    n: { type: 'integer', minimum: 1, description: 'rows (study_success: 1200, health_risk: 1500)' },
+    noise: { type: 'number', minimum: 0, description: 'noise σ (study_success: 5, health_risk: 0.1)' },
+    per_cluster: { type: 'integer', minimum: 1, default: 1250, description: 'synthetic_2d: points per cluster' },
+    polynomial: { enum: Object.keys(POLYNOMIALS), default: 'cubic_s', description: 'playground: target polynomial' },
+    points: { type: 'integer', minimum: 2, default: 200, description: 'playground: number of x points on [-2.5, 2.5]' },
+    coefficients: {
+      type: 'object',
+      description: 'playground: a user polynomial y = a x³ + b x² + c x + d (form square: (b x² + d)²) instead of a named one',
+      properties: { a: { type: 'number' }, b: { type: 'number' }, c: { type: 'number' }, d: { type: 'number' }, form: { enum: ['cubic', 'square'] } },
+      additionalProperties: false,
+    },
+    name: { type: 'string', pattern: '^[A-Za-z0-9_.-]+$', description: 'playground: name of a user polynomial (default custom)' },
+  },
+  required: ['generator'],
+  additionalProperties: false,
+} as const;
+
+/** The params after defaults, derived from the schema (so the two cannot disagree). */
+export type GenerateSyntheticParams = FromSchema<typeof generateSyntheticParamsSchema>;
 
 export default defineStage<GenerateSyntheticParams>({
   kind: 'generate-synthetic',
   version: '2',
   description: 'Seeded synthetic datasets: study_success, health_risk, synthetic_2d (8 clusters), playground polynomials',
-  paramsSchema: {
-    type: 'object',
-    properties: {
-      generator: { enum: ['study_success', 'health_risk', 'synthetic_2d', 'playground'] },
-      n: { type: 'integer', minimum: 1, description: 'rows (study_success: 1200, health_risk: 1500)' },
-      noise: { type: 'number', minimum: 0, description: 'noise σ (study_success: 5, health_risk: 0.1)' },
-      per_cluster: { type: 'integer', minimum: 1, default: 1250, description: 'synthetic_2d: points per cluster' },
-      polynomial: { enum: Object.keys(POLYNOMIALS), default: 'cubic_s', description: 'playground: target polynomial' },
-      points: { type: 'integer', minimum: 2, default: 200, description: 'playground: number of x points on [-2.5, 2.5]' },
-      coefficients: {
-        type: 'object',
-        description: 'playground: a user polynomial y = a x³ + b x² + c x + d (form square: (b x² + d)²) instead of a named one',
-        properties: { a: { type: 'number' }, b: { type: 'number' }, c: { type: 'number' }, d: { type: 'number' }, form: { enum: ['cubic', 'square'] } },
-        additionalProperties: false,
-      },
-      name: { type: 'string', pattern: '^[A-Za-z0-9_.-]+$', description: 'playground: name of a user polynomial (default custom)' },
-    },
-    required: ['generator'],
-    additionalProperties: false,
-  },
+  paramsSchema: generateSyntheticParamsSchema,
   inputs: {},
   outputs: { table: { type: 'table', description: 'the generated dataset' } },
   async run(ctx) {
     const p = ctx.params;
-    const { makeTable, numericVector, writeTable } = await import('../lib/table.js');
+    const { makeTable, numericVector, writeTable } = await import('../sdk/table.js');
     const { evalPolynomial } = await import('../lib/ml/polynomials.js');
     const rng = ctx.rng;
     const clip = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
@@ -131,7 +126,7 @@ export default defineStage<GenerateSyntheticParams>({
       metrics = { rows: n };
     } else {
       const user = p.coefficients;
-      const c: Polynomial = user ? { a: user.a ?? 0, b: user.b ?? 0, c: user.c ?? 0, d: user.d ?? 0, form: user.form ?? 'cubic' } : POLYNOMIALS[p.polynomial];
+      const c: Polynomial = user ? { a: user.a ?? 0, b: user.b ?? 0, c: user.c ?? 0, d: user.d ?? 0, form: user.form ?? 'cubic' } : POLYNOMIALS[p.polynomial as keyof typeof POLYNOMIALS];
       const name = user ? p.name ?? 'custom' : p.polynomial;
       const n = p.points;
       const xs = new Float64Array(n), ys = new Float64Array(n);

@@ -14,7 +14,7 @@
  *     params: { path: data/health_risk.csv }          # schema: auto | study_success | health_risk | custom
  */
 import type { FromSchema } from 'json-schema-to-ts';
-import { defineStage } from '../engine/stage.js';
+import { defineStage } from '../sdk/stage.js';
 
 const SCHEMAS = {
   study_success: [
@@ -63,7 +63,7 @@ export default defineStage<LoadCsvParams>({
     const { readFile } = await import('node:fs/promises');
     const { isAbsolute, join } = await import('node:path');
     const { parse } = await import('csv-parse/sync');
-    const { makeTable, numericVector, stringVector, writeTable } = await import('../lib/table.js');
+    const { makeTable, numericVector, stringVector, writeTable } = await import('../sdk/table.js');
     const file = isAbsolute(p.path) ? p.path : join(ctx.projectDir, p.path);
     const rows = parse(await readFile(file, 'utf8'), { columns: false, skip_empty_lines: true, trim: true }) as string[][];
     if (rows.length < 2) throw new Error(`${p.path}: needs a header and at least one row`);

@@ -14,7 +14,7 @@
  * (the grid minimum).
  */
 import type { FromSchema } from 'json-schema-to-ts';
-import { defineStage } from '../engine/stage.js';
+import { defineStage } from '../sdk/stage.js';
 import { NEURON_ACTIVATIONS } from '../lib/ml/neuron.js';
 
 const axis = { type: 'array', items: [{ type: 'number' }, { type: 'number' }, { type: 'integer', minimum: 2, maximum: 2001 }], minItems: 3, maxItems: 3 } as const;
@@ -46,7 +46,7 @@ export default defineStage<LandscapeParams>({
   },
   async run(ctx) {
     const p = ctx.params;
-    const { readTable, numericColumn, makeTable, numericVector, writeTable } = await import('../lib/table.js');
+    const { readTable, numericColumn, makeTable, numericVector, writeTable } = await import('../sdk/table.js');
     const nm = await import('../lib/ml/neuron.js');
     const t = await readTable(ctx.input('data').path);
     const x = numericColumn(t, 'x').values, y = numericColumn(t, 'y').values;

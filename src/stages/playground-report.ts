@@ -13,9 +13,8 @@
  *
  * Figures and GIFs are matched to runs by their matrix values (polynomial, activation).
  */
-import { defineStage } from '../engine/stage.js';
-
-interface PlaygroundReportParams { title: string }
+import type { FromSchema } from 'json-schema-to-ts';
+import { defineStage } from '../sdk/stage.js';
 
 interface RunMetrics {
   polynomial: string; activation: string; best_mse: number; final_mse: number; var_y: number;
@@ -23,15 +22,20 @@ interface RunMetrics {
   w?: number; b?: number; v?: number; c?: number;
 }
 
+const playgroundReportParamsSchema = {
+  type: 'object',
+  properties: { title: { type: 'string', default: 'Single-neuron activation benchmark' } },
+  additionalProperties: false,
+} as const;
+
+/** The params after defaults, derived from the schema (so the two cannot disagree). */
+type PlaygroundReportParams = FromSchema<typeof playgroundReportParamsSchema>;
+
 export default defineStage<PlaygroundReportParams>({
   kind: 'playground-report',
   version: '1',
   description: 'Report of a polynomial × activation fit-neuron matrix: sorted tables, winners, GD vs global optimum, inline PNGs/GIFs',
-  paramsSchema: {
-    type: 'object',
-    properties: { title: { type: 'string', default: 'Single-neuron activation benchmark' } },
-    additionalProperties: false,
-  },
+  paramsSchema: playgroundReportParamsSchema,
   inputs: {
     runs: { type: 'json', multiple: true, description: 'fit-neuron metrics (one per polynomial × activation)' },
     figures: { type: 'png', multiple: true, optional: true, description: 'per-run fit PNGs (matched on polynomial, activation)' },

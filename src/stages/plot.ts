@@ -17,20 +17,18 @@
  * Templates: see src/lib/plot/templates.ts. Rendering is deterministic, so equal inputs give
  * equal bytes.
  */
-import { defineStage } from '../engine/stage.js';
-import { figureParamsSchema, type FigureParams } from '../lib/plot/schema.js';
-
-export interface PlotParams extends FigureParams {
-  scale: number;
-  /** JSON inputs: take the rows from this dotted path. */
-  path?: string;
-}
+import type { FromSchema } from 'json-schema-to-ts';
+import { defineStage } from '../sdk/stage.js';
+import { figureParamsSchema } from '../lib/plot/schema.js';
 
 export const plotParamsSchema = {
   ...figureParamsSchema,
   properties: { ...figureParamsSchema.properties, scale: { type: 'number', minimum: 0.25, maximum: 8, default: 2, description: 'PNG pixels per CSS px' } },
   oneOf: [{ required: ['template'] }, { required: ['spec'] }],
-};
+} as const;
+
+/** The params after defaults, derived from the schema. */
+export type PlotParams = FromSchema<typeof plotParamsSchema>;
 
 
 export default defineStage<PlotParams>({

@@ -18,9 +18,8 @@
  * Runtime facts in the fingerprint: the interpreter's version and the versions of the
  * third-party packages the script (and its local modules) import.
  */
-import { currentProjectRoot } from '../engine/registry.js';
-import { defineStage } from '../engine/stage.js';
-import { addRequirementFamily } from '../lib/system/requirements.js';
+import { defineStage } from '../sdk/stage.js';
+import { addRequirementFamily, requirementRoot } from '../lib/system/requirements.js';
 import { runScriptStage, scriptOutputs, SCRIPT_COMMON_SCHEMA, type ScriptCommon } from '../lib/script/exec.js';
 import { choosePython, pythonPath } from '../lib/script/python.js';
 import { pythonClosure, PROBE } from '../lib/script/pyimports.js';
@@ -63,7 +62,7 @@ addRequirementFamily('python:', (arg, name) => {
   return {
     name, title: `Python for ${script}`,
     async check() {
-      const root = currentProjectRoot();
+      const root = requirementRoot();
       const py = choosePython(root, stagePython);
       let external: string[];
       try { external = pythonClosure(root, script).external; } catch (e) { return { status: 'missing' as const, detail: (e as Error).message, fix: `create ${script}, or fix the stage's script:` }; }

@@ -15,25 +15,26 @@
  * Outputs: `html` (one self-contained file) and `markdown` (a directory with REPORT.md, its
  * figures/ and the same index.html).
  */
-import { defineStage } from '../engine/stage.js';
+import type { FromSchema } from 'json-schema-to-ts';
+import { defineStage } from '../sdk/stage.js';
 
-interface ReportParams {
-  title: string;
-  max_rows: number;
-}
+const reportParamsSchema = {
+  type: 'object',
+  properties: {
+    title: { type: 'string', default: 'Report' },
+    max_rows: { type: 'integer', minimum: 1, maximum: 500, default: 12, description: 'rows shown per table' },
+  },
+  additionalProperties: false,
+} as const;
+
+/** The params after defaults, derived from the schema (so the two cannot disagree). */
+type ReportParams = FromSchema<typeof reportParamsSchema>;
 
 export default defineStage<ReportParams>({
   kind: 'report',
   version: '1',
   description: 'Self-contained HTML (+ Markdown) page of the figures, tables and JSON given as inputs',
-  paramsSchema: {
-    type: 'object',
-    properties: {
-      title: { type: 'string', default: 'Report' },
-      max_rows: { type: 'integer', minimum: 1, maximum: 500, default: 12, description: 'rows shown per table' },
-    },
-    additionalProperties: false,
-  },
+  paramsSchema: reportParamsSchema,
   inputs: {
     items: { type: 'any', multiple: true, description: 'figures (spec/png/svg/gif), tables, JSON, text' },
   },

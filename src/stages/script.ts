@@ -17,7 +17,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { defineStage } from '../engine/stage.js';
+import { defineStage } from '../sdk/stage.js';
 import { runScriptStage, scriptOutputs, SCRIPT_COMMON_SCHEMA, type ScriptCommon } from '../lib/script/exec.js';
 
 interface ScriptParams extends ScriptCommon {

@@ -19,41 +19,34 @@
  * Every output row carries `_row`, its index in the input table (downstream stages pass it
  * through; `fit_on: all` uses it to count a row once).
  */
-import { defineStage } from '../engine/stage.js';
+import type { FromSchema } from 'json-schema-to-ts';
+import { defineStage } from '../sdk/stage.js';
 
-export interface SplitParams {
-  method: 'holdout' | 'kfold' | 'stratified-kfold' | 'permutation';
-  k: number;
-  fold: number;
-  shuffle: boolean;
-  seed?: number;
-  test_fraction: number;
-  val_fraction: number;
-  stratify: boolean;
-  protocol: 'clean' | 'seed-parity';
-  drop_missing: boolean;
-}
+const splitParamsSchema = {
+  type: 'object',
+  properties: {
+    method: { enum: ['holdout', 'kfold', 'stratified-kfold', 'permutation'], default: 'stratified-kfold', description: "stratified-kfold falls back to kfold for a regression target (as the seed); permutation: the Hebbian seed's rule — one seeded permutation, train = first ⌊(1 − val − test)·n⌋ rows, val = next ⌊val·n⌋, test = the rest (no stratification)" },
+    k: { type: 'integer', minimum: 2, default: 10 },
+    fold: { type: 'integer', minimum: 0, default: 0, description: 'which fold is the test part (0 … k-1)' },
+    shuffle: { type: 'boolean', default: true },
+    seed: { type: 'integer', description: 'seed of the assignment (default: the stage seed)' },
+    test_fraction: { type: 'number', minimum: 0, maximum: 1, default: 0.1, description: 'holdout: fraction of rows in test' },
+    val_fraction: { type: 'number', minimum: 0, maximum: 1, default: 0.1, description: 'holdout: fraction of all rows in val; k-fold: fraction of the training folds moved to val (clean protocol)' },
+    stratify: { type: 'boolean', default: true, description: 'stratify holdout and inner validation draws by class (classification only)' },
+    protocol: { enum: ['clean', 'seed-parity'], default: 'clean', description: 'seed-parity: val = the test fold (leaky, for parity with the seed)' },
+    drop_missing: { type: 'boolean', default: false, description: 'drop rows with a missing feature or target before splitting' },
+  },
+  additionalProperties: false,
+} as const;
+
+/** The params after defaults, derived from the schema (so the two cannot disagree). */
+export type SplitParams = FromSchema<typeof splitParamsSchema>;
 
 export default defineStage<SplitParams>({
   kind: 'split',
   version: '2',
   description: 'Train/val/test split: holdout or one fold of (stratified) k-fold CV, seeded, with an inner validation split',
-  paramsSchema: {
-    type: 'object',
-    properties: {
-      method: { enum: ['holdout', 'kfold', 'stratified-kfold', 'permutation'], default: 'stratified-kfold', description: "stratified-kfold falls back to kfold for a regression target (as the seed); permutation: the Hebbian seed's rule — one seeded permutation, train = first ⌊(1 − val − test)·n⌋ rows, val = next ⌊val·n⌋, test = the rest (no stratification)" },
-      k: { type: 'integer', minimum: 2, default: 10 },
-      fold: { type: 'integer', minimum: 0, default: 0, description: 'which fold is the test part (0 … k-1)' },
-      shuffle: { type: 'boolean', default: true },
-      seed: { type: 'integer', description: 'seed of the assignment (default: the stage seed)' },
-      test_fraction: { type: 'number', minimum: 0, maximum: 1, default: 0.1, description: 'holdout: fraction of rows in test' },
-      val_fraction: { type: 'number', minimum: 0, maximum: 1, default: 0.1, description: 'holdout: fraction of all rows in val; k-fold: fraction of the training folds moved to val (clean protocol)' },
-      stratify: { type: 'boolean', default: true, description: 'stratify holdout and inner validation draws by class (classification only)' },
-      protocol: { enum: ['clean', 'seed-parity'], default: 'clean', description: 'seed-parity: val = the test fold (leaky, for parity with the seed)' },
-      drop_missing: { type: 'boolean', default: false, description: 'drop rows with a missing feature or target before splitting' },
-    },
-    additionalProperties: false,
-  },
+  paramsSchema: splitParamsSchema,
   inputs: { table: { type: 'table', description: 'the table to split' } },
   outputs: {
     train: { type: 'table' },
@@ -64,8 +57,8 @@ export default defineStage<SplitParams>({
   async run(ctx) {
     const p = ctx.params;
     const { createHash } = await import('node:crypto');
-    const { Rng } = await import('../lib/rng.js');
-    const T = await import('../lib/table.js');
+    const { Rng } = await import('../sdk/rng.js');
+    const T = await import('../sdk/table.js');
     const S = await import('../lib/splits.js');
     const input = await T.readTable(ctx.input('table').path);
     const meta = T.tableMeta(input);

@@ -10,29 +10,28 @@
  * `target: true` a regression target is standardized too and its mean/std are stored in the
  * table meta as `target_scaler` (prediction = z·std + mean) and in `stats`.
  */
-import { defineStage } from '../engine/stage.js';
+import type { FromSchema } from 'json-schema-to-ts';
+import { defineStage } from '../sdk/stage.js';
 
-export interface StandardizeParams {
-  fit_on: 'auto' | 'train' | 'all';
-  columns?: string[];
-  target: boolean;
-  eps: number;
-}
+const standardizeParamsSchema = {
+  type: 'object',
+  properties: {
+    fit_on: { enum: ['auto', 'train', 'all'], default: 'auto', description: 'train; all = the union of the given parts (leaky, seed-parity); auto = all when the input comes from split with protocol seed-parity, else train' },
+    columns: { type: 'array', items: { type: 'string' }, description: 'columns to standardize (default: numeric features except one-hot columns)' },
+    target: { type: 'boolean', default: false, description: 'also standardize a regression target (stats kept for un-scaling)' },
+    eps: { type: 'number', minimum: 0, default: 0, description: 'added to the std' },
+  },
+  additionalProperties: false,
+} as const;
+
+/** The params after defaults, derived from the schema (so the two cannot disagree). */
+export type StandardizeParams = FromSchema<typeof standardizeParamsSchema>;
 
 export default defineStage<StandardizeParams>({
   kind: 'standardize',
   version: '2',
   description: 'Standardize numeric features (population std) with statistics fit on the training part',
-  paramsSchema: {
-    type: 'object',
-    properties: {
-      fit_on: { enum: ['auto', 'train', 'all'], default: 'auto', description: 'train; all = the union of the given parts (leaky, seed-parity); auto = all when the input comes from split with protocol seed-parity, else train' },
-      columns: { type: 'array', items: { type: 'string' }, description: 'columns to standardize (default: numeric features except one-hot columns)' },
-      target: { type: 'boolean', default: false, description: 'also standardize a regression target (stats kept for un-scaling)' },
-      eps: { type: 'number', minimum: 0, default: 0, description: 'added to the std' },
-    },
-    additionalProperties: false,
-  },
+  paramsSchema: standardizeParamsSchema,
   inputs: {
     train: { type: 'table' },
     val: { type: 'table', optional: true },
@@ -46,7 +45,7 @@ export default defineStage<StandardizeParams>({
   },
   async run(ctx) {
     const p = ctx.params;
-    const T = await import('../lib/table.js');
+    const T = await import('../sdk/table.js');
     const { Type } = await import('apache-arrow');
     const { readParts, emptyLike, fitRows, resolveFitOn, PARTS } = await import('../lib/prep.js');
     const parts = await readParts(ctx);

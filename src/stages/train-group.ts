@@ -26,7 +26,7 @@
  * plateau was passed).
  */
 import type { FromSchema } from 'json-schema-to-ts';
-import { defineStage } from '../engine/stage.js';
+import { defineStage } from '../sdk/stage.js';
 
 export const trainGroupSchema = {
   type: 'object',
@@ -83,7 +83,7 @@ export default defineStage<TrainGroupParams>({
     const { fit } = await import('../lib/ml/kit/loop.js');
     const { lossReduction, never } = await import('../lib/ml/kit/stopping.js');
     const { curvesTable, snapshotTable } = await import('../lib/ml/kit/snapshots.js');
-    const { readTable, writeTable } = await import('../lib/table.js');
+    const { readTable, writeTable } = await import('../sdk/table.js');
 
     const g = { dims: task.dims };
     const n = G.groupOrder(g), k = task.k;

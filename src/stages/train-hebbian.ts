@@ -24,7 +24,7 @@
  * (weights every `snapshot_every` epochs, for weight-norm or over-training analyses).
  */
 import type { FromSchema } from 'json-schema-to-ts';
-import { defineStage } from '../engine/stage.js';
+import { defineStage } from '../sdk/stage.js';
 
 export const hebbianParamsSchema = {
   type: 'object',
@@ -87,11 +87,11 @@ export default defineStage<HebbianParams>({
   },
   async run(ctx) {
     const p = ctx.params;
-    const { readTable, featureMatrix, numericColumn } = await import('../lib/table.js');
+    const { readTable, featureMatrix, numericColumn } = await import('../sdk/table.js');
     const H = await import('../lib/ml/hebbian.js');
     const { fit, flatten } = await import('../lib/ml/kit/loop.js');
     const { curvesTable, snapshotTable } = await import('../lib/ml/kit/snapshots.js');
-    const { writeTable } = await import('../lib/table.js');
+    const { writeTable } = await import('../sdk/table.js');
     const { npzBytes } = await import('../lib/npz.js');
 
     const read = async (name: 'train' | 'val' | 'test') => {

@@ -27,7 +27,7 @@
  * (W and b, a snapshot table). Params types come from the schema (json-schema-to-ts).
  */
 import type { FromSchema } from 'json-schema-to-ts';
-import { defineStage } from '../engine/stage.js';
+import { defineStage } from '../sdk/stage.js';
 import { BACKENDS, backendRuntime } from '../lib/ml/backend.js';
 import { INFOMAX_ACTIVATIONS as ACTS } from '../lib/ml/infomax.js';   // (the module's top level is constants and functions)
 
@@ -97,7 +97,7 @@ export default defineStage<TrainInfomaxParams>({
   runtime: (p) => backendRuntime(p.backend),
   async run(ctx) {
     const p = ctx.params;
-    const { readTable, featureMatrix, writeTable, makeTable, numericVector, stringVector } = await import('../lib/table.js');
+    const { readTable, featureMatrix, writeTable, makeTable, numericVector, stringVector } = await import('../sdk/table.js');
     const im = await import('../lib/ml/infomax.js');
     const { fit, flatten } = await import('../lib/ml/kit/loop.js');
     const { curvesTable, snapshotTable } = await import('../lib/ml/kit/snapshots.js');

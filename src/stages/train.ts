@@ -27,7 +27,7 @@
  * step or the TF.js one. `TrainParams` is derived from the params schema (json-schema-to-ts).
  */
 import type { FromSchema } from 'json-schema-to-ts';
-import { defineStage } from '../engine/stage.js';
+import { defineStage } from '../sdk/stage.js';
 import { BACKENDS, backendRuntime } from '../lib/ml/backend.js';
 import { ACTIVATIONS, BASES, ACTMIX_PRESETS, ACTMIX_PRESET_NAMES, type ActMixConfig, type Basis, type MlpSpec } from '../lib/ml/mlp.js';
 import type { EpochRecord } from '../lib/ml/trainer.js';
@@ -133,7 +133,7 @@ export default defineStage<TrainParams>({
     const { Mlp } = await import('../lib/ml/mlp.js');
     const { trainMlp, evaluate, curveRow } = await import('../lib/ml/trainer.js');
     const kit = await import('../lib/ml/table-trainer.js');
-    const { writeTable, withMeta } = await import('../lib/table.js');
+    const { writeTable, withMeta } = await import('../sdk/table.js');
 
     const data = await kit.readSupervised(ctx);
     const { meta, task, test } = data;

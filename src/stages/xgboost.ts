@@ -18,7 +18,7 @@
  * that the seed's Python package used).
  */
 import type { FromSchema } from 'json-schema-to-ts';
-import { defineStage } from '../engine/stage.js';
+import { defineStage } from '../sdk/stage.js';
 import type { Supervised } from '../lib/ml/table-trainer.js';
 import type { Dataset } from '../lib/ml/trainer.js';
 
@@ -78,7 +78,7 @@ export default defineStage<XgbParams>({
     const { xgboostApi, DMatrix, Booster } = await import('../lib/ml/xgboost.js');
     const { scoreProbabilities, regressionMetrics } = await import('../lib/ml/metrics.js');
     const kit = await import('../lib/ml/table-trainer.js');
-    const { writeTable } = await import('../lib/table.js');
+    const { writeTable } = await import('../sdk/table.js');
     const { tableFromArrays } = await import('apache-arrow');
     const a = xgboostApi();
 

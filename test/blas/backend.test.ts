@@ -10,7 +10,7 @@ import { blasStatus } from '../../src/lib/ml/blas/native.js';
 import { registerBlasBackend, BLAS_BACKEND } from '../../src/lib/ml/blas/backend.js';
 import { Mlp, ACTMIX_PRESETS } from '../../src/lib/ml/mlp.js';
 import type { Tf } from '../../src/lib/ml/optim.js';
-import { Rng } from '../../src/lib/rng.js';
+import { Rng } from '../../src/sdk/rng.js';
 
 const status = blasStatus();
 if (!status.available) console.warn(`test/blas/backend: SKIPPED, the native blas library is unavailable: ${status.reason}`);

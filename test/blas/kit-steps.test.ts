@@ -11,7 +11,7 @@ import { Mlp, ACTMIX_PRESETS, type MlpSpec } from '../../src/lib/ml/mlp.js';
 import { trainMlp, evaluate, type Dataset, type TrainConfig } from '../../src/lib/ml/trainer.js';
 import type { Hook } from '../../src/lib/ml/kit/loop.js';
 import type { Tf } from '../../src/lib/ml/optim.js';
-import { Rng } from '../../src/lib/rng.js';
+import { Rng } from '../../src/sdk/rng.js';
 import { magic } from '../ml/helpers.js';
 
 const status = blasStatus();

@@ -12,7 +12,7 @@ import { trainMlpNative, aleaState, NativeMlp } from '../../src/lib/ml/blas/trai
 import { Mlp, ACTMIX_PRESETS, paramValues, type MlpSpec, type Activation } from '../../src/lib/ml/mlp.js';
 import { trainMlp, type Dataset, type TrainConfig, type TrainResult } from '../../src/lib/ml/trainer.js';
 import type { Tf } from '../../src/lib/ml/optim.js';
-import { Rng } from '../../src/lib/rng.js';
+import { Rng } from '../../src/sdk/rng.js';
 import { magic } from '../ml/helpers.js';
 
 const status = blasStatus();

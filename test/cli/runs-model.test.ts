@@ -1,10 +1,10 @@
 /** The pure parts of run comparison: gate expressions, metric keys and groups, formatting, tables. */
 import { describe, expect, it } from 'vitest';
 import { PipeError } from '../../src/engine/errors.js';
-import { flatten, flattenMetrics, topMetrics, type RunRecord } from '../../src/engine/runs.js';
-import { parseFailIf } from '../../src/lib/runs/gate.js';
-import { fmtNum, globRe, goalOf, metricLabels, runMetrics, sameValue, splitKey } from '../../src/lib/runs/model.js';
-import { renderCsv, renderMd, renderText, transpose } from '../../src/lib/runs/table.js';
+import { flatten, flattenMetrics, topMetrics, type RunRecord } from '../../src/runs/record.js';
+import { parseFailIf } from '../../src/runs/gate.js';
+import { fmtNum, globRe, goalOf, metricLabels, runMetrics, sameValue, splitKey } from '../../src/runs/model.js';
+import { renderCsv, renderMd, renderText, transpose } from '../../src/runs/table.js';
 
 describe('--fail-if expressions', () => {
   it('parses metric, operator, threshold and %', () => {

@@ -8,11 +8,11 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { zipSync } from 'fflate';
-import { runStageDirect } from '../../src/engine/context.js';
+import { runStageDirect } from '../../src/engine/exec/context.js';
 import downloadUci from '../../src/stages/download-uci.js';
 import downloadMnist from '../../src/stages/download-mnist.js';
 import { fetchFile } from '../../src/lib/download.js';
-import { readTable, tableMeta } from '../../src/lib/table.js';
+import { readTable, tableMeta } from '../../src/sdk/table.js';
 import { MIRROR, Loopback, tmp, useScratchTmp } from './helpers.js';
 
 useScratchTmp();
@@ -199,5 +199,17 @@ describe('download-mnist over HTTP (loopback)', () => {
     srv.file('/mnist-bad/mnist/t10k-labels-idx1-ubyte.gz', gzipSync(idx));
     await expect(runStageDirect(downloadMnist, { params: { mirror: `${srv.base}/mnist-bad`, ...fast } }))
       .rejects.toThrow(/t10k-labels-idx1-ubyte\.gz: sha256 mismatch of the uncompressed IDX: expected ff7bcfd4/);
+  });
+});
+
+describe('dataset specs', () => {
+  it('one spec per UCI dataset: the kind offers exactly those, an unknown name is an error (never another dataset)', async () => {
+    const { UCI_SOURCES, uciSource, parseUci } = await import('../../src/lib/datasets.js');
+    const schema = downloadUci.paramsSchema as { properties: { dataset: { enum: string[] } } };
+    expect(schema.properties.dataset.enum).toEqual(Object.keys(UCI_SOURCES));
+    expect(uciSource('magic').id).toBe(159);
+    expect(() => uciSource('higgs')).toThrow("unknown UCI dataset 'higgs' (known: adult, magic, ccpp)");
+    expect(() => uciSource('toString')).toThrow(/unknown UCI dataset/);
+    await expect(parseUci('iris' as never, [])).rejects.toThrow("unknown UCI dataset 'iris'");
   });
 });

@@ -8,10 +8,10 @@ import { describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runStageDirect } from '../../src/engine/context.js';
+import { runStageDirect } from '../../src/engine/exec/context.js';
 import gen from '../../src/stages/generate-synthetic.js';
 import encode from '../../src/stages/encode.js';
-import { fixedListVector, makeTable, numericVector, stringVector, writeTable } from '../../src/lib/table.js';
+import { fixedListVector, makeTable, numericVector, stringVector, writeTable } from '../../src/sdk/table.js';
 import { tmp, useScratchTmp } from './helpers.js';
 
 const pl = createRequire(import.meta.url)('nodejs-polars');

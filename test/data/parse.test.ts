@@ -6,11 +6,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'fflate';
-import { runStageDirect } from '../../src/engine/context.js';
+import { runStageDirect } from '../../src/engine/exec/context.js';
 import downloadUci from '../../src/stages/download-uci.js';
 import downloadMnist from '../../src/stages/download-mnist.js';
 import { loadCsv, parseAdultFile, adultTable, parseMagic, parseCcppXlsx, parseIdx, readMnistGz, mnistTable } from '../../src/lib/datasets.js';
-import { completeRows, featureMatrix, numericColumn, readTable, tableMeta, type Table } from '../../src/lib/table.js';
+import { completeRows, featureMatrix, numericColumn, readTable, tableMeta, type Table } from '../../src/sdk/table.js';
 import { FIXTURES, MIRROR, useScratchTmp } from './helpers.js';
 
 useScratchTmp();

@@ -6,7 +6,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runStageDirect } from '../../src/engine/context.js';
+import { runStageDirect } from '../../src/engine/exec/context.js';
 import encode from '../../src/stages/encode.js';
 import standardize from '../../src/stages/standardize.js';
 import split from '../../src/stages/split.js';
@@ -14,7 +14,7 @@ import downloadUci from '../../src/stages/download-uci.js';
 import { adultTable, loadCsv, parseAdultFile } from '../../src/lib/datasets.js';
 import {
   featureMatrix, makeTable, numericColumn, numericVector, readTable, stringVector, tableMeta, writeTable, type Table,
-} from '../../src/lib/table.js';
+} from '../../src/sdk/table.js';
 import { FIXTURES, MIRROR, tmp, useScratchTmp } from './helpers.js';
 
 useScratchTmp();

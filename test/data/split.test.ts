@@ -5,12 +5,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runStageDirect } from '../../src/engine/context.js';
+import { runStageDirect } from '../../src/engine/exec/context.js';
 import split from '../../src/stages/split.js';
 import downloadUci from '../../src/stages/download-uci.js';
 import gen from '../../src/stages/generate-synthetic.js';
 import { adultTable, loadCsv, parseAdultFile } from '../../src/lib/datasets.js';
-import { makeTable, numericColumn, numericVector, readTable, tableMeta, writeTable, ROW_COLUMN, type Table } from '../../src/lib/table.js';
+import { makeTable, numericColumn, numericVector, readTable, tableMeta, writeTable, ROW_COLUMN, type Table } from '../../src/sdk/table.js';
 import { FIXTURES, MIRROR, tmp, useScratchTmp } from './helpers.js';
 
 useScratchTmp();

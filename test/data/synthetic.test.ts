@@ -1,9 +1,9 @@
 /** generate-synthetic: determinism (same seed → same bytes) and the generators' definitions. */
 import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
-import { runStageDirect } from '../../src/engine/context.js';
+import { runStageDirect } from '../../src/engine/exec/context.js';
 import gen from '../../src/stages/generate-synthetic.js';
-import { numericColumn, readTable, tableMeta } from '../../src/lib/table.js';
+import { numericColumn, readTable, tableMeta } from '../../src/sdk/table.js';
 import { useScratchTmp } from './helpers.js';
 
 useScratchTmp();

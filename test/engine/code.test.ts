@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, utimesSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { codeClosure, importsOf } from '../../src/engine/code.js';
-import { CacheDb } from '../../src/engine/db.js';
+import { codeClosure, importsOf } from '../../src/engine/cache/code.js';
+import { CacheDb } from '../../src/engine/cache/db.js';
 import { repoRoot } from './helpers.js';
 
 describe('code closure of a kind', () => {

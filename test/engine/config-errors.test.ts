@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { loadGraph } from '../../src/engine/pipeline.js';
+import { loadGraph } from '../../src/engine/front/pipeline.js';
 import { PipeError } from '../../src/engine/errors.js';
 import { pipe, project } from './helpers.js';
 

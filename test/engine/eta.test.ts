@@ -4,8 +4,8 @@
  * remaining wall time on `jobs` workers.
  */
 import { describe, it, expect } from 'vitest';
-import { EtaEstimator, formatDuration, type DurationRecord } from '../../src/engine/eta.js';
-import type { PlannedStage } from '../../src/engine/graph.js';
+import { EtaEstimator, formatDuration, type DurationRecord } from '../../src/engine/ui/eta.js';
+import type { PlannedStage } from '../../src/engine/front/graph.js';
 
 const st = (id: string, kind = 'train'): PlannedStage => ({ id, base: id.replace(/\[.*$/, ''), kind: { kind } } as unknown as PlannedStage);
 const rec = (stage_id: string, ms: number, kind = 'train', pipeline = 'p'): DurationRecord => ({ pipeline, stage_id, kind, ms });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { explainChange, fingerprint, FINGERPRINT_FORMAT, type FingerprintData } from '../../src/engine/fingerprint.js';
-import { canonicalize8785, sha256, type ContentHash } from '../../src/engine/hash.js';
-import { formatReason } from '../../src/engine/reasons.js';
-import { manifestHash } from '../../src/engine/store.js';
+import { explainChange, fingerprint, FINGERPRINT_FORMAT, type FingerprintData } from '../../src/engine/cache/fingerprint.js';
+import { canonicalize8785, sha256, type ContentHash } from '../../src/lib/hash.js';
+import { formatReason } from '../../src/engine/cache/reasons.js';
+import { manifestHash } from '../../src/engine/cache/store.js';
 
 const h = (s: string) => sha256(s) as ContentHash;
 const base: FingerprintData = {

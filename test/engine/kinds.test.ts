@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { Ajv } from 'ajv';
-import { kindNames, loadKinds } from '../../src/engine/registry.js';
-import { pipelineSchema } from '../../src/engine/validate.js';
-import { validateParams } from '../../src/engine/params.js';
+import { readFileSync } from 'node:fs';
+import { kindNames, loadKinds } from '../../src/engine/front/registry.js';
+import { pipelineSchema } from '../../src/engine/front/validate.js';
+import { validateParams } from '../../src/engine/front/params.js';
 
 // The engine compiles schemas without checking them against the JSON Schema meta-schema
 // (start-up time); this test is that check.
@@ -10,6 +11,11 @@ describe('stage kinds are well-formed', () => {
   it('pipeline.schema.json is a valid JSON Schema', () => {
     const ajv = new Ajv({ strict: false, allowUnionTypes: true });
     expect(ajv.validateSchema(pipelineSchema)).toBe(true);
+  });
+
+  it('schemas/pipeline.schema.json is written from its one source (npm run schemas)', async () => {
+    const { schemaFile, schemaText } = await import('../../scripts/write-schemas.js');
+    expect(readFileSync(schemaFile, 'utf8'), 'schemas/pipeline.schema.json is stale: run `npm run schemas`').toBe(schemaText());
   });
 
   it('every kind: valid params schema, file named after the kind, ports resolvable', async () => {

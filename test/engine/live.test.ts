@@ -6,8 +6,8 @@
 import { describe, it, expect } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
 import stringWidth from 'string-width';
-import { LiveReporter, instanceLabel } from '../../src/engine/live.js';
-import type { PlannedStage } from '../../src/engine/graph.js';
+import { LiveReporter, instanceLabel } from '../../src/engine/ui/live.js';
+import type { PlannedStage } from '../../src/engine/front/graph.js';
 import { pipe, pipeBin, project, sleep } from './helpers.js';
 
 // a project kind that sleeps, reports progress and chatters on stdout/stderr like a library banner
@@ -101,9 +101,9 @@ describe('LiveReporter frame', () => {
     const rep = new LiveReporter({ pipeline: 'p', jobs: 6, color: false, interval: 1e9, stream: { columns: 50, rows: 10, write: () => true } as unknown as NodeJS.WriteStream });
     const saved = { out: process.stdout.write, err: process.stderr.write };
     try {
-      rep.start(all);
-      for (const s of all.slice(0, 30)) rep.stageEnd(s.id, 'ran', { durationMs: 10 }); // groups 0–4 done
-      for (const s of all.slice(30, 36)) { rep.stageStart(s.id, { reason: 'params changed' }); rep.stageProgress(s.id, { done: 3, total: 20, unit: 'epoch', message: 'val_accuracy 0.871' }); }
+      rep.on({ type: 'run-start', runId: 1, stages: all });
+      for (const s of all.slice(0, 30)) rep.on({ type: 'stage-end', id: s.id, outcome: 'ran', durationMs: 10 }); // groups 0–4 done
+      for (const s of all.slice(30, 36)) { rep.on({ type: 'stage-start', id: s.id, reasons: [{ code: 'params-changed', path: 'params.lr', change: 'changed', before: 0.1, after: 0.2 }] }); rep.on({ type: 'stage-progress', id: s.id, progress: { done: 3, total: 20, unit: 'epoch', message: 'val_accuracy 0.871' } }); }
       const f = rep.frame(10_000, 50, 10);
       expect(f.length).toBeLessThanOrEqual(8);
       for (const l of f) expect(stringWidth(l)).toBeLessThanOrEqual(49);
@@ -115,7 +115,7 @@ describe('LiveReporter frame', () => {
       // a tall terminal shows every group on its own line
       const tall = rep.frame(10_000, 200, 60);
       expect(tall.filter((l) => /stage_number_\d+_long_name/.test(l))).toHaveLength(12);
-      expect(tall.find((l) => l.includes('fold=0') || l.includes('fold 0 · relu'))).toMatch(/epoch 3\/20 · val_accuracy 0\.871 · .* · params changed$/);
+      expect(tall.find((l) => l.includes('fold=0') || l.includes('fold 0 · relu'))).toMatch(/epoch 3\/20 · val_accuracy 0\.871 · .* · params\.lr changed 0\.1 → 0\.2$/);
     } finally {
       process.stdout.write = saved.out;
       process.stderr.write = saved.err;
@@ -145,7 +145,8 @@ describe('--progress json', () => {
       expect(mine.at(-1)).toBe('end');
       expect(mine.filter((e) => e === 'progress').length).toBeGreaterThanOrEqual(1);
     }
-    expect(ev.find((e) => e.event === 'start')!.reason).toBe('never run');
+    // the same reason codes as `pipe status --json`: data, with the words alongside
+    expect(ev.find((e) => e.event === 'start')!.reasons).toEqual([{ code: 'never-run', text: 'never run' }]);
     expect(ev.find((e) => e.event === 'progress')).toMatchObject({ total: 5, unit: 'step' });
     expect(ev.every((e, i) => typeof e.t_s === 'number' && (i === 0 || e.t_s >= ev[i - 1]!.t_s))).toBe(true);
     expect(ev.filter((e) => e.event === 'end').at(-1)!.eta_s).toBe(0);

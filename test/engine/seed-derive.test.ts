@@ -1,13 +1,13 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { join } from 'node:path';
 import type * as TF from '@tensorflow/tfjs';
-import { loadGraph } from '../../src/engine/pipeline.js';
-import { deriveSeed } from '../../src/engine/expand.js';
+import { loadGraph } from '../../src/engine/front/pipeline.js';
+import { deriveSeed } from '../../src/engine/front/expand.js';
 import { PipeError } from '../../src/engine/errors.js';
 import { loadTf } from '../../src/lib/ml/backend.js';
 import { Mlp, ACTMIX_PRESETS, type MlpSpec } from '../../src/lib/ml/mlp.js';
 import type { Tf } from '../../src/lib/ml/optim.js';
-import { Rng } from '../../src/lib/rng.js';
+import { Rng } from '../../src/sdk/rng.js';
 import { project, repoRoot } from './helpers.js';
 
 let tf: Tf;

@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { pipeWithEnv, project, repoRoot, sleep, startPipe, summary, type PipeResult, doneCount } from './helpers.js';
 import { checkRequirement } from '../../src/lib/system/requirements.js';
-import { formatTime, parseMem, parseTime, sbatchArgs } from '../../src/engine/resources.js';
-import { parseSbatch, parseSqueue } from '../../src/engine/slurm.js';
+import { formatTime, parseMem, parseTime, sbatchArgs } from '../../src/engine/front/resources.js';
+import { parseSbatch, parseSqueue } from '../../src/engine/exec/slurm.js';
 
 const slurm = await checkRequirement('slurm');
 const required = process.env.CI === 'true' || (process.env.PIPE_REQUIRE ?? '').split(',').map((s) => s.trim()).includes('slurm');
@@ -545,9 +545,9 @@ stages:
 describe('Slurm executor: judging jobs with a scripted scheduler (no cluster needed)', () => {
   type Scenario = 'ok' | 'vanish' | 'transient' | 'tamper' | 'oom-acct';
   async function runOne(scenario: Scenario) {
-    const { CacheDb } = await import('../../src/engine/db.js');
-    const { SlurmExecutor } = await import('../../src/engine/slurm.js');
-    const { workerEntry } = await import('../../src/engine/pool.js');
+    const { CacheDb } = await import('../../src/engine/cache/db.js');
+    const { SlurmExecutor } = await import('../../src/engine/exec/slurm.js');
+    const { workerEntry } = await import('../../src/engine/exec/pool.js');
     const dir = project({});
     mkdirSync(join(dir, 'cache'), { recursive: true });
     const db = new CacheDb(join(dir, 'cache/pipe.db'));

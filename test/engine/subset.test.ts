@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { loadGraph } from '../../src/engine/pipeline.js';
-import { runScope, StageSubset, wouldRun } from '../../src/engine/subset.js';
+import { loadGraph } from '../../src/engine/front/pipeline.js';
+import { runScope, StageSubset, wouldRun } from '../../src/engine/exec/subset.js';
 import { pipe, project, summary } from './helpers.js';
 
 // src → left, right → join; plus a matrix stage m[i] below src

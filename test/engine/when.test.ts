@@ -4,7 +4,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import { join } from 'node:path';
-import { loadGraph } from '../../src/engine/pipeline.js';
+import { loadGraph } from '../../src/engine/front/pipeline.js';
 import { PipeError, PipeErrors } from '../../src/engine/errors.js';
 import { pipe, project, repoRoot, summary } from './helpers.js';
 

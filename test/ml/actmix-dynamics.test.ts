@@ -6,8 +6,8 @@
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { runStageDirect } from '../../src/engine/context.js';
-import { readTable } from '../../src/lib/table.js';
+import { runStageDirect } from '../../src/engine/exec/context.js';
+import { readTable } from '../../src/sdk/table.js';
 import { actmixAlpha, paramValues, type SavedModel } from '../../src/lib/ml/mlp.js';
 import { temperatureAt } from '../../src/lib/ml/schedules.js';
 import { readAlphaSnapshots } from '../../src/lib/ml/actmix-analysis.js';

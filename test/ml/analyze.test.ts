@@ -1,8 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runStageDirect } from '../../src/engine/context.js';
-import { readTable } from '../../src/lib/table.js';
+import { runStageDirect } from '../../src/engine/exec/context.js';
+import { readTable } from '../../src/sdk/table.js';
 import { ACTMIX_PRESETS, type SavedModel } from '../../src/lib/ml/mlp.js';
 import analyze from '../../src/stages/analyze-actmix.js';
 import train from '../../src/stages/train.js';

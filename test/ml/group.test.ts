@@ -5,7 +5,7 @@
  * per-neuron scaling factor against a hand computation, and initial loss = Var(τ) for a small init.
  */
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../src/lib/rng.js';
+import { Rng } from '../../src/sdk/rng.js';
 import { batchOf, centre, compose, exhaustiveSeqs, fourier1d, fourier2d, onehot, powerSpectrum, rollInto, staircase, neuronFrequencies, type Group } from '../../src/lib/ml/group.js';
 import { QuadraticRNN, SequentialMLP, elementOps, matmul, mseLoss, type GroupModel, type MatBackend } from '../../src/lib/ml/group-models.js';
 import { Optimizer, perNeuronSgd } from '../../src/lib/ml/kit/optimizers.js';

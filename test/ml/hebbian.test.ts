@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Rng } from '../../src/lib/rng.js';
+import { Rng } from '../../src/sdk/rng.js';
 import { HebbianMlp, HebbianStep, headLoss, metaGrid, metaTunerHook, evaluateNet, type Data, type HebbAct, type HebbianConfig } from '../../src/lib/ml/hebbian.js';
 import type { HookContext } from '../../src/lib/ml/kit/loop.js';
 import { npzBytes } from '../../src/lib/npz.js';

@@ -4,8 +4,8 @@ import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { tableFromArrays } from 'apache-arrow';
-import { withMeta, writeTable } from '../../src/lib/table.js';
-import { Rng } from '../../src/lib/rng.js';
+import { withMeta, writeTable } from '../../src/sdk/table.js';
+import { Rng } from '../../src/sdk/rng.js';
 
 export interface Rows { X: number[][]; y: number[] }
 

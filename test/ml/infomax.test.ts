@@ -16,7 +16,7 @@ import {
 } from '../../src/lib/ml/infomax.js';
 import { infomax } from '../../src/lib/ml/kit/losses.js';
 import { fit } from '../../src/lib/ml/kit/loop.js';
-import { Rng } from '../../src/lib/rng.js';
+import { Rng } from '../../src/sdk/rng.js';
 
 const status = blasStatus();
 if (!status.available) console.warn(`test/ml/infomax: native parts SKIPPED, the native blas library is unavailable: ${status.reason}`);

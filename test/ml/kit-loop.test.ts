@@ -8,7 +8,7 @@ import { fit, flatten, type Batch, type Settings, type TrainStep } from '../../s
 import { patience, lossReduction } from '../../src/lib/ml/kit/stopping.js';
 import { Optimizer, param, type OptimizerState, type Rule } from '../../src/lib/ml/kit/optimizers.js';
 import { snapshotTable, curvesTable } from '../../src/lib/ml/kit/snapshots.js';
-import { Rng } from '../../src/lib/rng.js';
+import { Rng } from '../../src/sdk/rng.js';
 
 type Ckpt = { w: number; opt: OptimizerState };
 

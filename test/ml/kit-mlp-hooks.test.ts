@@ -10,7 +10,7 @@ import { trainMlp, type Dataset, type TrainConfig, type TrainResult } from '../.
 import { cosineLr } from '../../src/lib/ml/schedules.js';
 import type { Hook } from '../../src/lib/ml/kit/loop.js';
 import type { Tf } from '../../src/lib/ml/optim.js';
-import { Rng } from '../../src/lib/rng.js';
+import { Rng } from '../../src/sdk/rng.js';
 import { magic } from './helpers.js';
 
 const rows = magic(300, 2);

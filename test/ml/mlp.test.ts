@@ -3,7 +3,7 @@ import type * as TF from '@tensorflow/tfjs';
 import { loadTf } from '../../src/lib/ml/backend.js';
 import { Mlp, ACTMIX_PRESETS, actmixAlpha, basisValue, paramValues, type MlpSpec, type SavedModel } from '../../src/lib/ml/mlp.js';
 import type { Tf } from '../../src/lib/ml/optim.js';
-import { Rng } from '../../src/lib/rng.js';
+import { Rng } from '../../src/sdk/rng.js';
 import { erf } from './erf.js';
 
 let tf: Tf;

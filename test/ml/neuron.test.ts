@@ -10,7 +10,7 @@ import { POLYNOMIALS, evalPolynomial, type PolynomialName } from '../../src/lib/
 import { trainPlayground } from '../../src/lib/ml/neuron-train.js';
 import { fit } from '../../src/lib/ml/kit/loop.js';
 import { plateauHalving } from '../../src/lib/ml/kit/hooks.js';
-import { Rng } from '../../src/lib/rng.js';
+import { Rng } from '../../src/sdk/rng.js';
 
 const x = nm.linspace(-2.5, 2.5, 200);
 const target = (p: PolynomialName) => Float64Array.from(x, (v) => evalPolynomial(POLYNOMIALS[p], v));

@@ -2,7 +2,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { cosineLr, temperatureAt, entropyWeightAt } from '../../src/lib/ml/schedules.js';
 import { AdamW, clipByGlobalNorm, torchLinearInit, type Tf } from '../../src/lib/ml/optim.js';
 import { loadTf, resolveBackend, backendRuntime, BackendUnavailableError } from '../../src/lib/ml/backend.js';
-import { Rng } from '../../src/lib/rng.js';
+import { Rng } from '../../src/sdk/rng.js';
 
 describe('schedules (§A.3/§A.4)', () => {
   it('cosine LR per epoch', () => {

@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { runStageDirect } from '../../src/engine/context.js';
-import { readTable, featureMatrix } from '../../src/lib/table.js';
+import { runStageDirect } from '../../src/engine/exec/context.js';
+import { readTable, featureMatrix } from '../../src/sdk/table.js';
 import { loadTf } from '../../src/lib/ml/backend.js';
 import { Mlp, type SavedModel } from '../../src/lib/ml/mlp.js';
 import { evaluate } from '../../src/lib/ml/trainer.js';

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { runStageDirect } from '../../src/engine/context.js';
-import { readTable } from '../../src/lib/table.js';
+import { runStageDirect } from '../../src/engine/exec/context.js';
+import { readTable } from '../../src/sdk/table.js';
 import download from '../../src/stages/download-uci.js';
 import split from '../../src/stages/split.js';
 import encode from '../../src/stages/encode.js';

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { runStageDirect } from '../../src/engine/context.js';
-import { readTable } from '../../src/lib/table.js';
+import { runStageDirect } from '../../src/engine/exec/context.js';
+import { readTable } from '../../src/sdk/table.js';
 import { classificationMetrics } from '../../src/lib/ml/metrics.js';
 import xgboost from '../../src/stages/xgboost.js';
 import { openXgboost, XGBoostUnavailableError } from '../../src/lib/ml/xgboost.js';

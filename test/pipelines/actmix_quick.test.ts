@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipe, project, repoRoot, summary } from '../engine/helpers.js';
-import { readTable } from '../../src/lib/table.js';
+import { readTable } from '../../src/sdk/table.js';
 import { decodeGif } from '../plot/gif-decode.js';
 import { haveChromium, serveAndBrowse } from '../report/chromium.js';
 

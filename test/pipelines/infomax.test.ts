@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipe, project, repoRoot, summary } from '../engine/helpers.js';
-import { runStageDirect } from '../../src/engine/context.js';
+import { runStageDirect } from '../../src/engine/exec/context.js';
 import generate from '../../src/stages/generate-synthetic.js';
 import split from '../../src/stages/split.js';
 import trainInfomax from '../../src/stages/train-infomax.js';
@@ -58,7 +58,7 @@ describe('train-infomax on synthetic_2d', () => {
     expect(m.final.eff_rank).toBeLessThanOrEqual(2 + 1e-9);
     expect(m.final.erank_rv).toBeGreaterThanOrEqual(m.final.eff_rank);
     expect(m.final.weight_redundancy).toBeGreaterThan(112 - 1e-6);
-    const { readTable } = await import('../../src/lib/table.js');
+    const { readTable } = await import('../../src/sdk/table.js');
     const curves = await readTable(r.outputs.curves!);
     const total = curves.getChild('train_total')!.toArray() as Float64Array;
     expect(total[14]).toBeLessThan(total[0]!);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import animation from '../../src/stages/animation.js';
 import plot from '../../src/stages/plot.js';
-import { runStageDirect } from '../../src/engine/context.js';
+import { runStageDirect } from '../../src/engine/exec/context.js';
 import { fitData, landscape, writeArrow, writeJson } from './fixtures.js';
 import { parseGif } from './gif-reader.js';
 
@@ -97,13 +97,13 @@ describe('animation', () => {
 describe('animation frames from one compiled view', () => {
   const readRows = async (p: string) => {
     const { tableRows } = await import('../../src/lib/plot/data.js');
-    const { readTable } = await import('../../src/lib/table.js');
+    const { readTable } = await import('../../src/sdk/table.js');
     return tableRows(await readTable(p));
   };
   it('compiles once and draws every frame pixel-identical to drawing it on its own (fit template, follow_y, notes)', async () => {
     const { frameSpecs } = await import('../../src/stages/animation.js');
     const { renderFrames } = await import('../../src/lib/plot/frames.js');
-    const { validateParams } = await import('../../src/engine/params.js');
+    const { validateParams } = await import('../../src/engine/front/params.js');
     const snap = (await readRows(snapshots)).map((r) => ({ ...r, notes: `a=${(r.y as number).toFixed(3)}` }));
     const p = validateParams(animation, { ...figParams, notes_field: 'notes', follow_y: 0.5 });
     const specs = await frameSpecs(p, { data: await readRows(points), overlay: snap });

@@ -4,7 +4,7 @@
  * and the plot params for every built-in template.
  */
 import { tableFromArrays } from 'apache-arrow';
-import { writeTable } from '../../src/lib/table.js';
+import { writeTable } from '../../src/sdk/table.js';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 

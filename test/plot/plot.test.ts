@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tableFromArrays, Float32, Int32, vectorFromArray } from 'apache-arrow';
 import plot from '../../src/stages/plot.js';
-import { runStageDirect } from '../../src/engine/context.js';
+import { runStageDirect } from '../../src/engine/exec/context.js';
 import { rasterize, renderVegaLite } from '../../src/lib/plot/render.js';
 import { jsonRows, readRows } from '../../src/lib/plot/data.js';
 import { isoSegments, TEMPLATE_NAMES } from '../../src/lib/plot/templates.js';
-import { writeTable, withMeta, makeTable, fixedListVector, numericVector } from '../../src/lib/table.js';
+import { writeTable, withMeta, makeTable, fixedListVector, numericVector } from '../../src/sdk/table.js';
 import { findFontDir, fontMetrics } from '../../src/lib/plot/fonts.js';
 import { CASES, history, writeArrow, writeJson } from './fixtures.js';
 

@@ -6,7 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import plot from '../../src/stages/plot.js';
 import animation from '../../src/stages/animation.js';
-import { runStageDirect } from '../../src/engine/context.js';
+import { runStageDirect } from '../../src/engine/exec/context.js';
 import type { ReportData, ReportStage } from '../../src/lib/report/types.js';
 import { CASES, history, writeArrow, writeJson, fitData } from '../plot/fixtures.js';
 

@@ -7,7 +7,7 @@ import { writeReport, dagHtml } from '../../src/lib/report/html.js';
 import { dagSvg } from '../../src/lib/report/dag.js';
 import { rasterize } from '../../src/lib/plot/render.js';
 import report from '../../src/stages/report.js';
-import { runStageDirect } from '../../src/engine/context.js';
+import { runStageDirect } from '../../src/engine/exec/context.js';
 import type { ReportData } from '../../src/lib/report/types.js';
 import { buildRun } from './fixtures.js';
 

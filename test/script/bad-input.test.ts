@@ -118,7 +118,7 @@ stages:
     expect(r.code, r.stderr).toBe(0);
     const show = JSON.parse((await run(dir, 'show', 't', '--json')).stdout);
     expect(show.metrics).toEqual({ p_value: 0.03 });
-    const { readTable } = await import('../../src/lib/table.js');
+    const { readTable } = await import('../../src/sdk/table.js');
     const t = await readTable(join(dir, 'artifacts/cmd/t/curves.arrow'));
     expect(Array.from(t.getChild('loss')!.toArray() as Float64Array)).toEqual([0.1, 0.2, 0.3]);
   }, 60_000);

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Bool, Float32, Float64, Int32, Int64, Utf8, vectorFromArray, Table } from 'apache-arrow';
 import { readTableAs, writeTableAs, TABLE_FORMATS, type TableFormat } from '../../src/lib/formats/index.js';
-import { withMeta, tableMeta } from '../../src/lib/table.js';
+import { withMeta, tableMeta } from '../../src/sdk/table.js';
 
 const PY = '/usr/bin/python3';
 const dir = mkdtempSync(join(tmpdir(), 'pipe-formats-'));

@@ -9,7 +9,7 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipe, pipeWithEnv, project, write, summary } from '../engine/helpers.js';
-import { readTable } from '../../src/lib/table.js';
+import { readTable } from '../../src/sdk/table.js';
 
 const PY = '/usr/bin/python3';
 const env = { PIPE_PYTHON: PY };

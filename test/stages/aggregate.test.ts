@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runStageDirect, type InputRef } from '../../src/engine/context.js';
-import { readTable } from '../../src/lib/table.js';
+import { runStageDirect, type InputRef } from '../../src/engine/exec/context.js';
+import { readTable } from '../../src/sdk/table.js';
 import aggregate from '../../src/stages/aggregate.js';
 
 describe('aggregate', () => {

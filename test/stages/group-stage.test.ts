@@ -9,11 +9,11 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runStageDirect } from '../../src/engine/context.js';
+import { runStageDirect } from '../../src/engine/exec/context.js';
 import gen from '../../src/stages/generate-group.js';
 import train from '../../src/stages/train-group.js';
 import analyze from '../../src/stages/analyze-group.js';
-import { readTable } from '../../src/lib/table.js';
+import { readTable } from '../../src/sdk/table.js';
 import { staircase } from '../../src/lib/ml/group.js';
 
 const rows = async (p: string) => (await readTable(p)).toArray().map((x) => x.toJSON() as Record<string, number | string>);

@@ -8,14 +8,14 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runStageDirect } from '../../src/engine/context.js';
+import { runStageDirect } from '../../src/engine/exec/context.js';
 import gen from '../../src/stages/generate-synthetic.js';
 import split from '../../src/stages/split.js';
 import standardize from '../../src/stages/standardize.js';
 import hebb from '../../src/stages/train-hebbian.js';
 import loadCsv, { detectSchema } from '../../src/stages/load-csv.js';
 import sep, { logistic, perceptron } from '../../src/stages/fit-separator.js';
-import { readTable, tableMeta } from '../../src/lib/table.js';
+import { readTable, tableMeta } from '../../src/sdk/table.js';
 
 let study: Record<string, string>, health: Record<string, string>;
 

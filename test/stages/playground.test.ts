@@ -7,13 +7,13 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runStageDirect } from '../../src/engine/context.js';
+import { runStageDirect } from '../../src/engine/exec/context.js';
 import gen from '../../src/stages/generate-synthetic.js';
 import fitNeuron from '../../src/stages/fit-neuron.js';
 import landscape from '../../src/stages/neuron-landscape.js';
 import animation, { fixedDomains } from '../../src/stages/animation.js';
 import report from '../../src/stages/playground-report.js';
-import { readTable, numericColumn, stringColumn, tableMeta } from '../../src/lib/table.js';
+import { readTable, numericColumn, stringColumn, tableMeta } from '../../src/sdk/table.js';
 import { parseGif } from '../plot/gif-reader.js';
 import { decodeGif } from '../plot/gif-decode.js';
 import * as nm from '../../src/lib/ml/neuron.js';

@@ -24,7 +24,7 @@ import {
   Bool, Field, Float32, Float64, Int8, Int16, Int32, Int64, Uint8, Uint16, Uint32, Uint64, Table as ArrowTable,
   Type, Utf8, makeData, makeVector, tableFromIPC, vectorFromArray, type DataType, type Table, type Vector,
 } from 'apache-arrow';
-import { tableToBytes, withMeta, type TableMeta } from '../table.js';
+import { tableToBytes, withMeta, type TableMeta } from '../../sdk/table.js';
 import { npyBytes, type NpyArray } from '../npz.js';
 
 export const TABLE_FORMATS = ['arrow', 'csv', 'npy', 'npz', 'parquet'] as const;

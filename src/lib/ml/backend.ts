@@ -26,6 +26,7 @@ export type BackendRequest = (typeof BACKENDS)[number];
 export type Backend = Exclude<BackendRequest, 'auto'>;
 
 const require = createRequire(import.meta.url);
+import { packageVersion } from '../system/packages.js';
 
 const PACKAGE: Record<Backend, string> = {
   blas: 'openblas',
@@ -35,25 +36,7 @@ const PACKAGE: Record<Backend, string> = {
   cpu: '@tensorflow/tfjs',
 };
 
-/** Version of an installed package, or null when it cannot be resolved. */
-export function packageVersion(name: string): string | null {
-  let entry: string;
-  try {
-    entry = require.resolve(name);
-  } catch {
-    return null;
-  }
-  // walk up from the entry point to the package's own package.json
-  let dir = entry;
-  for (let i = 0; i < 8; i++) {
-    dir = dir.slice(0, dir.lastIndexOf('/'));
-    try {
-      const pj = JSON.parse(readFileSync(dir + '/package.json', 'utf8')) as { name?: string; version?: string };
-      if (pj.name === name) return pj.version ?? null;
-    } catch { /* keep walking */ }
-  }
-  return null;
-}
+export { packageVersion };
 
 export class BackendUnavailableError extends Error {}
 

@@ -9,7 +9,7 @@
  *  SequentialMLP W_in (d × kn), W_out (n × d):  ŷ = W_out (W_in [x₁; …; x_k])^{∘k}
  *  Loss: MSE over batch and output entries (and output steps).
  */
-import type { Rng } from '../rng.js';
+import type { Rng } from '../../sdk/rng.js';
 import { blasNative, blasStatus, type BlasNative } from './blas/native.js';
 import { param, type Param } from './kit/optimizers.js';
 

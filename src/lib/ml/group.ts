@@ -12,7 +12,7 @@
  *  - Fourier power of learned weights and the neuron → frequency assignment (§D.6).
  * Everything is float64 on host arrays; the models (group-models.ts) take float32 copies.
  */
-import type { Rng } from '../rng.js';
+import type { Rng } from '../../sdk/rng.js';
 
 export interface Group {
   /** [p] for C_p, [p1, p2] for C_p1 × C_p2. */

@@ -19,7 +19,7 @@
  */
 import { Optimizer, param, type Group, type OptimizerState, type Param } from './kit/optimizers.js';
 import type { Batch, Hook, Settings, TrainStep, Values } from './kit/loop.js';
-import type { Rng } from '../rng.js';
+import type { Rng } from '../../sdk/rng.js';
 import { blasNative, type BlasNative } from './blas/native.js';
 import { resolveMatBackend, type MatBackend } from './group-models.js';
 

@@ -21,7 +21,7 @@
  *                     gradients), for the `blas` backend
  */
 import type * as TF from '@tensorflow/tfjs';
-import type { Rng } from '../rng.js';
+import type { Rng } from '../../sdk/rng.js';
 import type { Batch, Settings, TrainStep, Values } from './kit/loop.js';
 
 /** The six of §B.1, and the logistic sigmoid (Bell & Sejnowski's g; not in the seed's sweep). */

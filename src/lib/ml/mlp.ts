@@ -14,7 +14,7 @@
  * Linear layers use PyTorch's init drawn from the seeded Rng, so weights are backend-independent.
  */
 import type * as TF from '@tensorflow/tfjs';
-import type { Rng } from '../rng.js';
+import type { Rng } from '../../sdk/rng.js';
 import { torchLinearInit, type Tf } from './optim.js';
 
 export const ACTIVATIONS = ['relu', 'gelu', 'prelu', 'tanh', 'sigmoid', 'leaky_relu', 'softplus', 'sine', 'identity', 'actmix'] as const;

@@ -11,7 +11,7 @@
  * (SGD, EMA momentum, Adam, per-neuron scaled SGD, hybrid): src/lib/ml/kit/optimizers.ts.
  */
 import type * as TF from '@tensorflow/tfjs';
-import type { Rng } from '../rng.js';
+import type { Rng } from '../../sdk/rng.js';
 
 export type Tf = typeof TF;
 

@@ -15,10 +15,10 @@
  *  - `curvesTable` (kit/snapshots.ts), `prefixed` (test_<metric> for the stage's metrics)
  * Import it inside `run` (it loads apache-arrow); kind modules stay cheap to import.
  */
-import type { StageContext } from '../../engine/stage.js';
-import { readTable, withMeta, featureMatrix, ROW_COLUMN, type FeatureMatrix, type Table, type TableMeta } from '../table.js';
+import type { StageContext } from '../../sdk/stage.js';
+import { readTable, withMeta, featureMatrix, ROW_COLUMN, type FeatureMatrix, type Table, type TableMeta } from '../../sdk/table.js';
 import { byClass } from '../splits.js';
-import type { Rng } from '../rng.js';
+import type { Rng } from '../../sdk/rng.js';
 import { tableFromArrays } from 'apache-arrow';
 import type { Dataset } from './trainer.js';
 

@@ -13,7 +13,7 @@
  * dropout masks all come from forks of it.
  */
 import type * as TF from '@tensorflow/tfjs';
-import type { Rng } from '../rng.js';
+import type { Rng } from '../../sdk/rng.js';
 import { AdamW, clipByGlobalNorm, type Tf } from './optim.js';
 import { epochSchedule } from './schedules.js';
 import { regressionMetrics, scoreProbabilities, softmaxRows } from './metrics.js';

@@ -13,7 +13,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { tableFromIPC, Type, type Table } from 'apache-arrow';
-import { tableMeta } from '../table.js';
+import { tableMeta } from '../../sdk/table.js';
 
 export type Row = Record<string, unknown>;
 

@@ -3,7 +3,7 @@
  * inputs and turns params (template + options, or an inline vega-lite spec) into one
  * self-contained vega-lite spec.
  */
-import type { StageContext } from '../../engine/stage.js';
+import type { StageContext } from '../../sdk/stage.js';
 import { gatherRows, type Row } from './data.js';
 import { buildTemplate, type Datasets, type TemplateOptions } from './templates.js';
 import type { VlSpec } from './render.js';

@@ -9,28 +9,12 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { fontFiles } from './fonts.js';
+import { packageVersion as installedVersion } from '../system/packages.js';
 
 const require = createRequire(import.meta.url);
 
-/** The installed version of a package (found from its resolved entry; works without an exported package.json). */
-export function packageVersion(name: string): string {
-  let d: string;
-  try {
-    d = dirname(require.resolve(name));
-  } catch {
-    return 'missing';
-  }
-  for (;;) {
-    const pj = join(d, 'package.json');
-    if (existsSync(pj)) {
-      const j = JSON.parse(readFileSync(pj, 'utf8')) as { name?: string; version?: string };
-      if (j.name === name) return j.version ?? 'unknown';
-    }
-    const up = dirname(d);
-    if (up === d) return 'unknown';
-    d = up;
-  }
-}
+/** The installed version of a package, 'missing' when it is not installed. */
+export const packageVersion = (name: string): string => installedVersion(name) ?? 'missing';
 
 let memo: Record<string, string> | undefined;
 

@@ -2,24 +2,16 @@
  * Params JSON schema of figures (the `plot` and `animation` kinds): a built-in template with its
  * options, or an inline vega-lite spec. Cheap to import (no vega).
  */
-import type { TemplateOptions } from './templates.js';
+import type { FromSchema } from 'json-schema-to-ts';
 
-export interface FigureParams extends Omit<TemplateOptions, 'width' | 'height'> {
-  template?: string;
-  spec?: Record<string, unknown>;
-  width: number;
-  height: number;
-  /** JSON inputs: take the rows from this dotted path. */
-  path?: string;
-}
-
-export const TEMPLATE_LIST = ['line', 'heatmap', 'histogram', 'pie', 'bar', 'stacked-bar', 'box', 'scatter', 'fit', 'image-grid', 'contour'];
+export const TEMPLATE_LIST = ['line', 'heatmap', 'histogram', 'pie', 'bar', 'stacked-bar', 'box', 'scatter', 'fit', 'image-grid', 'contour'] as const;
 
 
-const str = { type: 'string', minLength: 1 };
-const num = { type: 'number' };
-const range = { type: 'array', items: num, minItems: 2, maxItems: 2 };
-const fieldType = { enum: ['quantitative', 'ordinal', 'nominal', 'temporal'] };
+const str = { type: 'string', minLength: 1 } as const;
+const num = { type: 'number' } as const;
+/** [lo, hi] */
+const range = { type: 'array', items: [num, num], minItems: 2, maxItems: 2, additionalItems: false } as const;
+const fieldType = { enum: ['quantitative', 'ordinal', 'nominal', 'temporal'] } as const;
 
 /** Params shared by `plot` and `animation` (figure options; every template option). */
 export const figureParamsSchema = {
@@ -60,7 +52,7 @@ export const figureParamsSchema = {
     normalize: { type: 'boolean' },
     whiskers: { anyOf: [{ const: 'min-max' }, { type: 'number', exclusiveMinimum: 0 }] },
     pixels: { type: 'array', items: str },
-    shape: { type: 'array', items: { type: 'integer', minimum: 1 }, minItems: 2, maxItems: 2 },
+    shape: { type: 'array', items: [{ type: 'integer', minimum: 1 }, { type: 'integer', minimum: 1 }], minItems: 2, maxItems: 2, additionalItems: false },
     max_images: { type: 'integer', minimum: 1 },
     levels: { anyOf: [{ type: 'integer', minimum: 1 }, { type: 'array', items: num, minItems: 1 }] },
     log_levels: { type: 'boolean' },
@@ -70,3 +62,5 @@ export const figureParamsSchema = {
   additionalProperties: false,
 } as const satisfies Record<string, unknown> & { properties: Record<string, unknown> };
 
+/** Figure params after defaults, derived from the schema (a figure's template options plus `template`/`spec`/`path`). */
+export type FigureParams = FromSchema<typeof figureParamsSchema>;

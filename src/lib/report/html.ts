@@ -178,7 +178,7 @@ async function collectFigures(data: ReportData): Promise<Figure[]> {
 }
 
 async function collectTables(data: ReportData, o: ReportOptions): Promise<TablePreview[]> {
-  const { readTable } = await import('../table.js');
+  const { readTable } = await import('../../sdk/table.js');
   const { tableRows } = await import('../plot/data.js');
   const out: TablePreview[] = [];
   for (const s of data.stages) {

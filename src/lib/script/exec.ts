@@ -22,7 +22,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { InputHandle, PortType, StageContext, StageResult } from '../../engine/stage.js';
+import type { InputHandle, PortType, StageContext, StageResult } from '../../sdk/stage.js';
 import { FORMAT_EXT, isTableFormat, readTableAs, writeTableAs, type TableFormat } from '../formats/index.js';
 import { ProtocolReader, type MetricValue } from './protocol.js';
 
@@ -137,7 +137,7 @@ export function exitError(what: string, r: SpawnResult): Error {
 /** A table of the protocol's curve rows (columns in order of first appearance). */
 export async function writeCurves(path: string, rows: Record<string, MetricValue>[]): Promise<void> {
   const { Table, vectorFromArray, Float64, Int32, Utf8, Bool } = await import('apache-arrow');
-  const { writeTable } = await import('../table.js');
+  const { writeTable } = await import('../../sdk/table.js');
   const names: string[] = [];
   for (const r of rows) for (const k of Object.keys(r)) if (!names.includes(k)) names.push(k);
   const cols: Record<string, any> = {};

@@ -9,7 +9,7 @@
  *
  * A line that is not one of these is a warning in the stage's log naming the line, never a crash.
  */
-import type { Progress } from '../../engine/stage.js';
+import type { Progress } from '../../sdk/stage.js';
 
 export type MetricValue = number | string | boolean | null;
 

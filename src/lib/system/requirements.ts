@@ -188,6 +188,11 @@ export function requirement(name: string): Requirement | undefined {
  * A family of requirements named `<prefix><argument>` (e.g. `python:scripts/train.py`, the
  * interpreter and imported modules of one Python stage), made on demand by a kind module.
  */
+let root = process.env.PIPE_ROOT ?? process.cwd();
+/** The project root project-specific checks look at (set by the CLI from the workspace). */
+export function useRequirementRoot(dir: string): void { root = dir; }
+export function requirementRoot(): string { return root; }
+
 const families: { prefix: string; make: (arg: string, name: string) => Requirement }[] = [];
 export function addRequirementFamily(prefix: string, make: (arg: string, name: string) => Requirement): void {
   if (!families.some((f) => f.prefix === prefix)) families.push({ prefix, make });

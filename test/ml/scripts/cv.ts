@@ -7,7 +7,7 @@
  *        [--epochs 200] [--protocol clean|seed-parity] [--std-target] [--backend wasm] [--out dir]
  */
 import { readFileSync, mkdirSync } from 'node:fs';
-import { runStageDirect } from '../../../src/engine/context.js';
+import { runStageDirect } from '../../../src/engine/exec/context.js';
 
 const arg = (k: string, d: string) => { const i = process.argv.indexOf(`--${k}`); return i >= 0 ? process.argv[i + 1]! : d; };
 const dataset = arg('dataset', 'magic');

@@ -19,10 +19,10 @@ import { dirname, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
 
-/** native/ at the package root (src/lib/ml/blas → ../../../../native; same from dist/). */
-export const NATIVE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'native');
+import { NATIVE_DIR, nativeSourceFiles } from './sources.js';
+
+export { NATIVE_DIR };
 export const LIBRARY_PATH = join(NATIVE_DIR, 'build', 'libpipe_blas.so');
-const SOURCES = ['pipe_blas.c', 'pb_math.c', 'pb_infomax.c', 'pb.h', 'build.mjs'];
 
 export class BlasUnavailableError extends Error {}
 
@@ -74,7 +74,7 @@ let cached: { api: BlasNative } | { error: string } | null = null;
 function stale(): boolean {
   if (!existsSync(LIBRARY_PATH)) return true;
   const built = statSync(LIBRARY_PATH).mtimeMs;
-  return SOURCES.some((s) => existsSync(join(NATIVE_DIR, s)) && statSync(join(NATIVE_DIR, s)).mtimeMs > built);
+  return nativeSourceFiles().some((s) => { const f = join(NATIVE_DIR, '..', s); return existsSync(f) && statSync(f).mtimeMs > built; });
 }
 
 function tryBuild(): string | null {

@@ -17,7 +17,7 @@ import { actmixAlpha } from '../mlp.js';
 import type { Tf } from '../optim.js';
 import { DEFAULT_TRAIN, actmixSnapshot, evaluateOutputs, fitMlp, meanEntropy, mlpEval, type Dataset, type TrainOptions, type TrainResult } from '../trainer.js';
 import type { Batch, Settings, TrainStep, Values } from '../kit/loop.js';
-import type { Rng } from '../../rng.js';
+import type { Rng } from '../../../sdk/rng.js';
 import { blasNative, type BlasNative } from './native.js';
 
 const ACT_CODE: Record<MlpSpec['activation'], number> = {

@@ -27,7 +27,7 @@
  * At the end the best checkpoint is restored (`step.restore`) and `bestSettings` tells the
  * settings it was trained with (e.g. the ActMix temperature to keep).
  */
-import type { Rng } from '../../rng.js';
+import type { Rng } from '../../../sdk/rng.js';
 import { Monitor, never, type Mode, type StopRule, logged } from './stopping.js';
 
 export type Settings = Readonly<Record<string, number>>;

@@ -11,7 +11,7 @@
  *    of the first row's keys, a key a row lacks is NaN.
  */
 import { tableFromArrays } from 'apache-arrow';
-import { fixedListVector, makeTable, numericVector, type Table } from '../../table.js';
+import { fixedListVector, makeTable, numericVector, type Table } from '../../../sdk/table.js';
 import type { Snapshot } from './loop.js';
 
 export function snapshotTable(snaps: Snapshot[], shapes: Record<string, number[]> = {}): Table {

@@ -1,0 +1,121 @@
+/**
+ * The cache key. Everything that can change a stage's result is one typed struct,
+ * `FingerprintData`; its hash (sha256 of RFC 8785 canonical JSON) is the fingerprint.
+ * Partial hashes (per input, per file) are kept in the struct itself, so a miss can be
+ * explained field by field (`explainChange`).
+ */
+import { hashJson, type ContentHash, type FingerprintHash } from '../../lib/hash.js';
+import type { StaleReason } from './reasons.js';
+
+/**
+ * Layout version. 2: `code` (content hashes of the kind's import closure) and the baseline
+ * runtime facts (`node`, `platform`) joined the key.
+ */
+export const FINGERPRINT_FORMAT = 2;
+
+export interface FingerprintData {
+  /** Version of this struct's layout: changing what goes into keys invalidates old ones. */
+  format: number;
+  /** The stage kind: different kinds never share results. */
+  kind: string;
+  /**
+   * The kind's manual code version: bumping it recomputes exactly the stages of that kind
+   * without a code change (e.g. after a change outside the code closure, such as a data file
+   * the code reads).
+   */
+  version: string;
+  /**
+   * Content hashes of the code that computes the result: the kind's module and every module it
+   * imports, transitively, inside its package or project (src/engine/code.ts), plus native
+   * sources it loads. Path → hash, so a miss names the file. Third-party packages are not in
+   * here (see `runtime` for the library versions that matter).
+   */
+  code: Record<string, ContentHash>;
+  /**
+   * Params after `--set` overrides, interpolation and schema defaults — so writing a default
+   * explicitly, or reordering keys, is not a change (canonical JSON), but any knob is. Params a
+   * kind declares in `nonResultParams` (mirrors, timeouts) are left out.
+   */
+  params: unknown;
+  /** The RNG seed the stage receives (results of seeded stages depend on it). */
+  seed: number;
+  /**
+   * Content hashes of the input artifacts, by input name; gathers keep their order. Content,
+   * not the producer's name or fingerprint: a producer that reran and wrote identical bytes
+   * does not invalidate its consumers (early cutoff).
+   */
+  inputs: Record<string, ContentHash[]>;
+  /** Content hashes of project files the stage declares it reads (e.g. a command's script). */
+  files: Record<string, ContentHash>;
+  /**
+   * Runtime facts that change results: always the Node major version and platform/arch
+   * (`node`, `platform`), plus what the kind declares (compute backend, library versions, fonts).
+   */
+  runtime: Record<string, string>;
+}
+
+export function fingerprint(data: FingerprintData): FingerprintHash {
+  return hashJson(data) as FingerprintHash;
+}
+
+function diffValues(prefix: string, a: unknown, b: unknown, out: StaleReason[]): void {
+  const isObj = (x: unknown) => x !== null && typeof x === 'object' && !Array.isArray(x);
+  if (isObj(a) && isObj(b)) {
+    const keys = new Set([...Object.keys(a as object), ...Object.keys(b as object)]);
+    for (const k of [...keys].sort()) {
+      const av = (a as Record<string, unknown>)[k];
+      const bv = (b as Record<string, unknown>)[k];
+      const path = `${prefix}.${k}`;
+      if (av === undefined) out.push({ code: 'params-changed', path, change: 'added', after: bv });
+      else if (bv === undefined) out.push({ code: 'params-changed', path, change: 'removed', before: av });
+      else diffValues(path, av, bv, out);
+    }
+    return;
+  }
+  if (hashJson(a ?? null) !== hashJson(b ?? null)) out.push({ code: 'params-changed', path: prefix, change: 'changed', before: a, after: b });
+}
+
+/**
+ * Why `now` differs from `before`, as reasons. `sources` names where each input comes from
+ * (e.g. {train: ['split[fold=3].train']}). `before` comes from the cache: a record of another
+ * layout (`format`) is not compared field by field — it is one `fingerprint-format-changed`.
+ */
+export function explainChange(before: FingerprintData, now: FingerprintData, sources: Record<string, string[]> = {}): StaleReason[] {
+  if (!before || typeof before !== 'object' || before.format !== now.format) {
+    return [{ code: 'fingerprint-format-changed', before: typeof before?.format === 'number' ? before.format : null, after: now.format }];
+  }
+  const r: StaleReason[] = [];
+  if (before.kind !== now.kind) r.push({ code: 'kind-changed', before: before.kind, after: now.kind });
+  const codeFiles = new Set([...Object.keys(before.code ?? {}), ...Object.keys(now.code ?? {})]);
+  const changed = [...codeFiles].filter((f) => before.code?.[f] !== now.code?.[f]).sort();
+  if (changed.length) r.push({ code: 'code-changed', files: changed });
+  if (before.version !== now.version) r.push({ code: 'version-changed', before: before.version, after: now.version });
+  const pr: StaleReason[] = [];
+  diffValues('params', before.params, now.params, pr);
+  r.push(...pr);
+  if (before.seed !== now.seed) r.push({ code: 'seed-changed', before: before.seed, after: now.seed });
+  const names = new Set([...Object.keys(before.inputs), ...Object.keys(now.inputs)]);
+  for (const name of [...names].sort()) {
+    const a = before.inputs[name];
+    const b = now.inputs[name];
+    const src = sources[name] ?? [];
+    if (!a) r.push({ code: 'input-changed', input: name, producers: src, change: 'added' });
+    else if (!b) r.push({ code: 'input-changed', input: name, producers: [], change: 'removed' });
+    else if (a.length !== b.length) r.push({ code: 'input-changed', input: name, producers: src, change: 'count', before: a.length, after: b.length });
+    else {
+      const idx = b.map((h, i) => (h !== a[i] ? i : -1)).filter((i) => i >= 0);
+      if (idx.length) r.push({ code: 'input-changed', input: name, producers: idx.map((i) => src[i] ?? `#${i}`), change: 'content' });
+    }
+  }
+  const files = new Set([...Object.keys(before.files), ...Object.keys(now.files)]);
+  for (const f of [...files].sort()) {
+    if (!(f in before.files)) r.push({ code: 'file-changed', file: f, change: 'added' });
+    else if (!(f in now.files)) r.push({ code: 'file-changed', file: f, change: 'removed' });
+    else if (before.files[f] !== now.files[f]) r.push({ code: 'file-changed', file: f, change: 'changed' });
+  }
+  const rk = new Set([...Object.keys(before.runtime), ...Object.keys(now.runtime)]);
+  for (const k of [...rk].sort()) {
+    if (before.runtime[k] !== now.runtime[k]) r.push({ code: 'runtime-changed', key: k, before: before.runtime[k], after: now.runtime[k] });
+  }
+  return r;
+}

@@ -1,0 +1,189 @@
+/**
+ * The stage runner: one stage from inputs to record. Fingerprint (inputs are the recorded
+ * content hashes of its upstream outputs), cache check, and on a miss: prepare temp outputs,
+ * take a worker slot, run the kind in a pooled worker process, move the hashed outputs into the
+ * store, and only then record the execution in SQLite. Scheduling is the Scheduler's job.
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { prepareOutputs, type TaskSpec } from './context.js';
+import type { OutputRow } from '../cache/db.js';
+import type { PipelineGraph, PlannedStage } from '../front/graph.js';
+import type { ContentHash } from '../../lib/hash.js';
+import type { Planner } from '../cache/plan.js';
+import { WorkerPool } from './pool.js';
+import type { StaleReason } from '../cache/reasons.js';
+import type { Disposition } from './scheduler.js';
+import { resolvePorts, type PortType, type Progress } from '../../sdk/stage.js';
+import type { StageSubset } from './subset.js';
+import type { Workspace } from '../cache/workspace.js';
+import type { RunEvent, RunRecorder } from './events.js';
+import type { Resources } from '../front/resources.js';
+import type { StageExecutor } from './executor.js';
+
+const curvesOf = (rows: OutputRow[]) => rows.find((o) => o.name === 'curves' && o.type === 'table')?.hash;
+
+export class StageRunner {
+  private pool?: WorkerPool;
+  private seq = 0;
+  private executing = 0;
+  private readonly slotWaiters: (() => void)[] = [];
+  private readonly outputsOf = new Map<string, OutputRow[]>();
+  private readonly viewWork = new Set<Promise<void>>();
+
+  constructor(
+    private readonly g: PipelineGraph,
+    private readonly ws: Workspace,
+    private readonly planner: Planner,
+    private readonly ctx: {
+      runId: number;
+      runTmp: string;
+      jobs: number;
+      forced: StageSubset;
+      /** Reports run events (the run's summary is folded from them). */
+      emit: (e: RunEvent) => void | Promise<void>;
+      signal: AbortSignal;
+      /** Is the run stopping? (checked before a stage takes a worker) */
+      stopping: () => boolean;
+      /** Collects per-stage outcomes and metrics for the run's record (src/runs/). */
+      recorder?: RunRecorder;
+      /** Where tasks run (default: a WorkerPool of local processes, made on first use). */
+      executor?: StageExecutor;
+      /** A stage's resources (stage over pipeline over user config), for cluster executors. */
+      resources?: (st: PlannedStage) => Resources;
+    },
+  ) {}
+
+  private async acquireSlot(): Promise<void> {
+    while (this.executing >= this.ctx.jobs) await new Promise<void>((r) => this.slotWaiters.push(r));
+    this.executing++;
+  }
+
+  private releaseSlot(): void {
+    this.executing--;
+    this.slotWaiters.shift()?.();
+  }
+
+  async run(st: PlannedStage): Promise<Disposition> {
+    const { g, ws, planner } = this;
+    const { emit, runId } = this.ctx;
+    const name = g.pipeline.name;
+    const db = ws.db;
+    const inputs: Record<string, ContentHash[]> = {};
+    const inputRefs: TaskSpec['inputs'] = {};
+    for (const [inName, bs] of Object.entries(st.bindings)) {
+      inputs[inName] = [];
+      inputRefs[inName] = [];
+      for (const b of bs) {
+        const o = this.outputsOf.get(b.stage)?.find((x) => x.name === b.output);
+        if (!o) throw new Error(`internal: ${b.stage}.${b.output} not recorded before ${st.id}`);
+        inputs[inName]!.push(o.hash as ContentHash);
+        inputRefs[inName]!.push({ path: ws.store.path(o.hash), hash: o.hash, from: b.stage, output: b.output, matrix: g.byId.get(b.stage)!.matrix, type: o.type as PortType });
+      }
+    }
+    const { fp, data } = await planner.fingerprintOf(st, inputs);
+    const forced = this.ctx.forced.has(st.id);
+    const hit = forced ? undefined : planner.checkHit(fp);
+    if (hit?.row && !hit.problems.length) {
+      const prev = db.latest(name, st.id, 'done');
+      if (!prev || prev.fingerprint !== fp || prev.invalidated) {
+        db.recordCached({ runId, pipeline: name, stageId: st.id, kind: st.kind.kind, fp, fpData: JSON.stringify(data), deps: st.deps, from: hit.row });
+      }
+      this.outputsOf.set(st.id, hit.outputs!);
+      this.updateViews(st, hit.outputs!);
+      const src = hit.row;
+      this.ctx.recorder?.stage({ id: st.id, outcome: 'cached', execution: src.cached_from ?? src.id, fingerprint: fp, ...(src.ended ? { durationMs: src.ended - src.started } : {}), curves: curvesOf(hit.outputs!), metrics: src.metrics });
+      void emit({ type: 'stage-end', id: st.id, outcome: 'cached' });
+      return 'ok';
+    }
+    // ---- execute
+    const reasons: StaleReason[] = hit ? planner.explainMiss(st, data, hit).reasons : [{ code: 'forced' }];
+    // Outputs are flat files in the run's temp dir (no directory per stage: creating and
+    // removing thousands of directories is measurably slow); scratch space is made on demand.
+    const n = this.seq++;
+    const ex = this.ctx.executor;
+    // On Slurm, a task lives in its own directory under cache/slurm/tasks/ (it outlives this
+    // coordinator: a later run adopts it); a job of a killed run computing this fingerprint is
+    // adopted instead of submitting another.
+    const adopted = ex?.adoptable?.(fp);
+    const taskDir = adopted?.taskDir ?? ex?.newTaskDir?.(st.id);
+    const outputs = adopted ? adopted.task.outputs : await prepareOutputs(st.kind, st.params, taskDir ? join(taskDir, 'out') : join(this.ctx.runTmp, 'out'), taskDir ? '' : `${n}-`);
+    const dropOutputs = () => {
+      if (taskDir) rmSync(taskDir, { recursive: true, force: true });
+      else for (const o of Object.values(outputs)) rmSync(o.path, { recursive: true, force: true });
+    };
+    const task: TaskSpec = adopted?.task ?? {
+      id: st.id, kind: st.kind.kind, params: st.params, matrix: st.matrix, seed: st.seed,
+      runtime: data.runtime, inputs: inputRefs, outputs,
+      gathered: Object.entries(st.inputs).filter(([, d]) => d.refs.length > 1 || d.refs.some((r) => r.selector.gather)).map(([n]) => n),
+      attempt: 1 + db.failedAttempts(fp),
+      tmpDir: taskDir ? join(taskDir, 'scratch') : join(this.ctx.runTmp, `scratch-${n}`), projectDir: ws.root,
+    };
+    await this.acquireSlot();
+    if (this.ctx.stopping()) {
+      this.releaseSlot();
+      if (!adopted) dropOutputs(); // an adopted job keeps its directory for the next run
+      return 'not-started';
+    }
+    const execId = db.beginExecution({ runId, pipeline: name, stageId: st.id, kind: st.kind.kind, fp, fpData: data, deps: st.deps });
+    void emit({ type: 'stage-start', id: st.id, reasons });
+    const log: string[] = [];
+    const started = Date.now();
+    const handlers = {
+      onProgress: (p: Progress) => { void emit({ type: 'stage-progress', id: st.id, progress: p }); },
+      onLog: (lines: string[]) => { log.push(...lines); if (log.length > 2000) log.splice(0, log.length - 2000); },
+    };
+    const executor = ex ?? (this.pool ??= new WorkerPool());
+    const res = await executor.run(task, handlers, this.ctx.signal, {
+      pipeline: name, stageId: st.id, base: st.base, fingerprint: fp, runId, resources: this.ctx.resources?.(st) ?? {},
+      freshProcess: st.kind.freshProcess, taskDir, adopt: adopted,
+    }).finally(() => this.releaseSlot());
+    const durationMs = Date.now() - started;
+    const logText = log.join('\n').slice(-200_000);
+    let error = res.ok ? '' : res.error;
+    if (res.ok) {
+      try {
+        const specs = resolvePorts(st.kind.outputs, st.params);
+        const rows: OutputRow[] = res.outputs.map((o) => ({ execution_id: execId, name: o.name, hash: o.hash, type: specs[o.name]?.type ?? 'file', is_dir: o.isDir ? 1 : 0, size: o.size }));
+        for (const o of res.outputs) ws.store.put(o);
+        db.finishExecution(execId, 'done', { metrics: res.metrics, log: logText, outputs: rows });
+        if (taskDir) rmSync(taskDir, { recursive: true, force: true });
+        this.outputsOf.set(st.id, rows);
+        this.updateViews(st, rows);
+        this.ctx.recorder?.stage({ id: st.id, outcome: 'ran', execution: execId, fingerprint: fp, durationMs, reasons, curves: curvesOf(rows), metrics: res.metrics });
+        void emit({ type: 'stage-end', id: st.id, outcome: 'ran', durationMs });
+        return 'ok';
+      } catch (e) {
+        error = `recording outputs failed: ${(e as Error).message}`;
+      }
+    }
+    dropOutputs();
+    if (this.ctx.signal.aborted) {
+      db.finishExecution(execId, 'interrupted', { error: 'interrupted', log: logText });
+      this.ctx.recorder?.stage({ id: st.id, outcome: 'interrupted', execution: execId, fingerprint: fp, durationMs, reasons });
+      void emit({ type: 'stage-end', id: st.id, outcome: 'interrupted', durationMs });
+      return 'interrupted';
+    }
+    db.finishExecution(execId, 'failed', { error, log: logText });
+    this.ctx.recorder?.stage({ id: st.id, outcome: 'failed', execution: execId, fingerprint: fp, durationMs, reasons, error: error.slice(0, 500) });
+    void emit({ type: 'stage-end', id: st.id, outcome: 'failed', error, durationMs });
+    return 'failed';
+  }
+
+  private updateViews(st: PlannedStage, rows: OutputRow[]): void {
+    const specs = resolvePorts(st.kind.outputs, st.params);
+    const name = this.g.pipeline.name;
+    for (const r of rows) {
+      const p = this.ws.updateView(name, st.id, r.name, r.type, r.hash, !!r.is_dir, specs[r.name]?.ext)
+        .catch((e: Error) => this.ctx.emit({ type: 'message', text: `could not update artifacts view of ${st.id}.${r.name}: ${e.message}` }))
+        .finally(() => this.viewWork.delete(p));
+      this.viewWork.add(p);
+    }
+  }
+
+  /** Waits for the artifacts/ copies and stops the worker processes. */
+  async close(): Promise<void> {
+    await Promise.all([...this.viewWork]);
+    await this.pool?.close();
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * Step 1 — load: read a pipeline YAML file, keeping source positions so every later error can
+ * point at `file:line:col`.
+ */
+import { readFileSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
+import { LineCounter, parseDocument, isMap, isSeq, isPair, isScalar, type Document, type Node } from 'yaml';
+import { PipeError, PipeErrors, type SourceLoc } from '../errors.js';
+
+export type DocPath = (string | number)[];
+
+export interface LoadedFile {
+  /** Path as the user should see it (relative to cwd when inside it). */
+  file: string;
+  absPath: string;
+  text: string;
+  data: unknown;
+  /** Source location of the value at `path` (or of its key with `key: true`); falls back to the nearest ancestor. */
+  locate(path: DocPath, opts?: { key?: boolean }): SourceLoc;
+}
+
+export function displayPath(abs: string): string {
+  const rel = relative(process.cwd(), abs);
+  return rel && !rel.startsWith('..') ? rel : abs;
+}
+
+export function loadPipelineFile(path: string): LoadedFile {
+  const absPath = resolve(path);
+  const file = displayPath(absPath);
+  let text: string;
+  try {
+    text = readFileSync(absPath, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new PipeError(code === 'ENOENT' ? `pipeline file not found: ${file}` : `cannot read ${file}: ${(e as Error).message}`);
+  }
+  return parseYamlText(text, file, absPath);
+}
+
+export function parseYamlText(text: string, file: string, absPath = file): LoadedFile {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, merge: true });
+  const at = (offset: number): SourceLoc => {
+    const p = lc.linePos(offset);
+    return { file, line: p.line, col: p.col };
+  };
+  if (doc.errors.length) {
+    throw new PipeErrors(doc.errors.slice(0, 3).map((e) => new PipeError(`YAML syntax error: ${e.message.split('\n')[0]}`, at(e.pos[0]))));
+  }
+  const data = doc.toJS({ maxAliasCount: 1000 }) as unknown;
+  const locate = (path: DocPath, opts: { key?: boolean } = {}): SourceLoc => locateIn(doc, path, opts.key ?? false, at);
+  return { file, absPath, text, data, locate };
+}
+
+function locateIn(doc: Document, path: DocPath, key: boolean, at: (o: number) => SourceLoc): SourceLoc {
+  let node: Node | null | undefined = doc.contents as Node | null;
+  let keyNode: Node | null = null;
+  let best: Node | null = node;
+  for (const seg of path) {
+    keyNode = null;
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && (isScalar(p.key) ? String(p.key.value) === String(seg) : false));
+      if (!pair) break;
+      keyNode = pair.key as Node;
+      node = pair.value as Node | null;
+      best = node ?? keyNode;
+    } else if (isSeq(node) && typeof seg === 'number') {
+      const item = node.items[seg] as Node | undefined;
+      if (!item) break;
+      node = item;
+      best = node;
+    } else break;
+    if (!node) break;
+  }
+  const target = key && keyNode ? keyNode : best;
+  const offset = target?.range?.[0] ?? 0;
+  return at(offset);
+}

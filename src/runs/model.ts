@@ -11,6 +11,7 @@
 import type { RunRow } from '../engine/cache/db.js';
 import type { RunStore } from './store.js';
 import { didYouMean, PipeError } from '../engine/errors.js';
+import { fmtNum } from '../lib/format.js';
 import { matrixGroups, type FlatValue, type MetricGoal, type RunRecord, type StageEntry } from './record.js';
 
 export interface RunView {
@@ -188,13 +189,7 @@ export function mergedGoals(runs: RunView[]): Record<string, MetricGoal> {
 
 // ------------------------------------------------------------- formatting
 
-export function fmtNum(x: number): string {
-  if (!Number.isFinite(x)) return String(x);
-  if (Number.isInteger(x) && Math.abs(x) < 1e15) return String(x);
-  const a = Math.abs(x);
-  if (a !== 0 && (a < 1e-4 || a >= 1e9)) return x.toExponential(3).replace(/\.?0+e/, 'e');
-  return String(Number(x.toPrecision(4)));
-}
+export { fmtNum };
 
 export function fmtValue(v: FlatValue | undefined, m?: { std?: number; n?: number }): string {
   if (v === undefined) return '—';

@@ -299,7 +299,7 @@ describe('metric goals in the YAML and older caches', () => {
     const r = await ok(dir, 'run', 'p.yaml', '--set', 'lr=0.3', '--name', 'after');
     expect(r.stdout).toMatch(/1 ran, 2 cached, 0 failed/); // the cache itself survived
     const db2 = new Database(dbPath, { readonly: true });
-    expect(db2.pragma('user_version', { simple: true })).toBe(3);
+    expect(db2.pragma('user_version', { simple: true })).toBe(4);
     expect((db2.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'code_files'").get() as { n: number }).n).toBe(1);
     db2.close();
     const runs = JSON.parse((await ok(dir, 'runs', '--json', '--all')).stdout) as Record<string, unknown>[];

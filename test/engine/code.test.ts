@@ -40,7 +40,25 @@ describe('code closure of a kind', () => {
 
   it('command: only its own module and the engine module it imports a value from', () => {
     const c = codeClosure(join(repoRoot, 'src/stages/command.ts'), repoRoot);
-    expect(Object.keys(c.files)).toEqual(['src/engine/stage.ts', 'src/stages/command.ts']);
+    expect(Object.keys(c.files)).toEqual(['src/sdk/stage.ts', 'src/stages/command.ts']);
+  });
+
+  it('hashes code, not text: comments and formatting of a real module change nothing, one token does', async () => {
+    const { codeText } = await import('../../src/engine/cache/code.js');
+    const { readFileSync } = await import('node:fs');
+    const file = join(repoRoot, 'src/sdk/stage.ts');
+    const src = readFileSync(file, 'utf8');
+    const base = codeText(src, file);
+    expect(base.length).toBeGreaterThan(100);
+    const commented = '// header\n' + src.replace(/\n/g, '\n\n').replace('export function defineStage', '/** a new doc comment */\nexport   function defineStage');
+    expect(codeText(commented, file)).toBe(base);
+    expect(codeText(src.replace('return kind;', 'return { ...kind };'), file)).not.toBe(base);
+    // a renamed identifier is a change too; a string's content is code
+    expect(codeText(src.replace(/\bresolvePorts\b/g, 'resolvePortz'), file)).not.toBe(base);
+    expect(codeText(src.replace("table: '.arrow'", "table: '.arrow2'"), file)).not.toBe(base);
+    // JS too; something esbuild cannot parse is hashed as written
+    expect(codeText('export const a = 1; // x\n', 'k.mjs')).toBe(codeText('export const a = 1;\n', 'k.mjs'));
+    expect(codeText('this is ( not code', 'k.ts')).toBe('this is ( not code');
   });
 
   it('a file edit changes exactly that hash; the per-file cache (size, mtime, inode) is used and invalidated', () => {

@@ -1,5 +1,5 @@
 /**
- * The ETA of a run from recorded durations (src/engine/eta.ts): the tiers of a stage's
+ * The ETA of a run from recorded durations (src/engine/ui/eta.ts): the tiers of a stage's
  * estimate, how finished stages improve the rest, progress-based extrapolation, and the
  * remaining wall time on `jobs` workers.
  */

@@ -20,15 +20,15 @@ const base: FingerprintData = {
 describe('fingerprint', () => {
   it('has a pinned value (changing the key layout must be deliberate: bump FINGERPRINT_FORMAT)', () => {
     expect(canonicalize8785(base)).toBe(
-      '{"code":{"src/lib/ml/trainer.ts":"' + h('trainer.ts') + '","src/stages/train.ts":"' + h('train.ts') + '"},"files":{},"format":2,"inputs":{"train":["' + h('train-bytes') + '"],"val":["' + h('val-bytes') + '"]},"kind":"train","params":{"activation":"actmix","hidden":[128,128],"lr":0.001},"runtime":{"backend":"wasm","node":"20","platform":"linux-x64","tfjs":"4.22.0"},"seed":1192,"version":"3"}',
+      '{"code":{"src/lib/ml/trainer.ts":"' + h('trainer.ts') + '","src/stages/train.ts":"' + h('train.ts') + '"},"files":{},"format":3,"inputs":{"train":["' + h('train-bytes') + '"],"val":["' + h('val-bytes') + '"]},"kind":"train","params":{"activation":"actmix","hidden":[128,128],"lr":0.001},"runtime":{"backend":"wasm","node":"20","platform":"linux-x64","tfjs":"4.22.0"},"seed":1192,"version":"3"}',
     );
-    expect(fingerprint(base)).toBe('9dc30ff3d58ff9901c498f24307cd3e95f9267d2daa77b1b707577f74afd6543');
+    expect(fingerprint(base)).toBe('a7cc1bff011a8f33623fd21fc7eab89f6f99de2a882adb256640d69d5f310e03');
     expect(fingerprint(base)).toBe(sha256(canonicalize8785(base)));
     expect(sha256('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
   });
 
   it('does not depend on key order or number spelling', () => {
-    const reordered: FingerprintData = JSON.parse(JSON.stringify({ runtime: base.runtime, seed: 1192, inputs: { val: base.inputs.val, train: base.inputs.train }, params: { activation: 'actmix', hidden: [128, 128], lr: 1e-3 }, files: {}, version: '3', kind: 'train', format: 2, code: { 'src/stages/train.ts': h('train.ts'), 'src/lib/ml/trainer.ts': h('trainer.ts') } }));
+    const reordered: FingerprintData = JSON.parse(JSON.stringify({ runtime: base.runtime, seed: 1192, inputs: { val: base.inputs.val, train: base.inputs.train }, params: { activation: 'actmix', hidden: [128, 128], lr: 1e-3 }, files: {}, version: '3', kind: 'train', format: 3, code: { 'src/stages/train.ts': h('train.ts'), 'src/lib/ml/trainer.ts': h('trainer.ts') } }));
     expect(fingerprint(reordered)).toBe(fingerprint(base));
   });
 

@@ -88,6 +88,43 @@ describe('project stage kinds (stages/ beside pipelines/)', () => {
     expect(st2['scale[factor=2]']!.reasons[1]).toMatchObject({ before: '1', after: '2' });
   });
 
+  it('code fingerprints ignore comments and formatting: a comment-only edit reruns nothing, one changed token reruns exactly the kind that imports it', async () => {
+    const shiftKind = `
+export default {
+  kind: 'shift', version: '1', description: 'add one',
+  paramsSchema: { type: 'object', properties: {}, additionalProperties: false },
+  inputs: { x: { type: 'text' } },
+  outputs: { out: { type: 'text' } },
+  async run(ctx: any): Promise<void> {
+    await ctx.output('out').writeText(String(Number((await ctx.input('x').readText()).trim()) + 1) + '\\n');
+  },
+};
+`;
+    const math = 'export const double = (n: number): number => n * 2;\n';
+    const dir = project({
+      'pipelines/p.yaml': pipeline + '  shifted:\n    kind: shift\n    inputs: {x: src.out}\n',
+      'stages/scale.ts': scaleKind(),
+      'stages/shift.ts': shiftKind,
+      'stages/lib/math.ts': math,
+    });
+    expect(summary(await pipe(dir, 'run', 'pipelines/p.yaml'))).toEqual({ ran: 7, cached: 0, failed: 0 });
+
+    // comments (line, block, JSDoc), blank lines and re-indentation: not a code change
+    write(dir, 'stages/lib/math.ts', '/**\n * Doubles a number.\n * @param n any number\n */\nexport const double = (n: number): number =>\n    n * 2; // the factor of the seed\n\n/* end */\n');
+    write(dir, 'stages/scale.ts', '// a comment at the top\n' + scaleKind().replace('interface ScaleParams', '/** params */\ninterface   ScaleParams'));
+    const st = await statusOf(dir, 'pipelines/p.yaml');
+    expect(Object.values(st).map((x) => x.state)).toEqual(Array(7).fill('fresh'));
+    expect(summary(await pipe(dir, 'run', 'pipelines/p.yaml'))).toEqual({ ran: 0, cached: 7, failed: 0 });
+
+    // one token of code: exactly the stages whose kind imports the module
+    write(dir, 'stages/lib/math.ts', math.replace('n * 2', 'n * 3'));
+    const st2 = await statusOf(dir, 'pipelines/p.yaml');
+    for (const f of [1, 2, 3]) expect(st2[`scale[factor=${f}]`]!.reasons).toEqual([{ code: 'code-changed', files: ['stages/lib/math.ts'], text: 'code changed: stages/lib/math.ts' }]);
+    for (const id of ['src', 'other', 'shifted']) expect(st2[id]!.state, id).toBe('fresh');
+    expect(summary(await pipe(dir, 'run', 'pipelines/p.yaml'))).toEqual({ ran: 4, cached: 3, failed: 0 });
+    expect(readFileSync(join(dir, 'artifacts/proj/total/out.txt'), 'utf8')).toBe('15\n30\n45\n');
+  });
+
   it('a project kind named like a built-in is a clear error', async () => {
     const dir = project({ 'p.yaml': pipeline, 'stages/split.ts': 'export default {};\n' });
     const r = await pipe(dir, 'run', 'p.yaml');

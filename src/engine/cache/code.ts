@@ -9,6 +9,11 @@
  * belongs in the kind's `runtime()` facts. Modules that load native code name its sources in
  * `NATIVE_SOURCES`, and those sources join the closure.
  *
+ * What is hashed is the module's *code*, not its text: TypeScript/JavaScript modules go through
+ * esbuild's transform with whitespace minified and comments dropped (`codeText`), so editing a
+ * doc comment or reformatting a file reruns nothing, while any change to what runs (one token)
+ * does. Other files of the closure (native C sources, JSON) are hashed as bytes.
+ *
  * One rule for src/ and dist/: when a module runs from `<root>/dist/X.js` and `<root>/src/X.ts`
  * exists, the TypeScript source is what is hashed (its imports resolve `.js` → `.ts`), so the
  * CLI (dist) and in-process tests (src through vitest/tsx) compute the same hash, and so does a
@@ -23,6 +28,7 @@
  */
 import { existsSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { dirname, extname, join, relative, resolve, sep } from 'node:path';
+import { transformSync, type Loader } from 'esbuild';
 import type { CacheDb } from './db.js';
 import { sha256, type ContentHash } from '../../lib/hash.js';
 import { nativeSourceFiles } from '../../lib/ml/blas/sources.js';
@@ -32,7 +38,23 @@ export const NATIVE_SOURCES: Record<string, () => string[]> = {
   'src/lib/ml/blas/native.ts': nativeSourceFiles,
 };
 
-const PARSED = new Set(['.ts', '.mts', '.cts', '.tsx', '.js', '.mjs', '.cjs', '.jsx']);
+const LOADERS: Record<string, Loader> = { '.ts': 'ts', '.mts': 'ts', '.cts': 'ts', '.tsx': 'tsx', '.js': 'js', '.mjs': 'js', '.cjs': 'js', '.jsx': 'jsx' };
+const PARSED = new Set(Object.keys(LOADERS));
+
+/**
+ * The code of a module without comments and formatting: esbuild's transform of the source with
+ * whitespace minified and no legal comments (identifiers are kept: renaming a variable is a
+ * code change). A file esbuild cannot parse is returned as it is (its bytes are hashed).
+ */
+export function codeText(source: string, file: string): string {
+  const loader = LOADERS[extname(file)];
+  if (!loader) return source;
+  try {
+    return transformSync(source, { loader, minifyWhitespace: true, legalComments: 'none', target: 'esnext', charset: 'utf8', sourcefile: file }).code;
+  } catch {
+    return source;
+  }
+}
 
 export interface CodeClosure {
   /** Root-relative path ('/'-separated) → content hash. */
@@ -139,8 +161,9 @@ export function codeClosure(entry: string, root: string, db?: CacheDb): CodeClos
       deps = JSON.parse(c.imports) as string[];
     } else {
       const buf = readFileSync(file);
-      hash = sha256(buf);
-      deps = parse ? importsOf(buf.toString('utf8')) : [];
+      const text = parse ? buf.toString('utf8') : '';
+      hash = parse ? sha256(codeText(text, file)) : sha256(buf);
+      deps = parse ? importsOf(text) : [];
       db?.putCodeFile(file, st.size, st.mtimeMs, st.ino, hash, JSON.stringify(deps));
     }
     files[key] = hash as ContentHash;

@@ -2,13 +2,13 @@
  * The cache index: one SQLite database (better-sqlite3, WAL) in cache/pipe.db.
  * Only the coordinator process opens it. Tables:
  *  - runs:        one row per `pipe run`; since schema 3 also its name and its record (params,
- *                 overrides, git, metrics: src/engine/runs.ts) and per-stage outcomes
+ *                 overrides, git, metrics: src/runs/record.ts) and per-stage outcomes
  *  - executions:  one row per stage execution (fingerprint + its data, state, timings,
  *                 metrics, error, log tail); state running → done | failed | interrupted
  *  - outputs:     artifacts of a done execution (name → content hash)
  *  - objects:     the content-addressed store's index (stat facts for cheap verification)
  *  - file_hashes: hash cache of project files keyed by (path, size, mtime, inode)
- *  - code_files:  the same for code modules, with their relative imports (src/engine/code.ts)
+ *  - code_files:  the same for code modules, with their relative imports (src/engine/cache/code.ts)
  *  - views:       which object each artifacts/ copy shows
  *  - locks:       one row per pipeline being run (pid, host)
  *  - slurm_jobs:  one row per stage instance submitted to Slurm (job id, task dir, attempt, last
@@ -19,7 +19,7 @@ import { hostname } from 'node:os';
 import { deflateSync, inflateSync } from 'node:zlib';
 import type { FingerprintData } from './fingerprint.js';
 
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
 
 export interface ExecutionRow {
   id: number;
@@ -131,6 +131,9 @@ export class CacheDb {
       }
       // 2 → 3: run names, records and per-stage outcomes (additive columns on runs)
       this.tx(() => this.addRunRecordColumns());
+      // 3 → 4: code hashes are of the code without comments and formatting (fingerprint
+      // format 3); the per-file cache holds hashes of the raw text: drop them
+      this.db.exec('DELETE FROM code_files');
     }
     this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }
@@ -238,7 +241,7 @@ export class CacheDb {
     this.stmt('UPDATE runs SET ended = ?, state = ?, summary = ? WHERE id = ?').run(Date.now(), state, JSON.stringify(summary), id);
   }
 
-  /** Stores a run's name, record, metrics of every stage instance and per-stage outcomes (JSON; src/engine/runs.ts). */
+  /** Stores a run's name, record, metrics of every stage instance and per-stage outcomes (JSON; src/runs/record.ts). */
   saveRunRecord(id: number, name: string | null, record: string, metrics: string, stages: string): void {
     this.tx(() => {
       // a name passes from an earlier run of the pipeline that did not finish `done` (see cli/run.ts)

@@ -9,9 +9,10 @@ import type { StaleReason } from './reasons.js';
 
 /**
  * Layout version. 2: `code` (content hashes of the kind's import closure) and the baseline
- * runtime facts (`node`, `platform`) joined the key.
+ * runtime facts (`node`, `platform`) joined the key. 3: `code` hashes are of each module's code
+ * with comments and formatting removed (src/engine/cache/code.ts), so comment edits rerun nothing.
  */
-export const FINGERPRINT_FORMAT = 2;
+export const FINGERPRINT_FORMAT = 3;
 
 export interface FingerprintData {
   /** Version of this struct's layout: changing what goes into keys invalidates old ones. */
@@ -26,7 +27,7 @@ export interface FingerprintData {
   version: string;
   /**
    * Content hashes of the code that computes the result: the kind's module and every module it
-   * imports, transitively, inside its package or project (src/engine/code.ts), plus native
+   * imports, transitively, inside its package or project (src/engine/cache/code.ts), plus native
    * sources it loads. Path → hash, so a miss names the file. Third-party packages are not in
    * here (see `runtime` for the library versions that matter).
    */

@@ -1,6 +1,6 @@
 /**
  * The Slurm executor: runs stage tasks as jobs on a Slurm cluster, with the same worker code
- * as locally (`node dist/engine/worker.js --slurm-element <file>` on the compute node). The
+ * as locally (`node dist/engine/exec/worker.js --slurm-element <file>` on the compute node). The
  * coordinator stays on the submit host and alone writes SQLite; the project directory and its
  * cache/ must be on a filesystem the compute nodes share (checked once per run by a probe job).
  *

@@ -8,8 +8,12 @@
  * runs the very same code (new Function) for the no-script fallback and the SVG in REPORT.md.
  */
 import type { ReportData } from './types.js';
+import { fmtCell, fmtMs, fmtNum } from '../format.js';
 
-export const DAG_JS = String.raw`
+export const DAG_JS = `${fmtNum.toString()}
+${fmtCell.toString()}
+${fmtMs.toString()}
+` + String.raw`
 var DAG_COLORS = { fresh: '#2e7d32', stale: '#f9a825', 'never-run': '#9e9e9e', failed: '#c62828', running: '#1565c0' };
 var DAG_ORDER = ['failed', 'running', 'stale', 'never-run', 'fresh'];
 function dagEsc(s) { return String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;'); }
@@ -157,8 +161,7 @@ function initDag(root, data) {
     canvas.innerHTML = renderDagSvg(vis, layoutDag(vis), selected, false);
     showDetails(vis);
   }
-  function fmt(v) { return typeof v === 'number' ? (Number.isInteger(v) ? String(v) : Number(v.toPrecision(4)).toString()) : typeof v === 'object' ? JSON.stringify(v) : String(v); }
-  function dur(ms) { return ms == null ? '' : ms < 1000 ? ms + ' ms' : (ms / 1000).toFixed(ms < 10000 ? 2 : 1) + ' s'; }
+  var fmt = fmtCell, dur = fmtMs;
   function badge(s) { return '<span class="state-badge" style="background:' + DAG_COLORS[s] + '">' + dagEsc(s) + '</span>'; }
   function stageLink(id) { return '<a href="#" class="dag-select" data-id="' + dagEsc(id) + '">' + dagEsc(id) + '</a>'; }
   function showDetails(vis) {

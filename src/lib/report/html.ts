@@ -13,6 +13,7 @@
  * of `plot`) is drawn interactively, with the same stage's `png` output as its fallback; `png`,
  * `gif` and `svg` outputs without a spec are shown as images.
  */
+import { fmtCell, fmtMs } from '../format.js';
 import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -66,17 +67,8 @@ interface TablePreview {
 
 const MIME: Record<string, string> = { png: 'image/png', gif: 'image/gif', svg: 'image/svg+xml' };
 
-function fmt(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : Number.isFinite(v) ? String(Number(v.toPrecision(4))) : String(v);
-  if (typeof v === 'object') return JSON.stringify(v);
-  return String(v);
-}
-
-function duration(ms?: number): string {
-  if (ms === undefined || ms === null) return '';
-  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(ms < 10000 ? 2 : 1)} s`;
-}
+const fmt = fmtCell;
+const duration = fmtMs;
 
 function sanitize(s: string): string {
   return s.replace(/[^A-Za-z0-9._=-]+/g, '_').replace(/^_+|_+$/g, '') || 'x';

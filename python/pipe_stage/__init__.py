@@ -176,6 +176,7 @@ class Input:
         self.matrix = d.get('matrix', {})
         self.source = d.get('from')
         self.columns = d.get('columns')
+        self.meta = d.get('meta', {})   # pipe's dataset conventions: target, task, classes, features
 
     def read(self):
         return _read_path(self.path, self.format)

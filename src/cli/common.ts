@@ -12,6 +12,7 @@ import { Planner, type StageStatus } from '../engine/cache/plan.js';
 import { useProject } from '../engine/front/registry.js';
 import { Workspace } from '../engine/cache/workspace.js';
 import { useRequirementRoot } from '../lib/system/requirements.js';
+import { projectRoot } from './root.js';
 
 export const collect = (v: string, prev: string[] = []) => [...prev, v];
 export const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
@@ -24,7 +25,7 @@ export interface Cli {
 }
 
 export function workspace(cli: Cli): Workspace {
-  const ws = new Workspace((cli.program.opts().root as string | undefined) ?? process.env.PIPE_ROOT ?? process.cwd());
+  const ws = new Workspace(projectRoot({ root: cli.program.opts().root as string | undefined }));
   useProject(ws.root); // project kinds live in <root>/stages/
   useRequirementRoot(ws.root); // project-specific checks (a Python stage's interpreter and modules)
   return ws;

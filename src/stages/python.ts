@@ -19,7 +19,7 @@
  * third-party packages the script (and its local modules) import.
  */
 import { defineStage } from '../sdk/stage.js';
-import { addRequirementFamily, requirementRoot } from '../lib/system/requirements.js';
+import { addRequirementFamily, requirementRoot } from '../lib/system/families.js';
 import { runScriptStage, scriptOutputs, SCRIPT_COMMON_SCHEMA, type ScriptCommon } from '../lib/script/exec.js';
 import { choosePython, pythonPath } from '../lib/script/python.js';
 import { pythonClosure, PROBE } from '../lib/script/pyimports.js';

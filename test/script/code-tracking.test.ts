@@ -68,6 +68,11 @@ describe('code tracking of python stages', () => {
     const pyv = execFileSync(PY, ['-c', 'import sys, numpy; print("%d.%d.%d" % sys.version_info[:3], numpy.__version__)'], { encoding: 'utf8' }).trim().split(' ');
     expect(text).toContain(`"python":"${pyv[0]}"`);
     expect(text).toMatch(new RegExp(`"py:numpy":"[^"]*${pyv[1]!.replace(/\./g, '\\.')}"`));
+    // pipe's own code in the key is the python kind and what it imports: not the ML library or native sources
+    const code = Object.keys(show.fingerprintData.code as Record<string, string>);
+    expect(code).toContain('src/stages/python.ts');
+    expect(code).toContain('scripts/models/basis.py');
+    expect(code.filter((f) => f.startsWith('native/') || f.startsWith('src/lib/ml/') || f.startsWith('src/engine/'))).toEqual([]);
   });
 
   it('editing a local module reruns exactly its stage, and status names the file', async () => {

@@ -8,6 +8,8 @@
  */
 import { existsSync, accessSync, constants } from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import { familyRequirement } from './families.js';
+export { addRequirementFamily, requirementRoot, useRequirementRoot } from './families.js';
 
 export type CheckStatus = 'ok' | 'missing' | 'degraded';
 
@@ -180,22 +182,7 @@ export function requirementNames(): string[] {
 export function requirement(name: string): Requirement | undefined {
   const fixed = REQUIREMENTS.find((r) => r.name === name);
   if (fixed) return fixed;
-  const fam = families.find((f) => name.startsWith(f.prefix));
-  return fam?.make(name.slice(fam.prefix.length), name);
-}
-
-/**
- * A family of requirements named `<prefix><argument>` (e.g. `python:scripts/train.py`, the
- * interpreter and imported modules of one Python stage), made on demand by a kind module.
- */
-let root = process.env.PIPE_ROOT ?? process.cwd();
-/** The project root project-specific checks look at (set by the CLI from the workspace). */
-export function useRequirementRoot(dir: string): void { root = dir; }
-export function requirementRoot(): string { return root; }
-
-const families: { prefix: string; make: (arg: string, name: string) => Requirement }[] = [];
-export function addRequirementFamily(prefix: string, make: (arg: string, name: string) => Requirement): void {
-  if (!families.some((f) => f.prefix === prefix)) families.push({ prefix, make });
+  return familyRequirement(name) as Requirement | undefined;
 }
 
 const memo = new Map<string, Promise<CheckResult>>();

@@ -165,6 +165,12 @@ export interface StageContext<P = any> {
   output(name: string): OutputHandle;
   /** 1 + the failed or interrupted executions of this same fingerprint before this one. */
   attempt?: number;
+  /**
+   * GPU devices the local executor handed to this stage (`resources: {gpus: N}`), to be used as
+   * CUDA_VISIBLE_DEVICES; [] when the run has GPUs but the stage asked for none; undefined when
+   * the run has none (or on Slurm, which sets CUDA_VISIBLE_DEVICES itself).
+   */
+  gpus?: string[];
   /** Was input `name` bound by a gathering reference (`s[*].out`, a selector, a list)? */
   gathered?(name: string): boolean;
 }

@@ -24,7 +24,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FromSchema } from 'json-schema-to-ts';
 import { defineStage, type PortType } from '../sdk/stage.js';
-import { exitError, spawnWithProtocol, writeCurves } from '../lib/script/exec.js';
+import { exitError, gpuEnv, spawnWithProtocol, writeCurves } from '../lib/script/exec.js';
 
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 const envName = (s: string) => s.toUpperCase().replace(/[^A-Z0-9]/g, '_');
@@ -60,7 +60,7 @@ export default defineStage<CommandParams>({
   fileDeps: (p) => p.deps ?? [],
   async run(ctx) {
     const p = ctx.params;
-    const env: NodeJS.ProcessEnv = { ...process.env, ...p.env, PIPE_SEED: String(ctx.seed), PIPE_STAGE: ctx.id };
+    const env: NodeJS.ProcessEnv = { ...process.env, ...p.env, PIPE_SEED: String(ctx.seed), PIPE_STAGE: ctx.id, ...gpuEnv(ctx) };
     const paths: Record<string, Record<string, string>> = { inputs: {}, outputs: {} };
     for (const name of ctx.inputNames()) {
       const list = ctx.inputs(name).map((h) => h.path);

@@ -43,6 +43,8 @@ export interface TaskSpec {
   gathered?: string[];
   /** 1 + earlier failed/interrupted executions of this fingerprint. */
   attempt?: number;
+  /** GPU devices handed to the stage (CUDA_VISIBLE_DEVICES); [] = none on a machine with GPUs. */
+  gpus?: string[];
 }
 
 export interface ContextHooks {
@@ -101,6 +103,7 @@ export function makeContext(task: TaskSpec, signal: AbortSignal, hooks: ContextH
     },
     inputNames: () => Object.keys(task.inputs),
     attempt: task.attempt ?? 1,
+    gpus: task.gpus,
     gathered: (name) => task.gathered?.includes(name) ?? false,
     output: (name) => {
       const o = task.outputs[name];

@@ -12,6 +12,7 @@ import type { PipelineGraph, PlannedStage } from '../front/graph.js';
 import type { ContentHash } from '../../lib/hash.js';
 import type { Planner } from '../cache/plan.js';
 import { WorkerPool } from './pool.js';
+import { gpuCount, type GpuPool } from './gpus.js';
 import type { StaleReason } from '../cache/reasons.js';
 import type { Disposition } from './scheduler.js';
 import { resolvePorts, type PortType, type Progress } from '../../sdk/stage.js';
@@ -51,6 +52,8 @@ export class StageRunner {
       executor?: StageExecutor;
       /** A stage's resources (stage over pipeline over user config), for cluster executors. */
       resources?: (st: PlannedStage) => Resources;
+      /** The GPUs of a local run (resources: {gpus: N}); absent on Slurm. */
+      gpus?: GpuPool;
     },
   ) {}
 
@@ -119,9 +122,18 @@ export class StageRunner {
       attempt: 1 + db.failedAttempts(fp),
       tmpDir: taskDir ? join(taskDir, 'scratch') : join(this.ctx.runTmp, `scratch-${n}`), projectDir: ws.root,
     };
+    // GPUs (local executor): devices first, then a worker slot, so CPU stages run while this waits
+    const wantGpus = ex ? 0 : gpuCount(this.ctx.resources?.(st)?.gpus);
+    let gpus: string[] | undefined;
+    let gpuError: string | undefined;
+    if (wantGpus > 0 && this.ctx.gpus) {
+      try { gpus = await this.ctx.gpus.acquire(wantGpus); } catch (e) { gpuError = (e as Error).message; }
+    } else if (wantGpus > 0) gpuError = `asks for ${wantGpus} GPU(s), and this run has none (pipe run --gpus N sets the count)`;
+    if (!adopted) task.gpus = gpus ?? (this.ctx.gpus?.total ? [] : undefined);
     await this.acquireSlot();
     if (this.ctx.stopping()) {
       this.releaseSlot();
+      if (gpus) this.ctx.gpus!.release(gpus);
       if (!adopted) dropOutputs(); // an adopted job keeps its directory for the next run
       return 'not-started';
     }
@@ -134,10 +146,10 @@ export class StageRunner {
       onLog: (lines: string[]) => { log.push(...lines); if (log.length > 2000) log.splice(0, log.length - 2000); },
     };
     const executor = ex ?? (this.pool ??= new WorkerPool());
-    const res = await executor.run(task, handlers, this.ctx.signal, {
+    const res = gpuError ? (this.releaseSlot(), { ok: false as const, error: gpuError }) : await executor.run(task, handlers, this.ctx.signal, {
       pipeline: name, stageId: st.id, base: st.base, fingerprint: fp, runId, resources: this.ctx.resources?.(st) ?? {},
       freshProcess: st.kind.freshProcess, taskDir, adopt: adopted,
-    }).finally(() => this.releaseSlot());
+    }).finally(() => { this.releaseSlot(); if (gpus) this.ctx.gpus!.release(gpus); });
     const durationMs = Date.now() - started;
     const logText = log.join('\n').slice(-200_000);
     let error = res.ok ? '' : res.error;

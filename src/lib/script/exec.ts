@@ -207,7 +207,7 @@ export async function prepareIO(ctx: StageContext, p: ScriptCommon & { gathered?
   return {
     manifest: {
       version: 1, stage: ctx.id, kind: extra.kind, params: p.params ?? {}, seed: ctx.seed, attempt: extra.attempt,
-      matrix: ctx.matrix, work_dir: work, project_dir: ctx.projectDir, inputs, outputs, protocol: { fd: 3 },
+      matrix: ctx.matrix, ...(ctx.gpus ? { gpus: ctx.gpus } : {}), work_dir: work, project_dir: ctx.projectDir, inputs, outputs, protocol: { fd: 3 },
     },
     writes,
   };
@@ -289,6 +289,11 @@ export async function writeManifest(ctx: StageContext, manifest: Record<string, 
   return path;
 }
 
+/** CUDA_VISIBLE_DEVICES of a stage the local executor gave devices to (or none, on a machine with GPUs). */
+export function gpuEnv(ctx: StageContext): Record<string, string> {
+  return ctx.gpus ? { CUDA_VISIBLE_DEVICES: ctx.gpus.join(',') } : {};
+}
+
 /** Runs a script stage end to end; returns its metrics. */
 export async function runScriptStage(
   ctx: StageContext<ScriptCommon & { schema?: string }>,
@@ -302,6 +307,7 @@ export async function runScriptStage(
   const env: NodeJS.ProcessEnv = {
     ...process.env, ...p.env, ...o.env,
     PIPE_MANIFEST: manifestPath, PIPE_SEED: String(ctx.seed), PIPE_STAGE: ctx.id, PIPE_WORK_DIR: ctx.tmpDir,
+    ...gpuEnv(ctx),
   };
   ctx.log.debug(`$ ${[o.file, ...o.args].join(' ')}`);
   const r = await spawnWithProtocol(ctx, o.file, o.args, env);

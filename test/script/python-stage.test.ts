@@ -162,3 +162,35 @@ describe('kind: python end to end', () => {
     expect(summary(r)).toEqual({ ran: 0, cached: 6, failed: 0 });
   }, 60_000);
 });
+
+describe('gathered inputs: the documented order', () => {
+  it('the producer’s matrix keys in declaration order, values as listed, the last key fastest; a list of references in its order', async () => {
+    const dir = project({
+      'p.yaml': `
+name: order
+stages:
+  gen:
+    kind: command
+    matrix: {b: [y, x], a: [2, 1]}
+    params: {cmd: 'echo \${matrix.b}\${matrix.a} > \${outputs.o}', outs: {o: text}}
+  one:
+    kind: command
+    params: {cmd: 'echo solo > \${outputs.o}', outs: {o: text}}
+  all:
+    kind: python
+    inputs: {xs: ['gen[*].o', 'one.o'], first: 'gen[b=x,a=1].o'}
+    params: {script: s.py, outs: {order: json}}
+`,
+      's.py': "import json\nfrom pipe_stage import inputs, output\njson.dump({'xs': [[i.matrix, i.source, i.read().strip()] for i in inputs['xs']], 'first': [[i.matrix, i.read().strip()] for i in inputs['first']]}, open(output('order'), 'w'))\n",
+    });
+    const r = await run(dir, 'run', 'p.yaml');
+    expect(r.code, r.stderr).toBe(0);
+    const o = JSON.parse(readFileSync(join(dir, 'artifacts/order/all/order.json'), 'utf8'));
+    expect(o.xs).toEqual([
+      [{ b: 'y', a: 2 }, 'gen[b=y,a=2].o', 'y2'], [{ b: 'y', a: 1 }, 'gen[b=y,a=1].o', 'y1'],
+      [{ b: 'x', a: 2 }, 'gen[b=x,a=2].o', 'x2'], [{ b: 'x', a: 1 }, 'gen[b=x,a=1].o', 'x1'],
+      [{}, 'one.o', 'solo'],
+    ]);
+    expect(o.first).toEqual([[{ b: 'x', a: 1 }, 'x1']]);   // a selector gathers (a list), even of one instance
+  }, 60_000);
+});

@@ -2,11 +2,11 @@
 // output checks, code tracking) against a bare `kind: command` stage, side by side.
 //   npm run build && node bench/script_stage.mjs [stages=40] [rounds=3]
 // Each variant: a fresh project with N independent stages, `pipe run --jobs 1` from an empty
-// cache, best of R rounds; per stage = (wall(N) − wall(1)) / (N − 1), so Node start-up and
+// cache, best of R interleaved rounds; per stage = (wall(N) − wall(1)) / (N − 1), so Node start-up and
 // pipeline loading are not counted.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir, cpus } from 'node:os';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir, cpus, loadavg } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -23,29 +23,29 @@ const variants = {
 };
 const SCRIPT = "import json\nfrom pipe_stage import params, output, metric\nmetric('i', params['i'])\njson.dump(params, open(output('o'), 'w'))\n";
 
-function wall(make, n) {
-  let best = Infinity;
-  for (let r = 0; r < R; r++) {
-    const dir = mkdtempSync(join(tmpdir(), 'pipe-bench-script-'));
-    writeFileSync(join(dir, 'p.yaml'), `name: b\nstages:\n${Array.from({ length: n }, (_, i) => make(i)).join('')}`);
-    writeFileSync(join(dir, 's.py'), SCRIPT);
-    const t0 = process.hrtime.bigint();
-    execFileSync(process.execPath, [bin, 'run', 'p.yaml', '--jobs', '1', '--quiet'], { cwd: dir, env: { ...process.env, PIPE_PYTHON: PY, CI: 'true' }, stdio: 'pipe' });
-    best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e6);
-    rmSync(dir, { recursive: true, force: true });
-  }
-  return best;
+function once(make, n) {
+  const dir = mkdtempSync(join(tmpdir(), 'pipe-bench-script-'));
+  writeFileSync(join(dir, 'p.yaml'), `name: b\nstages:\n${Array.from({ length: n }, (_, i) => make(i)).join('')}`);
+  writeFileSync(join(dir, 's.py'), SCRIPT);
+  const t0 = process.hrtime.bigint();
+  execFileSync(process.execPath, [bin, 'run', 'p.yaml', '--jobs', '1', '--quiet'], { cwd: dir, env: { ...process.env, PIPE_PYTHON: PY, CI: 'true' }, stdio: 'pipe' });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  rmSync(dir, { recursive: true, force: true });
+  return ms;
 }
 
-console.log(`machine: ${cpus().length} × ${cpus()[0]?.model}, node ${process.version}, ${PY}`);
-console.log(`${N} independent stages, --jobs 1, best of ${R}; per stage = (wall(${N}) − wall(1)) / ${N - 1}\n`);
-const rows = [];
-for (const [name, make] of Object.entries(variants)) {
-  const one = wall(make, 1);
-  const many = wall(make, N);
-  rows.push({ name, one, many, per: (many - one) / (N - 1) });
+console.log(`machine: ${cpus().length} × ${cpus()[0]?.model}, node ${process.version}, ${PY}, load ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+console.log(`${N} independent stages, --jobs 1, best of ${R} interleaved rounds; per stage = (wall(${N}) − wall(1)) / ${N - 1}\n`);
+const best = Object.fromEntries(Object.keys(variants).map((k) => [k, { one: Infinity, many: Infinity }]));
+for (let r = 0; r < R; r++) {
+  for (const [name, make] of Object.entries(variants)) {
+    best[name].one = Math.min(best[name].one, once(make, 1));
+    best[name].many = Math.min(best[name].many, once(make, N));
+  }
 }
+const rows = Object.entries(best).map(([name, b]) => ({ name, ...b, per: (b.many - b.one) / (N - 1) }));
 const base = rows[0].per;
 console.log('| stage | wall, 1 stage | wall, ' + N + ' stages | per stage | × command |');
 console.log('|---|---:|---:|---:|---:|');
 for (const r of rows) console.log(`| ${r.name} | ${(r.one / 1000).toFixed(2)} s | ${(r.many / 1000).toFixed(2)} s | ${r.per.toFixed(1)} ms | ${(r.per / base).toFixed(2)} |`);
+console.log(`load after: ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);

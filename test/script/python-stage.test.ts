@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipe, pipeWithEnv, project, write, summary } from '../engine/helpers.js';
 import { readTable } from '../../src/sdk/table.js';
+import { haveChromium, serveAndBrowse } from '../report/chromium.js';
 
 const PY = '/usr/bin/python3';
 const env = { PIPE_PYTHON: PY };
@@ -156,6 +157,24 @@ describe('kind: python end to end', () => {
     const html = readFileSync(join(dir, 'cmp', 'compare-1-2.html'), 'utf8');
     expect(html).toMatch(/train · val_loss/);
   }, 60_000);
+
+  it('the report draws the curves as an interactive chart, one line per instance (headless Chromium)', async () => {
+    const rep = await run(dir, 'report', 'p.yaml');
+    expect(rep.code, rep.stderr).toBe(0);
+    const html = readFileSync(join(dir, 'artifacts/py/report/index.html'), 'utf8');
+    const m = /<figure class="fig" id="(fig-\d+)" data-spec="[^"]+"><div class="chart">[^]*?<b>train · curves<\/b>/.exec(html);
+    expect(m, 'a curves figure for train').not.toBeNull();
+    if (!haveChromium) { expect(process.env.CI, 'Chromium is required on CI').not.toBe('true'); return; }
+    const web = await serveAndBrowse(join(dir, 'artifacts/py'));
+    try {
+      const { page, errors, requests } = await web.open('/report/index.html');
+      await page.waitForSelector('body[data-charts="done"]', { timeout: 30_000 });
+      const lines = await page.$$eval(`#${m![1]} .chart svg.marks path[aria-roledescription="line mark"]`, (els) => els.length);
+      expect(lines).toBe(2 * 2);   // 2 columns (loss, val_loss) × 2 folds
+      expect(errors).toEqual([]);
+      expect(requests.every((u) => u.startsWith(web.base))).toBe(true);
+    } finally { await web.close(); }
+  }, 90_000);
 
   it('a cached rerun runs nothing', async () => {
     const r = await run(dir, 'run', 'p.yaml', '--set', 'lr=0.2');

@@ -67,7 +67,7 @@ describe('status --json: every reason is {code, …fields, text}', () => {
     db.prepare(`UPDATE executions SET fp_data = ?, fingerprint = 'old-' || fingerprint WHERE stage_id = 'src'`).run(JSON.stringify(old));
     db.close();
     st = await statusOf(dir, 'p.yaml');
-    expect(st.src!.reasons).toEqual([{ code: 'fingerprint-format-changed', before: 1, after: 2, text: 'fingerprint format changed 1 → 2' }]);
+    expect(st.src!.reasons).toEqual([{ code: 'fingerprint-format-changed', before: 1, after: 3, text: 'fingerprint format changed 1 → 3' }]);
     expect(codes(st.p)).toEqual({ state: 'stale', codes: ['upstream-stale'] });
     const run = await pipe(dir, 'run', 'p.yaml');
     expect(run.code, run.stderr).toBe(0);

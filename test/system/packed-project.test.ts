@@ -73,7 +73,6 @@ describe('pipe installed from its npm tarball into a user project', () => {
     sh('npm', ['ci', '--offline', '--ignore-scripts', '--no-audit', '--no-fund'], proj);
     cpSync(join(repoRoot, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node'), join(proj, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node'));
     const installMs = Date.now() - t0;
-    expect(installMs).toBeLessThan(60_000);
     console.log(`packed-tarball install: ${(installMs / 1000).toFixed(1)} s`);
 
     writeFileSync(join(proj, 'stages/scale.ts'), kind);

@@ -24,7 +24,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FromSchema } from 'json-schema-to-ts';
 import { defineStage, type PortType } from '../sdk/stage.js';
-import { exitError, gpuEnv, spawnWithProtocol, writeCurves } from '../lib/script/exec.js';
+import { exitError, gpuEnv, spawnWithProtocol, writeCurves } from '../lib/script/spawn.js';
 
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 const envName = (s: string) => s.toUpperCase().replace(/[^A-Z0-9]/g, '_');

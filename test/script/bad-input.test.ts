@@ -6,9 +6,9 @@
  * Also `kind: script` (a shell program) and `kind: command` speaking the protocol.
  */
 import { describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pipeWithEnv, project, summary } from '../engine/helpers.js';
+import { pipeWithEnv, project, summary, write } from '../engine/helpers.js';
 
 const env = { PIPE_PYTHON: '/usr/bin/python3' };
 const run = (dir: string, ...args: string[]) => pipeWithEnv(dir, env, ...args);
@@ -121,5 +121,27 @@ stages:
     const { readTable } = await import('../../src/sdk/table.js');
     const t = await readTable(join(dir, 'artifacts/cmd/t/curves.arrow'));
     expect(Array.from(t.getChild('loss')!.toArray() as Float64Array)).toEqual([0.1, 0.2, 0.3]);
+  }, 60_000);
+});
+
+describe("the script's params against its JSON Schema", () => {
+  it('defaults are filled in; a violation fails the stage naming the param and the schema', async () => {
+    const schema = JSON.stringify({ type: 'object', properties: { lr: { type: 'number', exclusiveMinimum: 0 }, epochs: { type: 'integer', default: 7 } }, required: ['lr'], additionalProperties: false });
+    const dir = project({
+      'p.yaml': pipeline(`    kind: python\n    params: {script: s.py, schema: s.schema.json, outs: {out: json}, params: {lr: '\${params.lr}'}}`).replace('name: bad\n', 'name: bad\nparams: {lr: 0.1}\n'),
+      's.schema.json': schema,
+      's.py': "import json\nfrom pipe_stage import params, output\njson.dump(params, open(output('out'), 'w'))\n",
+    });
+    const ok = await run(dir, 'run', 'p.yaml');
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'artifacts/bad/s/out.json'), 'utf8'))).toEqual({ lr: 0.1, epochs: 7 });
+    const bad = await run(dir, 'run', 'p.yaml', '--set', 'lr=-1');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/s failed: params do not satisfy s\.schema\.json: params\.lr must be > 0/);
+    // the schema file is part of the fingerprint: editing it reruns the stage
+    write(dir, 's.schema.json', schema.replace('"default":7', '"default":8'));
+    const again = await run(dir, 'run', 'p.yaml');
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'artifacts/bad/s/out.json'), 'utf8'))).toEqual({ lr: 0.1, epochs: 8 });
   }, 60_000);
 });

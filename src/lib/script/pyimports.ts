@@ -64,7 +64,25 @@ function packageInits(base: string, dotted: string): string[] {
   return out;
 }
 
+/**
+ * Memoized per process (one `pipe` command): a matrix of many instances of one script scans its
+ * imports once. The files' contents are hashed fresh for every fingerprint; only the list is kept.
+ */
+const closures = new Map<string, PyClosure>();
+
 export function pythonClosure(root: string, script: string): PyClosure {
+  const key = resolve(root) + '\u0000' + script;
+  let c = closures.get(key);
+  if (!c) { c = scanClosure(root, script); closures.set(key, c); }
+  return c;
+}
+
+/** Forget the memoized closures (tests that edit imports in one process). */
+export function forgetPythonClosures(): void {
+  closures.clear();
+}
+
+function scanClosure(root: string, script: string): PyClosure {
   const absRoot = resolve(root);
   const entry = resolve(absRoot, script);
   if (!existsSync(entry) || !statSync(entry).isFile()) throw new Error(`script '${script}' does not exist (relative to ${absRoot})`);

@@ -35,6 +35,11 @@ export interface InputSpec {
   optional?: boolean;
   /** The input takes a list of artifacts (a gather such as `train[*].metrics`). */
   multiple?: boolean;
+  /**
+   * The kind converts this input to another table format (a script stage's `formats:`): what is
+   * bound to it must be a table output, checked when the pipeline is loaded.
+   */
+  convertTo?: string;
 }
 
 export interface OutputSpec {

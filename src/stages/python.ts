@@ -20,7 +20,7 @@
  */
 import { defineStage } from '../sdk/stage.js';
 import { addRequirementFamily, requirementRoot } from '../lib/system/families.js';
-import { runScriptStage, scriptOutputs, SCRIPT_COMMON_SCHEMA, type ScriptCommon } from '../lib/script/exec.js';
+import { runScriptStage, scriptInputs, scriptOutputs, SCRIPT_COMMON_SCHEMA, type ScriptCommon } from '../lib/script/exec.js';
 import { choosePython, pythonPath } from '../lib/script/python.js';
 import { pythonClosure, PROBE } from '../lib/script/pyimports.js';
 
@@ -94,7 +94,7 @@ export default defineStage<PythonParams>({
     required: ['script'],
     additionalProperties: false,
   },
-  inputs: { '*': { type: 'any', multiple: true } },
+  inputs: (p) => scriptInputs(p),
   outputs: (p) => scriptOutputs(p),
   nonResultParams: ['python'],
   needs: (p) => [`python:${p.script}${p.python ? `@${p.python}` : ''}`],

@@ -18,7 +18,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { defineStage } from '../sdk/stage.js';
-import { runScriptStage, scriptOutputs, SCRIPT_COMMON_SCHEMA, type ScriptCommon } from '../lib/script/exec.js';
+import { runScriptStage, scriptInputs, scriptOutputs, SCRIPT_COMMON_SCHEMA, type ScriptCommon } from '../lib/script/exec.js';
 
 interface ScriptParams extends ScriptCommon {
   run: string[];
@@ -41,7 +41,7 @@ export default defineStage<ScriptParams>({
     required: ['run'],
     additionalProperties: false,
   },
-  inputs: { '*': { type: 'any', multiple: true } },
+  inputs: (p) => scriptInputs(p),
   outputs: (p) => scriptOutputs(p),
   fileDeps: (p) => [...(p.deps ?? []), ...(p.schema ? [p.schema] : [])],
   codeFiles: (p, root) => projectFiles(p.run, root),

@@ -145,3 +145,26 @@ describe("the script's params against its JSON Schema", () => {
     expect(JSON.parse(readFileSync(join(dir, 'artifacts/bad/s/out.json'), 'utf8'))).toEqual({ lr: 0.1, epochs: 8 });
   }, 60_000);
 });
+
+describe('an input format pipe cannot convert', () => {
+  it('is an error at load time, at the reference, before anything runs', async () => {
+    const dir = project({
+      'p.yaml': `
+name: conv
+stages:
+  notes:
+    kind: command
+    params: {cmd: 'echo {} > \${outputs.j}', outs: {j: json}}
+  s:
+    kind: python
+    inputs: {x: notes.j}
+    params: {script: s.py, formats: {x: csv}}
+`,
+      's.py': 'print(1)\n',
+    });
+    const r = await run(dir, 'run', 'p.yaml');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/p\.yaml:\d+:\d+: stage 's': input 'x' asks for csv, but 'notes\.j' is a json output; only tables convert/);
+    expect(existsSync(join(dir, 'artifacts'))).toBe(false);
+  }, 60_000);
+});

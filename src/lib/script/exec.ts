@@ -63,6 +63,13 @@ export const SCRIPT_COMMON_SCHEMA = {
   schema: { type: 'string', description: "a JSON Schema file (relative to the project root) the script's params must satisfy" },
 } as const;
 
+/** The inputs of a script kind: any name; those named in `formats` must be bound to tables (checked at load time). */
+export function scriptInputs(p: Partial<ScriptCommon>): Record<string, { type: PortType; multiple: boolean; convertTo?: string }> {
+  const out: Record<string, { type: PortType; multiple: boolean; convertTo?: string }> = { '*': { type: 'any', multiple: true } };
+  for (const [name, f] of Object.entries(p.formats ?? {})) out[name] = { type: 'table', multiple: true, ...(f !== 'arrow' ? { convertTo: f } : { convertTo: 'arrow' }) };
+  return out;
+}
+
 /** The outputs a script kind declares: its `outs`, plus `curves` (rows sent with the protocol) unless declared. */
 export function scriptOutputs(p: Partial<ScriptCommon>): Record<string, { type: PortType; ext?: string }> {
   const out: Record<string, { type: PortType; ext?: string }> = {};

@@ -21,7 +21,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import {
-  Bool, Field, Float32, Float64, Int8, Int16, Int32, Int64, Uint8, Uint16, Uint32, Uint64, Table as ArrowTable,
+  Bool, Float32, Float64, Int8, Int16, Int32, Int64, Uint8, Uint16, Uint32, Uint64, Table as ArrowTable,
   Type, Utf8, makeData, makeVector, tableFromIPC, vectorFromArray, type DataType, type Table, type Vector,
 } from 'apache-arrow';
 import { tableToBytes, withMeta, type TableMeta } from '../../sdk/table.js';
@@ -313,4 +313,3 @@ export async function readTableAs(path: string, format: TableFormat, name = 'val
   }
 }
 
-export { Field };

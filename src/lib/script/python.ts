@@ -5,7 +5,6 @@
  * `venv/bin/python`), else the active virtualenv ($VIRTUAL_ENV) or conda env ($CONDA_PREFIX),
  * else `python3` on the PATH.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,12 +40,4 @@ export function choosePython(root: string, stageParam?: string, env: NodeJS.Proc
 /** The PYTHONPATH of a Python stage: pipe's helper first, then the caller's. */
 export function pythonPath(env: NodeJS.ProcessEnv = process.env): string {
   return [PIPE_PYTHON_DIR, env.PYTHONPATH].filter(Boolean).join(':');
-}
-
-export function runPython(python: string, args: string[], timeoutMs = 20_000, cwd?: string): Promise<{ ok: boolean; stdout: string; stderr: string }> {
-  return new Promise((res) => {
-    execFile(python, args, { timeout: timeoutMs, cwd, env: { ...process.env, PYTHONPATH: pythonPath() }, maxBuffer: 8 << 20 }, (err, stdout, stderr) => {
-      res({ ok: !err, stdout: String(stdout), stderr: String(stderr) || (err ? err.message : '') });
-    });
-  });
 }

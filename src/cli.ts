@@ -12,6 +12,7 @@ import type { Cli } from './cli/common.js';
 import { registerDoctor } from './cli/doctor.js';
 import { registerGc } from './cli/gc.js';
 import { registerGraph } from './cli/graph.js';
+import { registerInit } from './cli/init.js';
 import { registerInvalidate } from './cli/invalidate.js';
 import { registerKinds } from './cli/kinds.js';
 import { registerReport } from './cli/report.js';
@@ -40,11 +41,11 @@ function diskFullMessage(e: unknown, cacheDir: string): string {
 async function main(argv: string[]): Promise<number> {
   const program = new Command('pipe')
     .description('pipe — declarative, cached, parallel pipelines for ML research')
-    .option('--root <dir>', 'project root holding cache/, artifacts/ and the project\'s own stage kinds in stages/ (default: current directory)')
+    .option('--root <dir>', 'project root holding cache/, artifacts/ and the project\'s own stage kinds in stages/ (default: the nearest directory at or above the current one with pipe.config.json, cache/pipe.db or a package.json depending on pipe-ml; else the current directory)')
     .showHelpAfterError('(run `pipe --help` for usage)')
     .exitOverride();
   const cli: Cli = { program, code: 0 };
-  for (const register of [registerRun, registerStatus, registerInvalidate, registerGraph, registerShow, registerReport, registerRuns, registerDiff, registerGc, registerDoctor, registerKinds]) register(cli);
+  for (const register of [registerRun, registerStatus, registerInvalidate, registerGraph, registerShow, registerReport, registerRuns, registerDiff, registerGc, registerDoctor, registerKinds, registerInit]) register(cli);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {

@@ -77,6 +77,12 @@ export async function doctor(ws: Workspace): Promise<DoctorReport> {
     const required = name === 'node' || neededBy.length > 0 || (!requirement(name)!.optional && !pipelines.length);
     checks.push({ ...r, neededBy, required });
   }
+  // requirements of one stage (a Python stage's interpreter and imported modules: `python:<script>`)
+  for (const [name, byP] of needs) {
+    if (requirementNames().includes(name) || !requirement(name)) continue;
+    const r = await checkRequirement(name);
+    checks.push({ ...r, neededBy: [...byP].map(([p, kinds]) => `${p} (${[...kinds].sort().join(', ')})`), required: true });
+  }
 
   const mirror = (process.env.PIPE_DATA_MIRROR ?? '').trim();
   if (mirror) {

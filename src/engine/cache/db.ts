@@ -212,6 +212,11 @@ export class CacheDb {
 
   // ------------------------------------------------------------------ locks
 
+  /** Executions of this fingerprint that failed or were interrupted (a script stage's `attempt` is 1 + this). */
+  failedAttempts(fp: string): number {
+    return (this.stmt(`SELECT COUNT(*) AS n FROM executions WHERE fingerprint = ? AND state IN ('failed', 'interrupted')`).get(fp) as { n: number }).n;
+  }
+
   /** Takes the pipeline's lock unless a live process holds it; returns the holder otherwise. */
   /**
    * The workspace lock: runs share the workspace (one run per pipeline), `pipe gc` takes it

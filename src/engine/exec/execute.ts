@@ -6,6 +6,7 @@
  * fingerprinted with the *content* of their inputs, so a re-executed stage that wrote identical
  * bytes leaves its consumers cached (early cutoff).
  */
+import { detectGpus, GpuPool } from './gpus.js';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PipeError } from '../errors.js';
@@ -47,6 +48,8 @@ export interface RunOptions {
   slurm?: SlurmOptions;
   /** Resource defaults below the pipeline's (from the user config). */
   resources?: Resources;
+  /** Local GPUs: `--gpus N` (devices 0 … N-1); default: the devices found (exec/gpus.ts). */
+  gpus?: number;
   /** On Slurm, --jobs was given (else the executor's max_queued is the cap). */
   jobsGiven?: boolean;
 }
@@ -120,7 +123,7 @@ export async function executePipeline(g: PipelineGraph, ws: Workspace, opts: Run
     const r = (runner = new StageRunner(g, ws, new Planner(g, db, ws.store, ws.root), {
       runId, runTmp, jobs, forced: scope.forced, emit, signal: abort.signal, stopping: () => scheduler.stopping, recorder: opts.recorder,
       // a kind that needs a fresh process per execution is never batched with others
-      executor: slurm, resources: (st) => mergeResources(opts.resources, doc.resources, st.decl.resources, st.kind.freshProcess ? { batch: 1 } : undefined),
+      executor: slurm, gpus: slurm ? undefined : gpuPool(opts.gpus), resources: (st) => mergeResources(opts.resources, doc.resources, st.decl.resources, st.kind.freshProcess ? { batch: 1 } : undefined),
     }));
     const notRun = await scheduler.run({
       process: (st) => r.run(st),
@@ -158,4 +161,10 @@ function finishInfo(g: PipelineGraph, opts: RunOptions, summary: RunSummary): Ru
     runId: summary.runId, name: opts.name, file: g.pipeline.file.absPath, fileText: g.pipeline.file.text, params: g.pipeline.params,
     overrides: opts.overrides ?? [], goals, matrix, summary,
   };
+}
+
+function gpuPool(n: number | undefined): GpuPool {
+  if (n !== undefined) return new GpuPool(Array.from({ length: n }, (_, i) => String(i)), `--gpus ${n}`);
+  const found = detectGpus();
+  return new GpuPool(found.ids, found.source);
 }

@@ -58,6 +58,8 @@ typedef struct {
   double *c, *c2, *S, *R, *T, *var, *d, *L, *M;
 } pim;
 
+void pim_free(void *ctx);
+
 void *pim_create(int n, int K, int act, float slope, int post, int tc_mode, double lam_tc, double lam_wr, double eps,
                  double delta, int opt, double b1, double b2, double aeps, int maxB) {
   pim *p = calloc(1, sizeof(pim));
@@ -75,7 +77,10 @@ void *pim_create(int n, int K, int act, float slope, int post, int tc_mode, doub
   p->T = malloc(sizeof(double) * KK); p->var = malloc(sizeof(double) * K); p->d = malloc(sizeof(double) * K);
   p->L = malloc(sizeof(double) * KK); p->M = malloc(sizeof(double) * KK);
   if (!p->W || !p->b || !p->m || !p->v || !p->xb || !p->Z || !p->A || !p->Hh || !p->dZ || !p->gW || !p->gb || !p->Wn ||
-      !p->Gw || !p->gWn || !p->c || !p->c2 || !p->S || !p->R || !p->T || !p->var || !p->d || !p->L || !p->M) return NULL;
+      !p->Gw || !p->gWn || !p->c || !p->c2 || !p->S || !p->R || !p->T || !p->var || !p->d || !p->L || !p->M) {
+    pim_free(p); /* what was allocated before the failure */
+    return NULL;
+  }
   return p;
 }
 

@@ -158,6 +158,7 @@ enum { B_SIN = 0, B_TANH, B_RELU, B_IDENTITY, B_SIGMOID, B_SILU };
 
 typedef struct {
   int L, act, K, task, C, maxB, maxF;
+  long bad; /* what the last -3 return refers to */
   int bases[MAXK];
   int dims[MAXL + 2];
   float omega, slope, keep;
@@ -241,6 +242,8 @@ Ctx *pbt_create(int L, const int *dims, int act, int K, const int *bases, float 
 }
 
 long pbt_num_params(Ctx *c) { return c->np; }
+/* the row (or batch position) an entry point rejected with -3 */
+long pbt_bad_index(Ctx *c) { return c->bad; }
 void pbt_get_params(Ctx *c, float *out) { memcpy(out, c->P, sizeof(float) * c->np); }
 void pbt_set_params(Ctx *c, const float *in) { memcpy(c->P, in, sizeof(float) * c->np); }
 void pbt_snapshot(Ctx *c) { memcpy(c->Pbest, c->P, sizeof(float) * c->np); }
@@ -252,8 +255,17 @@ void pbt_set_opt(Ctx *c, float b1, float b2, float eps, float wd, float clip) {
 }
 
 /* X: n×d row-major; y: class index (as float) or (scaled) regression target */
+/* Stores the training rows. Returns 0, -1 (wrong width), -2 (out of memory) or -3: a
+ * classification label that is not a class index 0 … C-1 (NaN, fractional, out of range) —
+ * pbt_bad_index() names its row. Labels index arrays below: an unchecked one is a wild read. */
 int pbt_set_data(Ctx *c, const float *X, long n, int d, const float *y) {
   if (d != c->dims[0]) return -1;
+  if (c->task == 0) {
+    for (long i = 0; i < n; i++) {
+      float v = y[i];
+      if (!(v >= 0.0f && v < (float)c->C) || v != floorf(v)) { c->bad = i; return -3; }
+    }
+  }
   free(c->X); free(c->Y);
   c->X = zalloc((size_t)n * d); c->Y = zalloc(n);
   if (!c->X || !c->Y) return -2;
@@ -465,6 +477,7 @@ int pbt_train_batch(Ctx *c, const int32_t *perm, long start, int bs, float lr, f
   int L = c->L, d = c->d;
   for (int i = 0; i < bs; i++) {
     long r = perm[start + i];
+    if (r < 0 || r >= c->n) { c->bad = start + i; return -3; } /* a row index outside the data */
     memcpy(c->xb + (long)i * d, c->X + r * d, sizeof(float) * d);
     c->yb[i] = c->Y[r];
   }

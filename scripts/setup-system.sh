@@ -5,7 +5,8 @@
 #
 #   --dry-run         print what is missing and the command that would install it; change nothing
 #   --with-test-deps  also what only tests need: Chromium (the headless HTML-report test),
-#                     NumPy (python3-numpy: the test that NumPy loads pipe's .npz weights) and
+#                     NumPy (python3-numpy: the test that NumPy loads pipe's .npz weights),
+#                     PyTorch (python3-torch: the ActMix-in-PyTorch Python stage example) and
 #                     tmux (the real terminal the live-display test draws in)
 #
 # What and why (the one list; .ci/run calls this script too, so CI installs exactly this):
@@ -15,7 +16,8 @@
 #   libxgboost0        the real XGBoost library, called by the `xgboost` stage kind
 #   fonts-dejavu-core  fonts for plot text (resvg draws no text without a font file)
 #   chromium           (--with-test-deps) the headless browser of the report test
-#   python3-numpy      (--with-test-deps) NumPy for the .npz interop test
+#   python3-numpy      (--with-test-deps) NumPy for the .npz interop test and the Python stage tests
+#   python3-torch      (--with-test-deps) PyTorch 1.13 (≈ 47 MB) for pipelines/actmix_torch.yaml and its test
 #   tmux               (--with-test-deps) a real terminal for the live-display test
 #
 # On Debian/Ubuntu it uses apt-get (through sudo when not root, and says so). Elsewhere it prints
@@ -30,13 +32,13 @@ for a in "$@"; do
   case "$a" in
     --dry-run) dry_run=1 ;;
     --with-test-deps) test_deps=1 ;;
-    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "setup-system: unknown option '$a' (try --help)" >&2; exit 2 ;;
   esac
 done
 
 packages=(libopenblas-dev gcc libc6-dev libxgboost0 fonts-dejavu-core)
-[ "$test_deps" = 1 ] && packages+=(chromium python3-numpy tmux)
+[ "$test_deps" = 1 ] && packages+=(chromium python3-numpy python3-torch tmux)
 
 os_release="${PIPE_OS_RELEASE:-/etc/os-release}"
 os_id=""
@@ -60,7 +62,7 @@ if [ "$is_debian" = 0 ]; then
     echo "               XGBoost: pip install xgboost, then export PIPE_LIBXGBOOST=<site-packages>/xgboost/lib/libxgboost.so"
     echo "  Arch:        sudo pacman -S openblas gcc ttf-dejavu xgboost"
   fi
-  [ "$test_deps" = 1 ] && echo "  and Chromium and NumPy for the tests"
+  [ "$test_deps" = 1 ] && echo "  and Chromium, NumPy and PyTorch for the tests"
   echo "  then: npm ci && npx pipe doctor"
   exit 0
 fi

@@ -11,6 +11,8 @@ import { loadGraph } from '../engine/front/pipeline.js';
 import { Planner, type StageStatus } from '../engine/cache/plan.js';
 import { useProject } from '../engine/front/registry.js';
 import { Workspace } from '../engine/cache/workspace.js';
+import { useRequirementRoot } from '../lib/system/requirements.js';
+import { projectRoot } from './root.js';
 
 export const collect = (v: string, prev: string[] = []) => [...prev, v];
 export const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
@@ -23,8 +25,9 @@ export interface Cli {
 }
 
 export function workspace(cli: Cli): Workspace {
-  const ws = new Workspace((cli.program.opts().root as string | undefined) ?? process.env.PIPE_ROOT ?? process.cwd());
+  const ws = new Workspace(projectRoot({ root: cli.program.opts().root as string | undefined }));
   useProject(ws.root); // project kinds live in <root>/stages/
+  useRequirementRoot(ws.root); // project-specific checks (a Python stage's interpreter and modules)
   return ws;
 }
 

@@ -11,6 +11,11 @@ import { existsSync, readdirSync, statSync, mkdtempSync, rmSync } from 'node:fs'
 import { join, relative } from 'node:path';
 import { loadGraph } from '../engine/front/pipeline.js';
 import { CacheDb } from '../engine/cache/db.js';
+import { hasManifests, rebuildIndex } from '../engine/cache/manifests.js';
+import { fmtBytes, freeBytes } from '../lib/system/disk.js';
+
+/** Below this much free space on the cache's disk, doctor warns. */
+const LOW_DISK_BYTES = 1 << 30;
 import type { Workspace } from '../engine/cache/workspace.js';
 import { checkRequirement, mirrorDatasets, requirement, requirementNames, writableDir, type CheckStatus } from '../lib/system/requirements.js';
 
@@ -72,6 +77,12 @@ export async function doctor(ws: Workspace): Promise<DoctorReport> {
     const required = name === 'node' || neededBy.length > 0 || (!requirement(name)!.optional && !pipelines.length);
     checks.push({ ...r, neededBy, required });
   }
+  // requirements of one stage (a Python stage's interpreter and imported modules: `python:<script>`)
+  for (const [name, byP] of needs) {
+    if (requirementNames().includes(name) || !requirement(name)) continue;
+    const r = await checkRequirement(name);
+    checks.push({ ...r, neededBy: [...byP].map(([p, kinds]) => `${p} (${[...kinds].sort().join(', ')})`), required: true });
+  }
 
   const mirror = (process.env.PIPE_DATA_MIRROR ?? '').trim();
   if (mirror) {
@@ -98,17 +109,24 @@ export async function doctor(ws: Workspace): Promise<DoctorReport> {
       try { rmSync(mkdtempSync(join(ws.cacheDir, '.doctor-')), { recursive: true }); } catch { probeOk = false; }
     }
     if (!probeOk) Object.assign(cache, { status: 'missing', detail: 'cannot create files in it', fix: `check the permissions and free space of ${ws.cacheDir}` });
-    else if (!ws.hasCache()) cache.detail = 'writable; no runs yet';
-    else {
+    else if (!existsSync(join(ws.cacheDir, 'pipe.db'))) {
+      if (hasManifests(ws.cacheDir)) Object.assign(cache, { status: 'degraded', detail: 'pipe.db (the index) is missing, but the store holds results', fix: 'npx pipe doctor --repair (rebuilds the index from the store; nothing is recomputed)' });
+      else cache.detail = 'writable; no runs yet';
+    } else {
       try {
         const db = new CacheDb(join(ws.cacheDir, 'pipe.db'));
         const problems = db.quickCheck();
         db.close();
-        if (problems.length) Object.assign(cache, { status: 'degraded', detail: `SQLite quick_check: ${problems.slice(0, 3).join('; ')}`, fix: `move ${join(ws.cacheDir, 'pipe.db')} aside (results then recompute), or restore it from a backup` });
+        if (problems.length) Object.assign(cache, { status: 'degraded', detail: `SQLite quick_check: ${problems.slice(0, 3).join('; ')}`, fix: 'npx pipe doctor --repair (rebuilds the index from the store; nothing is recomputed)' });
         else cache.detail = 'writable; SQLite quick_check ok';
       } catch (e) {
-        Object.assign(cache, { status: 'degraded', detail: `cannot open pipe.db: ${(e as Error).message.split('\n')[0]}`, fix: `move ${join(ws.cacheDir, 'pipe.db')} aside (results then recompute)` });
+        Object.assign(cache, { status: 'degraded', detail: `cannot open pipe.db: ${(e as Error).message.split('\n')[0]}`, fix: 'npx pipe doctor --repair (rebuilds the index from the store; nothing is recomputed)' });
       }
+    }
+    const free = freeBytes(existsSync(ws.cacheDir) ? ws.cacheDir : ws.root);
+    if (free !== undefined) {
+      cache.detail += `; ${fmtBytes(free)} free`;
+      if (free < LOW_DISK_BYTES && cache.status === 'ok') Object.assign(cache, { status: 'degraded', fix: `free space on the disk of ${ws.cacheDir} (runs fail when it fills; \`pipe gc\` removes results nothing needs)` });
     }
   }
   checks.push(cache);
@@ -143,9 +161,17 @@ export function registerDoctor(cli: import('./common.js').Cli): void {
   cli.program.command('doctor')
     .description('check what this machine has for the installed pipelines (libraries, fonts, cache), with the fix for each problem')
     .option('--json', 'machine-readable')
+    .option('--repair', 'rebuild a damaged or missing cache index (cache/pipe.db) from the store; nothing is recomputed')
     .action(async (o) => {
       const { workspace, out } = await import('./common.js');
       const ws = workspace(cli);
+      if (o.repair) {
+        const r = rebuildIndex(ws.cacheDir, (p) => new CacheDb(p));
+        if (r.movedTo) out(`moved the old index aside: ${relative(process.cwd(), r.movedTo) || r.movedTo}`);
+        out(`rebuilt ${relative(process.cwd(), join(ws.cacheDir, 'pipe.db')) || 'pipe.db'} from the store: ${r.results} result(s) of ${r.pipelines.length ? r.pipelines.join(', ') : 'no pipeline'}${r.skipped ? `; ${r.skipped} result(s) whose objects are gone were left out` : ''}${r.unreadable ? `; ${r.unreadable} unreadable manifest(s) ignored` : ''}`);
+        out('run history (pipe runs) was kept only in the old index and starts afresh');
+        return;
+      }
       const r = await doctor(ws);
       out(o.json ? JSON.stringify(r, null, 2) : formatDoctor(r));
       cli.code = r.ok ? 0 : 1;

@@ -2,20 +2,45 @@
 import { rmSync } from 'node:fs';
 import { fmtSize, out, workspace, type Cli } from './common.js';
 import { slurmLeftovers } from '../engine/exec/slurm.js';
+import { describeHolder, GC_LOCK } from '../engine/cache/db.js';
+import type { Workspace } from '../engine/cache/workspace.js';
+import { PipeError } from '../engine/errors.js';
+
+/**
+ * Takes the workspace exclusively: no run may be between storing an object and recording the
+ * outputs that refer to it while gc decides what is unused. Waits for running pipelines (or
+ * exits 3 with --no-wait); runs started meanwhile wait for gc.
+ */
+async function lockWorkspace(ws: Workspace, wait: boolean): Promise<void> {
+  let told = false;
+  for (;;) {
+    const holder = ws.db.tryGcLock();
+    if (!holder) return;
+    const msg = `${describeHolder(holder)} is using the workspace`;
+    if (!wait) throw new PipeError(`${msg}; not waiting (--no-wait)`, undefined, 3);
+    if (!told) { process.stderr.write(`pipe: ${msg}; waiting for it to finish…\n`); told = true; }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
 
 export function registerGc(cli: Cli): void {
   cli.program.command('gc')
     .description('delete cached artifacts no longer needed (keeps the latest result of every stage)')
     .option('--keep-runs <n>', 'also keep every output of the last N runs of each pipeline', (v) => Number(v), 3)
     .option('--dry-run', 'only say what would be deleted')
+    .option('--no-wait', 'exit 3 at once when a run is using the workspace (default: wait for it)')
     .action(async (o) => {
       const ws = workspace(cli);
       if (!ws.hasCache()) { out('no cache here'); return; }
+      await lockWorkspace(ws, o.wait !== false);
+      try {
+      const started = Date.now();
       const live = ws.db.liveObjects(o.keepRuns);
       let n = 0;
       let bytes = 0;
       for (const obj of ws.db.allObjects()) {
-        if (live.has(obj.hash)) continue;
+        // what a recorded output refers to stays; so does anything stored after gc started
+        if (live.has(obj.hash) || obj.created >= started) continue;
         n++;
         bytes += obj.size;
         if (!o.dryRun) {
@@ -29,6 +54,9 @@ export function registerGc(cli: Cli): void {
       if (left.length) {
         if (!o.dryRun) for (const d of left) rmSync(d, { recursive: true, force: true });
         out(`${o.dryRun ? 'would delete' : 'deleted'} ${left.length} Slurm task/job director${left.length === 1 ? 'y' : 'ies'} under cache/slurm/`);
+      }
+      } finally {
+        ws.db.unlock(GC_LOCK);
       }
       ws.close();
     });

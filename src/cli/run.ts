@@ -59,6 +59,7 @@ export function registerRun(cli: Cli): void {
     .option('--no-wait', 'fail at once when another run of this pipeline holds the lock')
     .addOption(new Option('--backend <name>', 'compute backend for training stages (sets the pipeline param `backend`)').choices(['auto', 'blas', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']))
     .addOption(new Option('--executor <name>', 'where stages run: local worker processes, or slurm jobs (default: `executor:` of the pipeline, else of the user config, else local)').choices(['local', 'slurm']))
+    .option('--gpus <n>', 'GPUs the local executor hands out to stages with resources: {gpus: N} (devices 0 … n-1; default: the GPUs found)', (v) => Number(v))
     .option('--no-report', 'skip the HTML report even if the pipeline asks for one (report: true)')
     .addOption(new Option('--progress <mode>', 'auto: the live display on a terminal, plain lines elsewhere; live; plain; json: one JSON event per line on stdout').choices(['auto', 'live', 'plain', 'json']).default('auto'))
     .option('-v, --verbose', 'plain output with every event')
@@ -71,6 +72,7 @@ export function registerRun(cli: Cli): void {
       if (o.name !== undefined) checkRunName(ws, g.pipeline.name, String(o.name));
       const config = loadUserConfig();
       const executor: ExecutorName = o.executor ?? g.pipeline.doc.executor ?? config.executor ?? 'local';
+      if (o.gpus !== undefined && (!Number.isInteger(o.gpus) || o.gpus < 0)) throw new PipeError('--gpus must be a whole number ≥ 0');
       const jobs = o.jobs ?? availableParallelism();
       if (!Number.isInteger(jobs) || jobs < 1) throw new PipeError(`--jobs must be a positive integer`);
       const scope = runScope(g, o.only, o.force);
@@ -116,7 +118,7 @@ export function registerRun(cli: Cli): void {
         }
       } else reporter = new PlainReporter(undefined, !!o.verbose, !!o.quiet);
       const s = await executePipeline(g, ws, { jobs, keepGoing: !!o.keepGoing, only: o.only, force: o.force, wait: o.wait !== false, argv: process.argv.slice(2), name: o.name, overrides: sets, reporter, recorder: new RunRecorder(ws.root, ws.db), signal: ac.signal,
-        executor, slurm: config.slurm, resources: config.resources, jobsGiven: o.jobs !== undefined,
+        executor, slurm: config.slurm, resources: config.resources, jobsGiven: o.jobs !== undefined, gpus: o.gpus,
       });
       process.off('SIGINT', onSig);
       process.off('SIGTERM', onSig);

@@ -38,6 +38,12 @@ export function registerStatus(cli: Cli): void {
         const counts = STATE_ORDER.map((k) => [k, st.filter((s) => s.state === k).length] as const).filter(([, n]) => n).map(([k, n]) => `${n} ${k}`);
         out(`\n${st.length} stages: ${counts.join(', ')}`);
       }
+      // artifacts/ views that no longer show what pipe put there (the results themselves are fine)
+      const damaged = ws.hasCache() ? ws.damagedViews(g.pipeline.name) : [];
+      if (damaged.length) {
+        const list = damaged.slice(0, 5).map((v) => displayPath(v.path)).join(', ') + (damaged.length > 5 ? ` and ${damaged.length - 5} more` : '');
+        process.stderr.write(`pipe: ${damaged.length} file(s) under artifacts/ were edited, damaged or removed since pipe wrote them: ${list}; the results in the store are intact and the next \`pipe run\` restores them\n`);
+      }
       ws.close();
     });
 }

@@ -35,6 +35,11 @@ export interface InputSpec {
   optional?: boolean;
   /** The input takes a list of artifacts (a gather such as `train[*].metrics`). */
   multiple?: boolean;
+  /**
+   * The kind converts this input to another table format (a script stage's `formats:`): what is
+   * bound to it must be a table output, checked when the pipeline is loaded.
+   */
+  convertTo?: string;
 }
 
 export interface OutputSpec {
@@ -65,7 +70,13 @@ export interface StageKind<P = any> {
    */
   nonResultParams?: string[];
   /** Runtime facts that change results; part of the fingerprint. May probe the machine. */
-  runtime?: (params: P) => Record<string, string> | Promise<Record<string, string>>;
+  runtime?: (params: P, root: string) => Record<string, string> | Promise<Record<string, string>>;
+  /**
+   * Project files (root-relative) that are code of this stage — a script and the modules it
+   * imports from the project: hashed into the fingerprint's `code`, so `pipe status` says
+   * `code changed: scripts/models/actmix.py`. May read the files (to follow imports).
+   */
+  codeFiles?: (params: P, root: string) => string[] | Promise<string[]>;
   /**
    * Requirements the stage cannot run without (names from src/lib/system/requirements.ts:
    * 'blas', 'libxgboost', 'fonts', 'tfjs-node', …). Checked by the preflight of `pipe run`.
@@ -96,6 +107,8 @@ export interface InputHandle {
   output: string;
   /** Matrix values of the producing stage instance ({} when it is not a matrix stage). */
   matrix: MatrixValues;
+  /** The producing output's declared type (when the engine knows it). */
+  type?: PortType;
   readBuffer(): Promise<Buffer>;
   readText(): Promise<string>;
   readJSON<T = unknown>(): Promise<T>;
@@ -155,6 +168,16 @@ export interface StageContext<P = any> {
   /** Names of connected inputs (for kinds that accept '*'). */
   inputNames(): string[];
   output(name: string): OutputHandle;
+  /** 1 + the failed or interrupted executions of this same fingerprint before this one. */
+  attempt?: number;
+  /**
+   * GPU devices the local executor handed to this stage (`resources: {gpus: N}`), to be used as
+   * CUDA_VISIBLE_DEVICES; [] when the run has GPUs but the stage asked for none; undefined when
+   * the run has none (or on Slurm, which sets CUDA_VISIBLE_DEVICES itself).
+   */
+  gpus?: string[];
+  /** Was input `name` bound by a gathering reference (`s[*].out`, a selector, a list)? */
+  gathered?(name: string): boolean;
 }
 
 export function resolvePorts<T>(ports: Record<string, T> | ((p: any) => Record<string, T>), params: unknown): Record<string, T> {

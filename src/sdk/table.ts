@@ -7,7 +7,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import {
   tableFromIPC, tableToIPC, Schema, RecordBatch, Table as ArrowTable, type Table,
   makeData, makeVector, vectorFromArray, Field, FixedSizeList, Float32, Float64, Int32, Uint8, Utf8,
-  DataType, Type, type Vector,
+  DataType, Type, type Vector, Dictionary, Struct,
 } from 'apache-arrow';
 
 export type { Table } from 'apache-arrow';
@@ -21,8 +21,31 @@ export async function readTable(path: string): Promise<Table> {
   }
 }
 
+/**
+ * The Arrow IPC file bytes of a table — always the same bytes for the same logical table, so
+ * content hashes (and the early cutoff of everything downstream) never depend on what else ran
+ * in the process before. Arrow JS numbers dictionaries from a process-wide counter; here they are
+ * renumbered 0, 1, … in field order. (Metadata keeps its insertion order; nothing is compressed.)
+ */
 export function tableToBytes(table: Table): Uint8Array {
-  return tableToIPC(table, 'file');
+  return tableToIPC(canonicalDictionaryIds(table), 'file');
+}
+
+/** The table with its dictionary fields numbered 0, 1, … in field order (top-level fields). */
+export function canonicalDictionaryIds(table: Table): Table {
+  const fields = table.schema.fields;
+  if (!fields.some((f) => DataType.isDictionary(f.type))) return table;
+  let next = 0;
+  const types: DataType[] = fields.map((f) => {
+    const t = f.type;
+    return DataType.isDictionary(t) ? new Dictionary(t.dictionary, t.indices, next++, t.isOrdered) : t;
+  });
+  const schema = new Schema(fields.map((f, i) => new Field(f.name, types[i]!, f.nullable, f.metadata)), table.schema.metadata);
+  const batches = table.batches.map((b) => {
+    const children = b.data.children.map((d, i) => (types[i] === fields[i]!.type ? d : d.clone(types[i])));
+    return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: b.numRows, nullCount: 0, children }));
+  });
+  return new ArrowTable(schema, batches);
 }
 
 export async function writeTable(path: string, table: Table): Promise<void> {

@@ -14,14 +14,17 @@
  * environment as PIPE_INPUT_X / PIPE_OUTPUT_X (newline-separated; a gather too long for the
  * environment is in the file named by PIPE_INPUT_X_LIST instead), plus PIPE_SEED, PIPE_STAGE.
  * Outputs are written to a temporary place and only recorded if the command exits 0 and wrote
- * every declared output.
+ * every declared output. The command may report metrics, curve rows (into a declared
+ * `curves: table` output it does not write itself), progress and log lines with the line
+ * protocol on fd 3 ($PIPE_PROTOCOL_FD; src/lib/script/protocol.ts), e.g.
+ * `echo '{"type":"metric","name":"p_value","value":0.03}' >&3`.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FromSchema } from 'json-schema-to-ts';
 import { defineStage, type PortType } from '../sdk/stage.js';
+import { exitError, gpuEnv, spawnWithProtocol, writeCurves } from '../lib/script/spawn.js';
 
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 const envName = (s: string) => s.toUpperCase().replace(/[^A-Z0-9]/g, '_');
@@ -57,7 +60,7 @@ export default defineStage<CommandParams>({
   fileDeps: (p) => p.deps ?? [],
   async run(ctx) {
     const p = ctx.params;
-    const env: NodeJS.ProcessEnv = { ...process.env, ...p.env, PIPE_SEED: String(ctx.seed), PIPE_STAGE: ctx.id };
+    const env: NodeJS.ProcessEnv = { ...process.env, ...p.env, PIPE_SEED: String(ctx.seed), PIPE_STAGE: ctx.id, ...gpuEnv(ctx) };
     const paths: Record<string, Record<string, string>> = { inputs: {}, outputs: {} };
     for (const name of ctx.inputNames()) {
       const list = ctx.inputs(name).map((h) => h.path);
@@ -89,27 +92,14 @@ export default defineStage<CommandParams>({
       await writeFile(script, cmd + '\n');
       args = [script];
     }
-    const code = await new Promise<number | string>((resolve, reject) => {
-      const child = spawn(p.shell, args, { cwd: ctx.projectDir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-      const onAbort = () => { try { process.kill(-child.pid!, 'SIGTERM'); } catch { /* gone */ } };
-      ctx.signal.addEventListener('abort', onAbort, { once: true });
-      const lines = (level: 'info' | 'warn') => {
-        let buf = '';
-        return (chunk: Buffer) => {
-          buf += chunk.toString('utf8');
-          let i;
-          while ((i = buf.indexOf('\n')) >= 0) { ctx.log[level](buf.slice(0, i)); buf = buf.slice(i + 1); }
-          if (buf.length > 65536) { ctx.log[level](buf); buf = ''; }
-        };
-      };
-      child.stdout.on('data', lines('info'));
-      child.stderr.on('data', lines('warn'));
-      child.on('error', reject);
-      child.on('close', (c, sig) => { ctx.signal.removeEventListener('abort', onAbort); resolve(sig ?? c ?? 1); });
-    });
+    const r = await spawnWithProtocol(ctx, p.shell, args, env);
     if (ctx.signal.aborted) throw new Error('aborted');
-    if (code !== 0) throw new Error(typeof code === 'string' ? `command killed by ${code}` : `command exited with code ${code}`);
+    if (r.code !== 0) throw exitError('command', r);
+    const rows = r.protocol.curveRows;
+    if (rows.length && p.outs.curves === 'table' && !existsSync(ctx.output('curves').path)) await writeCurves(ctx.output('curves').path, rows);
+    else if (rows.length) ctx.log.warn(`${rows.length} curve row(s) sent with the protocol were ignored: declare outs: {curves: table} and do not write it yourself`);
     const missing = Object.keys(p.outs).filter((n) => !existsSync(ctx.output(n).path));
     if (missing.length) throw new Error(`command exited 0 but did not write output ${missing.map((m) => `'${m}' (${ctx.output(m).path})`).join(', ')}`);
+    return Object.keys(r.protocol.metrics).length ? { metrics: r.protocol.metrics } : undefined;
   },
 });

@@ -50,6 +50,9 @@ export function detectSchema(header: string[]): { name: keyof typeof SCHEMAS; ta
   return null;
 }
 
+/** A decimal number as a data file writes it (no hex, no Infinity/NaN words, no separators). */
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
 export default defineStage<LoadCsvParams>({
   kind: 'load-csv',
   version: '1',
@@ -65,11 +68,19 @@ export default defineStage<LoadCsvParams>({
     const { parse } = await import('csv-parse/sync');
     const { makeTable, numericVector, stringVector, writeTable } = await import('../sdk/table.js');
     const file = isAbsolute(p.path) ? p.path : join(ctx.projectDir, p.path);
-    const rows = parse(await readFile(file, 'utf8'), { columns: false, skip_empty_lines: true, trim: true }) as string[][];
-    if (rows.length < 2) throw new Error(`${p.path}: needs a header and at least one row`);
-    const header = rows[0]!;
-    const body = rows.slice(1);
-    body.forEach((r, i) => { if (r.length !== header.length) throw new Error(`${p.path}:${i + 2}: ${r.length} fields, the header has ${header.length}`); });
+    let parsed: { record: string[]; info: { lines: number } }[];
+    try {
+      parsed = parse(await readFile(file, 'utf8'), { columns: false, skip_empty_lines: true, trim: true, relax_column_count: true, info: true }) as never;
+    } catch (e) {
+      const err = e as Error & { lines?: number };
+      throw new Error(`${p.path}${err.lines ? `:${err.lines}` : ''}: not readable as CSV (${err.message})`);
+    }
+    if (parsed.length < 2) throw new Error(`${p.path}: needs a header and at least one row`);
+    const header = parsed[0]!.record;
+    const body = parsed.slice(1).map((x) => x.record);
+    /** The line of the file a body row came from (for messages). */
+    const lineOf = (i: number) => parsed[i + 1]!.info.lines;
+    body.forEach((r, i) => { if (r.length !== header.length) throw new Error(`${p.path}:${lineOf(i)}: ${r.length} fields, the header has ${header.length}`); });
     let target: string, features: string[], dataset: string;
     if (p.schema === 'custom') {
       if (!p.target) throw new Error("schema custom needs 'target'");
@@ -83,12 +94,17 @@ export default defineStage<LoadCsvParams>({
       }
       ({ target, features, name: dataset } = found);
     }
-    const numeric = header.map((_, c) => body.every((r) => r[c] === '' || Number.isFinite(Number(r[c]))));
+    // decimal numbers only: '0x1F', 'Infinity', '1_000' are not numbers in a data file
+    const isNumber = (v: string) => NUMBER.test(v);
+    const numeric = header.map((_, c) => body.every((r) => r[c] === '' || isNumber(r[c]!)));
     if (!features.length) features = header.filter((h, c) => h !== target && numeric[c]);
     for (const f of [target, ...features]) {
       const c = header.indexOf(f);
       if (c < 0) throw new Error(`${p.path}: no column '${f}' (columns: ${header.join(', ')})`);
-      if (!numeric[c]) throw new Error(`${p.path}: column '${f}' is not numeric`);
+      if (!numeric[c]) {
+        const i = body.findIndex((r) => r[c] !== '' && !isNumber(r[c]!));
+        throw new Error(`${p.path}:${lineOf(i)}: column '${f}': ${JSON.stringify(body[i]![c])} is not a number`);
+      }
     }
     const cols: Record<string, ReturnType<typeof numericVector>> = {};
     header.forEach((h, c) => {

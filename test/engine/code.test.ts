@@ -38,9 +38,10 @@ describe('code closure of a kind', () => {
     expect(d.files).toEqual(c.files);
   });
 
-  it('command: only its own module and the engine module it imports a value from', () => {
+  it('command: only its own module, the stage API it imports a value from, and the protocol spawn it runs with', () => {
     const c = codeClosure(join(repoRoot, 'src/stages/command.ts'), repoRoot);
-    expect(Object.keys(c.files)).toEqual(['src/sdk/stage.ts', 'src/stages/command.ts']);
+    // the line protocol (metrics, curves, progress from any command) — not the script stages' formats or manifest
+    expect(Object.keys(c.files)).toEqual(['src/lib/script/protocol.ts', 'src/lib/script/spawn.ts', 'src/sdk/stage.ts', 'src/stages/command.ts']);
   });
 
   it('hashes code, not text: comments and formatting of a real module change nothing, one token does', async () => {

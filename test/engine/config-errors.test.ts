@@ -91,6 +91,15 @@ stages:
     expect(await errorOf(ok(), ['lr'])).toContain('--set lr: expected path=value');
   });
 
+  it('--set values are validated like the YAML: a non-integer seed is an error, not a stream', async () => {
+    expect(await errorOf(ok(), ['seed=abc'])).toBe('bad.yaml:1:1: --set seed=abc: seed must be an integer (as `seed:` in the file), got "abc"');
+    expect(await errorOf('seed: 3\n' + ok(), ['seed=1.5'])).toBe('bad.yaml:1:1: --set seed=1.5: seed must be an integer (as `seed:` in the file), got 1.5');
+  });
+
+  it('a YAML alias without its anchor is an error at the alias', async () => {
+    expect(await errorOf(ok().replace('lr: 0.01', 'lr: *rate'))).toBe('bad.yaml:3:7: YAML: alias *rate has no anchor &rate before it');
+  });
+
   it('params that violate the kind schema, and unknown interpolation', async () => {
     expect(await errorOf(ok().replace('outs: {out: text}', 'outs: {out: txt}'))).toMatch(/^bad\.yaml:11:19: stage 'a' \(command\): params\.outs\.out: must be one of/);
     expect(await errorOf(ok().replace('${params.lr}', '${params.rl}'))).toBe("bad.yaml:10:12: ${params.rl}: no pipeline param 'rl' (did you mean 'lr'?)");

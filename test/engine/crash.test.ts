@@ -93,7 +93,7 @@ stages:
   });
 
   it('two runs of one pipeline: the second waits, or fails at once with --no-wait', async () => {
-    const dir = project({ 'p.yaml': slow(1, 4) }); // long enough that B and C start while A holds the lock, even on a loaded machine
+    const dir = project({ 'p.yaml': slow(1, 10) }); // long enough that B and C start while A holds the lock, even on a loaded machine
     const a = startPipe(dir, ['run', 'p.yaml']);
     const t0 = Date.now();
     while (Date.now() - t0 < 10000) {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { codes, pipe, project, repoRoot, statusOf, summary, write } from './helpers.js';
+import { codes, pipe, pipeWithEnv, project, repoRoot, statusOf, summary, write } from './helpers.js';
 
 const diamond = (p: { a?: number; b?: number; bcmd?: string } = {}) => `
 name: diamond
@@ -206,12 +206,12 @@ stages:
     expect(mm.stdout).toContain('src --> left');
   });
 
-  it('artifacts/ views are copies: editing one does not touch the cache', async () => {
+  it('PIPE_ARTIFACTS=copy: views are copies, editing one does not touch the cache', async () => {
     const dir = project({ 'p.yaml': diamond() });
-    await pipe(dir, 'run', 'p.yaml');
+    await pipeWithEnv(dir, { PIPE_ARTIFACTS: 'copy' }, 'run', 'p.yaml');
     const view = join(dir, 'artifacts/diamond/src/out.txt');
     writeFileSync(view, 'edited');
-    const r = await pipe(dir, 'run', 'p.yaml');
+    const r = await pipeWithEnv(dir, { PIPE_ARTIFACTS: 'copy' }, 'run', 'p.yaml');
     expect(summary(r)).toEqual({ ran: 0, cached: 4, failed: 0 });
     expect(readdirSync(join(dir, 'cache/objects')).length).toBeGreaterThan(0);
     expect(readFileSync(join(dir, 'artifacts/diamond/join/out.txt'), 'utf8')).toBe('source\nleft 1\nsource\nright 2\n');

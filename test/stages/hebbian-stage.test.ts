@@ -104,6 +104,30 @@ describe('load-csv', () => {
   });
 });
 
+describe('load-csv: bad data is an error at file:line', () => {
+  const H = 'bmi,steps_per_day,daily_calories,risk_score,high_risk\n';
+  const run = (text: string) => {
+    const dir = mkdtempSync(join(tmpdir(), 'pipe-csv-'));
+    writeFileSync(join(dir, 'h.csv'), text);
+    return runStageDirect(loadCsv, { params: { path: 'h.csv' }, projectDir: dir });
+  };
+  it('a ragged row names the file and its line (blank lines counted)', async () => {
+    await expect(run(H + '31.5,4000,2500,80.1,1\n\n21,12000,1900,0\n')).rejects.toThrow(/^h\.csv:4: 4 fields, the header has 5$/);
+  });
+  it('a non-numeric cell names the line, the column and the value', async () => {
+    await expect(run(H + '31.5,4000,2500,80.1,1\n21,lots,1900,20.5,0\n')).rejects.toThrow(/^h\.csv:3: column 'steps_per_day': "lots" is not a number$/);
+  });
+  it("hex, Infinity and NaN spellings are not numbers ('0x1F' is not read as 31)", async () => {
+    await expect(run(H + '31.5,0x1F,2500,80.1,1\n')).rejects.toThrow(/^h\.csv:2: column 'steps_per_day': "0x1F" is not a number$/);
+    await expect(run(H + '31.5,Infinity,2500,80.1,1\n')).rejects.toThrow(/"Infinity" is not a number/);
+    const ok = await run(H + '31.5,4e3,2500,-.5,1\n');
+    expect((ok.result as { metrics: object }).metrics).toMatchObject({ rows: 1 });
+  });
+  it('unreadable CSV (an unclosed quote) names the file', async () => {
+    await expect(run(H + '31.5,"4000,2500,80.1,1\n')).rejects.toThrow(/^h\.csv(:\d+)?: not readable as CSV/);
+  });
+});
+
 describe('fit-separator', () => {
   it('perceptron separates separable data; logistic GD reaches its optimum (zero gradient); lines stay in the data box', async () => {
     const X = Float64Array.from([-2, -1, -1, -2, -1.5, -1.5, 1, 2, 2, 1, 1.5, 1.5]);

@@ -48,10 +48,10 @@ describe('scripts/setup-system.sh', () => {
     expect(r.log).toEqual([]);
   });
 
-  it('--with-test-deps adds chromium, python3-numpy and tmux, and only when they are missing', () => {
-    expect(fakeMachine({ installed: ALL }).run('--dry-run', '--with-test-deps').out).toMatch(/missing: chromium python3-numpy tmux$/m);
-    expect(fakeMachine({ installed: [...ALL, 'python3-numpy', 'tmux'] }).run('--dry-run', '--with-test-deps').out).toMatch(/missing: chromium$/m);
-    const r = fakeMachine({ installed: [...ALL, 'chromium', 'python3-numpy', 'tmux'] }).run('--dry-run', '--with-test-deps');
+  it('--with-test-deps adds chromium, python3-numpy, python3-torch and tmux, and only when they are missing', () => {
+    expect(fakeMachine({ installed: ALL }).run('--dry-run', '--with-test-deps').out).toMatch(/missing: chromium python3-numpy python3-torch tmux$/m);
+    expect(fakeMachine({ installed: [...ALL, 'python3-numpy', 'python3-torch', 'tmux'] }).run('--dry-run', '--with-test-deps').out).toMatch(/missing: chromium$/m);
+    const r = fakeMachine({ installed: [...ALL, 'chromium', 'python3-numpy', 'python3-torch', 'tmux'] }).run('--dry-run', '--with-test-deps');
     expect(r.out).toMatch(/all system packages present/);
   });
 

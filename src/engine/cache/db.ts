@@ -18,6 +18,7 @@ import Database from 'better-sqlite3';
 import { hostname } from 'node:os';
 import { deflateSync, inflateSync } from 'node:zlib';
 import type { FingerprintData } from './fingerprint.js';
+import type { ResultManifest } from './manifests.js';
 
 const SCHEMA_VERSION = 4;
 
@@ -142,6 +143,9 @@ export class CacheDb {
     const have = new Set((this.db.pragma('table_info(runs)') as { name: string }[]).map((c) => c.name));
     for (const [col, type] of RUN_RECORD_COLUMNS) if (!have.has(col)) this.db.exec(`ALTER TABLE runs ADD COLUMN ${col} ${type}`);
     this.db.exec(RUN_RECORD_INDEX);
+    // schema 4: how each artifacts/ view looked when made (to notice an edited or damaged one)
+    const views = new Set((this.db.pragma('table_info(views)') as { name: string }[]).map((c) => c.name));
+    if (views.size && !views.has('stat')) this.db.exec('ALTER TABLE views ADD COLUMN stat TEXT');
   }
 
   private createTables(): void {
@@ -165,7 +169,7 @@ export class CacheDb {
       CREATE TABLE IF NOT EXISTS file_hashes (
         path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ms REAL NOT NULL, ino INTEGER NOT NULL, hash TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS views (
-        pipeline TEXT NOT NULL, stage_id TEXT NOT NULL, name TEXT NOT NULL, hash TEXT NOT NULL, path TEXT NOT NULL,
+        pipeline TEXT NOT NULL, stage_id TEXT NOT NULL, name TEXT NOT NULL, hash TEXT NOT NULL, path TEXT NOT NULL, stat TEXT,
         PRIMARY KEY (pipeline, stage_id, name));
       CREATE TABLE IF NOT EXISTS locks (
         pipeline TEXT PRIMARY KEY, pid INTEGER NOT NULL, host TEXT NOT NULL, run_id INTEGER, since REAL NOT NULL);
@@ -208,14 +212,41 @@ export class CacheDb {
 
   // ------------------------------------------------------------------ locks
 
+  /** Executions of this fingerprint that failed or were interrupted (a script stage's `attempt` is 1 + this). */
+  failedAttempts(fp: string): number {
+    return (this.stmt(`SELECT COUNT(*) AS n FROM executions WHERE fingerprint = ? AND state IN ('failed', 'interrupted')`).get(fp) as { n: number }).n;
+  }
+
   /** Takes the pipeline's lock unless a live process holds it; returns the holder otherwise. */
-  tryLock(pipeline: string): { pid: number; host: string; since: number } | null {
+  /**
+   * The workspace lock: runs share the workspace (one run per pipeline), `pipe gc` takes it
+   * exclusively. Both are rows of `locks`, taken in one IMMEDIATE transaction each, so a run and
+   * gc can never both believe they have it; rows of dead processes are taken over. Returns the
+   * holder that is in the way, or null when the lock was taken.
+   */
+  tryLock(pipeline: string): LockHolder | null {
     const me = process.pid;
     const host = hostname();
     return this.db.transaction(() => {
-      const row = this.stmt('SELECT pid, host, since FROM locks WHERE pipeline = ?').get(pipeline) as { pid: number; host: string; since: number } | undefined;
-      if (row && row.pid !== me && (row.host !== host || pidAlive(row.pid))) return row;
+      const alive = (r: LockHolder | undefined): r is LockHolder => !!r && r.pid !== me && (r.host !== host || pidAlive(r.pid));
+      const gc = this.stmt('SELECT pipeline, pid, host, since FROM locks WHERE pipeline = ?').get(GC_LOCK) as LockHolder | undefined;
+      if (alive(gc)) return gc;
+      const row = this.stmt('SELECT pipeline, pid, host, since FROM locks WHERE pipeline = ?').get(pipeline) as LockHolder | undefined;
+      if (alive(row)) return row;
       this.stmt('INSERT OR REPLACE INTO locks (pipeline, pid, host, since) VALUES (?, ?, ?, ?)').run(pipeline, me, host, Date.now());
+      return null;
+    }).immediate();
+  }
+
+  /** The exclusive lock of `pipe gc`: taken only when no live run holds the workspace. */
+  tryGcLock(): LockHolder | null {
+    const me = process.pid;
+    const host = hostname();
+    return this.db.transaction(() => {
+      const rows = this.stmt('SELECT pipeline, pid, host, since FROM locks').all() as LockHolder[];
+      const busy = rows.find((r) => r.pid !== me && (r.host !== host || pidAlive(r.pid)));
+      if (busy) return busy;
+      this.stmt('INSERT OR REPLACE INTO locks (pipeline, pid, host, since) VALUES (?, ?, ?, ?)').run(GC_LOCK, me, host, Date.now());
       return null;
     }).immediate();
   }
@@ -336,6 +367,16 @@ export class CacheDb {
     });
   }
 
+  /** A result recovered from its manifest in the store (`pipe doctor --repair`). */
+  recordRecovered(runId: number, m: ResultManifest): void {
+    this.tx(() => {
+      const r = this.stmt(`INSERT INTO executions (run_id, pipeline, stage_id, kind, fingerprint, fp_data, state, started, ended, metrics, deps)
+        VALUES (?, ?, ?, ?, ?, ?, 'done', ?, ?, ?, '[]')`).run(runId, m.pipeline, m.stageId, m.kind, m.fingerprint, JSON.stringify(m.fpData), m.started, m.ended, m.metrics === null || m.metrics === undefined ? null : JSON.stringify(m.metrics));
+      const id = Number(r.lastInsertRowid);
+      for (const o of m.outputs) this.stmt('INSERT INTO outputs (execution_id, name, hash, type, is_dir, size) VALUES (?, ?, ?, ?, ?, ?)').run(id, o.name, o.hash, o.type, o.is_dir, o.size);
+    });
+  }
+
   /** Records that a stage of this pipeline was satisfied from the cache by execution `from`. */
   recordCached(e: { runId: number; pipeline: string; stageId: string; kind: string; fp: string; fpData: string; deps: string[]; from: ExecutionRow }): void {
     this.tx(() => {
@@ -427,8 +468,8 @@ export class CacheDb {
     return new Set(rows.map((r) => r.hash));
   }
 
-  allObjects(): { hash: string; size: number }[] {
-    return this.stmt('SELECT hash, size FROM objects').all() as { hash: string; size: number }[];
+  allObjects(): { hash: string; size: number; created: number }[] {
+    return this.stmt('SELECT hash, size, created FROM objects').all() as { hash: string; size: number; created: number }[];
   }
 
   getObject(hash: string): ObjectRow | undefined {
@@ -471,12 +512,16 @@ export class CacheDb {
 
   // ------------------------------------------------------------------ views
 
-  getView(pipeline: string, stageId: string, name: string): { hash: string; path: string } | undefined {
-    return this.stmt('SELECT hash, path FROM views WHERE pipeline = ? AND stage_id = ? AND name = ?').get(pipeline, stageId, name) as never;
+  getView(pipeline: string, stageId: string, name: string): ViewRow | undefined {
+    return this.stmt('SELECT stage_id, name, hash, path, stat FROM views WHERE pipeline = ? AND stage_id = ? AND name = ?').get(pipeline, stageId, name) as never;
   }
 
-  putView(pipeline: string, stageId: string, name: string, hash: string, path: string): void {
-    this.stmt('INSERT OR REPLACE INTO views (pipeline, stage_id, name, hash, path) VALUES (?, ?, ?, ?, ?)').run(pipeline, stageId, name, hash, path);
+  viewsOf(pipeline: string): ViewRow[] {
+    return this.stmt('SELECT stage_id, name, hash, path, stat FROM views WHERE pipeline = ? ORDER BY stage_id, name').all(pipeline) as ViewRow[];
+  }
+
+  putView(pipeline: string, stageId: string, name: string, hash: string, path: string, stat: string | null): void {
+    this.stmt('INSERT OR REPLACE INTO views (pipeline, stage_id, name, hash, path, stat) VALUES (?, ?, ?, ?, ?, ?)').run(pipeline, stageId, name, hash, path, stat);
   }
 }
 
@@ -519,6 +564,21 @@ CacheDb.prototype.slurmJobsOf = function (this: CacheDb, stageId, pipeline) {
     WHERE j.stage_id = ? AND j.state = 'active' ${pipeline ? 'AND j.pipeline = ?' : ''} ORDER BY j.id DESC`).all(...(pipeline ? [stageId, pipeline] : [stageId])) as (SlurmJobRow & { run_pid: number; run_host: string; run_state: string })[];
   return rows.map(({ run_pid, run_host, run_state, ...r }) => ({ ...r, live: run_state === 'running' && run_host === hostname() && pidAlive(run_pid) }));
 };
+
+/** Who holds a lock row. `pipeline` is the pipeline's name, or GC_LOCK for `pipe gc`. */
+/** An artifacts/ view: which object it shows, where, and how it looked when made (JSON: mode and file stats). */
+export interface ViewRow { stage_id: string; name: string; hash: string; path: string; stat: string | null }
+
+export interface LockHolder { pipeline: string; pid: number; host: string; since: number }
+
+/** The lock row of `pipe gc` (not a possible pipeline name). */
+export const GC_LOCK = '#gc';
+
+/** Words for a lock holder: 'pipe gc (pid 12 on host, since …)' or 'a run of 'x' (…)'. */
+export function describeHolder(h: LockHolder): string {
+  const who = h.pipeline === GC_LOCK ? '`pipe gc`' : `a run of '${h.pipeline}'`;
+  return `${who} (pid ${h.pid} on ${h.host}, since ${new Date(h.since).toISOString()})`;
+}
 
 export function pidAlive(pid: number): boolean {
   try {

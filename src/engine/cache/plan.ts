@@ -76,7 +76,7 @@ export class Planner {
     const key = st.kind.kind + '\u0000' + JSON.stringify(st.params);
     let r = this.runtimeMemo.get(key);
     if (!r) {
-      r = Promise.resolve(st.kind.runtime(st.params)).then((own) => ({ ...BASELINE_RUNTIME, ...own }));
+      r = Promise.resolve(st.kind.runtime(st.params, this.root)).then((own) => ({ ...BASELINE_RUNTIME, ...own }));
       this.runtimeMemo.set(key, r);
     }
     return r;
@@ -92,13 +92,25 @@ export class Planner {
     return files;
   }
 
+  /** Content hashes of the project files a kind names as code (`codeFiles`: a script and its local imports). */
+  async projectCode(st: PlannedStage): Promise<Record<string, ContentHash>> {
+    const out: Record<string, ContentHash> = {};
+    if (!st.kind.codeFiles) return out;
+    for (const f of await st.kind.codeFiles(st.params, this.root)) {
+      const h = await hashProjectPath(this.db, this.root, f);
+      if (!h) throw new Error(`stage ${st.id}: code file '${f}' does not exist (relative to ${this.root})`);
+      out[f] = h;
+    }
+    return out;
+  }
+
   /** The full cache key, given the content hashes of the stage's inputs. */
   async fingerprintOf(st: PlannedStage, inputs: Record<string, ContentHash[]>): Promise<{ fp: FingerprintHash; data: FingerprintData }> {
     const data: FingerprintData = {
       format: FINGERPRINT_FORMAT,
       kind: st.kind.kind,
       version: st.kind.version,
-      code: kindCode(st.kind, this.db).files,
+      code: st.kind.codeFiles ? { ...kindCode(st.kind, this.db).files, ...(await this.projectCode(st)) } : kindCode(st.kind, this.db).files,
       params: resultParams(st),
       seed: st.seed,
       inputs,

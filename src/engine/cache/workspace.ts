@@ -2,11 +2,29 @@
  * The project workspace: the root directory (where `pipe` runs, or --root), its cache/ (SQLite
  * index, object store, temp files) and artifacts/ (human-readable copies of latest outputs).
  */
-import { constants, existsSync, mkdirSync, readdirSync, rmSync, chmodSync, statSync } from 'node:fs';
+import { constants, existsSync, lstatSync, mkdirSync, readdirSync, rmSync, chmodSync, statSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CacheDb, pidAlive } from './db.js';
 import { ObjectStore } from './store.js';
+import { hasManifests } from './manifests.js';
+import { PipeError } from '../errors.js';
+
+/** Databases up to this size get SQLite's page check when opened (≈ 10 ms per MB). */
+const QUICK_CHECK_MAX_BYTES = 64 << 20;
+
+/** SQLite errors that mean the index file itself is damaged or unreadable. */
+export function isDamagedDb(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^SQLITE_(CORRUPT|NOTADB|IOERR|CANTOPEN)/.test(code);
+}
+
+/** What to tell the user about a damaged or missing index: what happened, that results are safe, the command that rebuilds it. */
+export function damagedIndexMessage(cacheDir: string, detail: string): string {
+  return `the cache index ${join(cacheDir, 'pipe.db')} cannot be used: ${detail}.\n` +
+    `  Your results are safe in the store (cache/objects, cache/manifests); nothing was changed.\n` +
+    `  Rebuild the index from the store (nothing is recomputed): npx pipe doctor --repair`;
+}
 import { DEFAULT_EXT, type PortType } from '../../sdk/stage.js';
 
 export class Workspace {
@@ -25,13 +43,32 @@ export class Workspace {
   }
 
   hasCache(): boolean {
-    return existsSync(join(this.cacheDir, 'pipe.db'));
+    if (existsSync(join(this.cacheDir, 'pipe.db'))) return true;
+    // results in the store without their index: never pretend the cache is empty
+    if (hasManifests(this.cacheDir)) throw new PipeError(damagedIndexMessage(this.cacheDir, 'it is missing, but the store holds results'), undefined, 2);
+    return false;
   }
 
   get db(): CacheDb {
     if (!this._db) {
       mkdirSync(this.cacheDir, { recursive: true });
-      this._db = new CacheDb(join(this.cacheDir, 'pipe.db'));
+      const path = join(this.cacheDir, 'pipe.db');
+      if (!existsSync(path) && hasManifests(this.cacheDir)) throw new PipeError(damagedIndexMessage(this.cacheDir, 'it is missing, but the store holds results'), undefined, 2);
+      let db: CacheDb | undefined;
+      try {
+        db = new CacheDb(path);
+        // a page-level check where it is cheap (a damaged page may not be read by this command,
+        // but a command must never answer from an index it cannot fully read)
+        const size = statSync(path).size;
+        const problems = size <= QUICK_CHECK_MAX_BYTES ? db.quickCheck() : [];
+        if (problems.length) throw new PipeError(damagedIndexMessage(this.cacheDir, problems[0]!), undefined, 2);
+      } catch (e) {
+        db?.close();
+        if (e instanceof PipeError) throw e;
+        if (isDamagedDb(e)) throw new PipeError(damagedIndexMessage(this.cacheDir, (e as Error).message), undefined, 2);
+        throw e;
+      }
+      this._db = db;
     }
     return this._db;
   }
@@ -57,30 +94,112 @@ export class Workspace {
   }
 
   /**
-   * Refreshes artifacts/<pipeline>/<stage>/<output> from the store when it changed. Async, so
-   * the coordinator keeps dispatching stages while copies are made.
+   * Refreshes artifacts/<pipeline>/<stage>/<output> from the store when it changed — or when the
+   * view was edited or damaged since it was made (it is put back). Async, so the coordinator
+   * keeps dispatching stages while views are made.
+   *
+   * Views are hard links into the store by default (no second copy of every result; the store's
+   * objects are read-only, so an editor cannot write through them; root gets copies, see
+   * `artifactsMode`), a copy where linking is not possible (another filesystem);
+   * `PIPE_ARTIFACTS=copy` makes writable copies, `symlink` symbolic links.
    */
   async updateView(pipeline: string, stageId: string, name: string, type: string, hash: string, isDir: boolean, ext?: string): Promise<void> {
     const dest = this.viewPath(pipeline, stageId, name, type, ext);
     const cur = this.db.getView(pipeline, stageId, name);
-    if (cur && cur.hash === hash && cur.path === dest && existsSync(dest)) return;
+    if (cur && cur.hash === hash && cur.path === dest && viewIntact(dest, cur.stat)) return;
     const src = this.store.path(hash);
     await fsp.mkdir(join(this.artifactsDir, pipeline, stageId), { recursive: true });
     await fsp.rm(dest, { recursive: true, force: true });
-    if (isDir) {
-      await fsp.cp(src, dest, { recursive: true });
-      makeWritable(dest);
-    } else {
-      await fsp.copyFile(src, dest, constants.COPYFILE_FICLONE);
-      await fsp.chmod(dest, 0o644);
-    }
-    this.db.putView(pipeline, stageId, name, hash, dest);
+    const mode = await materialize(src, dest, isDir, artifactsMode());
+    this.db.putView(pipeline, stageId, name, hash, dest, JSON.stringify({ mode, files: viewStats(dest, mode) }));
+  }
+
+  /** Views of a pipeline that were edited, damaged or removed since they were made (`pipe run` restores them). */
+  damagedViews(pipeline: string): { stage: string; output: string; path: string }[] {
+    return this.db.viewsOf(pipeline).filter((v) => !viewIntact(v.path, v.stat)).map((v) => ({ stage: v.stage_id, output: v.name, path: v.path }));
   }
 
   close(): void {
     this._db?.close();
     this._db = undefined;
     this._store = undefined;
+  }
+}
+
+export type ArtifactsMode = 'link' | 'copy' | 'symlink';
+
+/**
+ * How artifacts/ shows results: `PIPE_ARTIFACTS` (link | copy | symlink). Default: hard links —
+ * except for root, whom read-only permissions do not stop: an editor run as root (a container)
+ * would write through a link into the store, so root gets copies (reflinks where the filesystem
+ * has them).
+ */
+export function artifactsMode(): ArtifactsMode {
+  const m = (process.env.PIPE_ARTIFACTS ?? '').trim() || (process.getuid?.() === 0 ? 'copy' : 'link');
+  if (m !== 'link' && m !== 'copy' && m !== 'symlink') throw new PipeError(`PIPE_ARTIFACTS=${m}: expected link, copy or symlink`, undefined, 2);
+  return m;
+}
+
+/** Makes the view; returns the mode used (a link across filesystems falls back to a copy). */
+async function materialize(src: string, dest: string, isDir: boolean, mode: ArtifactsMode): Promise<ArtifactsMode> {
+  if (mode === 'symlink') {
+    await fsp.symlink(src, dest);
+    return 'symlink';
+  }
+  if (mode === 'link') {
+    try {
+      if (isDir) await linkTree(src, dest);
+      else await fsp.link(src, dest);
+      return 'link';
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EMLINK' && code !== 'ENOTSUP') throw e;
+      await fsp.rm(dest, { recursive: true, force: true });
+    }
+  }
+  if (isDir) {
+    await fsp.cp(src, dest, { recursive: true });
+    makeWritable(dest);
+  } else {
+    await fsp.copyFile(src, dest, constants.COPYFILE_FICLONE);
+    await fsp.chmod(dest, 0o644);
+  }
+  return 'copy';
+}
+
+async function linkTree(src: string, dest: string): Promise<void> {
+  await fsp.mkdir(dest, { recursive: true });
+  for (const e of await fsp.readdir(src, { withFileTypes: true })) {
+    if (e.isDirectory()) await linkTree(join(src, e.name), join(dest, e.name));
+    else await fsp.link(join(src, e.name), join(dest, e.name));
+  }
+}
+
+type ViewStat = [string, number, number, number]; // relative path, inode, size, mtime
+
+function viewStats(dest: string, mode: ArtifactsMode): ViewStat[] {
+  if (mode === 'symlink') return [];
+  const out: ViewStat[] = [];
+  const visit = (p: string, rel: string) => {
+    const st = statSync(p);
+    if (st.isDirectory()) for (const e of readdirSync(p).sort()) visit(join(p, e), rel ? `${rel}/${e}` : e);
+    else out.push([rel, st.ino, st.size, st.mtimeMs]);
+  };
+  visit(dest, '');
+  return out;
+}
+
+/** Is the view as it was made (every file the same inode, size and mtime; a symlink still pointing into the store)? */
+function viewIntact(dest: string, stat: string | null): boolean {
+  if (!stat) return existsSync(dest); // a view made by an older pipe: presence only
+  let rec: { mode: ArtifactsMode; files: ViewStat[] };
+  try { rec = JSON.parse(stat); } catch { return false; }
+  try {
+    if (rec.mode === 'symlink') return lstatSync(dest).isSymbolicLink() && existsSync(dest);
+    const now = viewStats(dest, rec.mode);
+    return now.length === rec.files.length && now.every((f, i) => f[0] === rec.files[i]![0] && f[1] === rec.files[i]![1] && f[2] === rec.files[i]![2] && f[3] === rec.files[i]![3]);
+  } catch {
+    return false;
   }
 }
 

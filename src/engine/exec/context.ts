@@ -22,6 +22,8 @@ export interface InputRef {
   from: string;
   output: string;
   matrix: MatrixValues;
+  /** The producing output's declared type. */
+  type?: PortType;
 }
 
 /** Everything a worker needs to run one stage instance. Plain data: it crosses process lines. */
@@ -37,6 +39,12 @@ export interface TaskSpec {
   outputs: Record<string, { path: string; type: PortType }>;
   tmpDir: string;
   projectDir: string;
+  /** Inputs bound by a gathering reference (script stages tell the script). */
+  gathered?: string[];
+  /** 1 + earlier failed/interrupted executions of this fingerprint. */
+  attempt?: number;
+  /** GPU devices handed to the stage (CUDA_VISIBLE_DEVICES); [] = none on a machine with GPUs. */
+  gpus?: string[];
 }
 
 export interface ContextHooks {
@@ -46,7 +54,7 @@ export interface ContextHooks {
 
 function inputHandle(name: string, r: InputRef): InputHandle {
   return {
-    name, path: r.path, hash: r.hash, from: r.from, output: r.output, matrix: r.matrix,
+    name, path: r.path, hash: r.hash, from: r.from, output: r.output, matrix: r.matrix, type: r.type,
     readBuffer: () => readFile(r.path),
     readText: () => readFile(r.path, 'utf8'),
     readJSON: async <T>() => JSON.parse(await readFile(r.path, 'utf8')) as T,
@@ -94,6 +102,9 @@ export function makeContext(task: TaskSpec, signal: AbortSignal, hooks: ContextH
       return all[0]!;
     },
     inputNames: () => Object.keys(task.inputs),
+    attempt: task.attempt ?? 1,
+    gpus: task.gpus,
+    gathered: (name) => task.gathered?.includes(name) ?? false,
     output: (name) => {
       const o = task.outputs[name];
       if (!o) throw new Error(`stage ${task.id}: no output named '${name}' (declared: ${Object.keys(task.outputs).join(', ')})`);
@@ -157,7 +168,7 @@ export async function runStageDirect(kind: StageKind, opts: DirectRunOptions = {
   const progress: Progress[] = [];
   const task: TaskSpec = {
     id: kind.kind, kind: kind.kind, params, matrix: opts.matrix ?? {}, seed: opts.seed ?? 0,
-    runtime: opts.runtime ?? (kind.runtime ? await kind.runtime(params) : {}),
+    runtime: opts.runtime ?? (kind.runtime ? await kind.runtime(params, opts.projectDir ?? process.cwd()) : {}),
     inputs, outputs, tmpDir: tmp, projectDir: opts.projectDir ?? process.cwd(),
   };
   const ctx = makeContext(task, opts.signal ?? new AbortController().signal, {

@@ -6,6 +6,7 @@
  * fingerprinted with the *content* of their inputs, so a re-executed stage that wrote identical
  * bytes leaves its consumers cached (early cutoff).
  */
+import { detectGpus, GpuPool } from './gpus.js';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PipeError } from '../errors.js';
@@ -14,9 +15,11 @@ import { Planner } from '../cache/plan.js';
 import { StageRunner } from './runner.js';
 import { Scheduler } from './scheduler.js';
 import { runScope } from './subset.js';
-import type { Workspace } from '../cache/workspace.js';
+import { artifactsMode, type Workspace } from '../cache/workspace.js';
+import { describeHolder, GC_LOCK } from '../cache/db.js';
 import { mergeResources, type ExecutorName, type Resources, type SlurmOptions } from '../front/resources.js';
 import { SlurmExecutor } from './slurm.js';
+import { diskFullText, isDiskFull } from '../../lib/system/disk.js';
 import { emptySummary, summarize, type RunEvent, type RunFinish, type RunRecorder, type RunReporter, type RunSummary, type SkipReason } from './events.js';
 
 export type { RunEvent, RunReporter, RunSummary, StageOutcome, SkipReason, RunRecorder, RunFinish, StageRecord } from './events.js';
@@ -45,6 +48,8 @@ export interface RunOptions {
   slurm?: SlurmOptions;
   /** Resource defaults below the pipeline's (from the user config). */
   resources?: Resources;
+  /** Local GPUs: `--gpus N` (devices 0 … N-1); default: the devices found (exec/gpus.ts). */
+  gpus?: number;
   /** On Slurm, --jobs was given (else the executor's max_queued is the cap). */
   jobsGiven?: boolean;
 }
@@ -54,7 +59,9 @@ export async function acquireLock(ws: Workspace, pipeline: string, wait: boolean
   for (;;) {
     const holder = ws.db.tryLock(pipeline);
     if (!holder) return;
-    const msg = `another \`pipe run\` of '${pipeline}' is in progress (pid ${holder.pid} on ${holder.host}, since ${new Date(holder.since).toISOString()})`;
+    const msg = holder.pipeline === GC_LOCK
+      ? `${describeHolder(holder)} is cleaning the cache`
+      : `another \`pipe run\` of '${pipeline}' is in progress (pid ${holder.pid} on ${holder.host}, since ${new Date(holder.since).toISOString()})`;
     if (!wait) throw new PipeError(`${msg}; not waiting (--no-wait)`, undefined, 3);
     if (!told) { say(`${msg}; waiting for it to finish…`); told = true; }
     if (signal?.aborted) throw new PipeError('interrupted while waiting for the lock', undefined, 130);
@@ -67,9 +74,25 @@ export async function executePipeline(g: PipelineGraph, ws: Workspace, opts: Run
   const name = g.pipeline.name;
   const summary = emptySummary();
   // every event goes through here: the summary is the fold of the events the reporter saw
-  const emit = (e: RunEvent) => { summarize(summary, e); return opts.reporter.on(e); };
+  // a reporter that throws must not change what the engine does or records: it is told once
+  let reporterBroken = false;
+  const emit = (e: RunEvent): void | Promise<void> => {
+    summarize(summary, e);
+    const report = (err: unknown) => {
+      if (reporterBroken) return;
+      reporterBroken = true;
+      process.stderr.write(`pipe: the progress display failed (${(err as Error)?.message ?? String(err)}); the run goes on\n`);
+    };
+    try {
+      const r = opts.reporter.on(e);
+      return r instanceof Promise ? r.catch(report) : r;
+    } catch (err) {
+      report(err);
+    }
+  };
   const say = (text: string) => { void emit({ type: 'message', text }); };
   const scope = runScope(g, opts.only, opts.force);
+  artifactsMode(); // a bad PIPE_ARTIFACTS is an error before anything runs
 
   await acquireLock(ws, name, opts.wait, say, opts.signal);
   const db = ws.db;
@@ -100,12 +123,12 @@ export async function executePipeline(g: PipelineGraph, ws: Workspace, opts: Run
     const r = (runner = new StageRunner(g, ws, new Planner(g, db, ws.store, ws.root), {
       runId, runTmp, jobs, forced: scope.forced, emit, signal: abort.signal, stopping: () => scheduler.stopping, recorder: opts.recorder,
       // a kind that needs a fresh process per execution is never batched with others
-      executor: slurm, resources: (st) => mergeResources(opts.resources, doc.resources, st.decl.resources, st.kind.freshProcess ? { batch: 1 } : undefined),
+      executor: slurm, gpus: slurm ? undefined : gpuPool(opts.gpus), resources: (st) => mergeResources(opts.resources, doc.resources, st.decl.resources, st.kind.freshProcess ? { batch: 1 } : undefined),
     }));
     const notRun = await scheduler.run({
       process: (st) => r.run(st),
       skipped: (id, skip) => { void emit({ type: 'stage-end', id, outcome: 'skipped', skip }); },
-      crashed: (id, e) => { void emit({ type: 'stage-end', id, outcome: 'failed', error: e.message }); },
+      crashed: (id, e) => { void emit({ type: 'stage-end', id, outcome: 'failed', error: isDiskFull(e) ? diskFullText(e, join(ws.cacheDir, 'pipe.db')) : e.message }); },
     });
     await r.close();
     await slurm?.close();
@@ -119,7 +142,12 @@ export async function executePipeline(g: PipelineGraph, ws: Workspace, opts: Run
     rmSync(runTmp, { recursive: true, force: true });
   } finally {
     await runner?.close();
-    db.unlock(name);
+    try {
+      db.unlock(name);
+    } catch {
+      // a full or damaged index cannot take the write: the lock row names this process, and a
+      // lock of a dead process is taken over by the next run
+    }
   }
   await emit({ type: 'run-end', summary });
   return summary;
@@ -133,4 +161,10 @@ function finishInfo(g: PipelineGraph, opts: RunOptions, summary: RunSummary): Ru
     runId: summary.runId, name: opts.name, file: g.pipeline.file.absPath, fileText: g.pipeline.file.text, params: g.pipeline.params,
     overrides: opts.overrides ?? [], goals, matrix, summary,
   };
+}
+
+function gpuPool(n: number | undefined): GpuPool {
+  if (n !== undefined) return new GpuPool(Array.from({ length: n }, (_, i) => String(i)), `--gpus ${n}`);
+  const found = detectGpus();
+  return new GpuPool(found.ids, found.source);
 }

@@ -45,6 +45,9 @@ export class WorkerPool implements StageExecutor {
   private spawn(): Worker {
     const proc = fork(workerEntry, [], { serialization: 'advanced', stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [] });
     const w: Worker = { proc, busy: false };
+    // a failed spawn or a send to a worker that just died is an 'error' event: without a
+    // listener it would be thrown into the coordinator; `run` sees the death through 'exit'
+    proc.on('error', () => undefined);
     for (const [stream, tag] of [[proc.stdout, ''], [proc.stderr, '[stderr] ']] as const) {
       let rest = '';
       stream?.setEncoding('utf8');
@@ -66,9 +69,17 @@ export class WorkerPool implements StageExecutor {
   }
 
   run(task: TaskSpec, h: TaskHandlers, signal: AbortSignal, meta?: Pick<ExecMeta, 'freshProcess'>): Promise<TaskOutcome> {
-    const fresh = !!meta?.freshProcess;
+    return this.runOn(task, h, signal, !!meta?.freshProcess, 1);
+  }
+
+  /** Runs the task on an idle (or new) worker; a worker found dead before it took the task is replaced (the task never started). */
+  private runOn(task: TaskSpec, h: TaskHandlers, signal: AbortSignal, fresh: boolean, retries: number): Promise<TaskOutcome> {
     if (this.closed) return Promise.resolve({ ok: false, error: 'pool closed', crashed: false });
-    const w = (!fresh && this.idle.pop()) || this.spawn();
+    let w = (!fresh && this.idle.pop()) || this.spawn();
+    while (!w.proc.connected || w.proc.exitCode !== null || w.proc.signalCode !== null) {
+      this.all.delete(w);
+      w = (!fresh && this.idle.pop()) || this.spawn();
+    }
     w.busy = true;
     w.sink = (lines) => h.onLog?.(lines);
     return new Promise<TaskOutcome>((resolve) => {
@@ -98,13 +109,29 @@ export class WorkerPool implements StageExecutor {
         finish({ ok: false, error: `stage process ${why}`, crashed: true }, false);
       };
       const onAbort = () => {
-        if (w.proc.connected) w.proc.send({ type: 'abort' } satisfies ToWorker);
+        if (w.proc.connected) w.proc.send({ type: 'abort' } satisfies ToWorker, () => undefined);
         killTimer = setTimeout(() => w.proc.kill('SIGKILL'), this.graceMs);
       };
       w.proc.on('message', onMsg);
       w.proc.on('exit', onExit);
       signal.addEventListener('abort', onAbort, { once: true });
-      w.proc.send({ type: 'run', task } satisfies ToWorker);
+      try {
+        w.proc.send({ type: 'run', task } satisfies ToWorker, (err) => {
+          if (!err || settled) return;
+          // the worker died before it received the task: the task never started, run it on another
+          settled = true;
+          w.proc.off('message', onMsg);
+          w.proc.off('exit', onExit);
+          signal.removeEventListener('abort', onAbort);
+          w.busy = false;
+          w.sink = undefined;
+          if (w.proc.exitCode === null) w.proc.kill('SIGKILL');
+          resolve(retries > 0 ? this.runOn(task, h, signal, fresh, retries - 1) : { ok: false, error: `could not hand the task to a worker process: ${err.message}`, crashed: true });
+        });
+      } catch (e) {
+        finish({ ok: false, error: `could not hand the task to a worker process: ${(e as Error).message}`, crashed: true }, false);
+        return;
+      }
       if (signal.aborted) onAbort();
     });
   }

@@ -12,11 +12,13 @@ import type { PipelineGraph, PlannedStage } from '../front/graph.js';
 import type { ContentHash } from '../../lib/hash.js';
 import type { Planner } from '../cache/plan.js';
 import { WorkerPool } from './pool.js';
+import { gpuCount, type GpuPool } from './gpus.js';
 import type { StaleReason } from '../cache/reasons.js';
 import type { Disposition } from './scheduler.js';
-import { resolvePorts, type Progress } from '../../sdk/stage.js';
+import { resolvePorts, type PortType, type Progress } from '../../sdk/stage.js';
 import type { StageSubset } from './subset.js';
 import type { Workspace } from '../cache/workspace.js';
+import { writeManifest } from '../cache/manifests.js';
 import type { RunEvent, RunRecorder } from './events.js';
 import type { Resources } from '../front/resources.js';
 import type { StageExecutor } from './executor.js';
@@ -51,6 +53,8 @@ export class StageRunner {
       executor?: StageExecutor;
       /** A stage's resources (stage over pipeline over user config), for cluster executors. */
       resources?: (st: PlannedStage) => Resources;
+      /** The GPUs of a local run (resources: {gpus: N}); absent on Slurm. */
+      gpus?: GpuPool;
     },
   ) {}
 
@@ -78,7 +82,7 @@ export class StageRunner {
         const o = this.outputsOf.get(b.stage)?.find((x) => x.name === b.output);
         if (!o) throw new Error(`internal: ${b.stage}.${b.output} not recorded before ${st.id}`);
         inputs[inName]!.push(o.hash as ContentHash);
-        inputRefs[inName]!.push({ path: ws.store.path(o.hash), hash: o.hash, from: b.stage, output: b.output, matrix: g.byId.get(b.stage)!.matrix });
+        inputRefs[inName]!.push({ path: ws.store.path(o.hash), hash: o.hash, from: b.stage, output: b.output, matrix: g.byId.get(b.stage)!.matrix, type: o.type as PortType });
       }
     }
     const { fp, data } = await planner.fingerprintOf(st, inputs);
@@ -114,11 +118,23 @@ export class StageRunner {
     };
     const task: TaskSpec = adopted?.task ?? {
       id: st.id, kind: st.kind.kind, params: st.params, matrix: st.matrix, seed: st.seed,
-      runtime: data.runtime, inputs: inputRefs, outputs, tmpDir: taskDir ? join(taskDir, 'scratch') : join(this.ctx.runTmp, `scratch-${n}`), projectDir: ws.root,
+      runtime: data.runtime, inputs: inputRefs, outputs,
+      gathered: Object.entries(st.inputs).filter(([, d]) => d.refs.length > 1 || d.refs.some((r) => r.selector.gather)).map(([n]) => n),
+      attempt: 1 + db.failedAttempts(fp),
+      tmpDir: taskDir ? join(taskDir, 'scratch') : join(this.ctx.runTmp, `scratch-${n}`), projectDir: ws.root,
     };
+    // GPUs (local executor): devices first, then a worker slot, so CPU stages run while this waits
+    const wantGpus = ex ? 0 : gpuCount(this.ctx.resources?.(st)?.gpus);
+    let gpus: string[] | undefined;
+    let gpuError: string | undefined;
+    if (wantGpus > 0 && this.ctx.gpus) {
+      try { gpus = await this.ctx.gpus.acquire(wantGpus); } catch (e) { gpuError = (e as Error).message; }
+    } else if (wantGpus > 0) gpuError = `asks for ${wantGpus} GPU(s), and this run has none (pipe run --gpus N sets the count)`;
+    if (!adopted) task.gpus = gpus ?? (this.ctx.gpus?.total ? [] : undefined);
     await this.acquireSlot();
     if (this.ctx.stopping()) {
       this.releaseSlot();
+      if (gpus) this.ctx.gpus!.release(gpus);
       if (!adopted) dropOutputs(); // an adopted job keeps its directory for the next run
       return 'not-started';
     }
@@ -131,27 +147,38 @@ export class StageRunner {
       onLog: (lines: string[]) => { log.push(...lines); if (log.length > 2000) log.splice(0, log.length - 2000); },
     };
     const executor = ex ?? (this.pool ??= new WorkerPool());
-    const res = await executor.run(task, handlers, this.ctx.signal, {
+    const res = gpuError ? (this.releaseSlot(), { ok: false as const, error: gpuError }) : await executor.run(task, handlers, this.ctx.signal, {
       pipeline: name, stageId: st.id, base: st.base, fingerprint: fp, runId, resources: this.ctx.resources?.(st) ?? {},
       freshProcess: st.kind.freshProcess, taskDir, adopt: adopted,
-    }).finally(() => this.releaseSlot());
+    }).finally(() => { this.releaseSlot(); if (gpus) this.ctx.gpus!.release(gpus); });
     const durationMs = Date.now() - started;
     const logText = log.join('\n').slice(-200_000);
     let error = res.ok ? '' : res.error;
     if (res.ok) {
+      // only storing and recording can fail the stage; once it is recorded done it stays done
+      // (what observers do with the news — views, the run record, reporters — cannot undo it)
+      let rows: OutputRow[] | undefined;
       try {
         const specs = resolvePorts(st.kind.outputs, st.params);
-        const rows: OutputRow[] = res.outputs.map((o) => ({ execution_id: execId, name: o.name, hash: o.hash, type: specs[o.name]?.type ?? 'file', is_dir: o.isDir ? 1 : 0, size: o.size }));
+        const out: OutputRow[] = res.outputs.map((o) => ({ execution_id: execId, name: o.name, hash: o.hash, type: specs[o.name]?.type ?? 'file', is_dir: o.isDir ? 1 : 0, size: o.size }));
         for (const o of res.outputs) ws.store.put(o);
-        db.finishExecution(execId, 'done', { metrics: res.metrics, log: logText, outputs: rows });
+        // the store is the truth: its manifest of this result first, then the index
+        writeManifest(ws.cacheDir, {
+          v: 1, fingerprint: fp, fpData: data, pipeline: name, stageId: st.id, kind: st.kind.kind,
+          outputs: out.map(({ execution_id: _, ...o }) => o), metrics: res.metrics ?? null, started, ended: Date.now(),
+        });
+        db.finishExecution(execId, 'done', { metrics: res.metrics, log: logText, outputs: out });
+        rows = out;
+      } catch (e) {
+        error = `recording outputs failed: ${(e as Error).message}`;
+      }
+      if (rows) {
         if (taskDir) rmSync(taskDir, { recursive: true, force: true });
         this.outputsOf.set(st.id, rows);
         this.updateViews(st, rows);
         this.ctx.recorder?.stage({ id: st.id, outcome: 'ran', execution: execId, fingerprint: fp, durationMs, reasons, curves: curvesOf(rows), metrics: res.metrics });
         void emit({ type: 'stage-end', id: st.id, outcome: 'ran', durationMs });
         return 'ok';
-      } catch (e) {
-        error = `recording outputs failed: ${(e as Error).message}`;
       }
     }
     dropOutputs();

@@ -658,7 +658,7 @@ export function slurmLeftovers(db: CacheDb, cacheDir: string): string[] {
   const base = join(cacheDir, 'slurm');
   if (!existsSync(base)) return [];
   const locks = db.lockHolders();
-  if (locks.some((l) => l.host !== hostname() || pidAlive(l.pid))) return [];
+  if (locks.some((l) => l.pid !== process.pid && (l.host !== hostname() || pidAlive(l.pid)))) return [];
   const keep = new Set<string>();
   for (const r of db.activeSlurmDirs()) {
     keep.add(r.task_dir);

@@ -3,6 +3,8 @@
  * stage at a time: builds the context, runs the kind, hashes what it wrote, and reports back.
  * A crash or OOM here costs only the running stage; the coordinator records it as failed.
  */
+import { dirname } from 'node:path';
+import { fmtBytes, freeBytes, isDiskFull } from '../../lib/system/disk.js';
 import { rm } from 'node:fs/promises';
 import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -76,7 +78,14 @@ async function run(task: TaskSpec): Promise<void> {
   } catch (e) {
     flush();
     const err = e as Error;
-    send({ type: 'error', message: err?.message ?? String(e), stack: err?.stack });
+    let message = err?.message ?? String(e);
+    if (isDiskFull(e)) {
+      // ENOSPC from a write names no file: say where the stage was writing and what is left
+      const dir = dirname(Object.values(task.outputs)[0]?.path ?? task.tmpDir);
+      const free = freeBytes(dir);
+      message = `disk full writing the stage's outputs in ${dir}${free !== undefined ? ` (${fmtBytes(free)} free)` : ''}: ${message}`;
+    }
+    send({ type: 'error', message, stack: err?.stack });
   } finally {
     clearInterval(timer);
     controller = null;

@@ -5,6 +5,8 @@
  */
 import { parse as parseYamlValue } from 'yaml';
 import { PipeError, PipeErrors, didYouMean } from '../errors.js';
+import { Ajv } from 'ajv';
+import { pipelineSchema } from './pipeline-schema.js';
 import type { DocPath, LoadedFile } from './load.js';
 import { ParamsError, validateParams } from './params.js';
 import { resolvePorts, type InputSpec, type MatrixValues, type Scalar, type StageKind } from '../../sdk/stage.js';
@@ -81,6 +83,8 @@ function setPath(target: Record<string, unknown>, keys: string[], value: unknown
   return true;
 }
 
+const validSeed = new Ajv({ strict: false }).compile(pipelineSchema.properties.seed);
+
 export function applyOverrides(doc: PipelineDoc, file: LoadedFile, overrides: string[]): PipelineDoc {
   const out = structuredClone(doc);
   const errors: PipeError[] = [];
@@ -125,6 +129,11 @@ export function applyOverrides(doc: PipelineDoc, file: LoadedFile, overrides: st
       continue;
     }
     if (path === 'seed' && !('seed' in out.params)) {
+      // validated exactly like `seed:` in the file (an integer): 'abc' must not become a stream
+      if (!validSeed(value)) {
+        errors.push(new PipeError(`--set ${raw}: seed must be an integer (as \`seed:\` in the file), got ${JSON.stringify(value)}`, file.locate(doc.seed !== undefined ? ['seed'] : ['name'], { key: true })));
+        continue;
+      }
       out.seed = value as number;
       continue;
     }

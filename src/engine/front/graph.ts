@@ -106,7 +106,15 @@ export function buildGraph(p: ExpandedPipeline): PipelineGraph {
     try {
       for (const [name, { refs, spec }] of Object.entries(inst.inputs)) {
         const list: Binding[] = [];
-        for (const ref of refs) for (const t of resolveRef(inst, ref, byBase, p)) list.push({ stage: t.id, output: ref.output });
+        for (const ref of refs) {
+          for (const t of resolveRef(inst, ref, byBase, p)) {
+            if (spec.convertTo) {
+              const type = resolvePorts(t.kind.outputs, t.params)[ref.output]?.type;
+              if (type !== 'table' && type !== 'any') throw new PipeError(`stage '${inst.base}': input '${name}' asks for ${spec.convertTo}, but '${ref.text}' is a ${type} output; only tables convert (csv, npy, npz, parquet)`, p.file.locate(ref.path));
+            }
+            list.push({ stage: t.id, output: ref.output });
+          }
+        }
         if (!spec.multiple && list.length !== 1) {
           throw new PipeError(`stage '${inst.id}': input '${name}' takes one artifact, but its reference gives ${list.length}`, p.file.locate(refs[0]!.path));
         }

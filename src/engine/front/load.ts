@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
-import { LineCounter, parseDocument, isMap, isSeq, isPair, isScalar, type Document, type Node } from 'yaml';
+import { LineCounter, parseDocument, isMap, isSeq, isPair, isScalar, visit, type Document, type Node } from 'yaml';
 import { PipeError, PipeErrors, type SourceLoc } from '../errors.js';
 
 export type DocPath = (string | number)[];
@@ -47,7 +47,19 @@ export function parseYamlText(text: string, file: string, absPath = file): Loade
   if (doc.errors.length) {
     throw new PipeErrors(doc.errors.slice(0, 3).map((e) => new PipeError(`YAML syntax error: ${e.message.split('\n')[0]}`, at(e.pos[0]))));
   }
-  const data = doc.toJS({ maxAliasCount: 1000 }) as unknown;
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 1000 }) as unknown;
+  } catch (e) {
+    // an alias without its anchor (`n: *b`), or an alias bomb: located, never a stack trace
+    const errors: PipeError[] = [];
+    visit(doc, {
+      Alias(_, node) {
+        if (node.resolve(doc) === undefined) errors.push(new PipeError(`YAML: alias *${node.source} has no anchor &${node.source} before it`, at(node.range?.[0] ?? 0)));
+      },
+    });
+    throw errors.length ? new PipeErrors(errors) : new PipeError(`YAML: ${(e as Error).message.split('\n')[0]}`, at(0));
+  }
   const locate = (path: DocPath, opts: { key?: boolean } = {}): SourceLoc => locateIn(doc, path, opts.key ?? false, at);
   return { file, absPath, text, data, locate };
 }

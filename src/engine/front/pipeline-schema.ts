@@ -136,7 +136,7 @@ export const pipelineSchema = {
             "integer",
             "string"
           ],
-          "description": "--gpus"
+          "description": "GPUs: locally, devices handed out as CUDA_VISIBLE_DEVICES (never shared; pipe run --gpus N); on Slurm --gres=gpu:N (\"a100:2\" → --gres=gpu:a100:2)"
         },
         "gres": {
           "type": "string",

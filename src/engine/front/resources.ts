@@ -80,7 +80,8 @@ export function sbatchArgs(r: Resources, scale: { time?: number; mem?: number; e
   if (r.cpus !== undefined) a.push(`--cpus-per-task=${r.cpus}`);
   if (r.mem !== undefined) a.push(`--mem=${scale.mem && scale.mem !== 1 ? `${Math.ceil(parseMem(r.mem) * scale.mem)}M` : r.mem}`);
   if (r.time !== undefined) a.push(`--time=${scale.time && scale.time !== 1 ? formatTime(parseTime(r.time) * scale.time) : r.time}`);
-  if (r.gpus !== undefined) a.push(`--gpus=${r.gpus}`);
+  // --gres=gpu:N (gpu:<type>:N for `gpus: "a100:2"`): understood by every Slurm with GPUs configured
+  if (r.gpus !== undefined && r.gres === undefined) a.push(`--gres=gpu:${r.gpus}`);
   if (r.gres !== undefined) a.push(`--gres=${r.gres}`);
   if (r.partition !== undefined) a.push(`--partition=${r.partition}`);
   if (r.account !== undefined) a.push(`--account=${r.account}`);

@@ -143,6 +143,9 @@ async function collectFigures(data: ReportData): Promise<Figure[]> {
       figs.push({ stage: s, title: img.name === img.type ? s.id : `${s.id} · ${img.name}`, image: img, mime: MIME[img.type], others: images.filter((x) => x.type === 'svg' && x !== img && img.type === 'png') });
     }
   }
+  // per-epoch curves (a `curves` table output): one interactive chart per stage
+  const { curvesCharts } = await import('./curves.js');
+  for (const c of await curvesCharts(data.stages, exists)) figs.push({ stage: c.stage, title: c.title, spec: c.spec, others: [] });
   // display sizes and copies
   const names = new Set<string>();
   for (const f of figs) {

@@ -8,6 +8,8 @@
  */
 import { existsSync, accessSync, constants } from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import { familyRequirement } from './families.js';
+export { addRequirementFamily, requirementRoot, useRequirementRoot } from './families.js';
 
 export type CheckStatus = 'ok' | 'missing' | 'degraded';
 
@@ -178,7 +180,9 @@ export function requirementNames(): string[] {
 }
 
 export function requirement(name: string): Requirement | undefined {
-  return REQUIREMENTS.find((r) => r.name === name);
+  const fixed = REQUIREMENTS.find((r) => r.name === name);
+  if (fixed) return fixed;
+  return familyRequirement(name) as Requirement | undefined;
 }
 
 const memo = new Map<string, Promise<CheckResult>>();

@@ -49,6 +49,7 @@ export interface BlasNative {
   create: Fn;
   free: Fn;
   numParams: Fn;
+  badIndex: Fn;
   getParams: Fn;
   setParams: Fn;
   snapshot: Fn;
@@ -132,6 +133,7 @@ function load(): BlasNative {
     create: f('void *pbt_create(int L, const int *dims, int act, int K, const int *bases, float omega, float slope, double dropout, int task, int maxB)'),
     free: f('void pbt_free(void *c)'),
     numParams: f('long pbt_num_params(void *c)'),
+    badIndex: f('long pbt_bad_index(void *c)'),
     getParams: f('void pbt_get_params(void *c, float *out)'),
     setParams: f('void pbt_set_params(void *c, const float *v)'),
     snapshot: f('void pbt_snapshot(void *c)'),

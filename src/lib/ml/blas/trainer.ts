@@ -163,7 +163,13 @@ export class NativeMlpStep implements TrainStep<number> {
     try {
       this.net.loadFrom(model);
       api.setOpt(this.net.ctx, cfg.beta1, cfg.beta2, cfg.eps, cfg.weight_decay, cfg.grad_clip);
-      if (api.setData(this.net.ctx, train.X, train.n, train.d, targets(train, opts)) !== 0) throw new Error('native trainer: cannot store the training data');
+      const y = targets(train, opts);
+      const rc = api.setData(this.net.ctx, train.X, train.n, train.d, y);
+      if (rc === -3) {
+        const i = Number(api.badIndex(this.net.ctx));
+        throw new Error(`training data row ${i}: label ${y[i]} is not a class index 0…${(opts.numClasses ?? 2) - 1} (the native trainer checked every label before training)`);
+      }
+      if (rc !== 0) throw new Error(rc === -2 ? 'native trainer: out of memory storing the training data' : `native trainer: training data has ${train.d} features, the model expects another width`);
     } catch (e) {
       this.net.free();
       throw e;
@@ -180,7 +186,9 @@ export class NativeMlpStep implements TrainStep<number> {
       const seed = this.dropoutRng.int(0, 2 ** 31 - 2);
       if (dropout) aleaState(seed, this.drop, 4 * l);
     }
-    if (this.api.trainBatch(this.net.ctx, b.perm, b.start, b.size, s.lr, s.temperature, s.entropy_weight, this.drop, this.losses) !== 0) throw new Error('native trainer: batch step failed');
+    const rc = this.api.trainBatch(this.net.ctx, b.perm, b.start, b.size, s.lr, s.temperature, s.entropy_weight, this.drop, this.losses);
+    if (rc === -3) throw new Error(`native trainer: batch position ${Number(this.api.badIndex(this.net.ctx))} names a row outside the training data`);
+    if (rc !== 0) throw new Error('native trainer: batch step failed (batch larger than the buffers, or no data)');
     this.out.loss = Math.fround(this.losses[0]!);
     this.out.total_loss = Math.fround(this.losses[1]!);
     return this.out;

@@ -1,0 +1,100 @@
+/**
+ * The process side of script stages, shared with `kind: command`: spawn with the line protocol on
+ * fd 3, stdout/stderr into the stage log (the stderr tail kept for the error), abort → the
+ * process group, the curves table of the protocol's rows, the GPUs handed to the stage. Kept
+ * small and apart from the manifest and format conversion (exec.ts): it is in the code closure
+ * of every `command` stage.
+ */
+import { spawn } from 'node:child_process';
+import type { StageContext } from '../../sdk/stage.js';
+import { ProtocolReader, type MetricValue } from './protocol.js';
+
+const TAIL_LINES = 20;
+
+export interface SpawnResult {
+  code: number | string;
+  stderrTail: string[];
+  protocol: ProtocolReader;
+}
+
+/**
+ * Spawns `file args` in the project root with the line protocol on fd 3 ($PIPE_PROTOCOL_FD):
+ * stdout → the stage log, stderr → the log as warnings (and its last lines kept for the error),
+ * protocol → progress, log lines, metrics, curve rows. Abort kills the process group.
+ */
+export function spawnWithProtocol(ctx: StageContext, file: string, args: string[], env: NodeJS.ProcessEnv): Promise<SpawnResult> {
+  const protocol = new ProtocolReader({ progress: (p) => ctx.progress(p), log: (l, m) => ctx.log[l](m) });
+  const stderrTail: string[] = [];
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, {
+      cwd: ctx.projectDir, env: { ...env, PIPE_PROTOCOL_FD: '3' }, stdio: ['ignore', 'pipe', 'pipe', 'pipe'], detached: true,
+    });
+    const onAbort = () => { try { process.kill(-child.pid!, 'SIGTERM'); } catch { /* gone */ } };
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    const lines = (level: 'info' | 'warn', keep?: string[]) => {
+      let buf = '';
+      const emit = (l: string) => {
+        ctx.log[level](l);
+        if (keep) { keep.push(l); if (keep.length > TAIL_LINES) keep.shift(); }
+      };
+      return {
+        data: (chunk: Buffer) => {
+          buf += chunk.toString('utf8');
+          let i;
+          while ((i = buf.indexOf('\n')) >= 0) { emit(buf.slice(0, i)); buf = buf.slice(i + 1); }
+          if (buf.length > 65536) { emit(buf); buf = ''; }
+        },
+        end: () => { if (buf) emit(buf); buf = ''; },
+      };
+    };
+    const out = lines('info');
+    const err = lines('warn', stderrTail);
+    child.stdout!.on('data', out.data);
+    child.stderr!.on('data', err.data);
+    const proto = child.stdio[3] as NodeJS.ReadableStream;
+    proto.on('data', (c: Buffer) => protocol.feed(c));
+    proto.on('error', () => undefined);
+    child.on('error', (e) => {
+      ctx.signal.removeEventListener('abort', onAbort);
+      reject(new Error((e as NodeJS.ErrnoException).code === 'ENOENT' ? `cannot run '${file}': not found` : `cannot run '${file}': ${e.message}`));
+    });
+    child.on('close', (c, sig) => {
+      ctx.signal.removeEventListener('abort', onAbort);
+      out.end(); err.end(); protocol.end();
+      resolve({ code: sig ?? c ?? 1, stderrTail, protocol });
+    });
+  });
+}
+
+/** The error of a script that did not exit 0: the exit code (or signal) and the tail of its stderr. */
+export function exitError(what: string, r: SpawnResult): Error {
+  const how = typeof r.code === 'string' ? `was killed by ${r.code}` : `exited with code ${r.code}`;
+  const tail = r.stderrTail.length ? `\n--- last ${r.stderrTail.length} line(s) of stderr ---\n${r.stderrTail.join('\n')}` : ' (nothing on stderr)';
+  return new Error(`${what} ${how}${tail}`);
+}
+
+/** A table of the protocol's curve rows (columns in order of first appearance). */
+export async function writeCurves(path: string, rows: Record<string, MetricValue>[]): Promise<void> {
+  const { Table, vectorFromArray, Float64, Int32, Utf8, Bool, tableToIPC } = await import('apache-arrow');
+  const { writeFile } = await import('node:fs/promises');
+
+  const names: string[] = [];
+  for (const r of rows) for (const k of Object.keys(r)) if (!names.includes(k)) names.push(k);
+  const cols: Record<string, any> = {};
+  for (const k of names) {
+    const vals = rows.map((r) => (r[k] === undefined ? null : r[k]));
+    const present = vals.filter((v) => v !== null);
+    if (present.every((v) => typeof v === 'number')) {
+      const ints = present.every((v) => Number.isInteger(v) && Math.abs(v as number) <= 2147483647);
+      cols[k] = vectorFromArray(vals as (number | null)[], ints && present.length ? new Int32() : new Float64());
+    } else if (present.every((v) => typeof v === 'boolean')) cols[k] = vectorFromArray(vals as (boolean | null)[], new Bool());
+    else cols[k] = vectorFromArray(vals.map((v) => (v === null ? null : String(v))), new Utf8());
+  }
+  await writeFile(path, tableToIPC(new Table(cols), 'file'));
+}
+
+/** CUDA_VISIBLE_DEVICES of a stage the local executor gave devices to (or none, on a machine with GPUs). */
+export function gpuEnv(ctx: StageContext): Record<string, string> {
+  return ctx.gpus ? { CUDA_VISIBLE_DEVICES: ctx.gpus.join(',') } : {};
+}
+

@@ -1,20 +1,23 @@
 /**
- * Seeded, deterministic random numbers for stages (pure-rand's xoroshiro128+).
+ * Seeded, deterministic random numbers for stages (pure-rand's xoroshiro128+, its state filled from
+ * the seed by SplitMix64).
  * Same seed → same stream on every machine; `fork(label)` gives an independent stream
  * (e.g. one per fold) without consuming this one.
  */
-import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
+import { xoroshiro128plusFromState } from 'pure-rand/generator/xoroshiro128plus';
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { createHash } from 'node:crypto';
+import { xoroshiroState } from './seed-mix.js';
 
-type Gen = ReturnType<typeof xoroshiro128plus>;
+type Gen = ReturnType<typeof xoroshiro128plusFromState>;
 
 export class Rng {
   private gen: Gen;
   private spareNormal: number | null = null;
   constructor(readonly seed: number) {
-    this.gen = xoroshiro128plus(seed | 0);
+    // the seed goes through SplitMix64 (src/sdk/seed-mix.ts): nearby seeds, independent streams
+    this.gen = xoroshiro128plusFromState(xoroshiroState(seed | 0));
   }
   /** Uniform in [0, 1). */
   random(): number {

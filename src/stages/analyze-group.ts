@@ -2,7 +2,9 @@
  * `analyze-group`: what a `train-group` run learned, against the AGF theory (§D.6):
  *
  *  - `loss`        long table for the staircase figure: the validation (and training) loss per
- *                  step, and the predicted plateau levels L₀ > L₁ > … as horizontal series
+ *                  step, and the predicted plateau levels L₀ > L₁ > … as horizontal series, each
+ *                  with its `status`: rested (the loss stayed within ±rest_tol for rest_evals
+ *                  evaluations), passed through, or not reached
  *  - `spectrum`    Fourier power of every neuron's output weights W_out[:, i] per tracked template
  *                  frequency (the template's modes), at the last snapshot
  *  - `assignment`  neuron → frequency (argmax of that power) at the snapshot fractions
@@ -24,6 +26,8 @@ export const analyzeGroupSchema = {
     gif_neurons: { type: 'integer', minimum: 1, default: 16 },
     max_frames: { type: 'integer', minimum: 2, default: 40 },
     max_levels: { type: 'integer', minimum: 1, default: 6, description: 'plateau levels drawn in the loss figure (L₀ … L_{max−1}; an MNIST template has dozens)' },
+    rest_tol: { type: 'number', exclusiveMinimum: 0, default: 0.1, description: 'a level is rested on when the val loss stays within ± this (relative) of it …' },
+    rest_evals: { type: 'integer', minimum: 1, default: 5, description: '… for at least this many consecutive evaluations' },
   },
 } as const;
 
@@ -40,7 +44,7 @@ export default defineStage<AnalyzeGroupParams>({
     snapshots: { type: 'table' },
   },
   outputs: {
-    loss: { type: 'table', description: 'step, value, series (val loss, train loss, plateau L_m)' },
+    loss: { type: 'table', description: 'step, value, series (val loss, train loss, plateau L_m), status (loss / rested / passed through / not reached)' },
     spectrum: { type: 'table', description: 'neuron, frequency, power at the last snapshot' },
     assignment: { type: 'table', description: 'fraction, step, frequency, neurons' },
     neurons: { type: 'table', description: 'alive neurons: W_out column (image), label = frequency' },
@@ -67,12 +71,18 @@ export default defineStage<AnalyzeGroupParams>({
       if (r.step! > 0) { steps.push(r.step!); values.push(r.train_loss!); series.push('training loss'); }
     }
     const last = curves.at(-1)!.step!;
+    // which levels the validation loss rested on and which it only passed through (src/lib/ml/plateaus.ts)
+    const { plateauVisits } = await import('../lib/ml/plateaus.js');
+    const visits = plateauVisits(curves.map((r) => r.step!), curves.map((r) => r.val_loss!), task.levels, { tol: p.rest_tol, minEvals: p.rest_evals });
+    const status: string[] = series.map(() => 'loss');
     task.levels.forEach((lv, m) => {
       if (lv <= 0 || m >= p.max_levels) return;
-      const name = m === 0 ? 'plateau L0 = Var(τ)' : `plateau L${m} (${m} mode${m > 1 ? 's' : ''}: +${label(task.powers[m - 1]!.freq)})`;
-      for (const s of [0, last]) { steps.push(s); values.push(lv); series.push(name); }
+      const v = visits.find((x) => x.m === m)!;
+      const what = v.status === 'rested' ? `rested ${v.restFrom}–${v.restTo}` : v.status;
+      const name = `L${m} = ${lv.toPrecision(3)}${m === 0 ? ' = Var(τ)' : ` (${m} mode${m > 1 ? 's' : ''}: +${label(task.powers[m - 1]!.freq)})`}: ${what}`;
+      for (const s of [0, last]) { steps.push(s); values.push(lv); series.push(name); status.push(v.status); }
     });
-    await writeTable(ctx.output('loss').path, tableFromArrays({ step: Int32Array.from(steps), value: Float64Array.from(values), series }));
+    await writeTable(ctx.output('loss').path, tableFromArrays({ step: Int32Array.from(steps), value: Float64Array.from(values), series, status }));
 
     // ---- neurons over training (W_out columns: the neuron's output pattern on the group)
     const snaps = await readTable(ctx.input('snapshots').path);
@@ -134,9 +144,10 @@ export default defineStage<AnalyzeGroupParams>({
     const summary = {
       levels: task.levels, final_loss: finalLoss, nearest_level: nearest, final_over_nearest: task.levels[nearest]! > 0 ? finalLoss / task.levels[nearest]! : null,
       snapshots: S, neurons: d, alive: alive.length, frequencies_acquired: tracked.map(label).filter((l) => acquired.has(l)),
+      plateaus: visits, plateaus_rested: visits.filter((v) => v.rested).length, plateaus_passed_through: visits.filter((v) => v.status === 'passed through').length,
       template_modes: tracked.map((f, t) => ({ frequency: label(f), power: task.powers[t]!.power, neurons: alive.filter((i) => final.assigned[i] === t).length })),
     };
     await ctx.output('summary').writeJSON(summary);
-    return { metrics: { final_loss: finalLoss, alive: alive.length, modes_acquired: summary.frequencies_acquired.length } };
+    return { metrics: { final_loss: finalLoss, alive: alive.length, modes_acquired: summary.frequencies_acquired.length, plateaus_rested: summary.plateaus_rested } };
   },
 });

@@ -19,9 +19,10 @@
  * Init: every parameter ~ N(0, std²). `stream: independent` draws from this stage's seed;
  * `stream: seed-order` reproduces the seed's scheme — one generator seeded `seed` (42) consumed
  * across all runs in the seed's order (polynomials outer, activations inner), so a run takes the
- * draws at its `position` (default: the index of its polynomial × activation in `order`). The
- * generator is pipe's (xoroshiro128+, Box–Muller), not numpy's PCG64, so the numbers differ
- * from the seed's; the scheme is the same.
+ * draws at its `position` (default: the index of its polynomial × activation in `order`).
+ * `rng: numpy` draws from NumPy's `default_rng(seed)` (PCG64 + ziggurat, src/lib/random/numpy.ts),
+ * the seed's own stream: with seed-order it reproduces the §C.4 table (test/ml/neuron-numpy.test.ts);
+ * `rng: pipe` (the default) uses pipe's xoroshiro128+ / Box–Muller — the same scheme, other numbers.
  *
  * Global optimum (neuron models): the dense (w, b) grid of §C.4 with (v, c) in closed form.
  *
@@ -71,6 +72,7 @@ export const fitNeuronParamsSchema = {
       type: 'object', additionalProperties: false, default: {},
       properties: {
         stream: { enum: ['independent', 'seed-order'], default: 'independent' },
+        rng: { enum: ['pipe', 'numpy'], default: 'pipe', description: "numpy: NumPy's default_rng (PCG64, ziggurat normals) as the seed scripts draw; pipe: pipe's Rng" },
         std: { type: 'number', exclusiveMinimum: 0, default: 0.5 },
         seed: { type: 'integer', default: 42, description: 'seed-order: the shared generator\'s seed' },
         position: { type: 'integer', minimum: 0, description: 'seed-order: runs before this one (default: from order)' },
@@ -118,6 +120,7 @@ export default defineStage<FitNeuronParams>({
     const { evalPolynomial, formula } = await import('../lib/ml/polynomials.js');
     const { trainPlayground } = await import('../lib/ml/neuron-train.js');
     const { Rng } = await import('../sdk/rng.js');
+    const { NumpyGenerator } = await import('../lib/random/numpy.js');
     const { curvesTable } = await import('../lib/ml/kit/snapshots.js');
 
     const table = await readTable(ctx.input('data').path);
@@ -144,11 +147,11 @@ export default defineStage<FitNeuronParams>({
         if (ai < 0) throw new Error(`fit-neuron: init.stream seed-order: activation '${m.activation}' is not in init.order.activations; give init.position`);
         position = pi * p.init.order.activations.length + ai;
       }
-      const g = new Rng(p.init.seed);
+      const g = p.init.rng === 'numpy' ? new NumpyGenerator(p.init.seed) : new Rng(p.init.seed);
       for (let i = 0; i < position * k; i++) g.normal();
       for (let i = 0; i < k; i++) init[i] = g.normal(0, p.init.std);
     } else {
-      const g = ctx.rng.fork('init');
+      const g = p.init.rng === 'numpy' ? new NumpyGenerator(ctx.seed >>> 0) : ctx.rng.fork('init');
       for (let i = 0; i < k; i++) init[i] = g.normal(0, p.init.std);
     }
 
@@ -227,7 +230,7 @@ export default defineStage<FitNeuronParams>({
     const named = (arr: Float64Array, prefix = '') => (model.kind === 'mlp' ? {} : Object.fromEntries(model.names.map((n, i) => [prefix + n, arr[i]!])));
     const metrics = {
       polynomial: polyName, activation: m.type === 'sigmoid1' ? 'sigmoid' : m.activation, model: m.type, optimizer: t.optimizer,
-      init_stream: p.init.stream, init_position: position, epochs: t.epochs, lr: t.lr, lr_final: res.lrFinal, halvings: res.halvings,
+      init_stream: p.init.stream, init_rng: p.init.rng, init_position: position, epochs: t.epochs, lr: t.lr, lr_final: res.lrFinal, halvings: res.halvings,
       best_mse: res.bestMse, best_updates: res.bestUpdates, final_mse: res.finalMse, var_y: varY,
       constant_only: res.bestMse >= 0.99 * varY,
       ...named(res.params), ...named(res.init, 'init_'),

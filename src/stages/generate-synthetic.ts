@@ -42,6 +42,7 @@ const generateSyntheticParamsSchema = {
       additionalProperties: false,
     },
     name: { type: 'string', pattern: '^[A-Za-z0-9_.-]+$', description: 'playground: name of a user polynomial (default custom)' },
+    data_seed: { type: ['integer', 'null'], default: null, description: 'draw from this seed instead of the stage seed (e.g. one fixed data set across repetitions)' },
   },
   required: ['generator'],
   additionalProperties: false,
@@ -61,7 +62,8 @@ export default defineStage<GenerateSyntheticParams>({
     const p = ctx.params;
     const { makeTable, numericVector, writeTable } = await import('../sdk/table.js');
     const { evalPolynomial } = await import('../lib/ml/polynomials.js');
-    const rng = ctx.rng;
+    const seed = p.data_seed ?? ctx.seed;
+    const rng = p.data_seed == null ? ctx.rng : new (await import('../sdk/rng.js')).Rng(p.data_seed);
     const clip = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
     let table;
     let metrics: Record<string, number> = {};
@@ -83,7 +85,7 @@ export default defineStage<GenerateSyntheticParams>({
       table = makeTable({
         hours: numericVector('float64', hours), sleep: numericVector('float64', sleep), attendance: numericVector('float64', att),
         breakfast: numericVector('float64', bf), score: numericVector('float64', score), passed: numericVector('int32', passed),
-      }, { dataset: 'study_success', target: 'passed', task: 'classification', classes: ['0', '1'], features: ['hours', 'sleep', 'attendance', 'breakfast'], generator: { name: 'study_success', n, noise: sigma, seed: ctx.seed } });
+      }, { dataset: 'study_success', target: 'passed', task: 'classification', classes: ['0', '1'], features: ['hours', 'sleep', 'attendance', 'breakfast'], generator: { name: 'study_success', n, noise: sigma, seed } });
       metrics = { rows: n, positive_rate: passed.reduce((a, b) => a + b, 0) / n };
     } else if (p.generator === 'health_risk') {
       const n = p.n ?? 1500;
@@ -102,7 +104,7 @@ export default defineStage<GenerateSyntheticParams>({
       table = makeTable({
         bmi: numericVector('float64', bmi), steps: numericVector('float64', steps), calories: numericVector('float64', cal),
         risk_score: numericVector('float64', risk), high_risk: numericVector('int32', high),
-      }, { dataset: 'health_risk', target: 'high_risk', task: 'classification', classes: ['0', '1'], features: ['bmi', 'steps', 'calories'], generator: { name: 'health_risk', n, noise: sigma, seed: ctx.seed } });
+      }, { dataset: 'health_risk', target: 'high_risk', task: 'classification', classes: ['0', '1'], features: ['bmi', 'steps', 'calories'], generator: { name: 'health_risk', n, noise: sigma, seed } });
       metrics = { rows: n, positive_rate: high.reduce((a, b) => a + b, 0) / n };
     } else if (p.generator === 'synthetic_2d') {
       const k = 8, m = p.per_cluster, n = k * m, std = 0.3;
@@ -122,7 +124,7 @@ export default defineStage<GenerateSyntheticParams>({
       const xs = new Float64Array(n), ys = new Float64Array(n), ls = new Int32Array(n);
       for (let i = 0; i < n; i++) { xs[i] = x[perm[i]!]!; ys[i] = y[perm[i]!]!; ls[i] = lab[perm[i]!]!; }
       table = makeTable({ x: numericVector('float64', xs), y: numericVector('float64', ys), cluster: numericVector('int32', ls) },
-        { dataset: 'synthetic_2d', target: 'cluster', task: 'classification', classes: ['0', '1', '2', '3', '4', '5', '6', '7'], features: ['x', 'y'], generator: { name: 'synthetic_2d', clusters: k, per_cluster: m, std, radius: 2, seed: ctx.seed } });
+        { dataset: 'synthetic_2d', target: 'cluster', task: 'classification', classes: ['0', '1', '2', '3', '4', '5', '6', '7'], features: ['x', 'y'], generator: { name: 'synthetic_2d', clusters: k, per_cluster: m, std, radius: 2, seed } });
       metrics = { rows: n };
     } else {
       const user = p.coefficients;

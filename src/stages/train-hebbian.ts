@@ -14,8 +14,12 @@
  *
  * The best-validation weights are restored before the test (the seed's aliasing bug, which
  * evaluated the last epoch's weights, is fixed; `restore_best: false` reproduces it). A run whose
- * loss turns non-finite or exceeds `explode_loss` stops and is reported as diverged: its test
- * metrics are null (never scored), `diverged: 1` in the metrics, a `diverged` column in the CSV.
+ * loss turns non-finite or exceeds `explode_loss` is flagged `diverged: 1` (a `diverged` column in
+ * the CSV) and, with `stop_on_divergence` (default), stops there. It is still scored the way the
+ * seed's loop scores it: with `restore_best` from the restored best-validation weights — an epoch
+ * before the blow-up, flagged `diverged_after_best: 1` — and without it from the last weights (the
+ * seed's aliasing bug; set `stop_on_divergence: false` to run every epoch as the seed does). Only a
+ * run with no finite validation loss at all is unscored (test metrics null).
  *
  * Outputs: `curves` (table: one row per epoch, the seed's columns + val metrics), `log` (the
  * seed's per-epoch CSV: timestamp, epoch, train_loss, val_loss, lr, hebbian_alpha, wnorm_l0, …),
@@ -53,6 +57,7 @@ export const hebbianParamsSchema = {
     meta_steps: { type: 'integer', minimum: 1, default: 1 },
     restore_best: { type: 'boolean', default: true, description: 'false reproduces the seed: the last epoch is tested' },
     explode_loss: { type: 'number', exclusiveMinimum: 0, default: 1000, description: 'a train or val loss above this counts as diverged' },
+    stop_on_divergence: { type: 'boolean', default: true, description: 'stop at the first diverged epoch (false: run every epoch, as the seed does)' },
     snapshot_every: { type: 'integer', minimum: 1, default: 1 },
     backend: { enum: ['auto', 'blas', 'js'], default: 'auto', description: "matrix products: blas (pipe's native OpenBLAS library; auto when it loads) or js (typed-array loops)" },
   },
@@ -126,15 +131,15 @@ export default defineStage<HebbianParams>({
     const trials: import('../lib/ml/hebbian.js').MetaTrial[] = [];
     const hooks = p.use_meta ? [H.metaTunerHook(step, { lr: p.lr, alpha: p.hebbian_alpha, metaSteps: p.meta_steps, rng: ctx.rng.fork('meta'), trials })] : [];
     let diverged: { epoch: number; why: string } | null = null;
+    let lastBad = -1; // the last epoch whose loss was non-finite or above explode_loss
     hooks.push({
       at: 'epochEnd',
       run(h) {
         const r = flatten(h.curves.at(-1)!);
         const bad = ['train_loss', 'val_loss'].find((k) => !Number.isFinite(r[k]!) || Math.abs(r[k]!) > p.explode_loss);
-        if (bad) {
-          diverged = { epoch: r.epoch!, why: `${bad.replace('_', ' ')} ${r[bad]}` };
-          h.stop(`diverged at epoch ${r.epoch}: ${diverged.why}`);
-        }
+        if (bad && !diverged) diverged = { epoch: r.epoch!, why: `${bad.replace('_', ' ')} ${r[bad]}` };
+        if (bad) lastBad = r.epoch!;
+        if (bad && p.stop_on_divergence) h.stop(`diverged at epoch ${r.epoch}: ${diverged!.why}`);
       },
     } as (typeof hooks)[number]);
     ctx.log.info(`${sizes.join('→')} [${activations.join(', ')}], ${tr.data.n} train / ${va.data.n} val / ${te.data.n} test rows; ${p.optimizer}, lr ${p.lr}${p.use_hebbian ? `, Hebbian α ${p.hebbian_alpha} γ ${p.hebbian_decay}` : ''}${p.use_meta ? ', meta-tuner' : ''}${p.multi_task ? `, multi-task w ${p.mt_weight}` : ''}; backend ${backend}`);
@@ -156,7 +161,14 @@ export default defineStage<HebbianParams>({
     let bestEpoch = -1, bestVal = Infinity;
     for (const r of res.curves) if ((r.eval.val_loss ?? NaN) < bestVal) { bestVal = r.eval.val_loss!; bestEpoch = r.epoch; }
     const dv = diverged as { epoch: number; why: string } | null;
-    const test = dv ? null : H.evaluateNet(net, te.data, p.mt_weight);
+    // scored as the seed's loop scores: the restored best-validation weights (restore_best), else the
+    // last weights; unscored only when no epoch had a finite validation loss
+    const scored = p.restore_best ? bestEpoch >= 0 : res.curves.length > 0;
+    const raw = scored ? H.evaluateNet(net, te.data, p.mt_weight) : null;
+    const fin = (v: number | undefined) => (v !== undefined && Number.isFinite(v) ? v : null);
+    const test = raw ? { accuracy: raw.accuracy, bce: fin(raw.bce), mse: fin(raw.mse), loss: fin(raw.loss) } : null;
+    // the loss blew up (again) after the epoch whose weights are tested
+    const divergedAfterBest = dv && p.restore_best && bestEpoch >= 0 && bestEpoch < lastBad ? 1 : 0;
 
     const rows = res.curves.map((r) => {
       const f = flatten(r);
@@ -179,10 +191,14 @@ export default defineStage<HebbianParams>({
     await writeTable(ctx.output('snapshots').path, snapshotTable(res.snapshots, Object.fromEntries(Object.entries(arrays).map(([k, v]) => [k, v.shape]))));
     const tuned = res.events.filter((e) => e.name === 'lr' || e.name === 'alpha');
     const metrics = {
-      // a diverged run is never scored: its test metrics are null (aggregate counts only the numbers; `diverged` gives the rate)
-      test: { accuracy: test?.accuracy ?? null, bce: test?.bce ?? null, ...(p.multi_task ? { mse: test?.mse ?? null, loss: test?.loss ?? null } : {}), diverged: dv ? 1 : 0 },
+      // scored from the tested weights (best with restore_best) even when the loss blew up later;
+      // null only without any finite validation loss (aggregate counts only the numbers)
+      test: { accuracy: test?.accuracy ?? null, bce: test?.bce ?? null, ...(p.multi_task ? { mse: test?.mse ?? null, loss: test?.loss ?? null } : {}), diverged: dv ? 1 : 0, diverged_after_best: divergedAfterBest },
       diverged: dv ? 1 : 0,
+      diverged_after_best: divergedAfterBest,
+      scored: test ? 1 : 0,
       diverged_epoch: dv ? dv.epoch + 1 : null,
+      last_diverged_epoch: dv ? lastBad + 1 : null,
       diverged_reason: dv?.why ?? null,
       best_epoch: bestEpoch + 1,
       best_val_loss: bestVal,
@@ -197,6 +213,6 @@ export default defineStage<HebbianParams>({
       rows: { train: tr.data.n, val: va.data.n, test: te.data.n },
     };
     await ctx.output('metrics').writeJSON(metrics);
-    return { metrics: { test_accuracy: test?.accuracy ?? null, test_bce: test?.bce ?? null, best_epoch: bestEpoch + 1, diverged: dv ? 1 : 0 } };
+    return { metrics: { test_accuracy: test?.accuracy ?? null, test_bce: test?.bce ?? null, best_epoch: bestEpoch + 1, diverged: dv ? 1 : 0, diverged_after_best: divergedAfterBest } };
   },
 });

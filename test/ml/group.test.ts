@@ -129,7 +129,9 @@ describe('gradients vs finite differences', () => {
         // k = 3: h₃ is degree 4 in W_in, small enough for float32 central differences (k = 4's degree 8 drowns them in rounding)
         it(`QuadraticRNN, ${transform}, ${seqToSeq ? 'seq-to-seq' : 'seq-to-one'}, k = 3 (${be})`, () => {
           const rng = new Rng(3);
-          const m = new QuadraticRNN(6, 5, 3, { initScale: 1, transform, seqToSeq, rng, mm: matmul(be), ops: elementOps(be) });
+          // init scale 0.5: the loss is degree 8 in W_in; at scale 1 a typical draw gives losses ~1e4 whose
+          // float32 rounding swamps the central differences (the old unmixed seeding drew near-zero weights)
+          const m = new QuadraticRNN(6, 5, 3, { initScale: 0.5, transform, seqToSeq, rng, mm: matmul(be), ops: elementOps(be) });
           const seqs = Int32Array.from({ length: 7 * 3 }, () => rng.int(0, 5));
           const b = batchOf(tau, g, seqs, 7, 3, seqToSeq);
           fdCheck(m, b.X, b.Y, 7);

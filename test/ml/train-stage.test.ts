@@ -95,7 +95,8 @@ describe('train stage', () => {
     const reg = { X: rows.X, y: rows.X.map((x) => 450 + 10 * x[0]! - 5 * x[1]! + 3 * Math.sin(3 * x[2]!)) };
     const tr = await writeDataset(dir, 'rtr', slice(reg, 0, 400), 'regression');
     const te = await writeDataset(dir, 'rte', slice(reg, 400, 500), 'regression');
-    const params = (st: boolean) => ({ backend: 'wasm', standardize_target: st, model: { activation: 'gelu', hidden: [32, 32], dropout: 0 }, training: { max_epochs: 30, batch_size: 32, lr: 0.01, patience: 0, grad_clip: 0 } });
+    const params = (st: boolean) => ({ backend: 'wasm', standardize_target: st, model: { activation: 'gelu', hidden: [32, 32], dropout: 0 }, training: { max_epochs: 60, batch_size: 32, lr: 0.01, patience: 0, grad_clip: 0 } });
+    // 60 epochs: with mixed seeding 30 left seeds 2–4 at RMSE 1.6–2.1 (the old unmixed seed 2 passed at 30)
     const raw = JSON.parse(readFileSync((await runStageDirect(train, { params: params(false), inputs: { train: tr, test: te }, seed: 2 })).outputs.metrics!, 'utf8'));
     const std = JSON.parse(readFileSync((await runStageDirect(train, { params: params(true), inputs: { train: tr, test: te }, seed: 2 })).outputs.metrics!, 'utf8'));
     expect(raw.n_val).toBe(40);

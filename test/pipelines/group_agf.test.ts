@@ -26,6 +26,6 @@ describe('pipelines/group_agf_quick.yaml', () => {
     expect(existsSync(join(dir, 'artifacts/group_agf_quick/wout_1d/gif.gif'))).toBe(true);
     expect(existsSync(join(dir, 'artifacts/group_agf_quick/report/index.html'))).toBe(true);
     const dry = await pipe(dir, 'run', 'pipelines/group_agf.yaml', '--dry-run');
-    expect(dry.stdout).toMatch(/62 would run/);
+    expect(dry.stdout).toMatch(/69 would run/); // + the clean case: task, 2 runs, 2 analyses, 2 staircases
   }, 120_000);
 });

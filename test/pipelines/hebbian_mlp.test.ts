@@ -11,8 +11,15 @@ describe('pipelines/hebbian_mlp.yaml', () => {
     cpSync(join(repoRoot, 'pipelines'), join(dir, 'pipelines'), { recursive: true });
     const r = await pipe(dir, 'run', 'pipelines/hebbian_mlp.yaml', '--set', 'seeds=2', '--set', 'epochs=6');
     expect(r.code, r.stderr).toBe(0);
-    // data 2, split 2, prep 2, recipes 3, arms 6×2 (Hebbian off, or on with γ 0 or 1; × meta), comparison, restore 2×2, restore_effect, 6 curve plots, separator + plot
-    expect(summary(r)).toMatchObject({ ran: 2 + 2 + 2 + 3 + 12 + 1 + 4 + 1 + 6 + 2, failed: 0 });
+    // data, split, prep: 2 data sets × 2 reps each; recipes 3, arms 6×2 (Hebbian off, or on with γ 0 or 1; × meta), comparison,
+    // study recipe with/without the fix 2×2 + its aggregate, restore 2×2, restore_effect, 6 curve plots, separator + plot
+    expect(summary(r)).toMatchObject({ ran: 4 + 4 + 4 + 3 + 12 + 1 + 4 + 1 + 4 + 1 + 6 + 2, failed: 0 });
+    // every repetition sees its own data (the seed's generators are unseeded)
+    const d0 = readFileSync(join(dir, 'artifacts/hebbian_mlp/study_data[rep=0]/table.arrow'));
+    const d1 = readFileSync(join(dir, 'artifacts/hebbian_mlp/study_data[rep=1]/table.arrow'));
+    expect(d0.equals(d1)).toBe(false);
+    const fx = JSON.parse(readFileSync(join(dir, 'artifacts/hebbian_mlp/study_recipe_effect/results.json'), 'utf8'));
+    expect(fx.groups.map((g: { group: Record<string, unknown> }) => g.group.restore_best).sort()).toEqual([false, true]);
     const res = JSON.parse(readFileSync(join(dir, 'artifacts/hebbian_mlp/comparison/results.json'), 'utf8'));
     expect(res.paired_on).toEqual(['rep']);
     const plain = res.groups.find((g: { group: Record<string, unknown> }) => g.group.hebbian === false && g.group.meta === false);

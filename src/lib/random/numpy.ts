@@ -277,6 +277,34 @@ function mulHiLo32(a: number, b: number): [number, number] {
 }
 
 /** `np.random.default_rng(seed)`. */
+/**
+ * `random_interval(max)`, NumPy's masked rejection shared by the legacy and the new generators:
+ * uniform in [0, max] from 32-bit draws (max < 2^32).
+ */
+function maskedInterval(g: { next32(): number }, max: number): number {
+  if (max === 0) return 0;
+  const mask = mask32(max);
+  let v: number;
+  while ((v = (g.next32() & mask) >>> 0) > max);
+  return v;
+}
+
+/** Fisher–Yates from the end down to position `first`, each swap index by `maskedInterval` (both generators' `shuffle`). */
+function shuffleMasked<T extends { length: number; [i: number]: number }>(g: { next32(): number }, a: T, first: number): T {
+  for (let i = a.length - 1; i >= first; i--) {
+    const j = maskedInterval(g, i);
+    const t = a[i]!; a[i] = a[j]!; a[j] = t;
+  }
+  return a;
+}
+
+/** 0, 1, …, n−1 as float64 (NumPy's arange for permutation). */
+function iota(n: number): Float64Array {
+  const a = new Float64Array(n);
+  for (let i = 0; i < n; i++) a[i] = i;
+  return a;
+}
+
 export class NumpyGenerator {
   readonly bitgen: PCG64;
   constructor(readonly seed: number) {
@@ -334,27 +362,13 @@ export class NumpyGenerator {
     }
     return mh;
   }
-  /** `random_interval(max)`: uniform in [0, max] by masked rejection (max < 2^32). */
-  private interval(max: number): number {
-    if (max === 0) return 0;
-    const mask = mask32(max);
-    let v: number;
-    while ((v = (this.bitgen.next32() & mask) >>> 0) > max);
-    return v;
-  }
   /** `shuffle(a)` of a 1-D array, in place, positions first..n−1. */
   shuffle<T extends { length: number; [i: number]: number }>(a: T, first = 1): T {
-    for (let i = a.length - 1; i >= first; i--) {
-      const j = this.interval(i);
-      const t = a[i]!; a[i] = a[j]!; a[j] = t;
-    }
-    return a;
+    return shuffleMasked(this.bitgen, a, first);
   }
   /** `permutation(n)`. */
   permutation(n: number): Float64Array {
-    const a = new Float64Array(n);
-    for (let i = 0; i < n; i++) a[i] = i;
-    return this.shuffle(a);
+    return this.shuffle(iota(n));
   }
   /** `_shuffle_int` (used inside `choice`): like `shuffle` but each index by Lemire's method. */
   private shuffleInt(a: Float64Array, first: number): void {
@@ -474,24 +488,11 @@ export class RandomState {
     while ((v = (this.bitgen.next32() & mask) >>> 0) > rng);
     return low + v;
   }
-  private interval(max: number): number {
-    if (max === 0) return 0;
-    const mask = mask32(max);
-    let v: number;
-    while ((v = (this.bitgen.next32() & mask) >>> 0) > max);
-    return v;
-  }
   shuffle<T extends { length: number; [i: number]: number }>(a: T): T {
-    for (let i = a.length - 1; i >= 1; i--) {
-      const j = this.interval(i);
-      const t = a[i]!; a[i] = a[j]!; a[j] = t;
-    }
-    return a;
+    return shuffleMasked(this.bitgen, a, 1);
   }
   permutation(n: number): Float64Array {
-    const a = new Float64Array(n);
-    for (let i = 0; i < n; i++) a[i] = i;
-    return this.shuffle(a);
+    return this.shuffle(iota(n));
   }
   /** `choice(n, size, replace)` (no `p`). */
   choice(n: number, size: number, replace = true): Float64Array {

@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { damagedIndexMessage, isDamagedDb } from './engine/cache/workspace.js';
-import { fmtBytes, freeBytes, isDiskFull } from './lib/system/disk.js';
+import { diskFullText, isDiskFull } from './lib/system/disk.js';
 import { Command, CommanderError } from 'commander';
 import { PipeError } from './engine/errors.js';
 import type { Cli } from './cli/common.js';
@@ -31,12 +31,9 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-/** A full disk in words: where, how much is free, what to do. */
-function diskFullMessage(e: unknown, cacheDir: string): string {
-  const where = (e as { path?: string }).path ?? cacheDir;
-  const free = freeBytes(where) ?? freeBytes(cacheDir);
-  return `the disk is full writing ${where}${free !== undefined ? ` (${fmtBytes(free)} free)` : ''}: free some space (\`pipe gc\` removes results nothing needs) and run again — finished stages are kept`;
-}
+/** A full disk in words (where, how much is free), and what to do about it. */
+const diskFullMessage = (e: unknown, cacheDir: string) =>
+  `${diskFullText(e, cacheDir)}; free some space (\`pipe gc\` removes results nothing needs) and run again — finished stages are kept`;
 
 async function main(argv: string[]): Promise<number> {
   const program = new Command('pipe')

@@ -4,24 +4,15 @@ import { fmtSize, out, workspace, type Cli } from './common.js';
 import { slurmLeftovers } from '../engine/exec/slurm.js';
 import { describeHolder, GC_LOCK } from '../engine/cache/db.js';
 import type { Workspace } from '../engine/cache/workspace.js';
-import { PipeError } from '../engine/errors.js';
+import { waitForLock } from '../engine/exec/execute.js';
 
 /**
  * Takes the workspace exclusively: no run may be between storing an object and recording the
  * outputs that refer to it while gc decides what is unused. Waits for running pipelines (or
  * exits 3 with --no-wait); runs started meanwhile wait for gc.
  */
-async function lockWorkspace(ws: Workspace, wait: boolean): Promise<void> {
-  let told = false;
-  for (;;) {
-    const holder = ws.db.tryGcLock();
-    if (!holder) return;
-    const msg = `${describeHolder(holder)} is using the workspace`;
-    if (!wait) throw new PipeError(`${msg}; not waiting (--no-wait)`, undefined, 3);
-    if (!told) { process.stderr.write(`pipe: ${msg}; waiting for it to finish…\n`); told = true; }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const lockWorkspace = (ws: Workspace, wait: boolean) =>
+  waitForLock(() => ws.db.tryGcLock(), (h) => `${describeHolder(h)} is using the workspace`, wait, (m) => process.stderr.write(`pipe: ${m}\n`));
 
 export function registerGc(cli: Cli): void {
   cli.program.command('gc')

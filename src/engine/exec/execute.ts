@@ -16,7 +16,7 @@ import { StageRunner } from './runner.js';
 import { Scheduler } from './scheduler.js';
 import { runScope } from './subset.js';
 import { artifactsMode, type Workspace } from '../cache/workspace.js';
-import { describeHolder, GC_LOCK } from '../cache/db.js';
+import { describeHolder, GC_LOCK, type LockHolder } from '../cache/db.js';
 import { mergeResources, type ExecutorName, type Resources, type SlurmOptions } from '../front/resources.js';
 import { SlurmExecutor } from './slurm.js';
 import { diskFullText, isDiskFull } from '../../lib/system/disk.js';
@@ -54,19 +54,27 @@ export interface RunOptions {
   jobsGiven?: boolean;
 }
 
-export async function acquireLock(ws: Workspace, pipeline: string, wait: boolean, say: (m: string) => void, signal?: AbortSignal): Promise<void> {
+/**
+ * Waits for a workspace lock: `take` tries once and returns the holder in the way (or null when
+ * taken); `what` says what the holder is doing. Exits 3 at once with `wait` false.
+ */
+export async function waitForLock(take: () => LockHolder | null, what: (h: LockHolder) => string, wait: boolean, say: (m: string) => void, signal?: AbortSignal): Promise<void> {
   let told = false;
   for (;;) {
-    const holder = ws.db.tryLock(pipeline);
+    const holder = take();
     if (!holder) return;
-    const msg = holder.pipeline === GC_LOCK
-      ? `${describeHolder(holder)} is cleaning the cache`
-      : `another \`pipe run\` of '${pipeline}' is in progress (pid ${holder.pid} on ${holder.host}, since ${new Date(holder.since).toISOString()})`;
+    const msg = what(holder);
     if (!wait) throw new PipeError(`${msg}; not waiting (--no-wait)`, undefined, 3);
     if (!told) { say(`${msg}; waiting for it to finish…`); told = true; }
     if (signal?.aborted) throw new PipeError('interrupted while waiting for the lock', undefined, 130);
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+export function acquireLock(ws: Workspace, pipeline: string, wait: boolean, say: (m: string) => void, signal?: AbortSignal): Promise<void> {
+  return waitForLock(() => ws.db.tryLock(pipeline), (holder) => (holder.pipeline === GC_LOCK
+    ? `${describeHolder(holder)} is cleaning the cache`
+    : `another \`pipe run\` of '${pipeline}' is in progress (pid ${holder.pid} on ${holder.host}, since ${new Date(holder.since).toISOString()})`), wait, say, signal);
 }
 
 export async function executePipeline(g: PipelineGraph, ws: Workspace, opts: RunOptions): Promise<RunSummary> {
@@ -76,13 +84,13 @@ export async function executePipeline(g: PipelineGraph, ws: Workspace, opts: Run
   // every event goes through here: the summary is the fold of the events the reporter saw
   // a reporter that throws must not change what the engine does or records: it is told once
   let reporterBroken = false;
+  const report = (err: unknown) => {
+    if (reporterBroken) return;
+    reporterBroken = true;
+    process.stderr.write(`pipe: the progress display failed (${(err as Error)?.message ?? String(err)}); the run goes on\n`);
+  };
   const emit = (e: RunEvent): void | Promise<void> => {
     summarize(summary, e);
-    const report = (err: unknown) => {
-      if (reporterBroken) return;
-      reporterBroken = true;
-      process.stderr.write(`pipe: the progress display failed (${(err as Error)?.message ?? String(err)}); the run goes on\n`);
-    };
     try {
       const r = opts.reporter.on(e);
       return r instanceof Promise ? r.catch(report) : r;

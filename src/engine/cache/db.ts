@@ -377,6 +377,22 @@ export class CacheDb {
     });
   }
 
+  /**
+   * A result downloaded (and verified) from a remote cache: an execution of this run, done,
+   * with the remote's outputs and metrics, its log naming where it came from.
+   */
+  recordPulled(e: { runId: number; pipeline: string; stageId: string; kind: string; fp: string; fpData: string; deps: string[]; m: ResultManifest; note: string }): { id: number; outputs: OutputRow[] } {
+    return this.tx(() => {
+      const now = Date.now();
+      const r = this.stmt(`INSERT INTO executions (run_id, pipeline, stage_id, kind, fingerprint, fp_data, state, started, ended, metrics, deps, log)
+        VALUES (?, ?, ?, ?, ?, ?, 'done', ?, ?, ?, ?, ?)`).run(e.runId, e.pipeline, e.stageId, e.kind, e.fp, e.fpData, now - Math.max(0, e.m.ended - e.m.started), now, e.m.metrics === null || e.m.metrics === undefined ? null : JSON.stringify(e.m.metrics), JSON.stringify(e.deps), e.note);
+      const id = Number(r.lastInsertRowid);
+      const outputs: OutputRow[] = e.m.outputs.map((o) => ({ execution_id: id, name: o.name, hash: o.hash, type: o.type, is_dir: o.is_dir, size: o.size }));
+      for (const o of outputs) this.stmt('INSERT INTO outputs (execution_id, name, hash, type, is_dir, size) VALUES (?, ?, ?, ?, ?, ?)').run(id, o.name, o.hash, o.type, o.is_dir, o.size);
+      return { id, outputs };
+    });
+  }
+
   /** Records that a stage of this pipeline was satisfied from the cache by execution `from`. */
   recordCached(e: { runId: number; pipeline: string; stageId: string; kind: string; fp: string; fpData: string; deps: string[]; from: ExecutionRow }): void {
     this.tx(() => {

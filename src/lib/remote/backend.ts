@@ -21,8 +21,6 @@ export interface RemoteBackend {
    * and rename; S3: one PUT is atomic). With `ifAbsent` an existing key is left as it is.
    */
   upload(key: string, src: { file: string } | { bytes: string | Buffer }, opts?: { ifAbsent?: boolean }): Promise<void>;
-  /** Keys under a prefix (for `pipe remote ls` / status counts). */
-  list(prefix: string): AsyncIterable<string>;
 }
 
 export type RemoteErrorCode = 'unreachable' | 'credentials' | 'denied' | 'no-bucket' | 'io';

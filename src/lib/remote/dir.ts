@@ -85,25 +85,4 @@ export class DirBackend implements RemoteBackend {
       await fsp.rm(tmp, { force: true });
     }
   }
-
-  async *list(prefix: string): AsyncIterable<string> {
-    const base = this.p(prefix);
-    const walk = async function* (d: string, rel: string): AsyncIterable<string> {
-      let ents;
-      try {
-        ents = await fsp.readdir(d, { withFileTypes: true });
-      } catch {
-        return;
-      }
-      for (const e of ents.sort((a, b) => (a.name < b.name ? -1 : 1))) {
-        if (e.name.includes('.tmp-')) continue;
-        const r = rel ? `${rel}/${e.name}` : e.name;
-        if (e.isDirectory()) yield* walk(join(d, e.name), r);
-        else yield r;
-      }
-    };
-    const clean = prefix.replace(/\/+$/, '');
-    for await (const r of walk(base, '')) yield clean ? `${clean}/${r}` : r;
-  }
 }
-

@@ -46,7 +46,8 @@ export const remotesConfigProperties = {
 } as const;
 
 const ajv = new Ajv({ allErrors: false, strict: false });
-const validateRemote = ajv.compile(remoteSchema);
+// checked against the branch its `type` names (oneOf's own errors would name the wrong branch)
+const validators = { dir: ajv.compile(remoteSchema.oneOf[0]), s3: ajv.compile(remoteSchema.oneOf[1]) };
 
 export interface RemoteChoice {
   name: string;
@@ -80,9 +81,14 @@ export function chooseRemote(root: string, user: { remotes?: Record<string, unkn
     const known = [...new Set([...Object.keys(projRemotes), ...Object.keys(user.remotes ?? {})])];
     throw new PipeError(`remote '${name}' is not defined (${known.length ? `defined: ${known.join(', ')}` : 'no remotes are defined'}); define it under remotes: in pipe.config.json or ${user.file ?? '~/.config/pipe/config.yaml'}`, undefined, 2);
   }
-  if (!validateRemote(def)) {
-    const e = validateRemote.errors?.[0];
-    throw new PipeError(`remote '${name}' in ${source}: ${e ? `${e.instancePath || 'the definition'} ${e.message}${e.keyword === 'additionalProperties' ? ` '${(e.params as { additionalProperty: string }).additionalProperty}'` : ''}` : 'invalid'} (a remote is {type: dir, path} or {type: s3, bucket, prefix?, endpoint?, region?, profile?})`, undefined, 2);
+  const type = (def as { type?: unknown } | null)?.type;
+  const validate = typeof type === 'string' ? validators[type as keyof typeof validators] : undefined;
+  if (!validate) throw new PipeError(`remote '${name}' in ${source}: type must be 'dir' or 's3' (got ${JSON.stringify(type)})`, undefined, 2);
+  if (!validate(def)) {
+    const e = validate.errors?.[0];
+    const extra = e?.keyword === 'additionalProperties' ? ` '${(e.params as { additionalProperty: string }).additionalProperty}'` : '';
+    const fields = Object.keys((type === 'dir' ? remoteSchema.oneOf[0] : remoteSchema.oneOf[1]).properties).join(', ');
+    throw new PipeError(`remote '${name}' in ${source}: ${e ? `${e.instancePath ? e.instancePath.slice(1) : 'the definition'} ${e.message}${extra}` : 'invalid'} (a ${type} remote has: ${fields})`, undefined, 2);
   }
   return { name, spec: def as RemoteSpec, source };
 }

@@ -116,6 +116,10 @@ export class CacheDb {
     this.db.pragma('foreign_keys = ON');
     this.migrate();
     this.db.exec(SLURM_JOBS_DDL); // additive, no schema version of its own
+    // additive columns are checked on every open, not only on a version step: an index written
+    // by a build between two column additions of one schema version must not fail later
+    // ("no such column"); one pragma per table
+    this.ensureViewColumns();
   }
 
   private migrate(): void {
@@ -143,7 +147,11 @@ export class CacheDb {
     const have = new Set((this.db.pragma('table_info(runs)') as { name: string }[]).map((c) => c.name));
     for (const [col, type] of RUN_RECORD_COLUMNS) if (!have.has(col)) this.db.exec(`ALTER TABLE runs ADD COLUMN ${col} ${type}`);
     this.db.exec(RUN_RECORD_INDEX);
-    // schema 4: how each artifacts/ view looked when made (to notice an edited or damaged one)
+    this.ensureViewColumns();
+  }
+
+  /** Schema 4: how each artifacts/ view looked when made (to notice an edited or damaged one). */
+  private ensureViewColumns(): void {
     const views = new Set((this.db.pragma('table_info(views)') as { name: string }[]).map((c) => c.name));
     if (views.size && !views.has('stat')) this.db.exec('ALTER TABLE views ADD COLUMN stat TEXT');
   }

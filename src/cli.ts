@@ -21,6 +21,7 @@ import { registerRuns } from './cli/runs.js';
 import { registerDiff } from './cli/diff.js';
 import { registerShow } from './cli/show.js';
 import { registerStatus } from './cli/status.js';
+import { registerRemote } from './cli/remote.js';
 
 /** The reader of our output went away (`pipe kinds | head`): stop quietly, like a SIGPIPE. */
 const isEpipe = (e: unknown) => (e as NodeJS.ErrnoException | null)?.code === 'EPIPE';
@@ -42,7 +43,7 @@ async function main(argv: string[]): Promise<number> {
     .showHelpAfterError('(run `pipe --help` for usage)')
     .exitOverride();
   const cli: Cli = { program, code: 0 };
-  for (const register of [registerRun, registerStatus, registerInvalidate, registerGraph, registerShow, registerReport, registerRuns, registerDiff, registerGc, registerDoctor, registerKinds, registerInit]) register(cli);
+  for (const register of [registerRun, registerStatus, registerInvalidate, registerGraph, registerShow, registerReport, registerRuns, registerDiff, registerGc, registerDoctor, registerKinds, registerInit, registerRemote]) register(cli);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {

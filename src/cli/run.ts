@@ -18,6 +18,7 @@ import type { Workspace } from '../engine/cache/workspace.js';
 import { collect, loadGraph, out, statuses, workspace, type Cli } from './common.js';
 import { loadUserConfig, type ExecutorName } from '../engine/front/resources.js';
 import { checkRequirement } from '../lib/system/requirements.js';
+import { openRemote, remoteOptions } from './remote.js';
 
 /** The Slurm executor needs sbatch/squeue/scancel and a controller that answers. */
 async function requireSlurm(): Promise<void> {
@@ -46,7 +47,7 @@ function checkRunName(ws: Workspace, pipeline: string, name: string): void {
 }
 
 export function registerRun(cli: Cli): void {
-  cli.program.command('run')
+  remoteOptions(cli.program.command('run'))
     .description('run a pipeline; only stages whose fingerprint changed are executed')
     .argument('<pipeline>', 'pipeline YAML file')
     .option('--set <path=value>', 'override a pipeline param (repeatable); stages.<id>.params.<p>=v for one stage', collect, [])
@@ -82,10 +83,15 @@ export function registerRun(cli: Cli): void {
       const getStatuses = () => (stCache ??= statuses(ws, g));
       const runSet = async () => wouldRun(scope, new Map((await getStatuses()).map((s) => [s.id, s.state])));
       const checked = await preflight(scope.selection.stages(), async () => new Set((await runSet()).ids()));
+      const remote = await openRemote(ws, o);
       if (o.dryRun) {
         const st = new Map((await getStatuses()).map((s) => [s.id, s]));
         const will = await runSet();
-        for (const id of will.ids()) out(`would run ${id}: ${scope.forced.has(id) ? 'forced (--force)' : formatReasons(st.get(id)!.reasons)}`);
+        for (const id of will.ids()) {
+          const fp = st.get(id)!.fp;
+          const there = !scope.forced.has(id) && remote && fp && (await remote.has(fp).catch(() => false));
+          out(`would ${there ? `pull ${id} from remote '${remote.name}'` : `run ${id}`}: ${scope.forced.has(id) ? 'forced (--force)' : formatReasons(st.get(id)!.reasons)}`);
+        }
         const notSelected = g.order.length - scope.selection.size;
         out(`${will.size} would run, ${scope.selection.size - will.size} cached${notSelected ? `, ${notSelected} not selected` : ''} (dry run)`);
         for (const w of enforcePreflight(checked)) process.stderr.write(w + '\n');
@@ -117,7 +123,7 @@ export function registerRun(cli: Cli): void {
           reporter = new LiveReporter({ pipeline: g.pipeline.name, jobs, eta });
         }
       } else reporter = new PlainReporter(undefined, !!o.verbose, !!o.quiet);
-      const s = await executePipeline(g, ws, { jobs, keepGoing: !!o.keepGoing, only: o.only, force: o.force, wait: o.wait !== false, argv: process.argv.slice(2), name: o.name, overrides: sets, reporter, recorder: new RunRecorder(ws.root, ws.db), signal: ac.signal,
+      const s = await executePipeline(g, ws, { remote, jobs, keepGoing: !!o.keepGoing, only: o.only, force: o.force, wait: o.wait !== false, argv: process.argv.slice(2), name: o.name, overrides: sets, reporter, recorder: new RunRecorder(ws.root, ws.db), signal: ac.signal,
         executor, slurm: config.slurm, resources: config.resources, jobsGiven: o.jobs !== undefined, gpus: o.gpus,
       });
       process.off('SIGINT', onSig);

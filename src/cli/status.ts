@@ -3,11 +3,12 @@ import { displayPath } from '../engine/front/load.js';
 import type { StageState } from '../engine/cache/plan.js';
 import { formatReasons, reasonJson } from '../engine/cache/reasons.js';
 import { collect, loadGraph, out, statuses, workspace, type Cli } from './common.js';
+import { openRemote, remoteOptions } from './remote.js';
 
 const STATE_ORDER: StageState[] = ['fresh', 'stale', 'never-run', 'failed'];
 
 export function registerStatus(cli: Cli): void {
-  cli.program.command('status')
+  remoteOptions(cli.program.command('status'))
     .description('what is fresh, stale, never run or failed — and why')
     .argument('[pipeline]', 'pipeline YAML file (default: list the pipelines in the cache)')
     .option('--set <path=value>', 'evaluate with these overrides', collect, [])
@@ -23,6 +24,14 @@ export function registerStatus(cli: Cli): void {
       }
       const g = await loadGraph(file, o.set);
       const st = await statuses(ws, g);
+      // what the remote cache holds of the stages that are not fresh here (a fingerprint is
+      // known once every upstream stage is fresh)
+      const remote = await openRemote(ws, { ...o, remoteOptional: true });
+      const onRemote = new Set<string>();
+      if (remote) {
+        await Promise.all(st.filter((s) => s.state !== 'fresh' && s.fp).map(async (s) => { if (await remote.has(s.fp!).catch(() => false)) onRemote.add(s.id); }));
+      }
+      const remoteText = (id: string) => (onRemote.has(id) ? ` [on remote '${remote!.name}': pipe pull fetches it]` : '');
       // stages with a Slurm job in flight (live run, or left for the next run to adopt)
       const jobs = new Map(ws.hasCache() ? ws.db.slurmJobsActive(g.pipeline.name).map((j) => [j.stage_id, j]) : []);
       const jobText = (id: string) => {
@@ -30,13 +39,13 @@ export function registerStatus(cli: Cli): void {
         return j ? ` [Slurm job ${j.job_id} ${j.slurm_state ?? 'SUBMITTED'}${j.node ? ` on ${j.node}` : ''}]` : '';
       };
       if (o.json) {
-        out(JSON.stringify(st.map((s) => ({ id: s.id, state: s.state, reasons: s.reasons.map(reasonJson), ...(jobs.has(s.id) ? { slurm: { jobId: jobs.get(s.id)!.job_id, state: jobs.get(s.id)!.slurm_state ?? 'SUBMITTED' } } : {}) })), null, 2));
+        out(JSON.stringify(st.map((s) => ({ id: s.id, state: s.state, reasons: s.reasons.map(reasonJson), ...(onRemote.has(s.id) ? { remote: remote!.name } : {}), ...(jobs.has(s.id) ? { slurm: { jobId: jobs.get(s.id)!.job_id, state: jobs.get(s.id)!.slurm_state ?? 'SUBMITTED' } } : {}) })), null, 2));
       } else {
         const w = Math.min(48, Math.max(5, ...st.map((s) => s.id.length)));
         out(`${'STAGE'.padEnd(w)}  ${'STATE'.padEnd(9)}  WHY`);
-        for (const s of st) out(`${s.id.padEnd(w)}  ${s.state.padEnd(9)}  ${formatReasons(s.reasons)}${jobText(s.id)}`);
+        for (const s of st) out(`${s.id.padEnd(w)}  ${s.state.padEnd(9)}  ${formatReasons(s.reasons)}${jobText(s.id)}${remoteText(s.id)}`);
         const counts = STATE_ORDER.map((k) => [k, st.filter((s) => s.state === k).length] as const).filter(([, n]) => n).map(([k, n]) => `${n} ${k}`);
-        out(`\n${st.length} stages: ${counts.join(', ')}`);
+        out(`\n${st.length} stages: ${counts.join(', ')}${remote ? `; ${onRemote.size} of them on remote '${remote.name}' (${remote.where})` : ''}`);
       }
       // artifacts/ views that no longer show what pipe put there (the results themselves are fine)
       const damaged = ws.hasCache() ? ws.damagedViews(g.pipeline.name) : [];

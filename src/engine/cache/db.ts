@@ -116,6 +116,10 @@ export class CacheDb {
     this.db.pragma('foreign_keys = ON');
     this.migrate();
     this.db.exec(SLURM_JOBS_DDL); // additive, no schema version of its own
+    // additive columns are checked on every open, not only on a version step: an index written
+    // by a build between two column additions of one schema version must not fail later
+    // ("no such column"); one pragma per table
+    this.ensureViewColumns();
   }
 
   private migrate(): void {
@@ -143,7 +147,11 @@ export class CacheDb {
     const have = new Set((this.db.pragma('table_info(runs)') as { name: string }[]).map((c) => c.name));
     for (const [col, type] of RUN_RECORD_COLUMNS) if (!have.has(col)) this.db.exec(`ALTER TABLE runs ADD COLUMN ${col} ${type}`);
     this.db.exec(RUN_RECORD_INDEX);
-    // schema 4: how each artifacts/ view looked when made (to notice an edited or damaged one)
+    this.ensureViewColumns();
+  }
+
+  /** Schema 4: how each artifacts/ view looked when made (to notice an edited or damaged one). */
+  private ensureViewColumns(): void {
     const views = new Set((this.db.pragma('table_info(views)') as { name: string }[]).map((c) => c.name));
     if (views.size && !views.has('stat')) this.db.exec('ALTER TABLE views ADD COLUMN stat TEXT');
   }
@@ -374,6 +382,22 @@ export class CacheDb {
         VALUES (?, ?, ?, ?, ?, ?, 'done', ?, ?, ?, '[]')`).run(runId, m.pipeline, m.stageId, m.kind, m.fingerprint, JSON.stringify(m.fpData), m.started, m.ended, m.metrics === null || m.metrics === undefined ? null : JSON.stringify(m.metrics));
       const id = Number(r.lastInsertRowid);
       for (const o of m.outputs) this.stmt('INSERT INTO outputs (execution_id, name, hash, type, is_dir, size) VALUES (?, ?, ?, ?, ?, ?)').run(id, o.name, o.hash, o.type, o.is_dir, o.size);
+    });
+  }
+
+  /**
+   * A result downloaded (and verified) from a remote cache: an execution of this run, done,
+   * with the remote's outputs and metrics, its log naming where it came from.
+   */
+  recordPulled(e: { runId: number; pipeline: string; stageId: string; kind: string; fp: string; fpData: string; deps: string[]; m: ResultManifest; note: string }): { id: number; outputs: OutputRow[] } {
+    return this.tx(() => {
+      const now = Date.now();
+      const r = this.stmt(`INSERT INTO executions (run_id, pipeline, stage_id, kind, fingerprint, fp_data, state, started, ended, metrics, deps, log)
+        VALUES (?, ?, ?, ?, ?, ?, 'done', ?, ?, ?, ?, ?)`).run(e.runId, e.pipeline, e.stageId, e.kind, e.fp, e.fpData, now - Math.max(0, e.m.ended - e.m.started), now, e.m.metrics === null || e.m.metrics === undefined ? null : JSON.stringify(e.m.metrics), JSON.stringify(e.deps), e.note);
+      const id = Number(r.lastInsertRowid);
+      const outputs: OutputRow[] = e.m.outputs.map((o) => ({ execution_id: id, name: o.name, hash: o.hash, type: o.type, is_dir: o.is_dir, size: o.size }));
+      for (const o of outputs) this.stmt('INSERT INTO outputs (execution_id, name, hash, type, is_dir, size) VALUES (?, ?, ?, ?, ?, ?)').run(id, o.name, o.hash, o.type, o.is_dir, o.size);
+      return { id, outputs };
     });
   }
 

@@ -108,3 +108,13 @@ export function rebuildIndex(cacheDir: string, open: (path: string) => RecoveryI
   }
   return { results, pipelines: [...runs.keys()].sort(), skipped, unreadable: unreadable.length, movedTo };
 }
+
+/** The manifest of one result, when the store has it. */
+export function readManifest(cacheDir: string, fp: string): ResultManifest | undefined {
+  try {
+    const m = JSON.parse(readFileSync(manifestPath(cacheDir, fp), 'utf8')) as ResultManifest;
+    return m.v === 1 && m.fingerprint === fp ? m : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -18,13 +18,19 @@ export type SkipReason =
   /** The run stopped after a failure (without --keep-going) before the stage could start. */
   | { code: 'run-stopped' }
   /** The run was interrupted (Ctrl-C, SIGTERM) before the stage could start. */
-  | { code: 'interrupted' };
+  | { code: 'interrupted' }
+  /** `pipe pull`: the remote has no usable result for it. */
+  | { code: 'not-on-remote'; remote: string }
+  /** `pipe pull`: a stage it depends on could not be pulled (so its fingerprint is unknown). */
+  | { code: 'upstream-not-pulled'; upstream: string };
 
 export function formatSkip(r: SkipReason): string {
   switch (r.code) {
     case 'upstream-failed': return `upstream ${r.upstream} failed`;
     case 'run-stopped': return 'run stopped after a failure';
     case 'interrupted': return 'interrupted';
+    case 'not-on-remote': return `not on remote '${r.remote}'`;
+    case 'upstream-not-pulled': return `upstream ${r.upstream} was not pulled`;
   }
 }
 
@@ -35,13 +41,16 @@ export interface RunSummary {
   failed: number;
   skipped: number;
   interrupted: number;
+  /** Of the cached stages, those whose result came from the remote cache. */
+  remote: number;
   failures: { id: string; error: string }[];
   durationMs: number;
 }
 
 export type StageEnd =
   | { outcome: 'ran'; durationMs: number }
-  | { outcome: 'cached' }
+  /** `remote`: the result was downloaded from this remote cache (verified), not found locally. */
+  | { outcome: 'cached'; remote?: string }
   | { outcome: 'failed'; error: string; durationMs?: number }
   | { outcome: 'skipped'; skip: SkipReason }
   | { outcome: 'interrupted'; durationMs?: number };
@@ -61,7 +70,7 @@ export interface RunReporter {
 }
 
 export function emptySummary(runId = 0): RunSummary {
-  return { runId, ran: 0, cached: 0, failed: 0, skipped: 0, interrupted: 0, failures: [], durationMs: 0 };
+  return { runId, ran: 0, cached: 0, failed: 0, skipped: 0, interrupted: 0, remote: 0, failures: [], durationMs: 0 };
 }
 
 /** The one place a run's counts come from: folds an event into the summary (in place; returns it). */
@@ -70,6 +79,7 @@ export function summarize(s: RunSummary, e: RunEvent): RunSummary {
   else if (e.type === 'stage-end') {
     s[e.outcome]++;
     if (e.outcome === 'failed') s.failures.push({ id: e.id, error: e.error });
+    if (e.outcome === 'cached' && e.remote) s.remote++;
   }
   return s;
 }

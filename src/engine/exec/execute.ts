@@ -19,6 +19,7 @@ import { artifactsMode, type Workspace } from '../cache/workspace.js';
 import { describeHolder, GC_LOCK, type LockHolder } from '../cache/db.js';
 import { mergeResources, type ExecutorName, type Resources, type SlurmOptions } from '../front/resources.js';
 import { SlurmExecutor } from './slurm.js';
+import type { RemoteCache } from '../cache/remote.js';
 import { diskFullText, isDiskFull } from '../../lib/system/disk.js';
 import { emptySummary, summarize, type RunEvent, type RunFinish, type RunRecorder, type RunReporter, type RunSummary, type SkipReason } from './events.js';
 
@@ -50,6 +51,10 @@ export interface RunOptions {
   resources?: Resources;
   /** Local GPUs: `--gpus N` (devices 0 … N-1); default: the devices found (exec/gpus.ts). */
   gpus?: number;
+  /** The remote cache (looked up on local misses; push: auto uploads new results). */
+  remote?: RemoteCache;
+  /** `pipe pull`: fill the cache from the remote, execute nothing. */
+  pullOnly?: boolean;
   /** On Slurm, --jobs was given (else the executor's max_queued is the cap). */
   jobsGiven?: boolean;
 }
@@ -131,6 +136,7 @@ export async function executePipeline(g: PipelineGraph, ws: Workspace, opts: Run
     const r = (runner = new StageRunner(g, ws, new Planner(g, db, ws.store, ws.root), {
       runId, runTmp, jobs, forced: scope.forced, emit, signal: abort.signal, stopping: () => scheduler.stopping, recorder: opts.recorder,
       // a kind that needs a fresh process per execution is never batched with others
+      remote: opts.remote, pullOnly: opts.pullOnly,
       executor: slurm, gpus: slurm ? undefined : gpuPool(opts.gpus), resources: (st) => mergeResources(opts.resources, doc.resources, st.decl.resources, st.kind.freshProcess ? { batch: 1 } : undefined),
     }));
     const notRun = await scheduler.run({
@@ -140,6 +146,10 @@ export async function executePipeline(g: PipelineGraph, ws: Workspace, opts: Run
     });
     await r.close();
     await slurm?.close();
+    if (opts.remote && (r.transfer.pulled || r.transfer.pushedResults)) {
+      const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
+      say(`remote '${opts.remote.name}': ${summary.remote} result(s) pulled (${mb(r.transfer.pulled)} downloaded)${r.transfer.pushedResults ? `, ${r.transfer.pushedResults} pushed (${mb(r.transfer.pushed)} uploaded)` : ''}`);
+    }
     opts.signal?.removeEventListener('abort', onExternalAbort);
     const skip: SkipReason = abort.signal.aborted ? { code: 'interrupted' } : { code: 'run-stopped' };
     for (const s of notRun) void emit({ type: 'stage-end', id: s.id, outcome: 'skipped', skip });

@@ -18,7 +18,8 @@ import type { Disposition } from './scheduler.js';
 import { resolvePorts, type PortType, type Progress } from '../../sdk/stage.js';
 import type { StageSubset } from './subset.js';
 import type { Workspace } from '../cache/workspace.js';
-import { writeManifest } from '../cache/manifests.js';
+import { writeManifest, type ResultManifest } from '../cache/manifests.js';
+import type { RemoteCache } from '../cache/remote.js';
 import type { RunEvent, RunRecorder } from './events.js';
 import type { Resources } from '../front/resources.js';
 import type { StageExecutor } from './executor.js';
@@ -32,6 +33,9 @@ export class StageRunner {
   private readonly slotWaiters: (() => void)[] = [];
   private readonly outputsOf = new Map<string, OutputRow[]>();
   private readonly viewWork = new Set<Promise<void>>();
+  private readonly pushes = new Set<Promise<void>>();
+  /** Bytes downloaded from / uploaded to the remote in this run. */
+  readonly transfer = { pulled: 0, pushed: 0, pushedResults: 0 };
 
   constructor(
     private readonly g: PipelineGraph,
@@ -55,6 +59,10 @@ export class StageRunner {
       resources?: (st: PlannedStage) => Resources;
       /** The GPUs of a local run (resources: {gpus: N}); absent on Slurm. */
       gpus?: GpuPool;
+      /** The remote cache: looked up on a local miss, and (push: auto) given every new result. */
+      remote?: RemoteCache;
+      /** `pipe pull`: take results from the local cache or the remote, execute nothing. */
+      pullOnly?: boolean;
     },
   ) {}
 
@@ -99,6 +107,15 @@ export class StageRunner {
       this.ctx.recorder?.stage({ id: st.id, outcome: 'cached', execution: src.cached_from ?? src.id, fingerprint: fp, ...(src.ended ? { durationMs: src.ended - src.started } : {}), curves: curvesOf(hit.outputs!), metrics: src.metrics });
       void emit({ type: 'stage-end', id: st.id, outcome: 'cached' });
       return 'ok';
+    }
+    // ---- the remote cache, on a local miss (never for --force: that asks for a recomputation)
+    if (!forced && this.ctx.remote) {
+      const got = await this.fromRemote(st, fp, data, runId);
+      if (got) return 'ok';
+    }
+    if (this.ctx.pullOnly) {
+      void emit({ type: 'stage-end', id: st.id, outcome: 'skipped', skip: { code: 'not-on-remote', remote: this.ctx.remote?.name ?? '(none)' } });
+      return 'unavailable';
     }
     // ---- execute
     const reasons: StaleReason[] = hit ? planner.explainMiss(st, data, hit).reasons : [{ code: 'forced' }];
@@ -163,12 +180,14 @@ export class StageRunner {
         const out: OutputRow[] = res.outputs.map((o) => ({ execution_id: execId, name: o.name, hash: o.hash, type: specs[o.name]?.type ?? 'file', is_dir: o.isDir ? 1 : 0, size: o.size }));
         for (const o of res.outputs) ws.store.put(o);
         // the store is the truth: its manifest of this result first, then the index
-        writeManifest(ws.cacheDir, {
+        const manifest: ResultManifest = {
           v: 1, fingerprint: fp, fpData: data, pipeline: name, stageId: st.id, kind: st.kind.kind,
           outputs: out.map(({ execution_id: _, ...o }) => o), metrics: res.metrics ?? null, started, ended: Date.now(),
-        });
+        };
+        writeManifest(ws.cacheDir, manifest);
         db.finishExecution(execId, 'done', { metrics: res.metrics, log: logText, outputs: out });
         rows = out;
+        if (this.ctx.remote?.pushMode === 'auto' && !this.ctx.pullOnly) this.push(manifest);
       } catch (e) {
         error = `recording outputs failed: ${(e as Error).message}`;
       }
@@ -194,6 +213,53 @@ export class StageRunner {
     return 'failed';
   }
 
+  /**
+   * Looks the fingerprint up on the remote; downloads and verifies every output into the store
+   * and records the stage as a hit from the remote. A remote copy that cannot be used is a miss
+   * with a warning (the stage runs, and its push repairs the remote).
+   */
+  private async fromRemote(st: PlannedStage, fp: string, data: unknown, runId: number): Promise<boolean> {
+    const remote = this.ctx.remote!;
+    const name = this.g.pipeline.name;
+    const warn = (text: string) => { void this.ctx.emit({ type: 'message', text }); };
+    try {
+      const l = await remote.lookup(fp);
+      if (!l.found) {
+        if (l.problem) warn(`${st.id}: the remote '${remote.name}' has a result for this fingerprint, but ${l.problem}; computing it here`);
+        return false;
+      }
+      const got = await remote.fetch(l.manifest, this.ws.store);
+      if (!got.ok) {
+        remote.markBroken(fp);
+        warn(`${st.id}: the remote '${remote.name}' result cannot be used — ${got.problem}; computing it here`);
+        return false;
+      }
+      this.transfer.pulled += got.bytes;
+      const m = l.manifest;
+      writeManifest(this.ws.cacheDir, { v: 1, fingerprint: fp, fpData: m.fpData, pipeline: name, stageId: st.id, kind: st.kind.kind, outputs: m.outputs, metrics: m.metrics, started: m.started, ended: m.ended });
+      const rec = this.ws.db.recordPulled({ runId, pipeline: name, stageId: st.id, kind: st.kind.kind, fp, fpData: JSON.stringify(data), deps: st.deps, m, note: `pulled from remote '${remote.name}' (${remote.where}); computed by ${m.stageId} of '${m.pipeline}' with pipe ${m.pipe}` });
+      this.outputsOf.set(st.id, rec.outputs);
+      this.updateViews(st, rec.outputs);
+      this.ctx.recorder?.stage({ id: st.id, outcome: 'cached', execution: rec.id, fingerprint: fp, durationMs: Math.max(0, m.ended - m.started), curves: curvesOf(rec.outputs), metrics: m.metrics ?? undefined });
+      void this.ctx.emit({ type: 'stage-end', id: st.id, outcome: 'cached', remote: remote.name });
+      return true;
+    } catch (e) {
+      // the remote went away mid-run: local work goes on
+      warn(`${st.id}: the remote '${remote.name}' could not be read (${(e as Error).message}); computing it here`);
+      return false;
+    }
+  }
+
+  /** Uploads a new result in the background (the run waits for uploads before it ends). */
+  private push(m: ResultManifest): void {
+    const remote = this.ctx.remote!;
+    const p = remote.push(m, this.ws.store, this.ws.db)
+      .then((r) => { if (!r.skipped) { this.transfer.pushed += r.bytes; this.transfer.pushedResults++; } })
+      .catch((e: Error) => { void this.ctx.emit({ type: 'message', text: `${m.stageId}: pushing the result to remote '${remote.name}' failed (${e.message}); \`pipe push\` retries` }); })
+      .finally(() => this.pushes.delete(p));
+    this.pushes.add(p);
+  }
+
   private updateViews(st: PlannedStage, rows: OutputRow[]): void {
     const specs = resolvePorts(st.kind.outputs, st.params);
     const name = this.g.pipeline.name;
@@ -208,6 +274,7 @@ export class StageRunner {
   /** Waits for the artifacts/ copies and stops the worker processes. */
   async close(): Promise<void> {
     await Promise.all([...this.viewWork]);
+    while (this.pushes.size) await Promise.all([...this.pushes]);
     await this.pool?.close();
   }
 }

@@ -17,7 +17,9 @@ export type Disposition =
   /** aborted while running: counts as finished, dependents do not start */
   | 'interrupted'
   /** not started because the run is stopping: left for the "not run" list */
-  | 'not-started';
+  | 'not-started'
+  /** (`pipe pull`) neither local nor on the remote: done with, its dependents are skipped */
+  | 'unavailable';
 
 export interface SchedulerHooks {
   process(st: PlannedStage): Promise<Disposition>;
@@ -87,6 +89,7 @@ export class Scheduler {
             if (d === 'ok') { this.finished.add(st.id); release(st.id); }
             else if (d === 'failed') failed(st.id);
             else if (d === 'interrupted') this.finished.add(st.id);
+            else if (d === 'unavailable') { this.finished.add(st.id); skipDownstream(st.id, { code: 'upstream-not-pulled', upstream: st.id }); }
           },
           (e: Error) => { h.crashed(st.id, e); failed(st.id); },
         ).finally(() => { inflight.delete(p); wake(); });

@@ -13,6 +13,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { FromSchema } from 'json-schema-to-ts';
 import { Ajv } from 'ajv';
+import { remotesConfigProperties } from './remotes.js';
 import { pipelineSchema } from './pipeline-schema.js';
 import { PipeError, PipeErrors } from '../errors.js';
 import { loadPipelineFile, type LoadedFile } from './load.js';
@@ -29,6 +30,9 @@ export interface UserConfig {
   executor?: ExecutorName;
   resources?: Resources;
   slurm?: SlurmOptions;
+  /** Remote caches by name, and the default one (front/remotes.ts). */
+  remotes?: Record<string, unknown>;
+  remote?: string;
 }
 
 const TIME = /^(?:\d+|\d+:\d{1,2}|\d+:\d{1,2}:\d{1,2}|\d+-\d+|\d+-\d+:\d{1,2}|\d+-\d+:\d{1,2}:\d{1,2})$/;
@@ -123,6 +127,7 @@ const validateConfig = ajv.compile({
     executor: { $ref: '#/definitions/executor' },
     resources: { $ref: '#/definitions/resources' },
     slurm: { $ref: '#/definitions/slurmOptions' },
+    ...remotesConfigProperties,
   },
   definitions: defs,
 });

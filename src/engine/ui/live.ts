@@ -56,7 +56,7 @@ export class LiveReporter extends EventReporter {
   private t0 = Date.now();
   private tick = 0;
   private total = 0;
-  private counts = { ran: 0, cached: 0, failed: 0, skipped: 0 };
+  private counts = { ran: 0, cached: 0, failed: 0, skipped: 0, remote: 0 };
   private readonly failures: string[] = [];
   private restore?: () => void;
   private readonly raw: { out: Write; err: Write };
@@ -138,7 +138,7 @@ export class LiveReporter extends EventReporter {
     g.running.delete(id);
     g.done++;
     if (outcome === 'ran') { g.ran++; this.counts.ran++; }
-    else if (outcome === 'cached') { g.cached++; this.counts.cached++; }
+    else if (outcome === 'cached') { g.cached++; this.counts.cached++; if (e.remote) this.counts.remote++; }
     else if (outcome === 'failed') { g.failed++; this.counts.failed++; this.failures.push(`${id}: ${(endError(e) ?? '').split('\n')[0]}`); }
     else { g.skipped++; this.counts.skipped++; }
     this.o.eta?.ended(id, outcome, endDuration(e));
@@ -166,7 +166,7 @@ export class LiveReporter extends EventReporter {
     const eta = this.o.eta?.remaining(now);
     const toRun = eta ? eta.pending : this.total - done - running;
     const head = [
-      `${this.c('1', this.o.pipeline)} · ${done}/${this.total} done (${this.counts.ran} ran, ${this.counts.cached} cached)`,
+      `${this.c('1', this.o.pipeline)} · ${done}/${this.total} done (${this.counts.ran} ran, ${this.counts.cached} cached${this.counts.remote ? `, ${this.counts.remote} from remote` : ''})`,
       `${running} running`,
       `${toRun} to run`,
       this.counts.failed ? this.c('31', `${this.counts.failed} failed`) : '',

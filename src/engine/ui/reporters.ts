@@ -37,7 +37,7 @@ export const endError = (e: StageEnd) => (e.outcome === 'failed' ? e.error : und
 export const endDuration = (e: StageEnd) => ('durationMs' in e ? e.durationMs : undefined);
 
 export function summaryLine(s: RunSummary): string {
-  const extra = [s.skipped ? `${s.skipped} skipped` : '', s.interrupted ? `${s.interrupted} interrupted` : ''].filter(Boolean).join(', ');
+  const extra = [s.skipped ? `${s.skipped} skipped` : '', s.interrupted ? `${s.interrupted} interrupted` : '', s.remote ? `${s.remote} of the cached from the remote` : ''].filter(Boolean).join(', ');
   return `${s.ran} ran, ${s.cached} cached, ${s.failed} failed${extra ? `, ${extra}` : ''} (${(s.durationMs / 1000).toFixed(1)}s)`;
 }
 
@@ -62,6 +62,7 @@ export class PlainReporter extends EventReporter {
     else if (this.quiet) return;
     else if (e.outcome === 'ran') this.out(`✓ ${id} (${(e.durationMs / 1000).toFixed(1)}s)`);
     else if (e.outcome === 'interrupted') this.out(`■ ${id} interrupted`);
+    else if (e.outcome === 'cached' && e.remote) this.out(`↓ ${id} from remote '${e.remote}'`);
     else if (this.verbose) this.out(`${e.outcome === 'cached' ? '○' : '-'} ${id} ${e.outcome}${e.outcome === 'skipped' ? ` (${formatSkip(e.skip)})` : ''}`);
   }
   message(text: string): void {
@@ -78,7 +79,7 @@ export class PlainReporter extends EventReporter {
  *   {"event":"run","pipeline","stages","to_run","jobs","eta_s"}
  *   {"event":"start","id","reasons":[{"code",…fields,"text"}]}   (the codes of `pipe status --json`)
  *   {"event":"progress","id","done","total","unit","message","left_s"}
- *   {"event":"end","id","outcome":"ran|cached|failed|skipped|interrupted","duration_ms","error","skip":{"code",…,"text"},"eta_s"}
+ *   {"event":"end","id","outcome":"ran|cached|failed|skipped|interrupted","remote","duration_ms","error","skip":{"code",…,"text"},"eta_s"}
  *   {"event":"message","text"}
  *   {"event":"summary","run_id","ran","cached","failed","skipped","interrupted","duration_ms","failures"}
  * Every event carries `t_s`, seconds since the run started. `eta_s` is the estimated remaining
@@ -118,7 +119,7 @@ export class JsonReporter extends EventReporter {
   stageEnd(id: string, e: StageEnd): void {
     this.o.eta?.ended(id, e.outcome, endDuration(e));
     const skip = e.outcome === 'skipped' ? skipJson(e.skip) : undefined;
-    this.emit({ event: 'end', id, outcome: e.outcome, duration_ms: endDuration(e), error: endError(e), skip, eta_s: this.etaS() });
+    this.emit({ event: 'end', id, outcome: e.outcome, remote: e.outcome === 'cached' ? e.remote : undefined, duration_ms: endDuration(e), error: endError(e), skip, eta_s: this.etaS() });
   }
   message(text: string): void {
     this.emit({ event: 'message', text });

@@ -8,7 +8,8 @@
  *   node scripts/results.mjs [--artifacts DIR] [--readme FILE] [--check]
  *
  * --check: change nothing, exit 1 when a block would change (the README is stale).
- * Blocks: playground (activation_playground), hebbian (hebbian_mlp), agf (group_agf), actmix (actmix_cv).
+ * Blocks: playground (activation_playground), hebbian (hebbian_mlp), agf (group_agf), actmix (actmix_cv),
+ * infomax_relu and infomax (infomax_sweep), actmix_single (actmix, the seed's single run).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -166,7 +167,69 @@ function actmix(name = 'actmix_cv') {
   return out.join('\n');
 }
 
-const blocks = { playground, hebbian, agf, actmix: () => actmix('actmix_cv') };
+// seed-systems.md §B.7: the seed's published ReLU, K = 16 run (v1 model, one run)
+const B7 = { tc: 4.78, weight_redundancy: 2.21, output_correlation: 3.13, eff_rank: 15.14, final_loss: -202.07 };
+
+function infomaxRelu(name = 'infomax_sweep') {
+  if (!has(name, 'summary_by_width', 'results.json')) return null;
+  const runs = [];
+  for (let seed = 0; seed < 1000; seed++) {
+    if (!has(name, `train[activation=relu,hidden=16,seed=${seed}]`, 'metrics.json')) continue;
+    runs.push({ seed, m: json(name, `train[activation=relu,hidden=16,seed=${seed}]`, 'metrics.json').final });
+  }
+  if (!runs.length) return null;
+  const cols = ['tc', 'weight_redundancy', 'output_correlation', 'eff_rank', 'final_loss'];
+  const f2 = (v) => (v < 0 ? `−${(-v).toFixed(2)}` : v.toFixed(2));
+  const out = ['| | TC | redundancy | output corr | eff rank (PR) | final loss |', '|---|---:|---:|---:|---:|---:|'];
+  out.push(`| seed (§B.7, one run) | ${cols.map((c) => f2(B7[c])).join(' | ')} |`);
+  for (const r of runs.slice(0, 2)) out.push(`| pipe, seed ${r.seed} | ${cols.map((c) => f2(r.m[c])).join(' | ')} |`);
+  const st = (c) => { const v = runs.map((r) => r.m[c]); const mean = v.reduce((a, b) => a + b, 0) / v.length; return { mean, std: Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / v.length), min: Math.min(...v), max: Math.max(...v) }; };
+  out.push(`| **pipe, ${runs.length} seeds: mean ± std** | ${cols.map((c) => `${f2(st(c).mean)} ± ${st(c).std.toFixed(2)}`).join(' | ')} |`);
+  out.push(`| pipe, ${runs.length} seeds: min – max | ${cols.map((c) => `${f2(st(c).min)} – ${f2(st(c).max)}`).join(' | ')} |`);
+  const inside = cols.filter((c) => B7[c] >= st(c).min && B7[c] <= st(c).max);
+  out.push('', `The seed's run lies inside pipe's ${runs.length}-seed range on ${inside.length} of ${cols.length} metrics${inside.length ? ` (${inside.map((c) => ({ tc: 'TC', weight_redundancy: 'redundancy', output_correlation: 'output corr', eff_rank: 'eff rank', final_loss: 'final loss' })[c]).join(', ')})` : ''}.`);
+  return out.join('\n');
+}
+
+function infomax(name = 'infomax_sweep') {
+  if (!has(name, 'summary_by_width', 'results.json')) return null;
+  const r = json(name, 'summary_by_width', 'results.json');
+  const cols = ['eff_rank', 'erank_rv', 'weight_redundancy', 'dead_units', 'output_correlation', 'tc', 'final_loss'];
+  const out = ['| activation | K | runs | eff_rank (PR) | erank (Roy–Vetterli) | redundancy | dead | output corr | TC | final loss |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|'];
+  const groups = [...r.groups].sort((a, b) => (a.group.activation < b.group.activation ? -1 : a.group.activation > b.group.activation ? 1 : a.group.hidden - b.group.hidden));
+  for (const g of groups) out.push(`| ${g.group.activation} | ${g.group.hidden} | ${g.metrics.eff_rank?.n ?? 0} | ${cols.map((c) => pm(g.metrics[c], 3)).join(' | ')} |`);
+  return out.join('\n');
+}
+
+function actmixSingle(name = 'actmix') {
+  if (!has(name, 'train', 'metrics.json') || !has(name, 'analyze[checkpoint=best]', 'stats.json')) return null;
+  const m = json(name, 'train', 'metrics.json');
+  const t = m.test;
+  const out = [];
+  out.push(`* ${m.stopped_early ? `Early stopping after ${m.epochs_run} epochs` : `${m.epochs_run} epochs`}, best epoch ${m.best_epoch} (0-based; T = ${m.temperature_at_best.toFixed(3)}): test accuracy **${t.accuracy.toFixed(4)}**,`,
+    `  ROC-AUC ${t.roc_auc.toFixed(4)}, macro F1 ${t.f1_macro.toFixed(3)}, log loss ${t.log_loss.toFixed(3)}.`);
+  out.push('* The two checkpoints the analysis shows, each labelled in every figure title',
+    "  (`analyze[checkpoint=last]` is the seed README's `last.ckpt`, `analyze[checkpoint=best]` the",
+    '  restored best-val-loss model that was tested):', '');
+  out.push('| checkpoint | after epochs | T | mean entropy of α (layer 0 / 1) | ReLU mass fraction | neurons dominated by ReLU |', '|---|---|---|---|---|---|');
+  const rows = {};
+  for (const [c, after] of [['last', m.epochs_run], ['best', m.best_epoch + 1]]) {
+    if (!has(name, `analyze[checkpoint=${c}]`, 'stats.json')) continue;
+    const s = json(name, `analyze[checkpoint=${c}]`, 'stats.json');
+    const layers = Object.keys(s).sort();
+    const frac = (l) => { const b = s[l].basis_mass; return b.relu / Object.values(b).reduce((x, y) => x + y, 0); };
+    rows[c] = { after, entropy: layers.map((l) => s[l].mean_entropy) };
+    out.push(`| ${c} | ${after} | ${s[layers[0]].temperature.toFixed(3)} | ${layers.map((l) => s[l].mean_entropy.toFixed(3)).join(' / ')} | ${layers.map((l) => frac(l).toFixed(3)).join(' / ')} | ${layers.map((l) => s[l].dominance_counts.relu).join(' / ')} |`);
+  }
+  if (rows.last && rows.best) {
+    const ratio = Math.max(...rows.last.entropy.map((e, i) => e / rows.best.entropy[i]));
+    out.push('', `  The seed's analysis of \`last.ckpt\` therefore describes a model ${rows.last.after - rows.best.after} epochs past the one it`,
+      `  tested: far more specialised (mean entropy of α ≤ ${ratio.toFixed(2)}× per layer) than the network whose accuracy it reports.`);
+  }
+  return out.join('\n');
+}
+
+const blocks = { playground, hebbian, agf, actmix: () => actmix('actmix_cv'), infomax_relu: () => infomaxRelu(), infomax: () => infomax(), actmix_single: () => actmixSingle() };
 let text = readFileSync(README, 'utf8');
 let stale = [];
 for (const [name, build] of Object.entries(blocks)) {

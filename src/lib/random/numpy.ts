@@ -11,18 +11,21 @@
  *   init_genrand seeding; `rand` (53-bit from two 32-bit draws), `randn` (Marsaglia's polar method
  *   with the cached second value), `randint` (masked rejection), `permutation`, `choice`.
  *
- * Bit-exactness (tested against NumPy itself in test/random/numpy.test.ts): every method is
- * bit-exact except two, which consume exactly NumPy's bits (the stream stays aligned) but can
- * differ in the last bits of a value:
- * - `normal`/`standardNormal` of the Generator: the ziggurat tables are computed here from their
- *   defining recurrence (Marsaglia & Tsang 2000) instead of copied from NumPy's source; NumPy's
- *   literal tables differ from the recurrence in the last bits, so a draw agrees to ~1e-13 relative.
- * - legacy `randn`: NumPy takes libm's `log` of r²; glibc's log is not correctly rounded in ~0.1 %
- *   of arguments, V8's `Math.log` in ~7 %. `crLog` (correctly rounded) matches glibc everywhere
- *   else, so ~0.1 % of randn pairs differ by 1–2 ulp.
+ * Bit-exactness (tested against NumPy itself in test/random/numpy.test.ts): every method, bit for
+ * bit, where NumPy runs on the same C library:
+ * - `normal`/`standardNormal` of the Generator: the ziggurat's strip widths are NumPy's, measured
+ *   from its draws (scripts/derive-numpy-ziggurat.py) rather than copied from its source; the
+ *   wedge and tail tests call libm's `exp` / `log1p` as NumPy does.
+ * - legacy `randn`: NumPy takes libm's `log` of r²; glibc's log is not correctly rounded on
+ *   ~0.1 % of arguments (V8's `Math.log` differs from it on ~7 %), so pipe calls the same libm
+ *   (src/lib/random/libm.ts). Without a loadable libm, `crLog` (correctly rounded) stands in and
+ *   ~0.1 % of randn pairs differ by 1–2 ulp.
  *
  * 128-bit arithmetic on 16-bit limbs held in doubles; no BigInt.
  */
+
+import { KI_HIGH, KI_LOW, WI } from './numpy-ziggurat-tables.js';
+import { libm } from './libm.js';
 
 // ---------------------------------------------------------------------------------------------
 // correctly rounded natural log (double-double evaluation, rounded once)
@@ -104,6 +107,9 @@ const INIT_A = 0x43b0d7e5, MULT_A = 0x931e8875, INIT_B = 0x8b51f9dd, MULT_B = 0x
 const MIX_MULT_L = 0xca01f9dd, MIX_MULT_R = 0x4973f715;
 
 /** The seed as little-endian 32-bit words (0 → [0]). */
+/** The C library's log / log1p / exp (what NumPy calls), or stand-ins where none loads. */
+const M = libm(crLog);
+
 function entropyWords(seed: number): number[] {
   if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`numpy seed must be a non-negative safe integer, got ${seed}`);
   if (seed === 0) return [0];
@@ -238,28 +244,33 @@ export class PCG64 {
 }
 
 // ---------------------------------------------------------------------------------------------
-// ziggurat tables (256 strips) for the standard normal, from the Marsaglia–Tsang recurrence
+// ziggurat tables (256 strips) for the standard normal. The recurrence (Marsaglia & Tsang 2000)
+// gives the acceptance bounds KI and the densities FI; the strip widths WI are NumPy's own,
+// measured from its draws (numpy-ziggurat-tables.ts, scripts/derive-numpy-ziggurat.py): NumPy's
+// literal tables differ from the recurrence in the last bits, and x = rabs · WI[i] must be
+// NumPy's double exactly. KI is kept inside the bracket the measurement allows.
 
 const ZIG_R = 3.6541528853610088;
 const ZIG_INV_R = 1 / ZIG_R;
 const ZIG_V = 0.0049286732339746549; // area of each strip: r·f(r) + ∫_r^∞ f (computed to 50 digits)
 const TWO52 = 4503599627370496;
-const KI = new Float64Array(256), WI = new Float64Array(256), FI = new Float64Array(256);
+const KI = new Float64Array(256), FI = new Float64Array(256);
 (() => {
   let x1 = ZIG_R;
-  WI[255] = x1 / TWO52;
   FI[255] = Math.exp(-0.5 * x1 * x1);
   KI[0] = Math.floor(x1 * FI[255]! / ZIG_V * TWO52);
-  WI[0] = ZIG_V / FI[255]! / TWO52;
   FI[0] = 1;
   for (let i = 254; i > 0; i--) {
     const x = Math.sqrt(-2 * crLog(ZIG_V / x1 + FI[i + 1]!));
     KI[i + 1] = Math.floor(x / x1 * TWO52);
-    WI[i] = x / TWO52;
     FI[i] = Math.exp(-0.5 * x * x);
     x1 = x;
   }
   KI[1] = 0;
+  for (let i = 0; i < 256; i++) {
+    if (KI[i]! <= KI_LOW[i]!) KI[i] = KI_LOW[i]! + 1;
+    if (KI_HIGH[i]! >= 0 && KI[i]! > KI_HIGH[i]!) KI[i] = KI_HIGH[i]!;
+  }
 })();
 
 /** Smallest 2^k − 1 ≥ v (v < 2^32). */
@@ -328,12 +339,12 @@ export class NumpyGenerator {
       if (rabs < KI[idx]!) return x;
       if (idx === 0) {
         for (;;) {
-          // NumPy calls libm's log1p here; V8's Math.log1p is the same fdlibm algorithm
-          const xx = -ZIG_INV_R * Math.log1p(-g.nextDouble());
-          const yy = -Math.log1p(-g.nextDouble());
+          // NumPy calls libm's log1p here
+          const xx = -ZIG_INV_R * M.log1p(-g.nextDouble());
+          const yy = -M.log1p(-g.nextDouble());
           if (yy + yy > xx * xx) return ((lo >>> 17) & 1) ? -(ZIG_R + xx) : ZIG_R + xx;
         }
-      } else if ((FI[idx - 1]! - FI[idx]!) * g.nextDouble() + FI[idx]! < Math.exp(-0.5 * x * x)) {
+      } else if ((FI[idx - 1]! - FI[idx]!) * g.nextDouble() + FI[idx]! < M.exp(-0.5 * x * x)) {
         return x;
       }
     }
@@ -469,7 +480,7 @@ export class RandomState {
       x2 = 2 * this.bitgen.nextDouble() - 1;
       r2 = x1 * x1 + x2 * x2;
     } while (r2 >= 1 || r2 === 0);
-    const f = Math.sqrt(-2 * crLog(r2) / r2);
+    const f = Math.sqrt(-2 * M.log(r2) / r2);
     this.gauss = f * x1;
     return f * x2;
   }

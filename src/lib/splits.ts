@@ -80,12 +80,13 @@ export function holdOut(rows: ArrayLike<number>, count: number, labels: ArrayLik
     const alloc = allocate(groups.map((g) => g.length), count);
     groups.forEach((g, c) => {
       if (rng) rng.shuffle(g);
-      held.push(...g.slice(g.length - alloc[c]!));
+      // (a loop, not push(...slice): spreading millions of rows overflows the call stack)
+      for (let i = g.length - alloc[c]!; i < g.length; i++) held.push(g[i]!);
     });
   } else {
     const order = Array.from(rows);
     if (rng) rng.shuffle(order);
-    held.push(...order.slice(order.length - count));
+    for (let i = order.length - count; i < order.length; i++) held.push(order[i]!);
   }
   const heldSet = new Set(held);
   const kept = Array.from(rows).filter((r) => !heldSet.has(r));

@@ -108,7 +108,8 @@ export default defineStage<SeparatorParams>({
     if (p.logistic) fits['logistic p = 0.5'] = logistic(X, y01, p.log_epochs, p.log_lr, p.log_l2);
     const acc = (l: Line2) => { let c = 0; for (let i = 0; i < n; i++) if ((l.w[0] * X[2 * i]! + l.w[1] * X[2 * i + 1]! + l.b > 0 ? 1 : 0) === y01[i]) c++; return c / n; };
     // boundary w0·(x−mx)/sx + w1·(y−my)/sy + b = 0, sampled along the longer direction, kept inside the data box
-    const [x0, x1] = [Math.min(...cx), Math.max(...cx)], [y0, y1] = [Math.min(...cy), Math.max(...cy)];
+    const range = (a: ArrayLike<number>) => { let lo = Infinity, hi = -Infinity; for (let i = 0; i < a.length; i++) { if (a[i]! < lo) lo = a[i]!; if (a[i]! > hi) hi = a[i]!; } return [lo, hi] as const; };
+    const [x0, x1] = range(cx), [y0, y1] = range(cy);
     const series: string[] = [], lx: number[] = [], ly: number[] = [];
     for (const [name, l] of Object.entries(fits)) {
       for (let k = 0; k <= 200; k++) {

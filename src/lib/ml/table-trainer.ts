@@ -108,8 +108,7 @@ export function holdOut(ds: Dataset, frac: number, classification: boolean, rng:
   for (const idx of groups) {
     rng.shuffle(idx);
     const k = Math.round(idx.length * frac);
-    valIdx.push(...idx.slice(0, k));
-    trIdx.push(...idx.slice(k));
+    for (let i = 0; i < idx.length; i++) (i < k ? valIdx : trIdx).push(idx[i]!);
   }
   const sorted = (r: number[]) => r.sort((a, b) => a - b);
   return { train: takeRows(ds, sorted(trIdx)), val: takeRows(ds, sorted(valIdx)) };

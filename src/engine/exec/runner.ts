@@ -6,7 +6,7 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { prepareOutputs, type TaskSpec } from './context.js';
+import { prepareOutputs, resumeDir, resumeSpec, type TaskSpec } from './context.js';
 import type { OutputRow } from '../cache/db.js';
 import type { PipelineGraph, PlannedStage } from '../front/graph.js';
 import type { ContentHash } from '../../lib/hash.js';
@@ -122,6 +122,7 @@ export class StageRunner {
       gathered: Object.entries(st.inputs).filter(([, d]) => d.refs.length > 1 || d.refs.some((r) => r.selector.gather)).map(([n]) => n),
       attempt: 1 + db.failedAttempts(fp),
       tmpDir: taskDir ? join(taskDir, 'scratch') : join(this.ctx.runTmp, `scratch-${n}`), projectDir: ws.root,
+      resume: resumeSpec(ws.cacheDir, fp, st.decl.checkpoint),
     };
     // GPUs (local executor): devices first, then a worker slot, so CPU stages run while this waits
     const wantGpus = ex ? 0 : gpuCount(this.ctx.resources?.(st)?.gpus);
@@ -143,7 +144,10 @@ export class StageRunner {
     const log: string[] = [];
     const started = Date.now();
     const handlers = {
-      onProgress: (p: Progress) => { void emit({ type: 'stage-progress', id: st.id, progress: p }); },
+      onProgress: (p: Progress) => {
+        if (p.resumedAt !== undefined) void emit({ type: 'stage-resumed', id: st.id, epoch: p.resumedAt, total: p.total ?? 0 });
+        void emit({ type: 'stage-progress', id: st.id, progress: p });
+      },
       onLog: (lines: string[]) => { log.push(...lines); if (log.length > 2000) log.splice(0, log.length - 2000); },
     };
     const executor = ex ?? (this.pool ??= new WorkerPool());
@@ -174,6 +178,7 @@ export class StageRunner {
       }
       if (rows) {
         if (taskDir) rmSync(taskDir, { recursive: true, force: true });
+        rmSync(resumeDir(ws.cacheDir, fp), { recursive: true, force: true }); // the stage completed: its checkpoints are done with
         this.outputsOf.set(st.id, rows);
         this.updateViews(st, rows);
         this.ctx.recorder?.stage({ id: st.id, outcome: 'ran', execution: execId, fingerprint: fp, durationMs, reasons, curves: curvesOf(rows), metrics: res.metrics });

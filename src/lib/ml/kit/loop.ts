@@ -81,6 +81,9 @@ export interface TrainStep<C = unknown> {
    */
   state?(): unknown;
   setState?(s: unknown): void;
+  /** A checkpoint `C` that is not plain data (e.g. device tensors) as plain data, and back, for resume. */
+  encodeCheckpoint?(c: C): unknown;
+  decodeCheckpoint?(s: unknown): C;
 }
 
 export type DataPlan =
@@ -175,7 +178,8 @@ export interface LoopState<C = unknown> {
   initial: Values | null;
   /** Settings fixed by hooks (`set`), replacing their schedules. */
   fixed: Record<string, number>;
-  best: { best: number; bestEpoch: number; ckpt: C | null; settings: Values | null } | null;
+  /** `ckpt`: the best checkpoint (through the step's `encodeCheckpoint` when it has one). */
+  best: { best: number; bestEpoch: number; ckpt: unknown; settings: Values | null } | null;
   rules: unknown[];
   hooks: unknown[];
   hookStop: string | null;
@@ -284,7 +288,7 @@ export async function fit<C>(model: TrainStep<C>, o: FitOptions<C>): Promise<Fit
     for (const [k, v] of Object.entries(st.fixed)) { schedules.set(k, v); fixed[k] = v; }
     if (best && st.best) {
       best.best = st.best.best; best.bestEpoch = st.best.bestEpoch;
-      bestCkpt = st.best.ckpt === null ? null : { c: st.best.ckpt };
+      bestCkpt = st.best.ckpt === null ? null : { c: model.decodeCheckpoint ? model.decodeCheckpoint(st.best.ckpt) : st.best.ckpt as C };
       bestSettings = st.best.settings;
     }
     rules.forEach((r, i) => r.setState?.(st.rules[i]));
@@ -307,7 +311,7 @@ export async function fit<C>(model: TrainStep<C>, o: FitOptions<C>): Promise<Fit
     const kept = bestCkpt as { c: C } | null;
     const state: LoopState<C> = {
       v: 1, epoch: epochsDone, maxEpochs: o.maxEpochs, steps, curves, snapshots, events, initial, fixed,
-      best: best ? { best: best.best, bestEpoch: best.bestEpoch, ckpt: kept ? kept.c : null, settings: bestSettings } : null,
+      best: best ? { best: best.best, bestEpoch: best.bestEpoch, ckpt: kept ? (model.encodeCheckpoint ? model.encodeCheckpoint(kept.c) : kept.c) : null, settings: bestSettings } : null,
       rules: rules.map((r) => r.state?.() ?? null),
       hooks: hooks.map((h) => h.state?.() ?? null),
       hookStop, shuffle: shuffleRng?.getState() ?? null, fresh: freshRng?.getState() ?? null,

@@ -67,6 +67,15 @@ async function killRepeatedly(dir: string, file: string, kills: number, jitterMs
   return { killedAfter, resumedAt, final: r };
 }
 
+/** One kill -9 after the first checkpoint; returns the newest checkpoint's epoch. */
+async function killOnce(dir: string, file: string) {
+  const { child, done } = start(dir, ['run', file]);
+  while (newestCheckpoint(dir) < 1) await sleep(5);
+  process.kill(-child.pid!, 'SIGKILL');
+  await done;
+  return { killedAfter: newestCheckpoint(dir) };
+}
+
 /** Every artifact file of `stage` in a project, as bytes (JSON with the timing fields removed). */
 function outputsOf(dir: string, pipeline: string, stage: string): Record<string, string> {
   const base = join(dir, 'artifacts', pipeline, stage);
@@ -223,6 +232,24 @@ describe('resume after kill -9', () => {
     expect(resumedAt).toEqual(killedAfter);
     await compare(ref, dir, 'rs', 'im', ['final.arrow']);
     // the stage completed: its checkpoints are gone
+    expect(readdirSync(join(dir, 'cache/resume'))).toEqual([]);
+  }, 120_000);
+
+  it('status says resumable from epoch N/M; a changed configuration starts afresh; gc removes the orphaned checkpoints', async () => {
+    const dir = project({ 'p.yaml': infomax(40) });
+    const { killedAfter } = await killOnce(dir, 'p.yaml');
+    const st = await pipe(dir, 'status', 'p.yaml');
+    expect(st.stdout).toMatch(new RegExp(`^im +never-run +never run · resumable from epoch ${killedAfter}/40$`, 'm'));
+    const js = JSON.parse((await pipe(dir, 'status', 'p.yaml', '--json')).stdout) as { id: string; resumable?: unknown }[];
+    expect(js.find((s) => s.id === 'im')!.resumable).toEqual({ epoch: killedAfter, total: 40 });
+    // another configuration (41 epochs) has another fingerprint: it does not resume the 40-epoch state
+    writeFileSync(join(dir, 'p.yaml'), infomax(41));
+    const r = await pipe(dir, 'run', 'p.yaml');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/resumed/);
+    expect(readdirSync(join(dir, 'cache/resume'))).toHaveLength(1);   // the 40-epoch run's, now an orphan
+    const gc = await pipe(dir, 'gc');
+    expect(gc.stdout).toMatch(/deleted 1 orphaned resume checkpoint directory under cache\/resume\//);
     expect(readdirSync(join(dir, 'cache/resume'))).toEqual([]);
   }, 120_000);
 

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { Rng } from '../../sdk/rng.js';
 import { canonicalJson } from '../../lib/hash.js';
 import { loadCheckpoint, saveCheckpoint } from '../../lib/checkpoint.js';
+import { resumeDir } from '../cache/resume.js';
 import { validateParams } from '../front/params.js';
 import {
   DEFAULT_EXT, resolvePorts,
@@ -55,10 +56,6 @@ export interface ResumeSpec { dir: string; everyEpochs: number; everySeconds: nu
 /** The default save interval: every 60 s of training (and never more often than once per epoch). */
 export const DEFAULT_CHECKPOINT = { every_epochs: 0, every_seconds: 60 } as const;
 
-/** Where the resume checkpoints of fingerprint `fp` live: `cache/resume/<fp>/` (outside the store's results). */
-export function resumeDir(cacheDir: string, fp: string): string {
-  return join(cacheDir, 'resume', fp);
-}
 
 /** The resume spec of a stage from its `checkpoint:` declaration (undefined: false, no checkpoints). */
 export function resumeSpec(cacheDir: string, fp: string, decl: boolean | { every_epochs?: number; every_seconds?: number } | undefined): ResumeSpec | undefined {

@@ -6,7 +6,8 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { prepareOutputs, resumeDir, resumeSpec, type TaskSpec } from './context.js';
+import { prepareOutputs, resumeSpec, type TaskSpec } from './context.js';
+import { resumeDir } from '../cache/resume.js';
 import type { OutputRow } from '../cache/db.js';
 import type { PipelineGraph, PlannedStage } from '../front/graph.js';
 import type { ContentHash } from '../../lib/hash.js';

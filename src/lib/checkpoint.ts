@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 
 const MAGIC = Buffer.from('PIPECKP1');
+const MAGIC_PY = Buffer.from('PIPECKPY');
 const FILE = /^ckpt-(\d{9})\.bin$/;
 
 export interface CheckpointMeta {
@@ -34,10 +35,19 @@ export function encodeCheckpoint(meta: CheckpointMeta, state: unknown): Buffer {
   return Buffer.concat([MAGIC, createHash('sha256').update(payload).digest(), payload]);
 }
 
+/**
+ * Decodes a checkpoint. Files the Python helper (python/pipe_stage) writes start with `PIPECKPY`
+ * and hold a length-prefixed JSON meta before a pickle: their state comes back as the pickle's bytes.
+ */
 export function decodeCheckpoint<T>(buf: Buffer): { meta: CheckpointMeta; state: T } {
-  if (buf.length < 40 || !buf.subarray(0, 8).equals(MAGIC)) throw new Error('not a pipe checkpoint (bad header)');
+  const magic = buf.subarray(0, 8);
+  if (buf.length < 40 || !(magic.equals(MAGIC) || magic.equals(MAGIC_PY))) throw new Error('not a pipe checkpoint (bad header)');
   const payload = buf.subarray(40);
   if (!createHash('sha256').update(payload).digest().equals(buf.subarray(8, 40))) throw new Error('content hash mismatch (damaged or truncated)');
+  if (magic.equals(MAGIC_PY)) {
+    const n = payload.readUInt32LE(0);
+    return { meta: JSON.parse(payload.subarray(4, 4 + n).toString('utf8')) as CheckpointMeta, state: payload.subarray(4 + n) as T };
+  }
   return deserialize(payload) as { meta: CheckpointMeta; state: T };
 }
 

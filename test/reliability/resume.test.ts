@@ -17,6 +17,8 @@ import { listCheckpoints } from '../../src/lib/checkpoint.js';
 import { blasStatus } from '../../src/lib/ml/blas/native.js';
 
 const backend = blasStatus().available ? 'blas' : 'cpu';
+// script stages run Debian's python3 (NumPy); the CLI processes inherit this
+process.env.PIPE_PYTHON ??= '/usr/bin/python3';
 
 /** Fields that measure time, not results: left out of the comparison (and only these). */
 const TIMING = new Set(['train_seconds', 'rows_per_second', 'seconds', 'train_ms', 'steps_per_s']);
@@ -215,7 +217,54 @@ stages:
       optimum: {enabled: false}
 `,
   },
+  {
+    name: 'python script stage (pipe_stage checkpoint: NumPy SGD, shuffles from a PCG64 stream)',
+    yaml: `name: rs
+seed: 7
+stages:
+  t:
+    kind: python
+    checkpoint: {every_epochs: 1}
+    params:
+      script: sgd.py
+      outs: {model: json}
+      params: {epochs: 30, rows: 12000}
+`,
+  },
 ];
+
+/** A linear model by minibatch SGD in NumPy, resumable through pipe_stage.checkpoint. */
+const SGD_PY = `
+import json
+import numpy as np
+from pipe_stage import params, seed, output, curve, progress, metric, checkpoint
+
+E, N, d = params['epochs'], params['rows'], 6
+data = np.random.default_rng(1234)
+X = data.standard_normal((N, d)); y = X @ np.arange(1, d + 1) + 0.1 * data.standard_normal(N)
+rng = np.random.default_rng(seed)
+w = np.zeros(d); v = np.zeros(d)
+state = checkpoint.load()
+start = 0
+if state is not None:
+    start, w, v = state['epoch'], state['w'], state['v']
+    rng.bit_generator.state = state['rng']
+for epoch in range(start + 1, E + 1):
+    perm = rng.permutation(N)
+    for b in range(0, N, 32):
+        i = perm[b:b + 32]
+        g = X[i].T @ (X[i] @ w - y[i]) / len(i)
+        v = 0.9 * v + g
+        w = w - 0.01 * v
+    loss = float(np.mean((X @ w - y) ** 2))
+    curve(epoch=epoch, loss=loss)
+    progress(epoch, E, unit='epoch')
+    if checkpoint.due(epoch):
+        checkpoint.save({'epoch': epoch, 'w': w, 'v': v, 'rng': rng.bit_generator.state}, epoch, E)
+metric('final_loss', loss)
+with open(output('model'), 'w') as f:
+    json.dump({'w': [repr(float(x)) for x in w]}, f)
+`;
 
 describe('resume after kill -9', () => {
   it('train-infomax: killed 3 times at random steps, the outputs equal an uninterrupted run byte for byte', async () => {
@@ -255,10 +304,10 @@ describe('resume after kill -9', () => {
 
   for (const k of KINDS) {
     it(`${k.name}: killed at random steps, the outputs equal an uninterrupted run byte for byte`, async () => {
-      const ref = project({ 'p.yaml': k.yaml });
+      const ref = project({ 'p.yaml': k.yaml, 'sgd.py': SGD_PY });
       const r0 = await pipe(ref, 'run', 'p.yaml');
       expect(r0.code, r0.stderr).toBe(0);
-      const dir = project({ 'p.yaml': k.yaml });
+      const dir = project({ 'p.yaml': k.yaml, 'sgd.py': SGD_PY });
       const { killedAfter, resumedAt, final } = await killRepeatedly(dir, 'p.yaml', 3, 10);
       expect(final.code, final.stderr).toBe(0);
       expect(killedAfter.length).toBeGreaterThanOrEqual(2);

@@ -88,6 +88,7 @@ export class ProtocolReader {
       }
       case 'resumed': {
         if (typeof o.epoch !== 'number') return this.warn('"epoch" must be a number', line);
+        this.sink.log('info', `resumed at epoch ${o.epoch}${typeof o.total === 'number' ? `/${o.total}` : ''} from a checkpoint`);
         this.sink.progress({ resumedAt: o.epoch, done: o.epoch, ...(typeof o.total === 'number' ? { total: o.total } : {}), unit: 'epoch' });
         return;
       }

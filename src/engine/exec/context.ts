@@ -84,10 +84,11 @@ export function makeCheckpointer(r: ResumeSpec, log: Logger, progress: (p: Progr
       return s ? { state: s.state, epoch: s.meta.epoch, total: s.meta.total } : null;
     },
     save(state, at) {
+      const t0 = performance.now();
       saveCheckpoint(r.dir, { epoch: at.epoch, total: at.total, savedAt: Date.now() }, state);
       last = Date.now();
       lastEpoch = at.epoch;
-      log.debug(`checkpoint after epoch ${at.epoch}/${at.total}`);
+      log.debug(`checkpoint after epoch ${at.epoch}/${at.total} (${(performance.now() - t0).toFixed(2)} ms)`);
     },
     resumed(at) {
       log.info(`resumed at epoch ${at.epoch}/${at.total} from a checkpoint`);

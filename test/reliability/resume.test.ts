@@ -308,7 +308,7 @@ describe('resume after kill -9', () => {
       const r0 = await pipe(ref, 'run', 'p.yaml');
       expect(r0.code, r0.stderr).toBe(0);
       const dir = project({ 'p.yaml': k.yaml, 'sgd.py': SGD_PY });
-      const { killedAfter, resumedAt, final } = await killRepeatedly(dir, 'p.yaml', 3, 10);
+      const { killedAfter, resumedAt, final } = await killRepeatedly(dir, 'p.yaml', 2, 10);
       expect(final.code, final.stderr).toBe(0);
       expect(killedAfter.length).toBeGreaterThanOrEqual(2);
       expect(resumedAt).toEqual(killedAfter);

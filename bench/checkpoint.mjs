@@ -5,18 +5,16 @@
  *  1. Overhead. One InfoMax stage of pipelines/infomax_sweep.yaml (full MNIST, the §B.3 recipe:
  *     100 epochs, batch 128; relu, K 64 — the sweep's widest —, seed 1) and one ActMix stage of
  *     pipelines/actmix_cv.yaml (Adult, fold 0, actmix, the seed's 200 epochs with patience 20),
- *     each run four times (`--force`): `checkpoint: false`, the default interval (every 60 s),
+ *     each run four times (`--force`): `checkpoint: false`, the default interval (every 30 s),
  *     every 10 epochs and every epoch (the worst case). Printed: the stage's wall time, the
  *     checkpoints written and the time spent writing them (serialise, hash, write, fsync,
  *     rename — from the stage's debug log), that time as a share of the stage's time, and the
- *     overhead the default interval implies for any stage longer than 60 s (the mean cost of one
- *     checkpoint / 60 s). The wall-time difference is printed too; on a shared machine it is
- *     mostly noise.
- *  2. Kill at 90 %. The InfoMax stage, checkpointing every 10 epochs, is killed with SIGKILL (the
- *     whole process group) when 90 % of its uninterrupted wall time has passed, then rerun: it
- *     resumes from its newest checkpoint. Printed: the rerun's time against a restart from epoch
- *     0 (the uninterrupted time), and the wall time saved. (With the default interval a stage
- *     shorter than 60 s has no checkpoint to resume from: it restarts.)
+ *     overhead the default interval implies for any stage (the mean cost of one checkpoint / 30 s).
+ *     The wall-time difference is printed too; on a shared machine it is mostly noise.
+ *  2. Kill at 90 %. The InfoMax stage, with the default interval and with checkpoints every 10
+ *     epochs, is killed with SIGKILL (the whole process group) when 90 % of its uninterrupted
+ *     wall time has passed, then rerun: it resumes from its newest checkpoint. Printed: the
+ *     rerun's time against a restart from epoch 0 (the uninterrupted time), the time saved.
  *
  *   npm run build && PIPE_DATA_MIRROR=../shared/datasets node bench/checkpoint.mjs [--epochs N]
  *
@@ -83,7 +81,7 @@ const pct = (x) => `${(100 * x).toFixed(3)} %`;
 
 async function overhead(name, dir, file, stage, id, args) {
   const rows = [];
-  for (const [label, value] of [['checkpoint: false', 'false'], ['default (every 60 s)', 'true'], ['every 10 epochs', '{every_epochs: 10}'], ['every epoch', '{every_epochs: 1}']]) {
+  for (const [label, value] of [['checkpoint: false', 'false'], ['default (every 30 s)', 'true'], ['every 10 epochs', '{every_epochs: 10}'], ['every epoch', '{every_epochs: 1}']]) {
     setCheckpoint(join(dir, file), stage, value);
     const r = await run(dir, ['run', file, '--only', id, '--force', id, '--jobs', '1', ...args]);
     const t = stageMs(r, id);
@@ -97,8 +95,30 @@ async function overhead(name, dir, file, stage, id, args) {
     console.log(`  ${r.label.padEnd(22)} ${fmt(r.t).padStart(10)} ${String(r.n).padStart(6)} ${`${r.ms.toFixed(1)} ms`.padStart(10)} ${pct(r.ms / r.t).padStart(15)} ${`${((r.t / base - 1) * 100).toFixed(1)} %`.padStart(13)}`);
   }
   const every = rows.at(-1);
-  if (every.n) console.log(`  one checkpoint costs ${(every.ms / every.n).toFixed(1)} ms on average: at the default interval (60 s) that is ${pct(every.ms / every.n / 60_000)} of any stage longer than a minute`);
+  if (every.n) console.log(`  one checkpoint costs ${(every.ms / every.n).toFixed(1)} ms on average: at the default interval (30 s) that is ${pct(every.ms / every.n / 30_000)} of the stage's time`);
   return rows;
+}
+
+/** Kills the stage at 90 % of its uninterrupted time `full`, reruns it, prints what resuming saved. */
+async function killAt90(dir, im, imId, imArgs, full, label, value) {
+  setCheckpoint(join(dir, im), 'train', value);
+  const p = start(dir, ['run', im, '--only', imId, '--force', imId, '--jobs', '1', ...imArgs]);
+  let started = 0;
+  p.on((e) => { if (e.event === 'start' && e.id === imId) started = Date.now(); });
+  while (!started) await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 0.9 * full - (Date.now() - started)));
+  let killed = true;
+  try { process.kill(-p.child.pid, 'SIGKILL'); } catch { killed = false; }
+  await p.done;
+  if (!killed) { console.log(`\n${label}: the stage finished before 90 % of its earlier time (the load changed): rerun the bench`); return; }
+  const st = execFileSync(process.execPath, [pipeBin, 'status', im, ...imArgs], { cwd: dir, env, encoding: 'utf8' });
+  const resumable = /resumable from epoch (\d+)\/(\d+)/.exec(st);
+  const r = await run(dir, ['run', im, '--only', imId, '--jobs', '1', ...imArgs]);
+  const resumed = r.events.find((e) => e.event === 'resumed' && e.id === imId);
+  const rest = stageMs(r, imId);
+  console.log(`\nKilled at 90 % (${fmt(0.9 * full)} of ${fmt(full)}), ${label}: \`pipe status\` said ${resumable ? `resumable from epoch ${resumable[1]}/${resumable[2]}` : 'nothing resumable'}; the rerun resumed at ${resumed ? `${resumed.epoch}/${resumed.total}` : '— (no checkpoint)'}`);
+  console.log(`  rerun to finish: ${fmt(rest)} (resumed) vs ${fmt(full)} (from epoch 0): ${fmt(full - rest)} saved, ${((1 - rest / full) * 100).toFixed(0)} % of the stage`);
+  console.log(`  kill to result: ${fmt(0.9 * full + rest)} in all vs ${fmt(0.9 * full + full)} without resume`);
 }
 
 async function main() {
@@ -121,25 +141,9 @@ async function main() {
   await overhead('ActMix (actmix_cv, Adult fold 0, 200 epochs, patience 20)', dir, am, 'train', amId, amArgs);
 
   // ---- killed at 90 %, then resumed
-  setCheckpoint(join(dir, im), 'train', '{every_epochs: 10}');
-  const full = imRows[0].t;
-  const p = start(dir, ['run', im, '--only', imId, '--force', imId, '--jobs', '1', ...imArgs]);
-  let started = 0;
-  p.on((e) => { if (e.event === 'start' && e.id === imId) started = Date.now(); });
-  while (!started) await new Promise((r) => setTimeout(r, 20));
-  await new Promise((r) => setTimeout(r, 0.9 * full - (Date.now() - started)));
-  let killed = true;
-  try { process.kill(-p.child.pid, 'SIGKILL'); } catch { killed = false; }
-  await p.done;
-  if (!killed) { console.log('\nthe stage finished before 90 % of its earlier time (load changed): rerun the bench'); return; }
-  const st = execFileSync(process.execPath, [pipeBin, 'status', im, ...imArgs], { cwd: dir, env, encoding: 'utf8' });
-  const resumable = /resumable from epoch (\d+)\/(\d+)/.exec(st);
-  const r = await run(dir, ['run', im, '--only', imId, '--jobs', '1', ...imArgs]);
-  const resumed = r.events.find((e) => e.event === 'resumed' && e.id === imId);
-  const rest = stageMs(r, imId);
-  console.log(`\nKilled at 90 % (${fmt(0.9 * full)} of ${fmt(full)}), checkpoints every 10 epochs: \`pipe status\` said ${resumable ? `resumable from epoch ${resumable[1]}/${resumable[2]}` : 'nothing resumable'}; the rerun resumed at ${resumed ? `${resumed.epoch}/${resumed.total}` : '— (no checkpoint)'}`);
-  console.log(`  rerun to finish: ${fmt(rest)} (resumed) vs ${fmt(full)} (from epoch 0): ${fmt(full - rest)} saved, ${((1 - rest / full) * 100).toFixed(0)} % of the stage`);
-  console.log(`  kill to result: ${fmt(0.9 * full + rest)} in all vs ${fmt(0.9 * full + full)} without resume`);
+  for (const [label, value] of [['the default interval (30 s)', 'true'], ['checkpoints every 10 epochs', '{every_epochs: 10}']]) {
+    await killAt90(dir, im, imId, imArgs, imRows[0].t, label, value);
+  }
   console.log(`\nload average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 }
 

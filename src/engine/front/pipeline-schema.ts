@@ -261,7 +261,7 @@ export const pipelineSchema = {
           "$ref": "#/definitions/resources"
         },
         "checkpoint": {
-          "description": "Resume checkpoints of a training stage (every kit-loop kind and script stages using the helper): save every `every_epochs` epochs or `every_seconds` seconds, whichever comes first (default: every 60 s); false: none. A killed, interrupted or preempted run resumes from the newest one with bit-identical results. Not part of the fingerprint.",
+          "description": "Resume checkpoints of a training stage (every kit-loop kind and script stages using the helper): save every `every_epochs` epochs or `every_seconds` seconds, whichever comes first (default: every 30 s); false: none. A killed, interrupted or preempted run resumes from the newest one with bit-identical results. Not part of the fingerprint.",
           "oneOf": [
             { "type": "boolean" },
             {

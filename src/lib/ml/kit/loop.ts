@@ -271,6 +271,8 @@ export async function fit<C>(model: TrainStep<C>, o: FitOptions<C>): Promise<Fit
     }
   };
 
+  // resume: a hook or stop rule that remembers anything between calls must give state()/setState();
+  // a hook that replaced a schedule by a function makes the run unresumable (no more saves)
   const resume = o.resume;
   if (resume && (!model.state || !model.setState)) throw new Error('fit: resume needs a step with state() and setState()');
   for (const h of hooks) if (resume && !h.state !== !h.setState) throw new Error('fit: a hook has state() without setState() (or the reverse)');
@@ -298,11 +300,11 @@ export async function fit<C>(model: TrainStep<C>, o: FitOptions<C>): Promise<Fit
     resume!.resumed({ epoch: first, total: o.maxEpochs });
   } else {
     if (o.initialEval) {
-    initial = await model.evaluate(-1, live);
-    if (best) {
-      const init = initial[best.key];
-      if (init !== undefined && best.update(-1, init)) keep(live);
-    }
+      initial = await model.evaluate(-1, live);
+      if (best) {
+        const init = initial[best.key];
+        if (init !== undefined && best.update(-1, init)) keep(live);
+      }
     }
     for (const r of rules) r.start?.(initial);
     if (snapEvery) snap(-1);

@@ -12,11 +12,12 @@
  *     overhead the default interval implies for any stage (the mean cost of one checkpoint / 30 s).
  *     The wall-time difference is printed too; on a shared machine it is mostly noise.
  *  2. Kill at 90 %. The InfoMax stage, with the default interval and with checkpoints every 10
- *     epochs, is killed with SIGKILL (the whole process group) when 90 % of its uninterrupted
- *     wall time has passed, then rerun: it resumes from its newest checkpoint. Printed: the
- *     rerun's time against a restart from epoch 0 (the uninterrupted time), the time saved.
+ *     epochs, is killed with SIGKILL (the whole process group) during its 91st of 100 epochs (at
+ *     a random moment of it: the progress events say when 90 are done), then rerun: it resumes
+ *     from its newest checkpoint. Printed: the rerun's time against a restart from epoch 0 (the
+ *     stage's uninterrupted time, measured just before), and the wall time saved.
  *
- *   npm run build && PIPE_DATA_MIRROR=../shared/datasets node bench/checkpoint.mjs [--epochs N]
+ *   npm run build && PIPE_DATA_MIRROR=../shared/datasets node bench/checkpoint.mjs [--epochs N] [--part overhead|kill]
  *
  * `--epochs N` shortens the InfoMax recipe (for a quick look; the README figures use 100).
  */
@@ -99,26 +100,27 @@ async function overhead(name, dir, file, stage, id, args) {
   return rows;
 }
 
-/** Kills the stage at 90 % of its uninterrupted time `full`, reruns it, prints what resuming saved. */
+/** Kills the stage during the epoch after 90 % of them are done, reruns it, prints what resuming saved. */
 async function killAt90(dir, im, imId, imArgs, full, label, value) {
   setCheckpoint(join(dir, im), 'train', value);
   const p = start(dir, ['run', im, '--only', imId, '--force', imId, '--jobs', '1', ...imArgs]);
-  let started = 0;
-  p.on((e) => { if (e.event === 'start' && e.id === imId) started = Date.now(); });
-  while (!started) await new Promise((r) => setTimeout(r, 20));
-  await new Promise((r) => setTimeout(r, 0.9 * full - (Date.now() - started)));
-  let killed = true;
-  try { process.kill(-p.child.pid, 'SIGKILL'); } catch { killed = false; }
+  let at = null;
+  p.on((e) => { if (e.event === 'progress' && e.id === imId && e.total && e.done >= 0.9 * e.total && !at) at = e; });
+  let finished = false;
+  void p.done.then(() => { finished = true; });
+  while (!at && !finished) await new Promise((r) => setTimeout(r, 5));
+  if (finished) { console.log(`\n${label}: the stage finished before it could be killed`); return; }
+  await new Promise((r) => setTimeout(r, Math.random() * 0.8 * full / at.total));   // somewhere in the next epoch
+  process.kill(-p.child.pid, 'SIGKILL');
   await p.done;
-  if (!killed) { console.log(`\n${label}: the stage finished before 90 % of its earlier time (the load changed): rerun the bench`); return; }
   const st = execFileSync(process.execPath, [pipeBin, 'status', im, ...imArgs], { cwd: dir, env, encoding: 'utf8' });
   const resumable = /resumable from epoch (\d+)\/(\d+)/.exec(st);
   const r = await run(dir, ['run', im, '--only', imId, '--jobs', '1', ...imArgs]);
   const resumed = r.events.find((e) => e.event === 'resumed' && e.id === imId);
   const rest = stageMs(r, imId);
-  console.log(`\nKilled at 90 % (${fmt(0.9 * full)} of ${fmt(full)}), ${label}: \`pipe status\` said ${resumable ? `resumable from epoch ${resumable[1]}/${resumable[2]}` : 'nothing resumable'}; the rerun resumed at ${resumed ? `${resumed.epoch}/${resumed.total}` : '— (no checkpoint)'}`);
-  console.log(`  rerun to finish: ${fmt(rest)} (resumed) vs ${fmt(full)} (from epoch 0): ${fmt(full - rest)} saved, ${((1 - rest / full) * 100).toFixed(0)} % of the stage`);
-  console.log(`  kill to result: ${fmt(0.9 * full + rest)} in all vs ${fmt(0.9 * full + full)} without resume`);
+  if (rest === undefined) { console.log(`\n${label}: the killed run had recorded the stage already`); return; }
+  console.log(`\nKilled during epoch ${at.done + 1}/${at.total}, ${label}: \`pipe status\` said ${resumable ? `resumable from epoch ${resumable[1]}/${resumable[2]}` : 'nothing resumable'}; the rerun ${resumed ? `resumed at ${resumed.epoch}/${resumed.total}` : 'started from epoch 0 (no checkpoint)'}`);
+  console.log(`  rerun to finish: ${fmt(rest)} vs ${fmt(full)} from epoch 0 (the uninterrupted stage): ${fmt(full - rest)} saved, ${((1 - rest / full) * 100).toFixed(0)} % of the stage`);
 }
 
 async function main() {
@@ -131,18 +133,31 @@ async function main() {
   const imArgs = ['--set', 'activations=[relu]', '--set', 'hidden=[64]', '--set', 'seeds=[1]', '--set', `training.epochs=${epochs}`];
   const imId = 'train[activation=relu,hidden=64,seed=1]';
   await run(dir, ['run', im, '--only', 'mnist', ...imArgs]);
-  const imRows = await overhead('InfoMax (infomax_sweep, full MNIST, §B.3 recipe)', dir, im, 'train', imId, imArgs);
+  const part = arg('part', 'all');
+  let full;
+  if (part !== 'kill') {
+    const imRows = await overhead('InfoMax (infomax_sweep, full MNIST, §B.3 recipe)', dir, im, 'train', imId, imArgs);
+    full = imRows[1].t;   // the default interval's run: what a restart from epoch 0 costs
+  }
 
   // ---- ActMix (actmix_cv)
   const am = 'pipelines/actmix_cv.yaml';
   const amArgs = ['--set', 'datasets=[adult]', '--set', 'models=[actmix]'];
   const amId = 'train[dataset=adult,fold=0,model=actmix]';
-  await run(dir, ['run', am, '--only', 'prep[dataset=adult,fold=0]', ...amArgs]);
-  await overhead('ActMix (actmix_cv, Adult fold 0, 200 epochs, patience 20)', dir, am, 'train', amId, amArgs);
+  if (part !== 'kill') {
+    await run(dir, ['run', am, '--only', 'prep[dataset=adult,fold=0]', ...amArgs]);
+    await overhead('ActMix (actmix_cv, Adult fold 0, 200 epochs, patience 20)', dir, am, 'train', amId, amArgs);
+  }
+  if (part === 'overhead') { console.log(`\nload average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`); return; }
+  if (full === undefined) {
+    setCheckpoint(join(dir, im), 'train', 'true');
+    full = stageMs(await run(dir, ['run', im, '--only', imId, '--force', imId, '--jobs', '1', ...imArgs]), imId);
+    console.log(`\nInfoMax ${imId}, uninterrupted (default interval): ${fmt(full)}`);
+  }
 
   // ---- killed at 90 %, then resumed
   for (const [label, value] of [['the default interval (30 s)', 'true'], ['checkpoints every 10 epochs', '{every_epochs: 10}']]) {
-    await killAt90(dir, im, imId, imArgs, imRows[0].t, label, value);
+    await killAt90(dir, im, imId, imArgs, full, label, value);
   }
   console.log(`\nload average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 }

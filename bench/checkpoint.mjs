@@ -113,13 +113,12 @@ async function killAt90(dir, im, imId, imArgs, full, label, value) {
   await new Promise((r) => setTimeout(r, Math.random() * 0.8 * full / at.total));   // somewhere in the next epoch
   process.kill(-p.child.pid, 'SIGKILL');
   await p.done;
-  const st = execFileSync(process.execPath, [pipeBin, 'status', im, ...imArgs], { cwd: dir, env, encoding: 'utf8' });
-  const resumable = /resumable from epoch (\d+)\/(\d+)/.exec(st);
-  const r = await run(dir, ['run', im, '--only', imId, '--jobs', '1', ...imArgs]);
+  // --force: the uninterrupted run before recorded this fingerprint (a forced run resumes too)
+  const r = await run(dir, ['run', im, '--only', imId, '--force', imId, '--jobs', '1', ...imArgs]);
   const resumed = r.events.find((e) => e.event === 'resumed' && e.id === imId);
   const rest = stageMs(r, imId);
   if (rest === undefined) { console.log(`\n${label}: the killed run had recorded the stage already`); return; }
-  console.log(`\nKilled during epoch ${at.done + 1}/${at.total}, ${label}: \`pipe status\` said ${resumable ? `resumable from epoch ${resumable[1]}/${resumable[2]}` : 'nothing resumable'}; the rerun ${resumed ? `resumed at ${resumed.epoch}/${resumed.total}` : 'started from epoch 0 (no checkpoint)'}`);
+  console.log(`\nKilled during epoch ${at.done + 1}/${at.total}, ${label}: the rerun ${resumed ? `resumed at ${resumed.epoch}/${resumed.total}` : 'started from epoch 0 (no checkpoint)'}`);
   console.log(`  rerun to finish: ${fmt(rest)} vs ${fmt(full)} from epoch 0 (the uninterrupted stage): ${fmt(full - rest)} saved, ${((1 - rest / full) * 100).toFixed(0)} % of the stage`);
 }
 

@@ -24,10 +24,11 @@
  *   with the tail of its job log; `retries:` resubmits after TIMEOUT (time × retry_time_factor),
  *   OUT_OF_MEMORY (mem × retry_mem_factor), NODE_FAIL (with --exclude=<node>) or PREEMPTED.
  * - Resume: a PREEMPTED or TIMEOUT job whose stage wrote a resume checkpoint newer than where the
- *   job started (cache/resume/<fingerprint>/, src/lib/checkpoint.ts) is resubmitted — with the
- *   same resources, whether or not `retries:` allows another attempt — and says so (`resubmitting
- *   to resume from epoch 37/100`): the next job continues from that checkpoint. At most
- *   MAX_RESUMES times per stage; a job that made no progress falls back to the `retries:` rule.
+ *   job started (cache/resume/<fingerprint>/, src/lib/checkpoint.ts) is resubmitted and says so:
+ *   within `retries:` as a retry (TIMEOUT with more time) `…, resuming from epoch 37/100`, beyond
+ *   it with the same resources (`resubmitting to resume from epoch 37/100`, at most MAX_RESUMES
+ *   times); the next job continues from that checkpoint. A job that made no progress gets only
+ *   what `retries:` allows.
  * - Crash safety: every submitted task is a row of slurm_jobs; a later run that needs the same
  *   fingerprint adopts the row (polls the job, or records its finished result) instead of
  *   submitting again. Abort (Ctrl-C) cancels every job of the run with one scancel.
@@ -505,8 +506,11 @@ export class SlurmExecutor implements StageExecutor {
   }
 
   private end(it: Item, state: string, why: string, jobLog: string, el: Element): void {
+    // a preempted or timed-out job whose stage wrote a checkpoint since it started: the next job resumes
     const ck = (state === 'TIMEOUT' || state === 'PREEMPTED') && it.task.resume && !it.signal.aborted ? newestCheckpointMeta(it.task.resume.dir) : null;
-    if (ck && ck.epoch > (it.resumedFrom ?? 0) && (it.resumes ?? 0) < MAX_RESUMES) {
+    const resumable = ck && ck.epoch > (it.resumedFrom ?? 0) ? ck : null;
+    if (resumable && !(RETRYABLE.has(state) && it.attempt <= (it.meta.resources.retries ?? 0)) && (it.resumes ?? 0) < MAX_RESUMES) {
+      const ck = resumable;
       if (it.rowId) this.db.slurmJobSet(it.rowId, { state: 'failed', slurm_state: state });
       it.attempt++;
       it.resumes = (it.resumes ?? 0) + 1;
@@ -525,7 +529,8 @@ export class SlurmExecutor implements StageExecutor {
       if (state === 'TIMEOUT') it.scale.time *= it.meta.resources.retry_time_factor ?? 2;
       if (state === 'OUT_OF_MEMORY') it.scale.mem *= it.meta.resources.retry_mem_factor ?? 2;
       if (state === 'NODE_FAIL' && el.node) it.scale.exclude.push(el.node);
-      const msg = `${why}; retrying (attempt ${it.attempt} of ${(it.meta.resources.retries ?? 0) + 1})${state === 'TIMEOUT' ? ` with time ${timeArg(it) ?? 'unchanged (no `time:` to scale)'}` : state === 'OUT_OF_MEMORY' ? ` with mem ${memArg(it) ?? 'unchanged (no `mem:` to scale)'}` : state === 'NODE_FAIL' && el.node ? ` excluding ${el.node}` : ''}`;
+      if (resumable) it.resumedFrom = resumable.epoch;
+      const msg = `${why}; retrying (attempt ${it.attempt} of ${(it.meta.resources.retries ?? 0) + 1})${state === 'TIMEOUT' ? ` with time ${timeArg(it) ?? 'unchanged (no `time:` to scale)'}` : state === 'OUT_OF_MEMORY' ? ` with mem ${memArg(it) ?? 'unchanged (no `mem:` to scale)'}` : state === 'NODE_FAIL' && el.node ? ` excluding ${el.node}` : ''}${resumable ? `, resuming from epoch ${resumable.epoch}/${resumable.total} (checkpoint)` : ''}`;
       it.h.onLog?.([`pipe: ${msg}`, ...(jobLog ? ['--- job log tail:', ...jobLog.split('\n').slice(-10)] : [])]);
       it.h.onProgress?.({ message: msg });
       this.say(`${it.meta.stageId}: ${msg}`);

@@ -110,6 +110,23 @@ void pim_set_params(void *ctx, const float *in) {
   p->t = 0;
 }
 
+/* Optimizer state for resume checkpoints: the step counter and the moments m, v over (W, b). */
+long pim_get_opt(void *ctx, double *m, double *v) {
+  pim *p = ctx;
+  size_t P = (size_t)p->K * p->n + p->K;
+  memcpy(m, p->m, sizeof(double) * P);
+  memcpy(v, p->v, sizeof(double) * P);
+  return p->t;
+}
+
+void pim_set_opt(void *ctx, long t, const double *m, const double *v) {
+  pim *p = ctx;
+  size_t P = (size_t)p->K * p->n + p->K;
+  memcpy(p->m, m, sizeof(double) * P);
+  memcpy(p->v, v, sizeof(double) * P);
+  p->t = t;
+}
+
 int pim_set_data(void *ctx, const float *X, long N) {
   pim *p = ctx;
   free(p->X);

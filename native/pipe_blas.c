@@ -248,6 +248,15 @@ void pbt_get_params(Ctx *c, float *out) { memcpy(out, c->P, sizeof(float) * c->n
 void pbt_set_params(Ctx *c, const float *in) { memcpy(c->P, in, sizeof(float) * c->np); }
 void pbt_snapshot(Ctx *c) { memcpy(c->Pbest, c->P, sizeof(float) * c->np); }
 void pbt_restore(Ctx *c) { memcpy(c->P, c->Pbest, sizeof(float) * c->np); }
+/* Resume checkpoints: the AdamW moments, the best-parameter slot and the step counter. */
+long pbt_get_state(Ctx *c, float *m, float *v, float *best) {
+  memcpy(m, c->M, sizeof(float) * c->np); memcpy(v, c->V, sizeof(float) * c->np); memcpy(best, c->Pbest, sizeof(float) * c->np);
+  return c->step;
+}
+void pbt_set_state(Ctx *c, long step, const float *m, const float *v, const float *best) {
+  memcpy(c->M, m, sizeof(float) * c->np); memcpy(c->V, v, sizeof(float) * c->np); memcpy(c->Pbest, best, sizeof(float) * c->np);
+  c->step = step;
+}
 long pbt_step(Ctx *c) { return c->step; }
 
 void pbt_set_opt(Ctx *c, float b1, float b2, float eps, float wd, float clip) {

@@ -5,6 +5,7 @@ import { slurmLeftovers } from '../engine/exec/slurm.js';
 import { describeHolder, GC_LOCK } from '../engine/cache/db.js';
 import type { Workspace } from '../engine/cache/workspace.js';
 import { waitForLock } from '../engine/exec/execute.js';
+import { removeResumeDirs, resumeOrphans } from '../engine/cache/resume.js';
 
 /**
  * Takes the workspace exclusively: no run may be between storing an object and recording the
@@ -45,6 +46,12 @@ export function registerGc(cli: Cli): void {
       if (left.length) {
         if (!o.dryRun) for (const d of left) rmSync(d, { recursive: true, force: true });
         out(`${o.dryRun ? 'would delete' : 'deleted'} ${left.length} Slurm task/job director${left.length === 1 ? 'y' : 'ies'} under cache/slurm/`);
+      }
+      // resume checkpoints of fingerprints no stage will continue (completed, or run since with another configuration)
+      const orphans = resumeOrphans(ws.db, ws.cacheDir);
+      if (orphans.length) {
+        if (!o.dryRun) removeResumeDirs(orphans);
+        out(`${o.dryRun ? 'would delete' : 'deleted'} ${orphans.length} orphaned resume checkpoint director${orphans.length === 1 ? 'y' : 'ies'} under cache/resume/`);
       }
       } finally {
         ws.db.unlock(GC_LOCK);

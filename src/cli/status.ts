@@ -1,4 +1,5 @@
 /** `pipe status`: every stage fresh / stale / never-run / failed, and why (reasons as data with --json). */
+import { resumableFrom } from '../engine/cache/resume.js';
 import { displayPath } from '../engine/front/load.js';
 import type { StageState } from '../engine/cache/plan.js';
 import { formatReasons, reasonJson } from '../engine/cache/reasons.js';
@@ -38,12 +39,21 @@ export function registerStatus(cli: Cli): void {
         const j = jobs.get(id);
         return j ? ` [Slurm job ${j.job_id} ${j.slurm_state ?? 'SUBMITTED'}${j.node ? ` on ${j.node}` : ''}]` : '';
       };
+      // stages a killed or interrupted run left resume checkpoints for (cache/resume/<fingerprint>/)
+      const resumable = new Map(st.flatMap((s) => {
+        const m = s.state !== 'fresh' && s.fp && ws.hasCache() ? resumableFrom(ws.cacheDir, s.fp) : null;
+        return m ? [[s.id, { epoch: m.epoch, total: m.total }] as const] : [];
+      }));
+      const resumeText = (id: string) => {
+        const r = resumable.get(id);
+        return r ? ` · resumable from epoch ${r.epoch}/${r.total}` : '';
+      };
       if (o.json) {
-        out(JSON.stringify(st.map((s) => ({ id: s.id, state: s.state, reasons: s.reasons.map(reasonJson), ...(onRemote.has(s.id) ? { remote: remote!.name } : {}), ...(jobs.has(s.id) ? { slurm: { jobId: jobs.get(s.id)!.job_id, state: jobs.get(s.id)!.slurm_state ?? 'SUBMITTED' } } : {}) })), null, 2));
+        out(JSON.stringify(st.map((s) => ({ id: s.id, state: s.state, reasons: s.reasons.map(reasonJson), ...(resumable.has(s.id) ? { resumable: resumable.get(s.id) } : {}), ...(onRemote.has(s.id) ? { remote: remote!.name } : {}), ...(jobs.has(s.id) ? { slurm: { jobId: jobs.get(s.id)!.job_id, state: jobs.get(s.id)!.slurm_state ?? 'SUBMITTED' } } : {}) })), null, 2));
       } else {
         const w = Math.min(48, Math.max(5, ...st.map((s) => s.id.length)));
         out(`${'STAGE'.padEnd(w)}  ${'STATE'.padEnd(9)}  WHY`);
-        for (const s of st) out(`${s.id.padEnd(w)}  ${s.state.padEnd(9)}  ${formatReasons(s.reasons)}${jobText(s.id)}${remoteText(s.id)}`);
+        for (const s of st) out(`${s.id.padEnd(w)}  ${s.state.padEnd(9)}  ${formatReasons(s.reasons)}${resumeText(s.id)}${jobText(s.id)}${remoteText(s.id)}`);
         const counts = STATE_ORDER.map((k) => [k, st.filter((s) => s.state === k).length] as const).filter(([, n]) => n).map(([k, n]) => `${n} ${k}`);
         out(`\n${st.length} stages: ${counts.join(', ')}${remote ? `; ${onRemote.size} of them on remote '${remote.name}' (${remote.where})` : ''}`);
       }

@@ -12,6 +12,9 @@ import { xoroshiroState } from './seed-mix.js';
 
 type Gen = ReturnType<typeof xoroshiro128plusFromState>;
 
+/** The complete state of an `Rng` (plain data: JSON- and structured-clone-safe), for resume checkpoints. */
+export interface RngState { seed: number; gen: number[]; spareNormal: number | null }
+
 export class Rng {
   private gen: Gen;
   private spareNormal: number | null = null;
@@ -64,6 +67,16 @@ export class Rng {
     for (let i = 0; i < n; i++) p[i] = i;
     this.shuffle(p);
     return p;
+  }
+  /** Everything needed to continue this stream exactly where it is (`setState`). */
+  getState(): RngState {
+    return { seed: this.seed, gen: [...this.gen.getState()], spareNormal: this.spareNormal };
+  }
+  /** Continue from a state taken by `getState` (of a stream with the same seed). */
+  setState(s: RngState): void {
+    if (s.seed !== this.seed) throw new Error(`rng state is of seed ${s.seed}, this stream's seed is ${this.seed}`);
+    this.gen = xoroshiro128plusFromState(s.gen);
+    this.spareNormal = s.spareNormal;
   }
   /** An independent stream derived from this seed and a label; does not advance this one. */
   fork(label: string | number): Rng {

@@ -129,6 +129,8 @@ export interface Progress {
   /** Units done so far (e.g. epochs). */
   done?: number;
   total?: number;
+  /** Set once when the stage resumed from a checkpoint: the epoch it continues after. */
+  resumedAt?: number;
   /** What `done` counts, singular (e.g. 'epoch'): the display reads `epoch 47/200 · 2.3 epoch/s`. */
   unit?: string;
   message?: string;
@@ -138,6 +140,28 @@ export interface Logger {
   info(message: string): void;
   warn(message: string): void;
   debug(message: string): void;
+}
+
+/**
+ * Resume checkpoints of a long stage (`ctx.checkpoint`): the engine keeps them in a scratch area
+ * of this execution's fingerprint (outside the fingerprint; removed when the stage completes), so
+ * the next run of the same fingerprint after a kill, Ctrl-C, crash or Slurm preemption continues
+ * from the newest one. The training loop (src/lib/ml/kit/loop.ts, `fit`'s `resume` option) uses
+ * it; a kind with its own loop calls `load` once at the start and `save` when `due` says so.
+ */
+export interface Checkpointer {
+  /** The directory of this fingerprint's checkpoints (script stages hand it to their script). */
+  readonly dir: string;
+  /** Save every `epochs` epochs (0: not by count) or `seconds` seconds (0: not by time), whichever comes first. */
+  readonly every: { epochs: number; seconds: number };
+  /** Is a save due after `epochsDone` epochs (counts the time since the last save or the start)? */
+  due(epochsDone: number): boolean;
+  /** The newest valid checkpoint (a damaged one is skipped with a warning), or null for a fresh start. */
+  load<T = unknown>(): { state: T; epoch: number; total: number } | null;
+  /** Writes a checkpoint atomically after `epoch` of `total` epochs (and tells the run: `resumable from`). */
+  save(state: unknown, at: { epoch: number; total: number }): void;
+  /** Tell the run that this execution resumed at `epoch` of `total` (the live display shows it). */
+  resumed(at: { epoch: number; total: number }): void;
 }
 
 export interface StageContext<P = any> {
@@ -176,6 +200,8 @@ export interface StageContext<P = any> {
    * the run has none (or on Slurm, which sets CUDA_VISIBLE_DEVICES itself).
    */
   gpus?: string[];
+  /** Resume checkpoints (absent where the engine gives none, e.g. tests that run a kind directly). */
+  checkpoint?: Checkpointer;
   /** Was input `name` bound by a gathering reference (`s[*].out`, a selector, a list)? */
   gathered?(name: string): boolean;
 }

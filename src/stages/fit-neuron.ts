@@ -158,7 +158,7 @@ export default defineStage<FitNeuronParams>({
     const t = p.training;
     const res = await trainPlayground(model, init, x, y, {
       optimizer: t.optimizer, lr: t.lr, epochs: t.epochs, halvingEvery: t.halving_every, halvingWindow: t.halving_window, lrMin: t.lr_min,
-      snapshotEvery: t.snapshot_every, beta1: t.beta1, beta2: t.beta2, eps: t.eps, signal: ctx.signal,
+      snapshotEvery: t.snapshot_every, beta1: t.beta1, beta2: t.beta2, eps: t.eps, signal: ctx.signal, resume: ctx.checkpoint,
       progress: (q) => ctx.progress({ done: q.done, total: q.total + (m.type === 'neuron' && p.optimum.enabled ? Math.ceil(q.total / 2) : 0), message: q.message }),
     });
 

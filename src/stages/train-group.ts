@@ -149,6 +149,14 @@ export default defineStage<TrainGroupParams>({
       checkpoint: () => model.params.map((q) => q.value.slice()),
       restore: (c: (Float32Array | Float64Array)[]) => model.params.forEach((q, i) => q.value.set(c[i]!)),
       snapshot: () => Object.fromEntries(model.params.map((q) => [q.name, q.value.slice()])),
+      // resume: parameters, the optimizer's moments and step counter, the validation stream
+      state: () => ({ params: model.params.map((q) => q.value.slice()), opt: optimizer.state(), val: valRng.getState() }),
+      setState(st: unknown) {
+        const v = st as { params: (Float32Array | Float64Array)[]; opt: import('../lib/ml/kit/optimizers.js').OptimizerState; val: import('../sdk/rng.js').RngState };
+        model.params.forEach((q, i) => q.value.set(v.params[i]!));
+        optimizer.setState(v.opt);
+        valRng.setState(v.val);
+      },
     };
     const steps = online ? p.num_steps : Math.ceil((trainSeqs!.length / k) / p.batch_size) * p.epochs;
     const stepsPerLog = online ? p.log_every : Math.ceil((trainSeqs!.length / k) / p.batch_size);
@@ -163,7 +171,7 @@ export default defineStage<TrainGroupParams>({
       stop: p.reduction_threshold === null ? never() : lossReduction({ monitor: 'val_loss', threshold: p.reduction_threshold }),
       snapshots: { every: p.save_param_interval, unit: online ? 'step' : 'epoch' },
       finite: ['train_loss', 'val_loss'],
-      signal: ctx.signal,
+      signal: ctx.signal, resume: ctx.checkpoint,
       progress: (q) => ctx.progress(q),
       describe: (r) => `step ${r.step}/${steps} · val_loss ${r.eval.val_loss!.toPrecision(4)}`,
     });

@@ -141,6 +141,8 @@ export default defineStage<HebbianParams>({
         if (bad) lastBad = r.epoch!;
         if (bad && p.stop_on_divergence) h.stop(`diverged at epoch ${r.epoch}: ${diverged!.why}`);
       },
+      state: () => ({ diverged, lastBad }),
+      setState(s: unknown) { ({ diverged, lastBad } = s as { diverged: { epoch: number; why: string } | null; lastBad: number }); },
     } as (typeof hooks)[number]);
     ctx.log.info(`${sizes.join('→')} [${activations.join(', ')}], ${tr.data.n} train / ${va.data.n} val / ${te.data.n} test rows; ${p.optimizer}, lr ${p.lr}${p.use_hebbian ? `, Hebbian α ${p.hebbian_alpha} γ ${p.hebbian_decay}` : ''}${p.use_meta ? ', meta-tuner' : ''}${p.multi_task ? `, multi-task w ${p.mt_weight}` : ''}; backend ${backend}`);
     const t0 = Date.now();
@@ -152,7 +154,7 @@ export default defineStage<HebbianParams>({
       hooks,
       best: p.restore_best ? { monitor: 'val_loss' } : null,
       snapshots: { every: p.snapshot_every },
-      signal: ctx.signal,
+      signal: ctx.signal, resume: ctx.checkpoint,
       progress: (q) => ctx.progress(q),
       describe: (r) => `val_loss ${r.eval.val_loss!.toFixed(4)} · val_acc ${r.eval.val_accuracy!.toFixed(3)}`,
     });

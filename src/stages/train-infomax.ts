@@ -148,7 +148,7 @@ export default defineStage<TrainInfomaxParams>({
       const t0 = performance.now();
       const res = await fit(step, {
         data: full ? { mode: 'full', rows: train.n } : { mode: 'minibatch', rows: train.n, batchSize: bs },
-        maxEpochs: t.epochs, rng: ctx.rng.fork('shuffle'), schedules: { lr: t.lr }, finite: ['train_total'],
+        maxEpochs: t.epochs, rng: ctx.rng.fork('shuffle'), schedules: { lr: t.lr }, finite: ['train_total'], resume: ctx.checkpoint,
         signal: ctx.signal, progress: ctx.progress,
         describe: (r) => `loss ${r.train.total?.toPrecision(5)} · tc ${r.train.tc?.toPrecision(3)} · wr ${r.train.wr?.toPrecision(3)}`,
       });

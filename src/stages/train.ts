@@ -162,7 +162,7 @@ export default defineStage<TrainParams>({
     const t0 = performance.now();
     try {
       const res = await fit(tf, model, train, val, {
-        task, numClasses, config: p.training, rng: ctx.rng.fork('train'), targetScale, signal: ctx.signal,
+        task, numClasses, config: p.training, rng: ctx.rng.fork('train'), targetScale, signal: ctx.signal, resume: ctx.checkpoint,
         snapshotEvery: spec.actmix ? p.alpha_every : 0,
         onEpoch: (r: EpochRecord) => {
           const key = task === 'classification' ? 'accuracy' : 'rmse';

@@ -122,6 +122,17 @@ describe('LiveReporter frame', () => {
     }
   });
 
+  it('a resumed stage says so: resumed at N', () => {
+    const all = stages(1, 1);
+    const rep = new LiveReporter({ pipeline: 'p', jobs: 1, color: false, interval: 1e9, stream: { columns: 120, rows: 10, write: () => true } as unknown as NodeJS.WriteStream });
+    rep.on({ type: 'run-start', runId: 1, stages: all });
+    rep.on({ type: 'stage-start', id: all[0]!.id, reasons: [] });
+    rep.on({ type: 'stage-resumed', id: all[0]!.id, epoch: 37, total: 100 });
+    rep.on({ type: 'stage-progress', id: all[0]!.id, progress: { done: 47, total: 100, unit: 'epoch' } });
+    const f = rep.frame(Date.now(), 120, 10).join('\n');
+    expect(f).toMatch(/epoch 47\/100 · resumed at 37 · /);
+  });
+
   it('labels instances by their matrix values', () => {
     expect(instanceLabel('train[dataset=adult,fold=3,model=gelu]')).toBe('adult · fold 3 · gelu');
     expect(instanceLabel('results')).toBe('results');

@@ -226,30 +226,71 @@ stages:
     expect(readdirSync(join(dir, 'cache/slurm/tasks'))).toEqual([]);
   });
 
-  it('a TIMEOUT is retried with more time', { timeout: 200_000 }, async () => {
+  it('a TIMEOUT is retried with more time, and the stage resumes from its checkpoint (the job log shows the epoch); the result is the uninterrupted one', { timeout: 240_000 }, async () => {
+    // 200 epochs of 0.5 s in the first job: past the 1-minute limit (Slurm enforces it within
+    // ~30 s); every epoch draws from a NumPy PCG64 stream and checkpoints; the sum is checked
+    // against pipe's own PCG64
     const dir = project({
       'p.yaml': `name: slowpoke
 executor: slurm
+seed: 9
 stages:
   nap:
-    kind: command
+    kind: python
     resources: {time: "1", retries: 1}
-    params:
-      cmd: 'if [ "$PIPE_SLURM_ATTEMPT" = 1 ]; then echo first attempt sleeps; sleep 600; fi; echo attempt $PIPE_SLURM_ATTEMPT > \${outputs.out}; scontrol show job -o $SLURM_JOB_ID > \${outputs.job}'
-      outs: {out: text, job: text}
+    checkpoint: {every_epochs: 1}
+    params: {script: long.py, outs: {sum: json, job: text}, params: {epochs: 200}}
+`,
+      'long.py': `import json, os, subprocess, time
+import numpy as np
+from pipe_stage import params, seed, output, curve, progress, checkpoint
+rng = np.random.default_rng(seed)
+E = params['epochs']
+state = checkpoint.load()
+start, total = (state['epoch'], state['total']) if state else (0, 0.0)
+if state:
+    rng.bit_generator.state = state['rng']
+for epoch in range(start + 1, E + 1):
+    if os.environ['PIPE_SLURM_ATTEMPT'] == '1':
+        time.sleep(0.5)   # the first job outlasts its limit; the retry need not hold the node's CPU long
+    total += rng.random()
+    curve(epoch=epoch, total=total)
+    progress(epoch, E, unit='epoch')
+    checkpoint.save({'epoch': epoch, 'total': total, 'rng': rng.bit_generator.state}, epoch, E)
+with open(output('sum'), 'w') as f:
+    json.dump({'sum': repr(total), 'attempt': os.environ['PIPE_SLURM_ATTEMPT']}, f)
+with open(output('job'), 'w') as f:
+    f.write(subprocess.run(['scontrol', 'show', 'job', '-o', os.environ['SLURM_JOB_ID']], capture_output=True, text=True).stdout)
 `,
     });
-    const r = ok(await run(dir, 'run', 'p.yaml'));
+    const r = ok(await pipeWithEnv(dir, { XDG_CONFIG_HOME: join(dir, '.config'), PIPE_CONFIG: undefined, PIPE_PYTHON: '/usr/bin/python3' }, 'run', 'p.yaml'));
     expect(summary(r)).toEqual({ ran: 1, cached: 0, failed: 0 });
-    expect(readFileSync(join(dir, 'artifacts/slowpoke/nap/out.txt'), 'utf8')).toBe('attempt 2\n');
     const rows = jobRows(dir);
     expect(rows.map((x) => [x.attempt, x.state, x.slurm_state])).toEqual([[1, 'failed', 'TIMEOUT'], [2, 'recorded', 'COMPLETED']]);
     const second = parseScontrol(readFileSync(join(dir, 'artifacts/slowpoke/nap/job.txt'), 'utf8'));
     expect(second.JobId).toBe(rows[1]!.job_id);
     expect(second.TimeLimit).toBe('00:02:00');
-    expect(r.stderr + r.stdout).toMatch(/ended TIMEOUT \(time limit 1\).*retrying \(attempt 2 of 2\) with time 00:02:00/);
+    const m = /ended TIMEOUT \(time limit 1\).*retrying \(attempt 2 of 2\) with time 00:02:00, resuming from epoch (\d+)\/200/.exec(r.stderr + r.stdout);
+    expect(m, r.stderr + r.stdout).not.toBeNull();
+    const at = Number(m![1]);
+    expect(at).toBeGreaterThan(60);   // a minute of 0.5 s epochs (minus start-up) was kept
+    expect(at).toBeLessThan(200);
+    // the second job's log: it resumed at that epoch
     const show = ok(await run(dir, 'show', 'nap', 'p.yaml'));
     expect(show.stdout).toMatch(/TIMEOUT/);
+    expect(show.stdout + show.stderr).toMatch(new RegExp(`resumed at epoch ${at}/200 from a checkpoint`));
+    // every epoch once, and the sum of the 200 draws of the seed's PCG64 stream, as one run gives it
+    const { NumpyGenerator } = await import('../../src/lib/random/numpy.js');
+    const g = new NumpyGenerator(9);
+    let total = 0;
+    for (let e = 0; e < 200; e++) total += g.random();
+    const out = JSON.parse(readFileSync(join(dir, 'artifacts/slowpoke/nap/sum.json'), 'utf8'));
+    expect(out.attempt).toBe('2');
+    expect(Number(out.sum)).toBe(total);
+    const { readTable } = await import('../../src/sdk/table.js');
+    const curves = await readTable(join(dir, 'artifacts/slowpoke/nap/curves.arrow'));
+    expect([...curves.getChild('epoch')!.toArray()].map(Number)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    expect(readdirSync(join(dir, 'cache/resume'))).toEqual([]);
   });
 
   it('a job over its memory limit (OUT_OF_MEMORY) is retried with more memory', { timeout: 150_000 }, async () => {

@@ -200,6 +200,14 @@ export class CacheDb {
     return this.stmt(`SELECT task_dir, log_path FROM slurm_jobs WHERE state = 'active'`).all() as { task_dir: string; log_path: string }[];
   }
 
+  /** Fingerprints whose stage's latest execution did not finish (failed, interrupted, running): their resume checkpoints may still be used. */
+  unfinishedFingerprints(): Set<string> {
+    const rows = this.stmt(`SELECT e.fingerprint FROM executions e
+      JOIN (SELECT MAX(id) AS id FROM executions GROUP BY pipeline, stage_id) l ON e.id = l.id
+      WHERE e.state != 'done'`).all() as { fingerprint: string }[];
+    return new Set(rows.map((r) => r.fingerprint));
+  }
+
   /** A cached prepared statement. All of pipe's SQL is in this module: nothing outside it calls this. */
   stmt(sql: string): Database.Statement {
     let s = this.stmts.get(sql);

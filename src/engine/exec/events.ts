@@ -60,6 +60,8 @@ export type RunEvent =
   /** A stage starts executing (a cache miss); `reasons` say why. */
   | { type: 'stage-start'; id: string; reasons: StaleReason[] }
   | { type: 'stage-progress'; id: string; progress: Progress }
+  /** The stage continues from a resume checkpoint taken after `epoch` of `total` epochs. */
+  | { type: 'stage-resumed'; id: string; epoch: number; total: number }
   | ({ type: 'stage-end'; id: string } & StageEnd)
   | { type: 'message'; text: string }
   | { type: 'run-end'; summary: RunSummary };

@@ -6,7 +6,8 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { prepareOutputs, type TaskSpec } from './context.js';
+import { prepareOutputs, resumeSpec, type TaskSpec } from './context.js';
+import { resumeDir } from '../cache/resume.js';
 import type { OutputRow } from '../cache/db.js';
 import type { PipelineGraph, PlannedStage } from '../front/graph.js';
 import type { ContentHash } from '../../lib/hash.js';
@@ -139,6 +140,7 @@ export class StageRunner {
       gathered: Object.entries(st.inputs).filter(([, d]) => d.refs.length > 1 || d.refs.some((r) => r.selector.gather)).map(([n]) => n),
       attempt: 1 + db.failedAttempts(fp),
       tmpDir: taskDir ? join(taskDir, 'scratch') : join(this.ctx.runTmp, `scratch-${n}`), projectDir: ws.root,
+      resume: resumeSpec(ws.cacheDir, fp, st.decl.checkpoint),
     };
     // GPUs (local executor): devices first, then a worker slot, so CPU stages run while this waits
     const wantGpus = ex ? 0 : gpuCount(this.ctx.resources?.(st)?.gpus);
@@ -160,7 +162,10 @@ export class StageRunner {
     const log: string[] = [];
     const started = Date.now();
     const handlers = {
-      onProgress: (p: Progress) => { void emit({ type: 'stage-progress', id: st.id, progress: p }); },
+      onProgress: (p: Progress) => {
+        if (p.resumedAt !== undefined) void emit({ type: 'stage-resumed', id: st.id, epoch: p.resumedAt, total: p.total ?? 0 });
+        void emit({ type: 'stage-progress', id: st.id, progress: p });
+      },
       onLog: (lines: string[]) => { log.push(...lines); if (log.length > 2000) log.splice(0, log.length - 2000); },
     };
     const executor = ex ?? (this.pool ??= new WorkerPool());
@@ -193,6 +198,7 @@ export class StageRunner {
       }
       if (rows) {
         if (taskDir) rmSync(taskDir, { recursive: true, force: true });
+        rmSync(resumeDir(ws.cacheDir, fp), { recursive: true, force: true }); // the stage completed: its checkpoints are done with
         this.outputsOf.set(st.id, rows);
         this.updateViews(st, rows);
         this.ctx.recorder?.stage({ id: st.id, outcome: 'ran', execution: execId, fingerprint: fp, durationMs, reasons, curves: curvesOf(rows), metrics: res.metrics });
@@ -235,6 +241,7 @@ export class StageRunner {
         return false;
       }
       this.transfer.pulled += got.bytes;
+      rmSync(resumeDir(this.ws.cacheDir, fp), { recursive: true, force: true }); // a checkpoint of a local attempt is not needed any more
       const m = l.manifest;
       writeManifest(this.ws.cacheDir, { v: 1, fingerprint: fp, fpData: m.fpData, pipeline: name, stageId: st.id, kind: st.kind.kind, outputs: m.outputs, metrics: m.metrics, started: m.started, ended: m.ended });
       const rec = this.ws.db.recordPulled({ runId, pipeline: name, stageId: st.id, kind: st.kind.kind, fp, fpData: JSON.stringify(data), deps: st.deps, m, note: `pulled from remote '${remote.name}' (${remote.where}); computed by ${m.stageId} of '${m.pipeline}' with pipe ${m.pipe}` });

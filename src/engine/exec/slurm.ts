@@ -23,6 +23,12 @@
  * - Failures (TIMEOUT, OUT_OF_MEMORY, NODE_FAIL, PREEMPTED, CANCELLED, FAILED, …) fail the stage
  *   with the tail of its job log; `retries:` resubmits after TIMEOUT (time × retry_time_factor),
  *   OUT_OF_MEMORY (mem × retry_mem_factor), NODE_FAIL (with --exclude=<node>) or PREEMPTED.
+ * - Resume: a PREEMPTED or TIMEOUT job whose stage wrote a resume checkpoint newer than where the
+ *   job started (cache/resume/<fingerprint>/, src/lib/checkpoint.ts) is resubmitted and says so:
+ *   within `retries:` as a retry (TIMEOUT with more time) `…, resuming from epoch 37/100`, beyond
+ *   it with the same resources (`resubmitting to resume from epoch 37/100`, at most MAX_RESUMES
+ *   times); the next job continues from that checkpoint. A job that made no progress gets only
+ *   what `retries:` allows.
  * - Crash safety: every submitted task is a row of slurm_jobs; a later run that needs the same
  *   fingerprint adopts the row (polls the job, or records its finished result) instead of
  *   submitting again. Abort (Ctrl-C) cancels every job of the run with one scancel.
@@ -38,12 +44,15 @@ import { workerEntry, type TaskHandlers, type TaskOutcome } from './pool.js';
 import { parseMem, sbatchArgs, type Resources, type SlurmOptions } from '../front/resources.js';
 import { hashOutput } from '../cache/store.js';
 import type { TaskResultFile } from './worker.js';
+import { newestCheckpointMeta } from '../../lib/checkpoint.js';
 import type { Adoption, ExecMeta, StageExecutor } from './executor.js';
 
 /** Slurm job states after which a job does no more work. */
 const TERMINAL = new Set(['COMPLETED', 'FAILED', 'TIMEOUT', 'OUT_OF_MEMORY', 'CANCELLED', 'NODE_FAIL', 'PREEMPTED', 'BOOT_FAIL', 'DEADLINE', 'SPECIAL_EXIT', 'REVOKED']);
 /** States worth a retry with other resources (when `retries:` allows). */
 const RETRYABLE = new Set(['TIMEOUT', 'OUT_OF_MEMORY', 'NODE_FAIL', 'PREEMPTED', 'BOOT_FAIL']);
+/** Resubmissions of a PREEMPTED / TIMEOUT job to resume from a newer checkpoint, per stage. */
+const MAX_RESUMES = 20;
 const TRANSIENT = /socket timed out|unable to contact slurm controller|resource temporarily unavailable|try again|transport endpoint|connection refused|zero bytes were transmitted|slurm_persist_conn|temporarily unable|job submit limit|MaxSubmitJob|Slurm temporarily unable/i;
 
 /** ExecMeta with the task directory a Slurm task always has. */
@@ -56,6 +65,9 @@ interface Item {
   signal: AbortSignal;
   attempt: number;
   scale: { time: number; mem: number; exclude: string[] };
+  /** Resubmissions to resume from a checkpoint, and the epoch the last one resumed from. */
+  resumes?: number;
+  resumedFrom?: number;
   rowId?: number;
   succeeded?: boolean;
   resolve(o: TaskOutcome): void;
@@ -494,13 +506,31 @@ export class SlurmExecutor implements StageExecutor {
   }
 
   private end(it: Item, state: string, why: string, jobLog: string, el: Element): void {
+    // a preempted or timed-out job whose stage wrote a checkpoint since it started: the next job resumes
+    const ck = (state === 'TIMEOUT' || state === 'PREEMPTED') && it.task.resume && !it.signal.aborted ? newestCheckpointMeta(it.task.resume.dir) : null;
+    const resumable = ck && ck.epoch > (it.resumedFrom ?? 0) ? ck : null;
+    if (resumable && !(RETRYABLE.has(state) && it.attempt <= (it.meta.resources.retries ?? 0)) && (it.resumes ?? 0) < MAX_RESUMES) {
+      const ck = resumable;
+      if (it.rowId) this.db.slurmJobSet(it.rowId, { state: 'failed', slurm_state: state });
+      it.attempt++;
+      it.resumes = (it.resumes ?? 0) + 1;
+      it.resumedFrom = ck.epoch;
+      const msg = `${why}; resubmitting to resume from epoch ${ck.epoch}/${ck.total} (checkpoint; attempt ${it.attempt})`;
+      it.h.onLog?.([`pipe: ${msg}`, ...(jobLog ? ['--- job log tail:', ...jobLog.split('\n').slice(-10)] : [])]);
+      it.h.onProgress?.({ message: msg });
+      this.say(`${it.meta.stageId}: ${msg}`);
+      resetTask(it);
+      this.enqueue(it);
+      return;
+    }
     if (RETRYABLE.has(state) && it.attempt <= (it.meta.resources.retries ?? 0) && !it.signal.aborted) {
       if (it.rowId) this.db.slurmJobSet(it.rowId, { state: 'failed', slurm_state: state });
       it.attempt++;
       if (state === 'TIMEOUT') it.scale.time *= it.meta.resources.retry_time_factor ?? 2;
       if (state === 'OUT_OF_MEMORY') it.scale.mem *= it.meta.resources.retry_mem_factor ?? 2;
       if (state === 'NODE_FAIL' && el.node) it.scale.exclude.push(el.node);
-      const msg = `${why}; retrying (attempt ${it.attempt} of ${(it.meta.resources.retries ?? 0) + 1})${state === 'TIMEOUT' ? ` with time ${timeArg(it) ?? 'unchanged (no `time:` to scale)'}` : state === 'OUT_OF_MEMORY' ? ` with mem ${memArg(it) ?? 'unchanged (no `mem:` to scale)'}` : state === 'NODE_FAIL' && el.node ? ` excluding ${el.node}` : ''}`;
+      if (resumable) it.resumedFrom = resumable.epoch;
+      const msg = `${why}; retrying (attempt ${it.attempt} of ${(it.meta.resources.retries ?? 0) + 1})${state === 'TIMEOUT' ? ` with time ${timeArg(it) ?? 'unchanged (no `time:` to scale)'}` : state === 'OUT_OF_MEMORY' ? ` with mem ${memArg(it) ?? 'unchanged (no `mem:` to scale)'}` : state === 'NODE_FAIL' && el.node ? ` excluding ${el.node}` : ''}${resumable ? `, resuming from epoch ${resumable.epoch}/${resumable.total} (checkpoint)` : ''}`;
       it.h.onLog?.([`pipe: ${msg}`, ...(jobLog ? ['--- job log tail:', ...jobLog.split('\n').slice(-10)] : [])]);
       it.h.onProgress?.({ message: msg });
       this.say(`${it.meta.stageId}: ${msg}`);

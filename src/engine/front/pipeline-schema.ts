@@ -260,6 +260,20 @@ export const pipelineSchema = {
         "resources": {
           "$ref": "#/definitions/resources"
         },
+        "checkpoint": {
+          "description": "Resume checkpoints of a training stage (every kit-loop kind and script stages using the helper): save every `every_epochs` epochs or `every_seconds` seconds, whichever comes first (default: every 30 s); false: none. A killed, interrupted or preempted run resumes from the newest one with bit-identical results. Not part of the fingerprint.",
+          "oneOf": [
+            { "type": "boolean" },
+            {
+              "type": "object",
+              "additionalProperties": false,
+              "properties": {
+                "every_epochs": { "type": "integer", "minimum": 0, "description": "epochs between checkpoints (0: not by count)" },
+                "every_seconds": { "type": "number", "minimum": 0, "description": "seconds between checkpoints (0: not by time)" }
+              }
+            }
+          ]
+        },
         "seed": {
           "description": "This stage's seed: an integer, '${…}', or {derive: [matrix keys], base?} — derived from the pipeline seed (or base) and the instance's values of those keys, so instances that differ only in the other keys share a seed.",
           "oneOf": [

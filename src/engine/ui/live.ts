@@ -28,7 +28,7 @@ import type { Progress } from '../../sdk/stage.js';
 
 const SPIN = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
-interface Inst { id: string; label: string; started: number; reason: string; p?: Progress }
+interface Inst { id: string; label: string; started: number; reason: string; p?: Progress; resumedAt?: number }
 interface Group {
   base: string; kind: string; n: number; done: number; ran: number; cached: number; failed: number; skipped: number;
   running: Map<string, Inst>;
@@ -124,6 +124,11 @@ export class LiveReporter extends EventReporter {
     g.running.set(id, { id, label: instanceLabel(id), started: Date.now(), reason: formatReasons(reasons) });
   }
 
+  override stageResumed(id: string, epoch: number): void {
+    const inst = this.groupOf.get(id)?.running.get(id);
+    if (inst) inst.resumedAt = epoch;
+  }
+
   stageProgress(id: string, p: Progress): void {
     const inst = this.groupOf.get(id)?.running.get(id);
     if (!inst) return;
@@ -216,11 +221,13 @@ export class LiveReporter extends EventReporter {
     const parts: string[] = [];
     if (p?.total) parts.push(`${p.unit ?? ''}${p.unit ? ' ' : ''}${p.done ?? 0}/${p.total}`);
     else if (p?.done !== undefined) parts.push(`${p.unit ?? ''}${p.unit ? ' ' : ''}${p.done}`);
+    if (i.resumedAt !== undefined) parts.push(this.c('33', `resumed at ${i.resumedAt}`));
     if (p?.message) parts.push(p.message);
     const elapsed = now - i.started;
-    if (p?.done && elapsed > 0) {
-      const rate = (p.done / elapsed) * 1000;
-      parts.push(`${rate >= 10 ? rate.toFixed(0) : rate.toPrecision(2)} ${p.unit ?? 'units'}/s`);
+    const doneHere = (p?.done ?? 0) - (i.resumedAt ?? 0);
+    if (doneHere > 0 && elapsed > 0) {
+      const rate = (doneHere / elapsed) * 1000;
+      parts.push(`${rate >= 10 ? rate.toFixed(0) : rate.toPrecision(2)} ${p?.unit ?? 'units'}/s`);
     }
     const left = this.o.eta?.stageLeft(i.id, now);
     parts.push(left !== undefined ? `${formatDuration(left)} left` : formatDuration(elapsed));

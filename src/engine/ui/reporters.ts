@@ -19,6 +19,7 @@ export abstract class EventReporter implements RunReporter {
       case 'run-start': return this.start(e.stages);
       case 'stage-start': return this.stageStart(e.id, e.reasons);
       case 'stage-progress': return this.stageProgress(e.id, e.progress);
+      case 'stage-resumed': return this.stageResumed(e.id, e.epoch, e.total);
       case 'stage-end': return this.stageEnd(e.id, e);
       case 'message': return this.message(e.text);
       case 'run-end': return this.end(e.summary);
@@ -27,6 +28,8 @@ export abstract class EventReporter implements RunReporter {
   abstract start(stages: PlannedStage[]): void;
   abstract stageStart(id: string, reasons: StaleReason[]): void;
   abstract stageProgress(id: string, p: Progress): void;
+  /** The stage resumed from a checkpoint (default: nothing shown). */
+  stageResumed(_id: string, _epoch: number, _total: number): void {}
   abstract stageEnd(id: string, end: StageEnd): void;
   abstract message(text: string): void;
   abstract end(s: RunSummary): void | Promise<void>;
@@ -57,6 +60,9 @@ export class PlainReporter extends EventReporter {
   stageProgress(id: string, p: Progress): void {
     if (this.verbose) this.out(`  ${id}: ${fmtProgress(p)}`);
   }
+  override stageResumed(id: string, epoch: number, total: number): void {
+    if (!this.quiet) this.out(`↻ ${id} resumed at ${epoch}/${total}`);
+  }
   stageEnd(id: string, e: StageEnd): void {
     if (e.outcome === 'failed') this.out(`✗ ${id} failed: ${e.error}`);
     else if (this.quiet) return;
@@ -80,6 +86,7 @@ export class PlainReporter extends EventReporter {
  *   {"event":"start","id","reasons":[{"code",…fields,"text"}]}   (the codes of `pipe status --json`)
  *   {"event":"progress","id","done","total","unit","message","left_s"}
  *   {"event":"end","id","outcome":"ran|cached|failed|skipped|interrupted","remote","duration_ms","error","skip":{"code",…,"text"},"eta_s"}
+ *   {"event":"resumed","id","epoch","total"}   (the stage continues from a resume checkpoint)
  *   {"event":"message","text"}
  *   {"event":"summary","run_id","ran","cached","failed","skipped","interrupted","duration_ms","failures"}
  * Every event carries `t_s`, seconds since the run started. `eta_s` is the estimated remaining
@@ -120,6 +127,9 @@ export class JsonReporter extends EventReporter {
     this.o.eta?.ended(id, e.outcome, endDuration(e));
     const skip = e.outcome === 'skipped' ? skipJson(e.skip) : undefined;
     this.emit({ event: 'end', id, outcome: e.outcome, remote: e.outcome === 'cached' ? e.remote : undefined, duration_ms: endDuration(e), error: endError(e), skip, eta_s: this.etaS() });
+  }
+  override stageResumed(id: string, epoch: number, total: number): void {
+    this.emit({ event: 'resumed', id, epoch, total });
   }
   message(text: string): void {
     this.emit({ event: 'message', text });

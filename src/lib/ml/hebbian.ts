@@ -348,6 +348,10 @@ export class HebbianStep implements TrainStep<Checkpoint> {
     this.opt.setState(c.opt);
   }
 
+  /** Resume: weights, biases and the optimizer state (the step has no other state). */
+  state(): Checkpoint { return this.checkpoint(); }
+  setState(s: unknown): void { this.restore(s as Checkpoint); }
+
   snapshot(): Record<string, ArrayLike<number>> {
     return Object.fromEntries([...this.net.W.map((w, i) => [`W${i}`, w.slice()] as const), ...this.net.b.map((b, i) => [`b${i}`, b.slice()] as const)]);
   }
@@ -390,6 +394,13 @@ export function metaTunerHook(step: HebbianStep, o: { lr: number; alpha: number;
       }
       h.set('lr', best.lr);
       h.set('alpha', best.alpha);
+    },
+    // resume: the stream the candidate rows are drawn from, and the trials so far
+    state: () => ({ rng: o.rng.getState(), trials: o.trials ? [...o.trials] : null }),
+    setState(s) {
+      const v = s as { rng: import('../../sdk/rng.js').RngState; trials: MetaTrial[] | null };
+      o.rng.setState(v.rng);
+      if (o.trials && v.trials) o.trials.splice(0, o.trials.length, ...v.trials);
     },
   };
 }

@@ -392,6 +392,12 @@ export async function tfStep(tf: Tf, spec: InfomaxSpec, init: Params, X: Float32
     evaluate: (epoch) => evaluate(self, epoch),
     checkpoint: () => ({ W: Float32Array.from(W.dataSync()), b: Float32Array.from(b.dataSync()) }),
     restore(c) { W.assign(tf.tensor2d(c.W, [spec.K, spec.n])); b.assign(tf.tensor1d(c.b)); tp.pull(); },
+    state: () => ({ params: self.checkpoint(), opt: optimizer.state() }),
+    setState(st) {
+      const v = st as { params: Params; opt: import('./kit/optimizers.js').OptimizerState };
+      self.restore(v.params);
+      optimizer.setState(v.opt);
+    },
     params: () => ({ W: Float32Array.from(W.dataSync()), b: Float32Array.from(b.dataSync()) }),
     activations(Xe, rows) {
       return tf.tidy(() => tfActivate(tf, spec, tf.add(tf.matMul(tf.tensor2d(Xe, [rows, spec.n]), W, false, true), b) as TF.Tensor2D).dataSync() as Float32Array);
@@ -432,6 +438,16 @@ export async function nativeStep(spec: InfomaxSpec, init: Params, X: Float32Arra
     checkpoint: get,
     // restoring resets the optimizer moments: only used for the loop's final best-restore (off here)
     restore: (c) => nat.pimSetParams(h, flat(c)),
+    state() {
+      const m = new Float64Array(P), v = new Float64Array(P);
+      const t = Number(nat.pimGetOpt(h, m, v));
+      return { params: get(), t, m, v };
+    },
+    setState(st) {
+      const s = st as { params: Params; t: number; m: Float64Array; v: Float64Array };
+      nat.pimSetParams(h, flat(s.params));
+      nat.pimSetOpt(h, s.t, s.m, s.v);
+    },
     params: get,
     activations(Xe, rows) {
       const out = new Float32Array(rows * spec.K);

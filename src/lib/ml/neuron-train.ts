@@ -27,6 +27,8 @@ export interface PlaygroundTraining {
   eps?: number;
   signal?: AbortSignal;
   progress?: (p: { done: number; total: number; message?: string }) => void;
+  /** Resume checkpoints (the stage's ctx.checkpoint). */
+  resume?: import('../../sdk/stage.js').Checkpointer;
 }
 
 export interface PlaygroundFit {
@@ -64,6 +66,12 @@ class PlaygroundStep implements TrainStep<Float64Array> {
   checkpoint() { return Float64Array.from(this.p); }
   restore(c: Float64Array) { this.p.set(c); }
   snapshot() { return { theta: Float64Array.from(this.p) }; }
+  state() { return { theta: Float64Array.from(this.p), opt: this.opt.state() }; }
+  setState(s: unknown) {
+    const v = s as { theta: Float64Array; opt: import('./kit/optimizers.js').OptimizerState };
+    this.p.set(v.theta);
+    this.opt.setState(v.opt);
+  }
 }
 
 export async function trainPlayground(model: PlaygroundModel, init: Float64Array, x: Float64Array, y: Float64Array, t: PlaygroundTraining): Promise<PlaygroundFit> {
@@ -79,6 +87,7 @@ export async function trainPlayground(model: PlaygroundModel, init: Float64Array
     snapshots: { every: t.snapshotEvery },
     finite: ['train_loss'],
     signal: t.signal,
+    resume: t.resume,
     progress: t.progress,
     describe: (r) => `loss ${r.train.loss!.toPrecision(4)}`,
   });

@@ -69,6 +69,18 @@ export class AdamW {
     });
   }
 
+  /** Resume: the step counter and the moments, copied to the host. */
+  state(): { step: number; m: Float32Array[]; v: Float32Array[] } {
+    return { step: this.step, m: this.m.map((x) => Float32Array.from(x.dataSync() as Float32Array)), v: this.v.map((x) => Float32Array.from(x.dataSync() as Float32Array)) };
+  }
+
+  setState(s: { step: number; m: Float32Array[]; v: Float32Array[] }): void {
+    const tf = this.tf;
+    this.step = s.step;
+    this.m.forEach((x, i) => tf.tidy(() => x.assign(tf.tensor(s.m[i]!, x.shape, 'float32'))));
+    this.v.forEach((x, i) => tf.tidy(() => x.assign(tf.tensor(s.v[i]!, x.shape, 'float32'))));
+  }
+
   dispose(): void {
     for (const x of [...this.m, ...this.v]) x.dispose();
   }

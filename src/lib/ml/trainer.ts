@@ -79,6 +79,8 @@ export interface TrainOptions {
   /** Regression only: train on (y − mean)/std; predictions are mapped back. */
   targetScale?: { mean: number; std: number };
   signal?: AbortSignal;
+  /** Resume checkpoints (the stage's ctx.checkpoint). */
+  resume?: import('../../sdk/stage.js').Checkpointer;
   onEpoch?: (r: EpochRecord) => void | Promise<void>;
   /** Hooks of the kit's loop (they may change lr, temperature, entropy_weight for what follows). */
   hooks?: Hook[];
@@ -206,6 +208,7 @@ export async function fitMlp<C>(model: Mlp, step: TrainStep<C>, rows: number, op
     stop: patience({ monitor: 'val_loss', patience: cfg.patience, minDelta: cfg.min_delta }),
     finite: ['train_loss'],
     signal: opts.signal,
+    resume: opts.resume,
     hooks: opts.hooks,
     snapshots: am && opts.snapshotEvery ? { every: opts.snapshotEvery } : undefined,
     onEpoch: opts.onEpoch ? (r) => opts.onEpoch!(toRecord(r)) : undefined,
@@ -298,6 +301,21 @@ export class TfMlpStep implements TrainStep<TF.Tensor[]> {
   checkpoint(): TF.Tensor[] { return this.model.snapshot(); }
   restore(c: TF.Tensor[]): void { this.model.restore(c); }
   release(c: TF.Tensor[]): void { c.forEach((t) => t.dispose()); }
+  encodeCheckpoint(c: TF.Tensor[]): unknown { return c.map((t) => ({ shape: t.shape, data: Float32Array.from(t.dataSync() as Float32Array) })); }
+  decodeCheckpoint(s: unknown): TF.Tensor[] { return (s as { shape: number[]; data: Float32Array }[]).map((x) => this.tf.tensor(x.data, x.shape, 'float32')); }
+
+  /** Resume: the variables, AdamW's moments and step counter, the dropout stream. */
+  state(): unknown {
+    return { vars: this.model.variables.map((v) => Float32Array.from(v.dataSync() as Float32Array)), opt: this.opt.state(), dropout: this.dropoutRng.getState() };
+  }
+
+  setState(s: unknown): void {
+    const v = s as { vars: Float32Array[]; opt: ReturnType<AdamW['state']>; dropout: import('../../sdk/rng.js').RngState };
+    const tf = this.tf;
+    this.model.variables.forEach((x, i) => tf.tidy(() => x.assign(tf.tensor(v.vars[i]!, x.shape, 'float32'))));
+    this.opt.setState(v.opt);
+    this.dropoutRng.setState(v.dropout);
+  }
 
   dispose(): void {
     this.permT?.dispose();

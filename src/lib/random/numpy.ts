@@ -176,6 +176,14 @@ export class PCG64 {
   hi = 0;
   lo = 0;
 
+  /** The full generator state (128-bit state and increment, the buffered 32-bit half), plain data. */
+  getState(): { s: number[]; inc: number[]; hasU32: boolean; u32: number; hi: number; lo: number } {
+    return { s: [...this.s], inc: [...this.inc], hasU32: this.hasU32, u32: this.u32, hi: this.hi, lo: this.lo };
+  }
+  setState(st: ReturnType<PCG64['getState']>): void {
+    this.s = [...st.s]; this.inc = [...st.inc]; this.hasU32 = st.hasU32; this.u32 = st.u32; this.hi = st.hi; this.lo = st.lo;
+  }
+
   constructor(seed: number) {
     const st = new SeedSequence(seed).generateState32(8);
     // uint64 words w0..w3 (little-endian pairs); initstate = w0·2^64 + w1, initseq = w2·2^64 + w3
@@ -321,6 +329,8 @@ export class NumpyGenerator {
   constructor(readonly seed: number) {
     this.bitgen = new PCG64(seed);
   }
+  getState(): { seed: number; bitgen: ReturnType<PCG64['getState']> } { return { seed: this.seed, bitgen: this.bitgen.getState() }; }
+  setState(st: ReturnType<NumpyGenerator['getState']>): void { this.bitgen.setState(st.bitgen); }
   /** `random()`: uniform [0, 1). */
   random(): number {
     return this.bitgen.nextDouble();
@@ -437,6 +447,12 @@ export class MT19937 {
       mt[i] = (Math.imul(1812433253, p) + i) >>> 0;
     }
   }
+  getState(): { mt: number[]; pos: number } {
+    return { mt: Array.from(this.mt), pos: this.pos };
+  }
+  setState(st: { mt: number[]; pos: number }): void {
+    this.mt.set(st.mt); this.pos = st.pos;
+  }
   private generate(): void {
     const mt = this.mt;
     for (let i = 0; i < 624; i++) {
@@ -467,6 +483,8 @@ export class RandomState {
   constructor(readonly seed: number) {
     this.bitgen = new MT19937(seed);
   }
+  getState(): { seed: number; bitgen: ReturnType<MT19937['getState']>; gauss: number | null } { return { seed: this.seed, bitgen: this.bitgen.getState(), gauss: this.gauss }; }
+  setState(st: ReturnType<RandomState['getState']>): void { this.bitgen.setState(st.bitgen); this.gauss = st.gauss; }
   /** `rand()` / `random_sample()`. */
   rand(): number {
     return this.bitgen.nextDouble();

@@ -133,6 +133,8 @@ export async function prepareIO(ctx: StageContext, p: ScriptCommon & { gathered?
     manifest: {
       version: 1, stage: ctx.id, kind: extra.kind, params: p.params ?? {}, seed: ctx.seed, attempt: extra.attempt,
       matrix: ctx.matrix, ...(ctx.gpus ? { gpus: ctx.gpus } : {}), work_dir: work, project_dir: ctx.projectDir, inputs, outputs, protocol: { fd: 3 },
+      // resume checkpoints: the fingerprint's directory and the save interval (python/pipe_stage: `checkpoint`)
+      ...(ctx.checkpoint ? { checkpoint: { dir: ctx.checkpoint.dir, every_epochs: ctx.checkpoint.every.epochs, every_seconds: ctx.checkpoint.every.seconds } } : {}),
     },
     writes,
   };

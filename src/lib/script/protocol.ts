@@ -6,6 +6,7 @@
  *   {"type":"curve","row":{"epoch":3,"loss":0.41}}               a row of the stage's curves table
  *   {"type":"progress","done":3,"total":20,"unit":"epoch","message":"loss 0.41"}
  *   {"type":"log","level":"info","message":"…"}                  a line of the stage's log
+ *   {"type":"resumed","epoch":37,"total":100}                     the script resumed from a checkpoint
  *
  * A line that is not one of these is a warning in the stage's log naming the line, never a crash.
  */
@@ -85,13 +86,19 @@ export class ProtocolReader {
         this.sink.progress(p);
         return;
       }
+      case 'resumed': {
+        if (typeof o.epoch !== 'number') return this.warn('"epoch" must be a number', line);
+        this.sink.log('info', `resumed at epoch ${o.epoch}${typeof o.total === 'number' ? `/${o.total}` : ''} from a checkpoint`);
+        this.sink.progress({ resumedAt: o.epoch, done: o.epoch, ...(typeof o.total === 'number' ? { total: o.total } : {}), unit: 'epoch' });
+        return;
+      }
       case 'log': {
         const level = o.level === 'warn' || o.level === 'warning' ? 'warn' : o.level === 'debug' ? 'debug' : 'info';
         this.sink.log(level, typeof o.message === 'string' ? o.message : JSON.stringify(o.message));
         return;
       }
       default:
-        return this.warn(`unknown type ${JSON.stringify(o.type ?? null)} (metric, curve, progress or log)`, line);
+        return this.warn(`unknown type ${JSON.stringify(o.type ?? null)} (metric, curve, progress, log or resumed)`, line);
     }
   }
 }

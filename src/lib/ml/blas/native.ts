@@ -65,6 +65,10 @@ export interface BlasNative {
   pimGetParams: Fn;
   pimSetParams: Fn;
   pimSetData: Fn;
+  pimGetOpt: Fn;
+  getState: Fn;
+  setState: Fn;
+  pimSetOpt: Fn;
   pimForward: Fn;
   pimTrainBatch: Fn;
   pimGrads: Fn;
@@ -138,6 +142,8 @@ function load(): BlasNative {
     setParams: f('void pbt_set_params(void *c, const float *v)'),
     snapshot: f('void pbt_snapshot(void *c)'),
     restore: f('void pbt_restore(void *c)'),
+    getState: f('long pbt_get_state(void *c, float *m, float *v, float *best)'),
+    setState: f('void pbt_set_state(void *c, long step, const float *m, const float *v, const float *best)'),
     setOpt: f('void pbt_set_opt(void *c, float b1, float b2, float eps, float wd, float clip)'),
     setData: f('int pbt_set_data(void *c, const float *X, long n, int d, const float *y)'),
     trainBatch: f('int pbt_train_batch(void *c, const int32_t *perm, long start, int bs, float lr, float T, float lam, double *drop, double *losses)'),
@@ -148,6 +154,8 @@ function load(): BlasNative {
     pimGetParams: f('void pim_get_params(void *c, float *out)'),
     pimSetParams: f('void pim_set_params(void *c, const float *v)'),
     pimSetData: f('int pim_set_data(void *c, const float *X, long n)'),
+    pimGetOpt: f('long pim_get_opt(void *c, double *m, double *v)'),
+    pimSetOpt: f('void pim_set_opt(void *c, long t, const double *m, const double *v)'),
     pimForward: f('int pim_forward(void *c, const float *X, long rows, float *out)'),
     pimTrainBatch: f('int pim_train_batch(void *c, const int32_t *perm, long start, int bs, float lr, double *losses)'),
     pimGrads: f('int pim_grads(void *c, const float *X, int bs, double *losses, float *grads)'),

@@ -219,6 +219,24 @@ export class NativeMlpStep implements TrainStep<number> {
     this.api.restore(this.net.ctx);
   }
 
+  /** Resume: parameters, AdamW moments, the step counter, the best-parameter slot, the dropout stream. */
+  state(): unknown {
+    const np = this.net.np, api = this.api, ctx = this.net.ctx;
+    const P = new Float32Array(np), M = new Float32Array(np), V = new Float32Array(np), best = new Float32Array(np);
+    api.getParams(ctx, P);
+    const t = Number(api.getState(ctx, M, V, best));
+    return { P, M, V, best, t, slot: this.slot, dropout: this.dropoutRng.getState() };
+  }
+
+  setState(s: unknown): void {
+    const v = s as { P: Float32Array; M: Float32Array; V: Float32Array; best: Float32Array; t: number; slot: number; dropout: import('../../../sdk/rng.js').RngState };
+    if (v.P.length !== this.net.np) throw new Error(`resume state has ${v.P.length} parameters, the network ${this.net.np}`);
+    this.api.setParams(this.net.ctx, v.P);
+    this.api.setState(this.net.ctx, v.t, v.M, v.V, v.best);
+    this.slot = v.slot;
+    this.dropoutRng.setState(v.dropout);
+  }
+
   free(): void {
     this.net.free();
   }

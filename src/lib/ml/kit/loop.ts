@@ -26,8 +26,17 @@
  *      snapshots; then the stop rules (first reason wins).
  * At the end the best checkpoint is restored (`step.restore`) and `bestSettings` tells the
  * settings it was trained with (e.g. the ActMix temperature to keep).
+ *
+ * Resume (`resume`, the stage's `ctx.checkpoint`): after an epoch that does not stop the run,
+ * when `resume.due(e + 1)`, the loop saves its whole state — the step's `state()` (parameters,
+ * optimizer moments and step counters, the step's own RNGs), the shuffle and fresh-batch RNG
+ * states, the epoch and step counters, curves, snapshots, setting changes and the settings hooks
+ * fixed, the best value with its checkpoint and settings, every stop rule's and hook's `state()`.
+ * At the start, a saved state (the newest valid one) is loaded instead of initialising: the run
+ * continues with epoch e + 1 and its result is bit-identical to an uninterrupted run.
  */
-import type { Rng } from '../../../sdk/rng.js';
+import type { Rng, RngState } from '../../../sdk/rng.js';
+import type { Checkpointer } from '../../../sdk/stage.js';
 import { Monitor, never, type Mode, type StopRule, logged } from './stopping.js';
 
 export type Settings = Readonly<Record<string, number>>;
@@ -65,6 +74,16 @@ export interface TrainStep<C = unknown> {
   endEpoch?(epoch: number, settings: Settings): Values | void;
   /** Named tensors for the snapshot log (copies). */
   snapshot?(): Record<string, ArrayLike<number>>;
+  /**
+   * For resume: everything that continues the training exactly — parameters, optimizer state
+   * (moments, step counter), buffers, the step's own RNG states — as plain data (objects, arrays,
+   * typed arrays; structured-clone safe). `setState` puts it back into a freshly built step.
+   */
+  state?(): unknown;
+  setState?(s: unknown): void;
+  /** A checkpoint `C` that is not plain data (e.g. device tensors) as plain data, and back, for resume. */
+  encodeCheckpoint?(c: C): unknown;
+  decodeCheckpoint?(s: unknown): C;
 }
 
 export type DataPlan =
@@ -95,6 +114,9 @@ export interface Hook<C = unknown> {
   /** Every `every` epochs (epochStart/epochEnd: when (e + 1) mod every = 0 … for epochEnd; e mod every = 0 for epochStart) or steps. Default 1. */
   every?: number;
   run(h: HookContext<C>): void | Promise<void>;
+  /** A hook that keeps state between calls gives it for resume checkpoints (plain data). */
+  state?(): unknown;
+  setState?(s: unknown): void;
 }
 
 export interface SettingChange { epoch: number; step: number; at: 'epochStart' | 'epochEnd' | 'steps'; name: string; from: number | null; to: number | null }
@@ -139,6 +161,31 @@ export interface FitOptions<C = unknown> {
   /** Stage progress: called once per epoch. */
   progress?: (p: { done: number; total: number; unit?: string; message?: string }) => void;
   describe?: (rec: EpochLog) => string;
+  /** Resume checkpoints (the stage's `ctx.checkpoint`): saved when due, the newest loaded at the start. */
+  resume?: Checkpointer;
+}
+
+/** What a resume checkpoint of the loop holds (see the header). */
+export interface LoopState<C = unknown> {
+  v: 1;
+  /** Epochs completed (the run continues with this epoch). */
+  epoch: number;
+  maxEpochs: number;
+  steps: number;
+  curves: EpochLog[];
+  snapshots: Snapshot[];
+  events: SettingChange[];
+  initial: Values | null;
+  /** Settings fixed by hooks (`set`), replacing their schedules. */
+  fixed: Record<string, number>;
+  /** `ckpt`: the best checkpoint (through the step's `encodeCheckpoint` when it has one). */
+  best: { best: number; bestEpoch: number; ckpt: unknown; settings: Values | null } | null;
+  rules: unknown[];
+  hooks: unknown[];
+  hookStop: string | null;
+  shuffle: RngState | null;
+  fresh: RngState | null;
+  model: unknown;
 }
 
 export interface FitResult {
@@ -194,6 +241,8 @@ export async function fit<C>(model: TrainStep<C>, o: FitOptions<C>): Promise<Fit
     bestSettings = settings;
   };
 
+  const fixed: Record<string, number> = {};
+  let unresumable: string | null = null;
   let live: Record<string, number> = settingsAt(0);
   let epochNow = 0;
   const runHooks = async (at: 'epochStart' | 'epochEnd' | 'steps', count: number) => {
@@ -206,10 +255,12 @@ export async function fit<C>(model: TrainStep<C>, o: FitOptions<C>): Promise<Fit
         set: (name, value) => {
           events.push({ epoch: epochNow, step: steps, at, name, from: live[name] ?? null, to: value });
           schedules.set(name, value);
+          fixed[name] = value;
           live = { ...live, [name]: value };
         },
         schedule: (name, s) => {
           schedules.set(name, s);
+          unresumable = `a hook replaced the schedule of '${name}' by a function`;
           const to = s(at === 'epochEnd' ? epochNow + 1 : epochNow);
           events.push({ epoch: epochNow, step: steps, at, name, from: live[name] ?? null, to });
           live = { ...live, [name]: to };
@@ -220,18 +271,56 @@ export async function fit<C>(model: TrainStep<C>, o: FitOptions<C>): Promise<Fit
     }
   };
 
+  // resume: a hook or stop rule that remembers anything between calls must give state()/setState();
+  // a hook that replaced a schedule by a function makes the run unresumable (no more saves)
+  const resume = o.resume;
+  if (resume && (!model.state || !model.setState)) throw new Error('fit: resume needs a step with state() and setState()');
+  for (const h of hooks) if (resume && !h.state !== !h.setState) throw new Error('fit: a hook has state() without setState() (or the reverse)');
+  const saved = resume?.load<LoopState<C>>() ?? null;
+  if (saved && saved.state.maxEpochs !== o.maxEpochs) throw new Error(`resume checkpoint is for ${saved.state.maxEpochs} epochs, this run has ${o.maxEpochs}`);
+  let first = 0;
   let initial: Values | null = null;
-  if (o.initialEval) {
-    initial = await model.evaluate(-1, live);
-    if (best) {
-      const init = initial[best.key];
-      if (init !== undefined && best.update(-1, init)) keep(live);
-    }
-  }
-  for (const r of rules) r.start?.(initial);
   const snapEvery = o.snapshots ? Math.max(1, o.snapshots.every) : 0;
   const snapBySteps = o.snapshots?.unit === 'step';
-  if (snapEvery) snap(-1);
+  if (saved) {
+    const st = saved.state;
+    model.setState!(st.model);
+    first = st.epoch; steps = st.steps; initial = st.initial; hookStop = st.hookStop;
+    curves.push(...st.curves); snapshots.push(...st.snapshots); events.push(...st.events);
+    for (const [k, v] of Object.entries(st.fixed)) { schedules.set(k, v); fixed[k] = v; }
+    if (best && st.best) {
+      best.best = st.best.best; best.bestEpoch = st.best.bestEpoch;
+      bestCkpt = st.best.ckpt === null ? null : { c: model.decodeCheckpoint ? model.decodeCheckpoint(st.best.ckpt) : st.best.ckpt as C };
+      bestSettings = st.best.settings;
+    }
+    rules.forEach((r, i) => r.setState?.(st.rules[i]));
+    hooks.forEach((h, i) => h.setState?.(st.hooks[i]));
+    if (shuffleRng && st.shuffle) shuffleRng.setState(st.shuffle);
+    if (freshRng && st.fresh) freshRng.setState(st.fresh);
+    resume!.resumed({ epoch: first, total: o.maxEpochs });
+  } else {
+    if (o.initialEval) {
+      initial = await model.evaluate(-1, live);
+      if (best) {
+        const init = initial[best.key];
+        if (init !== undefined && best.update(-1, init)) keep(live);
+      }
+    }
+    for (const r of rules) r.start?.(initial);
+    if (snapEvery) snap(-1);
+  }
+  const saveState = (epochsDone: number) => {
+    const kept = bestCkpt as { c: C } | null;
+    const state: LoopState<C> = {
+      v: 1, epoch: epochsDone, maxEpochs: o.maxEpochs, steps, curves, snapshots, events, initial, fixed,
+      best: best ? { best: best.best, bestEpoch: best.bestEpoch, ckpt: kept ? (model.encodeCheckpoint ? model.encodeCheckpoint(kept.c) : kept.c) : null, settings: bestSettings } : null,
+      rules: rules.map((r) => r.state?.() ?? null),
+      hooks: hooks.map((h) => h.state?.() ?? null),
+      hookStop, shuffle: shuffleRng?.getState() ?? null, fresh: freshRng?.getState() ?? null,
+      model: model.state!(),
+    };
+    resume!.save(state, { epoch: epochsDone, total: o.maxEpochs });
+  };
 
   const nBatches = plan.mode === 'online' ? plan.stepsPerEpoch : plan.mode === 'full' ? 1 : Math.ceil(rows / plan.batchSize);
   const batchSize = plan.mode === 'online' ? plan.batchSize : plan.mode === 'full' ? rows : plan.batchSize;
@@ -239,7 +328,7 @@ export async function fit<C>(model: TrainStep<C>, o: FitOptions<C>): Promise<Fit
   const batch: Batch = { epoch: 0, index: 0, step: 0, perm: plan.mode === 'online' ? null : perm, start: 0, size: 0, rng: freshRng };
   let sums: Map<string, number> = new Map();
 
-  for (let epoch = 0; epoch < o.maxEpochs; epoch++) {
+  for (let epoch = first; epoch < o.maxEpochs; epoch++) {
     epochNow = epoch;
     live = settingsAt(epoch);
     await runHooks('epochStart', epoch);
@@ -288,6 +377,7 @@ export async function fit<C>(model: TrainStep<C>, o: FitOptions<C>): Promise<Fit
     }
     stopReason ??= hookStop;
     if (stopReason) break;
+    if (resume && !unresumable && epoch + 1 < o.maxEpochs && resume.due(epoch + 1)) saveState(epoch + 1);
   }
   const last = curves.at(-1);
   if (snapEvery && last && snapshots.at(-1)?.step !== steps) snap(last.epoch);

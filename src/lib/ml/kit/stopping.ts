@@ -49,6 +49,9 @@ export interface StopRule {
   start?(initial: Logged | null): void;
   /** Called after each epoch; returns a reason to stop, or null. */
   update(epoch: number, rec: Logged): string | null;
+  /** A rule with memory gives it for resume checkpoints (plain data) and takes it back. */
+  state?(): unknown;
+  setState?(s: unknown): void;
 }
 
 export function patience(o: { monitor: string; patience: number; mode?: Mode; minDelta?: number }): StopRule & { wait: number; monitor: Monitor } {
@@ -62,6 +65,8 @@ export function patience(o: { monitor: string; patience: number; mode?: Mode; mi
       else this.wait++;
       return o.patience > 0 && this.wait >= o.patience ? `no improvement of ${o.monitor} for ${this.wait} epochs` : null;
     },
+    state() { return { wait: this.wait, best: m.best, bestEpoch: m.bestEpoch }; },
+    setState(s) { const v = s as { wait: number; best: number; bestEpoch: number }; this.wait = v.wait; m.best = v.best; m.bestEpoch = v.bestEpoch; },
   };
 }
 
@@ -78,6 +83,8 @@ export function lossReduction(o: { monitor: string; threshold: number; initial?:
       const red = 1 - v / this.initial;
       return red >= o.threshold ? `${o.monitor} reduced by ${red.toPrecision(4)} ≥ ${o.threshold} of its initial value` : null;
     },
+    state() { return { initial: this.initial }; },
+    setState(s) { this.initial = (s as { initial: number | null }).initial; },
   };
 }
 

@@ -346,8 +346,8 @@ function pairedMarkdown(paired: PairedSummary[], groupBy: readonly string[], cfg
     const n = [...new Set(rows.map((x) => x.n))];
     const fam = Math.max(...rows.map((x) => x.family));
     const title = refMode
-      ? `Paired: **${fixed}** − each other ${compared.join(', ')}, matched on ${cfg.match.join(', ')} (n = ${n.join('/')}); p: ${testName}${corr ? `, ${corr}-adjusted over the ${fam} comparisons of each column` : ''}:`
-      : `Paired: each group − **${fixed}**, matched on ${cfg.match.join(', ')} (n = ${n.join('/')}); p: ${testName}${corr ? `, ${corr}-adjusted over the ${fam} comparisons of each column` : ''}:`;
+      ? `Paired differences: **${fixed}** − each other ${compared.join(', ')}, matched on ${cfg.match.join(', ')} (n = ${n.join('/')}); p: ${testName}${corr ? `, ${corr}-adjusted over the ${fam} comparisons of each column` : ''}:`
+      : `Paired differences: each group − **${fixed}**, matched on ${cfg.match.join(', ')} (n = ${n.join('/')}); p: ${testName}${corr ? `, ${corr}-adjusted over the ${fam} comparisons of each column` : ''}:`;
     const head = [...context, refMode ? `− ${compared.join(', ')}` : compared.join(', '), ...metrics.flatMap((m) => [`Δ ${m}${rows.find((x) => x.metric === m)?.lower_is_better ? ' (lower is better)' : ''}`, 'p'])];
     const lines = [title, '', `| ${head.join(' | ')} |`, `|${head.map((_, i) => (i <= context.length ? '---' : '---:')).join('|')}|`];
     const byRow = new Map<string, PairedSummary[]>();

@@ -98,7 +98,7 @@ describe('aggregate', () => {
     expect(one('ccpp', 'relu', 'rmse').family).toBe(2);
     const md = readFileSync(r.outputs.table!, 'utf8');
     // one table per task type, the reference named once, no empty cells
-    expect(md).toContain('Paired: **model=actmix** − each other model, matched on fold (n = 5); p: paired t, Holm-adjusted over the 4 comparisons of each column:');
+    expect(md).toContain('Paired differences: **model=actmix** − each other model, matched on fold (n = 5); p: paired t, Holm-adjusted over the 4 comparisons of each column:');
     expect(md).toContain('| dataset | − model | Δ accuracy | p | Δ roc_auc | p |');
     expect(md).toContain('| dataset | − model | Δ rmse (lower is better) | p | Δ r2 | p |');
     const row = md.split('\n').filter((l) => l.startsWith('| adult | relu |')).at(-1)!;

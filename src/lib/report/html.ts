@@ -230,7 +230,7 @@ figure.fig.headline-fig img{max-width:min(100%,760px);height:auto}
 table.grid{border-collapse:collapse;background:#fff;font-size:13px;margin:4px 0 10px}
 table.grid th,table.grid td{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
 table.grid th{background:#f1f3f4}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .scroll{overflow-x:auto;max-width:100%}
 .figs{display:flex;flex-wrap:wrap;gap:18px}
 figure.fig{margin:0;background:#fff;border:1px solid #ddd;border-radius:6px;padding:10px;max-width:100%}
@@ -487,7 +487,7 @@ export function markdownTablesHtml(md: string): string {
       const right = cells(lines[1]!).map((c) => c.endsWith(':'));
       const row = (l: string, tag: string) => `<tr>${cells(l).map((c, i) => `<${tag}${right[i] ? ' class="num"' : ''}>${esc(c)}</${tag}>`).join('')}</tr>`;
       out.push(`<div class="scroll"><table class="grid">${row(lines[0]!, 'th')}${lines.slice(2).map((l) => row(l, 'td')).join('')}</table></div>`);
-    } else out.push(`<p>${esc(block)}</p>`);
+    } else out.push(`<p>${esc(block).replace(/\*\*([^*]+)\*\*/g, '<b>$1</b>')}</p>`);
   }
   return out.join('\n');
 }

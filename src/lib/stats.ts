@@ -72,17 +72,17 @@ export function pairedStats(a: readonly number[], b: readonly number[], level = 
   const { mean, std: sd } = meanStd(d);
   const base: PairedStats = { n, mean, sd, ci: null, level, t: null, df: n - 1, p_t: null, p_wilcoxon: null, p_sign_flip: signFlipP(d) };
   if (n < 2) return base;
+  if (d.some((x) => x !== 0)) {
+    try { base.p_wilcoxon = wilcoxon(d).pValue; } catch { base.p_wilcoxon = null; }
+  } else base.p_wilcoxon = 1;
   if (sd === 0) {
-    // every difference equal: no spread to test against; a zero difference is no evidence at all
+    // every difference equal: no spread for a t test; a zero difference is no evidence at all
     return { ...base, ci: [mean, mean], p_t: mean === 0 ? 1 : null };
   }
   const t = ttest(d, { alpha: 1 - level });
   base.t = t.statistic;
   base.p_t = t.pValue;
   base.ci = [t.ci[0]!, t.ci[1]!];
-  if (d.some((x) => x !== 0)) {
-    try { base.p_wilcoxon = wilcoxon(d).pValue; } catch { base.p_wilcoxon = null; }
-  } else base.p_wilcoxon = 1;
   return base;
 }
 

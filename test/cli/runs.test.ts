@@ -233,7 +233,7 @@ describe('a matrix pipeline: per instance and per group', () => {
     expect(one.code).toBe(1);
     expect(one.stderr).toContain('gate failed (1 of 1 check)');
     // pipe runs shows the group mean of the chosen metric
-    const runs = JSON.parse((await ok(dir, 'runs', '--json')).stdout) as Record<string, number>[];
+    const runs = JSON.parse((await ok(dir, 'runs', '--pool', '--json')).stdout) as Record<string, number>[];
     expect(runs[0]!['m:test_accuracy']).toBeCloseTo(mean, 12);
     const grouped = JSON.parse((await ok(dir, 'runs', '--group-by', 'width', '--json')).stdout) as Record<string, number>[];
     expect(grouped[1]!['m:fit[width=4].test_accuracy']).toBeCloseTo(groups[1]!.values[1] as number, 12);

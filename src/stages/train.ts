@@ -114,15 +114,21 @@ export default defineStage<TrainParams>({
     val: { type: 'table', optional: true, description: 'validation rows for early stopping / checkpoint selection' },
     test: { type: 'table', description: 'test rows, touched once after training' },
   },
-  outputs: (p: TrainParams) => ({
+  outputs: {
     model: { type: 'json', description: 'architecture, ActMix temperature and weights of the best checkpoint' },
-    curves: { type: 'table', description: 'one row per epoch: lr, temperature, entropy_weight, losses, mean_entropy, val_* metrics' },
+    curves: {
+      type: 'table', description: 'one row per epoch: lr, temperature, entropy_weight, losses, mean_entropy, val_* metrics',
+      columns: ['epoch', 'lr', 'temperature', 'entropy_weight', 'train_loss', 'train_total_loss', 'val_loss', 'mean_entropy', 'val_<metric> (classification: accuracy, roc_auc, f1_macro, log_loss, …; regression: rmse, mae, r2, …)'],
+    },
     predictions: { type: 'table', description: 'one row per test row: row, y_true, y_pred (+ prob_<class>)' },
     metrics: { type: 'json', description: 'test metrics, best epoch, temperature at the best epoch, sizes, backend' },
-      ...(p.model?.activation === 'actmix' && (p.alpha_every ?? 1) > 0
-      ? { alpha: { type: 'table' as const, description: 'ActMix state over training: one row per snapshot (epoch −1 = init), epoch, step, temperature, logits_<l> (F·K list per layer; shapes and bases in the metadata)' } }
-      : {}),
-  }),
+    alpha: {
+      type: 'table', description: 'ActMix state over training: one row per snapshot (epoch −1 = init), epoch, step, temperature, logits_<l> (F·K list per layer; shapes and bases in the metadata)',
+      condition: 'model.activation = actmix and alpha_every > 0',
+      when: (p: TrainParams) => p.model?.activation === 'actmix' && (p.alpha_every ?? 1) > 0,
+      columns: ['epoch', 'step', 'temperature', 'logits_<layer>'],
+    },
+  },
   // backend blas needs the native library; auto only prefers it (it falls back to wasm, ≈10× slower)
   needs: (p) => (p.backend === 'blas' ? ['blas'] : p.backend === 'tensorflow' ? ['tfjs-node'] : p.backend === 'tensorflow-gpu' ? ['tfjs-node-gpu'] : []),
   prefers: (p) => (p.backend === 'auto' ? ['blas'] : []),

@@ -10,10 +10,11 @@ import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeWithEnv, project, repoRoot, summary } from '../engine/helpers.js';
 import { readTable } from '../../src/sdk/table.js';
+import { havePython } from '../helpers/requires.js';
 
 const mirror = process.env.PIPE_DATA_MIRROR ?? join(repoRoot, '..', 'shared', 'datasets');
 
-describe('pipelines/actmix_torch.yaml', () => {
+describe.skipIf(!havePython('torch', 'python3-torch', 'test/pipelines/actmix_torch'))('pipelines/actmix_torch.yaml', () => {
   it('trains ActMix in PyTorch and natively on the same folds, with paired differences', async () => {
     const dir = project({});
     cpSync(join(repoRoot, 'pipelines'), join(dir, 'pipelines'), { recursive: true });

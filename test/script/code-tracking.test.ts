@@ -27,6 +27,7 @@ stages:
 `,
   'scripts/train.py': `import json
 import numpy as np
+import { havePython } from '../helpers/requires.js';
 from models.actmix import mix
 from pipe_stage import output
 def late():
@@ -44,7 +45,7 @@ json.dump({'v': mix(2) + late()}, open(output('out'), 'w'))
   'README.md': 'hello\n',
 };
 
-describe('code tracking of python stages', () => {
+describe.skipIf(!havePython('numpy', 'python3-numpy', 'test/script/code-tracking'))('code tracking of python stages', () => {
   let dir: string;
   beforeAll(async () => {
     dir = project(FILES);

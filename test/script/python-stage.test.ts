@@ -42,6 +42,7 @@ with open(output('preds'), 'w') as f:
 
 const SUMMARY_PY = `
 import json
+import { havePython } from '../helpers/requires.js';
 from pipe_stage import inputs, output, metric
 items = inputs['models']
 with open(output('order'), 'w') as f:
@@ -83,7 +84,7 @@ stages:
       outs: {order: json}
 `;
 
-describe('kind: python end to end', () => {
+describe.skipIf(!havePython('numpy', 'python3-numpy', 'test/script/python-stage: kind: python end to end'))('kind: python end to end', () => {
   let dir: string;
   beforeAll(async () => {
     dir = project({ 'p.yaml': PIPELINE, 'scripts/train.py': TRAIN_PY, 'scripts/summary.py': SUMMARY_PY });

@@ -31,6 +31,13 @@ describe('pipe runs: groups, repeats, notes, rm, gc --keep-runs', () => {
     expect((await ok(dir, 'runs')).stdout).toContain('2 rerun(s) that changed nothing folded into the run they repeat');
     expect((await runsJson(dir, '--every-run')).map((r) => r.run)).toEqual([1, 2, 3, 4]);
 
+    // the compare page with curves per width (mean ± std over the folds)
+    const cmp = await ok(dir, 'report', '--compare', '1', '4', '--group-by', 'width');
+    const { readFileSync } = await import('node:fs');
+    const page = readFileSync(`${dir}/${cmp.stdout.trim().replace(/^wrote /, '')}`, 'utf8');
+    expect(page).toContain('mean over the instances per run and width, band ±1 std');
+    expect(page).toContain('#4 · width=16');
+
     await ok(dir, 'runs', 'note', '4', 'lr 0.12: +0.01 everywhere');
     expect((await runsJson(dir)).map((r) => r.note ?? null)).toEqual([null, 'lr 0.12: +0.01 everywhere']);
     expect((await ok(dir, 'runs', 'rm', '2')).stdout).toBe('removed #2\n');

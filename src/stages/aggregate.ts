@@ -281,7 +281,9 @@ export default defineStage<AggregateParams>({
     for (const k of p.group_by) pcols[`b_${k}`] = paired.map((x) => String(x.baseline[k]));
     const vary = p.group_by.filter((k) => paired.some((x) => String(x.group[k]) !== String(x.baseline[k])));
     const ctxKeys = p.group_by.filter((k) => !vary.includes(k));
-    pcols.label = paired.map((x) => [...ctxKeys.map((k) => String(x.group[k])), vary.map((k) => `${x.group[k]} − ${x.baseline[k]}`).join(', ')].join(' · '));
+    // the row label of a forest plot: the fixed keys, then the other side (the reference, or the baseline, is named once in the title)
+    const refMode = p.paired?.reference !== undefined;
+    pcols.label = paired.map((x) => [...ctxKeys.map((k) => String(x.group[k])), vary.map((k) => String(refMode ? x.baseline[k] : x.group[k])).join(', ')].join(' · '));
     pcols.comparison = paired.map((x) => vary.map((k) => `${x.group[k]} − ${x.baseline[k]}`).join(', '));
     pcols.metric = paired.map((x) => x.metric);
     pcols.n = Int32Array.from(paired, (x) => x.n);

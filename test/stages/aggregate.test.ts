@@ -107,7 +107,7 @@ describe('aggregate', () => {
     // the long table of every comparison (for forest plots)
     const t = await readTable(r.outputs.paired!);
     expect(t.numRows).toBe(12);
-    expect(t.getChild('label')!.get(0)).toBe('adult · actmix − gelu'); // groups sorted by dataset, model
+    expect(t.getChild('label')!.get(0)).toBe('adult · gelu'); // groups sorted by dataset, model
   });
 
   it('names the run that lacks a group key', async () => {

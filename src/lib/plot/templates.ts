@@ -741,9 +741,11 @@ const band: Builder = (o, d) => {
   });
   rows.sort((a, b) => Number(a[o.x!]) - Number(b[o.x!]));
   const xType = o.x_type ?? inferType(rows, o.x!);
+  // whole-number x (epochs, steps): no fractional ticks
+  const intX = rows.every((r) => Number.isInteger(r[o.x!]));
   const what = how === 'std' ? '± 1 std' : how === 'ci' ? '95% t interval' : 'min–max';
   const colorEnc = o.color ? { color: enc(o.color, o.color_type ?? inferType(rows, o.color), o.color_title) } : {};
-  const x = enc(o.x!, xType, o.x_title, scaleOf(o.log_x, o.x_domain, false) ? { scale: scaleOf(o.log_x, o.x_domain, false) } : {});
+  const x = enc(o.x!, xType, o.x_title, { ...(scaleOf(o.log_x, o.x_domain, false) ? { scale: scaleOf(o.log_x, o.x_domain, false) } : {}), ...(intX && xType === 'quantitative' ? { axis: { tickMinStep: 1, format: 'd' } } : {}) });
   const layers: VlSpec[] = [
     { mark: { type: 'area', opacity: 0.22, clip: true }, encoding: { x, y: { field: '__lo', type: 'quantitative', title: o.y_title ?? `${yf} (mean, band ${what})`, scale: scaleOf(o.log_y, o.y_domain, false) ?? { zero: false } }, y2: { field: '__hi' }, ...colorEnc } },
     {

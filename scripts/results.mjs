@@ -8,7 +8,8 @@
  *   node scripts/results.mjs [--artifacts DIR] [--readme FILE] [--check]
  *
  * --check: change nothing, exit 1 when a block would change (the README is stale).
- * Blocks: playground (activation_playground), hebbian (hebbian_mlp), agf (group_agf), actmix (actmix_cv).
+ * Blocks: playground (activation_playground), hebbian (hebbian_mlp), agf (group_agf), actmix (actmix_cv),
+ * actmix_quick (actmix_quick: the paired statistics at smoke size).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -177,7 +178,7 @@ function actmix(name = 'actmix_cv') {
   return out.join('\n');
 }
 
-const blocks = { playground, hebbian, agf, actmix: () => actmix('actmix_cv') };
+const blocks = { playground, hebbian, agf, actmix: () => actmix('actmix_cv'), actmix_quick: () => actmix('actmix_quick') };
 let text = readFileSync(README, 'utf8');
 let stale = [];
 for (const [name, build] of Object.entries(blocks)) {

@@ -28,12 +28,6 @@ export function registerGc(cli: Cli): void {
       await lockWorkspace(ws, o.wait !== false);
       try {
       const started = Date.now();
-      // run records past --keep-runs (only when asked for: the default keeps the history)
-      if (cmd.getOptionValueSource('keepRuns') === 'cli') {
-        const old = ws.db.runsPastKeep(o.keepRuns);
-        if (!o.dryRun) for (const id of old) ws.db.removeRun(id);
-        out(`${o.dryRun ? 'would remove' : 'removed'} ${old.length} run record(s) older than the last ${o.keepRuns} of each pipeline (named runs kept)`);
-      }
       const live = ws.db.liveObjects(o.keepRuns);
       let n = 0;
       let bytes = 0;
@@ -48,6 +42,13 @@ export function registerGc(cli: Cli): void {
         }
       }
       out(`${o.dryRun ? 'would delete' : 'deleted'} ${n} object(s), ${fmtSize(bytes)}; kept ${live.size}`);
+      // run records past --keep-runs (only when asked for: the default keeps the history); after
+      // the objects, so which objects the last N runs keep is decided on the full history
+      if (cmd.getOptionValueSource('keepRuns') === 'cli') {
+        const old = ws.db.runsPastKeep(o.keepRuns);
+        if (!o.dryRun) for (const id of old) ws.db.removeRun(id);
+        out(`${o.dryRun ? 'would remove' : 'removed'} ${old.length} run record(s) older than the last ${o.keepRuns} of each pipeline (named runs kept)`);
+      }
       // Slurm task and job directories no queued or running job needs (logs of failed jobs)
       const left = slurmLeftovers(ws.db, ws.cacheDir);
       if (left.length) {

@@ -11,9 +11,18 @@ export function meanStd(xs: ArrayLike<number>): { mean: number; std: number } {
   return { mean, std: n > 1 ? Math.sqrt(ss / (n - 1)) : 0 };
 }
 
-import ttest from '@stdlib/stats-ttest';
-import wilcoxon from '@stdlib/stats-wilcoxon';
-import padjust from '@stdlib/stats-padjust';
+import { createRequire } from 'node:module';
+
+/**
+ * @stdlib's tests, loaded on first use: importing them costs ≈ 1.5 s (hundreds of small
+ * modules), which every `pipe` command that imports this file for meanStd would pay at start-up.
+ */
+const requireHere = createRequire(import.meta.url);
+let lib: { ttest: typeof import('@stdlib/stats-ttest'); wilcoxon: typeof import('@stdlib/stats-wilcoxon'); padjust: typeof import('@stdlib/stats-padjust') } | undefined;
+function stdlib(): NonNullable<typeof lib> {
+  lib ??= { ttest: requireHere('@stdlib/stats-ttest'), wilcoxon: requireHere('@stdlib/stats-wilcoxon'), padjust: requireHere('@stdlib/stats-padjust') };
+  return lib;
+}
 
 /** Largest n for which the exact sign-flip test enumerates all 2^n sign patterns. */
 export const SIGN_FLIP_MAX_N = 20;
@@ -73,13 +82,13 @@ export function pairedStats(a: readonly number[], b: readonly number[], level = 
   const base: PairedStats = { n, mean, sd, ci: null, level, t: null, df: n - 1, p_t: null, p_wilcoxon: null, p_sign_flip: signFlipP(d) };
   if (n < 2) return base;
   if (d.some((x) => x !== 0)) {
-    try { base.p_wilcoxon = wilcoxon(d).pValue; } catch { base.p_wilcoxon = null; }
+    try { base.p_wilcoxon = stdlib().wilcoxon(d).pValue; } catch { base.p_wilcoxon = null; }
   } else base.p_wilcoxon = 1;
   if (sd === 0) {
     // every difference equal: no spread for a t test; a zero difference is no evidence at all
     return { ...base, ci: [mean, mean], p_t: mean === 0 ? 1 : null };
   }
-  const t = ttest(d, { alpha: 1 - level });
+  const t = stdlib().ttest(d, { alpha: 1 - level });
   base.t = t.statistic;
   base.p_t = t.pValue;
   base.ci = [t.ci[0]!, t.ci[1]!];
@@ -94,7 +103,7 @@ export function adjustP(ps: readonly (number | null)[], method: Correction): (nu
   const idx = ps.flatMap((p, i) => (p === null || !Number.isFinite(p) ? [] : [i]));
   const out: (number | null)[] = ps.map(() => null);
   if (!idx.length) return out;
-  const adj = padjust(idx.map((i) => ps[i]!), method);
+  const adj = stdlib().padjust(idx.map((i) => ps[i]!), method);
   idx.forEach((i, k) => { out[i] = adj[k]!; });
   return out;
 }

@@ -41,7 +41,7 @@ describe.skipIf(!havePython('torch', 'python3-torch', 'test/pipelines/actmix_tor
       expect(x).toMatchObject({ group: { impl: 'pytorch' }, baseline: { impl: 'pipe' }, n: 2 });
       expect(x.mean).toBeCloseTo(mean, 12);
     }
-    expect(readFileSync(join(dir, 'artifacts/actmix_torch/results/table.md'), 'utf8')).toMatch(/\| impl=pytorch \| impl=pipe \|/);
+    expect(readFileSync(join(dir, 'artifacts/actmix_torch/results/table.md'), 'utf8')).toMatch(/Paired differences: \*\*impl=pytorch\*\* − each other impl[\s\S]*\n\| pipe \| [+−]\d/);
     const curves = await readTable(join(dir, 'artifacts/actmix_torch/torch[fold=0,impl=pytorch]/curves.arrow'));
     expect(curves.schema.fields.map((f) => f.name)).toEqual(['epoch', 'train_loss', 'val_loss', 'val_accuracy', 'temperature', 'mean_entropy']);
     expect(curves.numRows).toBe(2);

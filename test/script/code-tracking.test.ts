@@ -5,6 +5,7 @@
  * unrelated file of the project reruns nothing. The interpreter version and the versions of the
  * imported third-party packages are runtime facts.
  */
+import { havePython } from '../helpers/requires.js';
 import { describe, expect, it, beforeAll } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { pipeWithEnv, project, write, summary } from '../engine/helpers.js';
@@ -27,7 +28,6 @@ stages:
 `,
   'scripts/train.py': `import json
 import numpy as np
-import { havePython } from '../helpers/requires.js';
 from models.actmix import mix
 from pipe_stage import output
 def late():

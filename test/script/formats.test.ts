@@ -4,6 +4,7 @@
  * and write: NumPy (/usr/bin/python3) loads pipe's .npy/.npz/.csv and writes arrays pipe reads;
  * Polars (its Rust Parquet reader and writer) reads pipe's Parquet and writes Parquet pipe reads.
  */
+import { havePython } from '../helpers/requires.js';
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -87,7 +88,6 @@ describe('other tools read and write the files', () => {
     await writeTableAs(join(dir, 'n.csv'), t, 'csv');
     const out = execFileSync(PY, ['-c', `
 import numpy as np, json, csv
-import { havePython } from '../helpers/requires.js';
 z = np.load('${dir}/n.npz')
 m = np.load('${dir}/n.npy')
 rows = list(csv.DictReader(open('${dir}/n.csv')))

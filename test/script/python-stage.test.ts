@@ -5,6 +5,7 @@
  * curves into the curves table, progress), output format checks failing the producing stage,
  * non-zero exits with the stderr tail, malformed protocol lines as warnings.
  */
+import { havePython } from '../helpers/requires.js';
 import { describe, expect, it, beforeAll } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -42,7 +43,6 @@ with open(output('preds'), 'w') as f:
 
 const SUMMARY_PY = `
 import json
-import { havePython } from '../helpers/requires.js';
 from pipe_stage import inputs, output, metric
 items = inputs['models']
 with open(output('order'), 'w') as f:

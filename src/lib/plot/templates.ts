@@ -106,8 +106,10 @@ export interface Datasets {
 
 type Builder = (o: TemplateOptions, d: Datasets) => VlSpec;
 
-import tQuantile from '@stdlib/stats-base-dists-t-quantile';
-const tq = (p: number, df: number): number => tQuantile(p, df);
+import { createRequire } from 'node:module';
+// the t quantile (@stdlib), loaded when a band needs it
+const requireHere = createRequire(import.meta.url);
+const tq = (p: number, df: number): number => (requireHere('@stdlib/stats-base-dists-t-quantile') as typeof import('@stdlib/stats-base-dists-t-quantile'))(p, df);
 
 const ys = (o: TemplateOptions): string[] => (o.y === undefined ? [] : Array.isArray(o.y) ? o.y : [o.y]);
 

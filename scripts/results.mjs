@@ -9,7 +9,8 @@
  *
  * --check: change nothing, exit 1 when a block would change (the README is stale).
  * Blocks: playground (activation_playground), hebbian (hebbian_mlp), agf (group_agf), actmix (actmix_cv),
- * infomax_relu and infomax (infomax_sweep), actmix_single (actmix, the seed's single run).
+ * infomax_relu and infomax (infomax_sweep), actmix_single (actmix, the seed's single run),
+ * actmix_quick (actmix_quick: the paired statistics at smoke size).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -150,19 +151,30 @@ function actmix(name = 'actmix_cv') {
     const cls = m.accuracy && m.accuracy.n;
     out.push(`| ${g.group.dataset} | ${g.group.model} | ${cls ? mmx(m.accuracy, 4) : `RMSE ${mmx(m.rmse, 3)}`} | ${cls ? (m.roc_auc ? m.roc_auc.mean.toFixed(4) : '—') : (m.r2 ? m.r2.mean.toFixed(4) : '—')} |`);
   }
-  out.push('', '**Paired comparisons** (ActMix minus each baseline on the same folds, mean ± population std of the difference, and the folds where ActMix is better; for RMSE a negative difference is better):', '',
-    '| dataset | ActMix − | Δ accuracy / Δ RMSE (ActMix better in) | Δ ROC-AUC / Δ R² |', '|---|---|---|---|');
-  const pd = (x) => (x ? `${x.mean >= 0 ? '+' : ''}${x.mean.toFixed(4)} ± ${x.std.toFixed(4)} (${x.better}/${x.n})` : '—');
+  // paired: one table per task type, ActMix named once; Δ [95% t interval] (folds ActMix is better), p Holm-adjusted
+  const signed = (v, d = 4) => (v == null || !Number.isFinite(v) ? '—' : `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(d)}`);
+  const pval = (p) => (p == null || !Number.isFinite(p) ? '—' : p < 0.001 ? '<0.001' : p.toFixed(3));
+  const pd = (x) => (x ? `${signed(x.mean)}${x.ci_low != null ? ` [${signed(x.ci_low)}, ${signed(x.ci_high)}]` : ` ± ${x.std.toFixed(4)}`} (${x.better}/${x.n})` : '—');
   const pairs = new Map();
   for (const x of r.paired ?? []) {
     const key = `${x.group.dataset}|${x.baseline.model}`;
     if (!pairs.has(key)) pairs.set(key, {});
     pairs.get(key)[x.metric] = x;
   }
-  for (const [key, v] of [...pairs].sort(([a], [b]) => rank({ group: { dataset: a.split('|')[0], model: a.split('|')[1] } }) - rank({ group: { dataset: b.split('|')[0], model: b.split('|')[1] } }))) {
-    const [ds, model] = key.split('|');
-    const cls = !!v.accuracy;
-    out.push(`| ${ds} | ${model} | ${pd(cls ? v.accuracy : v.rmse)} | ${pd(cls ? v.roc_auc : v.r2)} |`);
+  const sorted = [...pairs].sort(([a], [b]) => rank({ group: { dataset: a.split('|')[0], model: a.split('|')[1] } }) - rank({ group: { dataset: b.split('|')[0], model: b.split('|')[1] } }));
+  const howOf = (any) => (any && any.p_adj !== undefined
+    ? `mean difference [${Math.round((any.level ?? 0.95) * 100)}% t interval] (folds where ActMix is better / n), p: ${any.test === 'wilcoxon' ? 'Wilcoxon signed-rank' : any.test === 'sign-flip' ? 'exact sign-flip' : 'paired t'}${any.correction && any.correction !== 'none' ? `, ${any.correction === 'bh' ? 'Benjamini–Hochberg' : 'Holm'}-adjusted over the comparisons of each column` : ''}`
+    : 'mean ± population std of the difference (folds where ActMix is better / n)');
+  for (const [title, a, b, la, lb] of [['classification', 'accuracy', 'roc_auc', 'Δ accuracy', 'Δ ROC-AUC'], ['regression', 'rmse', 'r2', 'Δ RMSE (lower is better)', 'Δ R²']]) {
+    const rows = sorted.filter(([, v]) => v[a] || v[b]);
+    if (!rows.length) continue;
+    const how = howOf(rows.flatMap(([, v]) => [v[a], v[b]]).find((x) => x && x.p_adj !== undefined) ?? rows[0][1][a] ?? rows[0][1][b]);
+    out.push('', `**ActMix − each baseline, ${title}**, paired by fold: ${how}:`, '',
+      `| dataset | − model | ${la} | p | ${lb} | p |`, '|---|---|---:|---:|---:|---:|');
+    for (const [key, v] of rows) {
+      const [ds, model] = key.split('|');
+      out.push(`| ${ds} | ${model} | ${pd(v[a])} | ${pval(v[a]?.p_adj)} | ${pd(v[b])} | ${pval(v[b]?.p_adj)} |`);
+    }
   }
   return out.join('\n');
 }
@@ -229,7 +241,7 @@ function actmixSingle(name = 'actmix') {
   return out.join('\n');
 }
 
-const blocks = { playground, hebbian, agf, actmix: () => actmix('actmix_cv'), infomax_relu: () => infomaxRelu(), infomax: () => infomax(), actmix_single: () => actmixSingle() };
+const blocks = { playground, hebbian, agf, actmix: () => actmix('actmix_cv'), actmix_quick: () => actmix('actmix_quick'), infomax_relu: () => infomaxRelu(), infomax: () => infomax(), actmix_single: () => actmixSingle() };
 let text = readFileSync(README, 'utf8');
 let stale = [];
 for (const [name, build] of Object.entries(blocks)) {

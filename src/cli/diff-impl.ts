@@ -78,15 +78,34 @@ const arrow = (r: DiffRow) => (r.goal === 'max' ? ' ↑' : r.goal === 'min' ? ' 
 const rowLabel = (r: DiffRow) => `${r.id}${arrow(r)}${r.group && r.n.every((n) => n === r.n.find((x) => x !== undefined)) && r.n[0] !== undefined ? ` (mean ± std, n=${r.n[0]})` : ''}`;
 const pctText = (p: number | undefined) => (p === undefined ? '' : `${fmtSigned(Number(p.toPrecision(3)))}%`);
 
+/** Whether any row has paired statistics (matrix groups in both runs): then a paired column per later run. */
+const hasPaired = (d: DiffResult) => d.rows.some((r) => r.paired?.some((c) => c));
+
 export function diffHeader(d: DiffResult): string[] {
   const h = ['', ...d.runs.map(runLabel)];
-  for (let i = 1; i < d.runs.length; i++) h.push(d.runs.length > 2 ? `Δ ${runLabel(d.runs[i]!).split(' ')[0]}` : 'Δ', d.runs.length > 2 ? `%Δ ${runLabel(d.runs[i]!).split(' ')[0]}` : '%Δ');
+  const paired = hasPaired(d);
+  for (let i = 1; i < d.runs.length; i++) {
+    const tag = d.runs.length > 2 ? ` ${runLabel(d.runs[i]!).split(' ')[0]}` : '';
+    h.push(`Δ${tag}`, `%Δ${tag}`, ...(paired ? [`paired Δ [95% CI], p (Holm)${tag}`] : []));
+  }
   return h;
+}
+
+const fmtP = (p: number | null) => (p === null ? '—' : p < 0.001 ? '<0.001' : p.toFixed(3));
+
+/** A group's paired cell: interval of the mean difference over the instances matched by id, and the Holm-adjusted paired t p. */
+export function pairedText(c: NonNullable<DiffRow['paired']>[number]): string {
+  if (!c) return '';
+  return `${c.ci ? `[${fmtSigned(Number(c.ci[0].toPrecision(3)))}, ${fmtSigned(Number(c.ci[1].toPrecision(3)))}]` : `${fmtSigned(Number(c.mean.toPrecision(3)))} (no spread)`} p=${fmtP(c.p_adj)} n=${c.n}`;
 }
 
 export function diffCells(d: DiffResult, r: DiffRow): string[] {
   const cells = [rowLabel(r), ...r.values.map((v, i) => fmtValue(v, { std: r.std[i] }))];
-  for (let i = 1; i < d.runs.length; i++) cells.push(r.delta[i] === undefined || r.delta[i] === 0 ? '' : fmtSigned(r.delta[i]!), r.delta[i] ? pctText(r.pct[i]) : '');
+  const paired = hasPaired(d);
+  for (let i = 1; i < d.runs.length; i++) {
+    cells.push(r.delta[i] === undefined || r.delta[i] === 0 ? '' : fmtSigned(r.delta[i]!), r.delta[i] ? pctText(r.pct[i]) : '');
+    if (paired) cells.push(r.paired?.[i] ? pairedText(r.paired[i]) : '');
+  }
   return cells;
 }
 
@@ -116,14 +135,15 @@ export function diffText(d: DiffResult, rows: DiffRow[], color: boolean): string
   lines.push(d.runs.map((r) => `${runLabel(r)} (${fmtTime(r.started)}${r.overrides.length ? `, ${r.overrides.join(' ')}` : ''})`).join(' → '));
   if (rows.length) {
     const n = d.runs.length;
+    const per = hasPaired(d) ? 3 : 2;
     const paint = color ? (ri: number, c: number, s: string) => {
       const r = rows[ri]!;
       // value columns of later runs (2..n) and their Δ / %Δ columns
-      const run = c >= 2 && c <= n ? c - 1 : c > n ? 1 + Math.floor((c - n - 1) / 2) : -1;
+      const run = c >= 2 && c <= n ? c - 1 : c > n ? 1 + Math.floor((c - n - 1) / per) : -1;
       const b = run > 0 ? r.better[run] : null;
       return b === true ? green(s) : b === false ? red(s) : r.kind === 'param' && c > 0 && s ? s : s;
     } : undefined;
-    const right = new Set(Array.from({ length: n + 2 * (n - 1) }, (_, i) => i + 1));
+    const right = new Set(Array.from({ length: n + per * (n - 1) }, (_, i) => i + 1));
     lines.push('', renderText({ header: diffHeader(d), rows: rows.map((r) => diffCells(d, r)), paint, right }));
   } else lines.push('', 'no param or metric differs');
   for (const s of d.stages) {
@@ -144,7 +164,7 @@ export function diffJson(d: DiffResult, rows: DiffRow[], gate?: GateResult): unk
   return {
     runs: d.runs.map((r) => ({ id: r.id, name: r.name, pipeline: r.pipeline, started: new Date(r.started).toISOString(), state: r.state, overrides: r.overrides, git: r.record?.git ?? null })),
     goals: d.goals,
-    rows: rows.map((r) => ({ id: r.id, kind: r.kind, key: r.key, goal: r.goal ?? null, instance: r.instance, group: r.group, values: r.values.map((v) => v ?? null), std: r.group ? r.std.map((v) => v ?? null) : undefined, n: r.group ? r.n.map((v) => v ?? null) : undefined, delta: r.delta.slice(1).map((v) => v ?? null), pct: r.pct.slice(1).map((v) => v ?? null), better: r.better.slice(1), changed: r.changed })),
+    rows: rows.map((r) => ({ id: r.id, kind: r.kind, key: r.key, goal: r.goal ?? null, instance: r.instance, group: r.group, values: r.values.map((v) => v ?? null), std: r.group ? r.std.map((v) => v ?? null) : undefined, n: r.group ? r.n.map((v) => v ?? null) : undefined, delta: r.delta.slice(1).map((v) => v ?? null), pct: r.pct.slice(1).map((v) => v ?? null), better: r.better.slice(1), changed: r.changed, ...(r.paired ? { paired: r.paired.slice(1).map((c) => c ?? null) } : {}) })),
     stages: d.stages.map((s) => ({ from: s.from, to: s.to, same: s.same, differ: s.differ.map((x) => ({ ...x, reasons: x.reasons.map((r) => ({ ...r, text: formatReasons([r]) })) })) })),
     curvesMissing: d.curvesMissing,
     ...(gate ? { gate: { passed: gate.violations.length === 0, checks: gate.checks, violations: gate.violations } } : {}),

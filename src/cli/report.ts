@@ -11,6 +11,7 @@ export function registerReport(cli: Cli): void {
     .argument('[pipeline]', 'pipeline YAML file (with --compare: optional, scopes the run references)')
     .option('--set <path=value>', 'with these overrides', collect, [])
     .option('--compare <runs...>', 'compare these runs (ids, names, HEAD~N; two or more): diff table and overlaid curves, one self-contained HTML file')
+    .option('--group-by <key>', 'with --compare: per run and value of this matrix key, the mean curve over the instances with a ±1 std band (repeatable), and the diff per group', collect, [])
     .option('-o, --out <dir>', 'output directory (default: artifacts/<pipeline>/report, with --compare artifacts/<pipeline>/compare)')
     .option('--open', 'open the page in a browser')
     .action(async (file: string | undefined, o) => {
@@ -25,13 +26,14 @@ export function registerReport(cli: Cli): void {
         const { diffRuns } = await import('../runs/diff.js');
         const { compareHtml } = await import('../runs/compare-html.js');
         const runs = pickRuns(ws, [...(file ? [file] : []), ...refs], pipelineNameOf);
-        const diff = await diffRuns(ws.db, (h) => ws.store.path(h), runs);
+        const diff = await diffRuns(ws.db, (h) => ws.store.path(h), runs, { groupBy: o.groupBy });
         const dir = resolve(o.out ?? join(ws.artifactsDir, runs[0]!.pipeline, 'compare'));
         mkdirSync(dir, { recursive: true });
         html = join(dir, `compare-${runs.map((r) => r.id).join('-')}.html`);
-        writeFileSync(html, compareHtml({ diff, curves: diff.curves }));
+        writeFileSync(html, compareHtml({ diff, curves: diff.curves, groupBy: o.groupBy }));
         out(`wrote ${displayPath(html)}`);
       } else {
+        if (o.groupBy.length) throw new PipeError('--group-by goes with --compare (pipe report --compare <runA> <runB> --group-by <key>)');
         if (!file) throw new PipeError('name the pipeline: pipe report <pipeline.yaml> (or compare runs: pipe report --compare <runA> <runB>)');
         const g = await loadGraph(file, o.set);
         const st = await statuses(ws, g);

@@ -14,7 +14,8 @@ export function pipelineNameOf(file: string): string {
 }
 
 export function registerRuns(cli: Cli): void {
-  cli.program.command('runs')
+  const runsCmd = cli.program.command('runs');
+  runsCmd
     .description('list the runs of a pipeline: name, time, overrides, changed params (p:) and metrics (m:)')
     .argument('[pipeline]', 'pipeline YAML file or pipeline name (default: the pipeline of the latest run)')
     .option('--all', 'every column, also those equal in all runs, and every metric (not only those with a goal)')
@@ -23,7 +24,9 @@ export function registerRuns(cli: Cli): void {
     .option('--sort-by <column>', 'sort the runs by this column')
     .addOption(new Option('--sort-order <order>', 'with --sort-by').choices(['asc', 'desc']).default('asc'))
     .option('-n, --limit <n>', 'only the latest n runs', (v) => Number(v))
-    .option('--group-by <key>', 'aggregate matrix stages per value of this matrix key (repeatable; default: over all instances)', collect, [])
+    .option('--group-by <key>', 'aggregate matrix stages per value of this matrix key (repeatable; default: every matrix key but replicate keys — fold, seed, rep, …)', collect, [])
+    .option('--pool', 'aggregate each matrix stage over all its instances (mean over every configuration of the matrix)')
+    .option('--every-run', 'list every run (default: a rerun that changed nothing is folded into the run it repeats, shown ×N)')
     .option('--transpose', 'one row per column, one column per run (default: when the table is wider than the terminal)')
     .option('--no-transpose', 'never transpose')
     .option('--json', 'JSON: one object per run with the shown columns (typed values)')
@@ -33,13 +36,17 @@ export function registerRuns(cli: Cli): void {
       const ws = workspace(cli);
       if (!ws.hasCache()) throw new PipeError('no cache here yet: nothing has run (pipe run <pipeline.yaml>)');
       // imported on use: `pipe run` does not pay for loading them
-      const { listRuns } = await import('../runs/list.js');
+      const { collapseRepeats, defaultGroupBy, listRuns } = await import('../runs/list.js');
       const { pipelineOf, runView, withMetrics } = await import('../runs/model.js');
       const { renderCsv, renderMd, renderText, terminalWidth, textWidth, transpose } = await import('../runs/table.js');
       const pipeline = pipelineOf(ws.db, given, pipelineNameOf);
+      if (o.pool && o.groupBy.length) throw new PipeError('--pool and --group-by: choose one (pool every instance, or group by keys)');
       let runs = ws.db.runRows(pipeline).map(runView);
-      if (o.groupBy.length) runs = runs.map((r) => withMetrics(ws.db, r)); // groups need every instance's metrics
-      const { columns } = listRuns(runs, { all: o.all, keep: o.keep, drop: o.drop, sortBy: o.sortBy, sortOrder: o.sortOrder, limit: o.limit, groupBy: o.groupBy });
+      if (!o.everyRun) runs = collapseRepeats(runs);
+      // groups need every instance's metrics (and the matrix values, for the default grouping)
+      if (!o.pool) runs = runs.map((r) => withMetrics(ws.db, r));
+      const groupBy: string[] = o.pool ? [] : o.groupBy.length ? o.groupBy : defaultGroupBy(runs);
+      const { columns } = listRuns(runs, { all: o.all, keep: o.keep, drop: o.drop, sortBy: o.sortBy, sortOrder: o.sortOrder, limit: o.limit, groupBy, pool: !!o.pool });
       const header = columns.map((c) => c.id);
       const n = columns[0]?.text.length ?? 0;
       const rows = Array.from({ length: n }, (_, i) => columns.map((c) => c.text[i]!));
@@ -58,8 +65,39 @@ export function registerRuns(cli: Cli): void {
           t.rows = t.rows.slice(1); // the run ids are the header now
         }
         out(renderText(t));
-        out(`\n${runs.length} run(s) of '${pipeline}'${n < runs.length ? `, ${n} shown` : ''}`);
+        const folded = runs.reduce((a, r) => a + (r.repeats?.length ?? 0), 0);
+        out(`\n${runs.length + folded} run(s) of '${pipeline}'${n < runs.length ? `, ${n} shown` : ''}${folded ? `; ${folded} rerun(s) that changed nothing folded into the run they repeat (×N; --every-run lists them)` : ''}${groupBy.length ? `; matrix stages per ${groupBy.join(', ')} (mean over the other keys' instances; --group-by, --pool)` : ''}`);
       }
+      ws.close();
+    });
+
+  runsCmd.command('note')
+    .description('attach a note to a run (shown by pipe runs; "" removes it)')
+    .argument('<run>', 'run id, name or HEAD~N')
+    .argument('<text>', 'the note')
+    .option('--pipeline <pipeline>', 'pipeline YAML file or name (default: that of the latest run)')
+    .action(async (ref: string, text: string, o) => {
+      const ws = workspace(cli);
+      if (!ws.hasCache()) throw new PipeError('no cache here yet: nothing has run (pipe run <pipeline.yaml>)');
+      const { pipelineOf, resolveRun, runLabel } = await import('../runs/model.js');
+      const row = resolveRun(ws.db, ref, /^#?\d+$/.test(ref) ? undefined : pipelineOf(ws.db, o.pipeline, pipelineNameOf));
+      ws.db.setRunNote(row.id, text);
+      out(text ? `noted ${runLabel(row)}: ${text}` : `removed the note of ${runLabel(row)}`);
+      ws.close();
+    });
+
+  runsCmd.command('rm')
+    .description('remove run records (the cached results their stages computed stay)')
+    .argument('<runs...>', 'run ids, names or HEAD~N')
+    .option('--pipeline <pipeline>', 'pipeline YAML file or name (default: that of the latest run)')
+    .action(async (refs: string[], o) => {
+      const ws = workspace(cli);
+      if (!ws.hasCache()) throw new PipeError('no cache here yet: nothing has run (pipe run <pipeline.yaml>)');
+      const { pipelineOf, resolveRun, runLabel } = await import('../runs/model.js');
+      const rows = refs.map((ref) => resolveRun(ws.db, ref, /^#?\d+$/.test(ref) ? undefined : pipelineOf(ws.db, o.pipeline, pipelineNameOf)));
+      for (const r of rows) if (r.state === 'running') throw new PipeError(`${runLabel(r)} is running; stop it first`);
+      for (const r of rows) ws.db.removeRun(r.id);
+      out(`removed ${rows.map(runLabel).join(', ')}`);
       ws.close();
     });
 }

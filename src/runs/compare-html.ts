@@ -9,6 +9,7 @@ import { formatReasons } from '../engine/cache/reasons.js';
 import { esc, jsonForScript, scriptSafe, vegaScripts } from '../lib/report/assets.js';
 import type { CurveTable, DiffResult } from './diff.js';
 import { fmtTime, fmtValue, runLabel } from './model.js';
+import { meanStd } from '../lib/stats.js';
 import { fmtSigned } from './gate.js';
 import { baseOf } from './model.js';
 
@@ -16,13 +17,22 @@ export interface ComparePage {
   diff: DiffResult;
   curves: CurveTable[];
   title?: string;
+  /** `--group-by`: per run and value of these matrix keys, the mean curve over the instances with a ±1 std band */
+  groupBy?: string[];
+}
+
+/** The matrix values in an instance id: `train[fold=0,model=relu]` → {fold: '0', model: 'relu'}. */
+export function matrixOfId(id: string): Record<string, string> {
+  const m = /\[(.*)\]$/.exec(id);
+  if (!m) return {};
+  return Object.fromEntries(m[1]!.split(',').map((kv) => { const i = kv.indexOf('='); return [kv.slice(0, i), kv.slice(i + 1)]; }));
 }
 
 /**
  * vega-lite specs: one per (base stage, curve column), lines coloured by run, one per instance.
  * Columns with a declared goal come first; columns constant in every run are left out.
  */
-export function curveSpecs(runs: DiffResult['runs'], curves: CurveTable[], goals: Record<string, string> = {}): { id: string; title: string; spec: unknown }[] {
+export function curveSpecs(runs: DiffResult['runs'], curves: CurveTable[], goals: Record<string, string> = {}, groupBy: string[] = []): { id: string; title: string; spec: unknown }[] {
   const label = new Map(runs.map((r) => [r.id, runLabel(r)]));
   const byChart = new Map<string, { base: string; col: string; x: string; values: Record<string, unknown>[] }>();
   for (const t of curves) {
@@ -40,6 +50,7 @@ export function curveSpecs(runs: DiffResult['runs'], curves: CurveTable[], goals
   const varies = (c: { col: string; values: Record<string, unknown>[] }) => c.values.some((v) => v[c.col] !== c.values[0]![c.col]);
   const declared = (c: { base: string; col: string }) => (goals[`${c.base}.${c.col}`] ?? goals[c.col] ? 0 : 1);
   const charts = [...byChart.values()].filter((c) => c.values.length && varies(c)).sort((a, b) => declared(a) - declared(b));
+  if (groupBy.length) return charts.map((c, i) => ({ id: `curve-${i}`, title: `${c.base} · ${c.col}`, spec: bandSpec(c, groupBy, order) }));
   return charts.map((c, i) => ({
     id: `curve-${i}`,
     title: `${c.base} · ${c.col}`,
@@ -60,6 +71,43 @@ export function curveSpecs(runs: DiffResult['runs'], curves: CurveTable[], goals
   }));
 }
 
+/** Per run and group (values of `groupBy`), the mean over the instances at each x with a ±1 sample-std band. */
+function bandSpec(c: { base: string; col: string; x: string; values: Record<string, unknown>[] }, groupBy: string[], order: string[]): unknown {
+  const acc = new Map<string, { run: string; group: string; x: unknown; ys: number[]; instances: Set<unknown> }>();
+  for (const v of c.values) {
+    const mx = matrixOfId(String(v.instance));
+    const g = groupBy.map((k) => `${k}=${mx[k] ?? '—'}`).join(', ');
+    const key = `${v.run}\u0000${g}\u0000${v[c.x]}`;
+    const a = acc.get(key) ?? { run: String(v.run), group: g, x: v[c.x], ys: [], instances: new Set() };
+    a.ys.push(v[c.col] as number);
+    a.instances.add(v.instance);
+    acc.set(key, a);
+  }
+  const rows = [...acc.values()].map((a) => {
+    const { mean, std } = meanStd(a.ys);
+    return { run: a.run, group: a.group, series: `${a.run} · ${a.group}`, [c.x]: a.x, mean, lo: mean - std, hi: mean + std, n: a.ys.length };
+  });
+  const series = [...new Set(rows.map((r) => r.series))].sort((a, b) => order.indexOf(a.split(' · ')[0]!) - order.indexOf(b.split(' · ')[0]!) || a.localeCompare(b));
+  const color = { field: 'series', type: 'nominal', title: `run · ${groupBy.join(', ')}`, sort: series };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    width: 420, height: 240,
+    title: { text: `${c.base}: ${c.col}`, subtitle: `mean over the instances per run and ${groupBy.join(', ')}, band ±1 std` },
+    data: { values: rows },
+    layer: [
+      { mark: { type: 'area', opacity: 0.2 }, encoding: { x: { field: c.x, type: 'quantitative', title: c.x }, y: { field: 'lo', type: 'quantitative', title: c.col, scale: { zero: false } }, y2: { field: 'hi' }, color } },
+      {
+        mark: { type: 'line', strokeWidth: 1.8 },
+        encoding: {
+          x: { field: c.x, type: 'quantitative' }, y: { field: 'mean', type: 'quantitative' }, color,
+          strokeDash: { field: 'run', type: 'nominal', sort: order, title: 'run' },
+          tooltip: [{ field: 'run' }, { field: 'group' }, { field: c.x, type: 'quantitative' }, { field: 'mean', type: 'quantitative', format: '.4g' }, { field: 'lo', type: 'quantitative', format: '.4g', title: 'mean − std' }, { field: 'hi', type: 'quantitative', format: '.4g', title: 'mean + std' }, { field: 'n', title: 'instances' }],
+        },
+      },
+    ],
+  };
+}
+
 export function compareHtml(p: ComparePage): string {
   const d = p.diff;
   const n = d.runs.length;
@@ -75,7 +123,7 @@ export function compareHtml(p: ComparePage): string {
       better: r.better,
     })),
   };
-  const specs = curveSpecs(d.runs, p.curves, d.goals);
+  const specs = curveSpecs(d.runs, p.curves, d.goals, p.groupBy ?? []);
   const runsList = d.runs.map((r) => `<tr><td><b>${esc(runLabel(r))}</b></td><td>${esc(fmtTime(r.started))}</td><td>${esc(r.state)}</td><td><code>${esc(r.overrides.join(' ') || '—')}</code></td><td>${r.record?.git ? `<code>${esc(r.record.git.commit.slice(0, 10))}</code>${r.record.git.dirty ? ' (dirty)' : ''}` : ''}</td></tr>`).join('\n');
   const stages = d.stages.map((s) => `<h3>Stages that differ, #${s.from} → #${s.to} <span class="muted">(${s.differ.length} of ${s.differ.length + s.same})</span></h3>` + (s.differ.length
     ? `<table class="grid stages"><tr><th>stage</th><th>in #${s.to}</th><th>why</th></tr>${s.differ.map((x) => `<tr><td><code>${esc(x.stage)}</code></td><td>${esc(x.change === 'removed' ? `only in #${s.from}` : x.outcome === 'cached' ? `cached (computed in #${x.computedIn ?? '?'})` : `${x.outcome}${x.durationMs !== undefined ? ` (${(x.durationMs / 1000).toFixed(1)}s)` : ''}`)}</td><td>${esc(x.change === 'added' ? `not in #${s.from} (new in the pipeline, or left out by --only)` : x.change === 'removed' ? `not in #${s.to} (removed from the pipeline, or left out by --only)` : formatReasons(x.reasons))}</td></tr>`).join('\n')}</table>`

@@ -10,7 +10,8 @@ import { existsSync } from 'node:fs';
 import type { RunStore } from './store.js';
 import { explainChange, type FingerprintData } from '../engine/cache/fingerprint.js';
 import type { StaleReason } from '../engine/cache/reasons.js';
-import type { FlatValue, MetricGoal, StageEntry } from './record.js';
+import { groupIdOf, type FlatValue, type MetricGoal, type StageEntry } from './record.js';
+import { adjustP, pairedStats } from '../lib/stats.js';
 import { baseOf, goalOf, mergedGoals, metricLabels, runMetrics, sameValue, type MetricKey, type RunView } from './model.js';
 
 export interface DiffRow {
@@ -33,7 +34,23 @@ export interface DiffRow {
   pct: (number | undefined)[];
   /** per run: better (true) / worse (false) by the goal beyond tolerance; null: no goal or no change */
   better: (boolean | null)[];
+  /**
+   * Group rows, per run (index 0: undefined): the instances of the group matched by id with the
+   * first run's, their differences' mean with its 95% t interval, the paired t, Wilcoxon and exact
+   * sign-flip p-values, and the t p-value Holm-adjusted over the group rows of the same metric.
+   */
+  paired?: (PairedCell | undefined)[];
   changed: boolean;
+}
+
+export interface PairedCell {
+  n: number;
+  mean: number;
+  ci: [number, number] | null;
+  p_t: number | null;
+  p_wilcoxon: number | null;
+  p_sign_flip: number | null;
+  p_adj: number | null;
 }
 
 export interface StageDiff {
@@ -179,11 +196,55 @@ export async function diffRuns(db: RunStore, objectPath: (hash: string) => strin
       goal: goalOf(goals, k), values: cells.map((c) => c?.value), std: cells.map((c) => c?.std), n: cells.map((c) => c?.n),
     }));
   }
+  pairGroups(rows, runs, o.groupBy ?? []);
   // stages
   const stageMaps = runs.map((r) => parseStages(db.runStages(r.id)));
   const stages: DiffResult['stages'] = [];
   for (let i = 1; i < runs.length; i++) stages.push(stageDiff(db, runs[0]!.id, runs[i]!.id, stageMaps[0]!, stageMaps[i]!));
   return { runs, goals, rows, stages, curvesMissing, curves: tables };
+}
+
+/**
+ * Paired statistics of the group rows: a group's instances in a later run against the same
+ * instances (same id) in the first run; Holm over the groups of one metric, per later run.
+ */
+function pairGroups(rows: DiffRow[], runs: RunView[], groupBy: string[]): void {
+  const groupRows = rows.filter((r) => r.kind === 'metric' && r.group && r.metric);
+  if (!groupRows.length) return;
+  // per run: group id → instance id → metric values
+  const inst = runs.map((r) => {
+    const by = new Map<string, Map<string, Record<string, FlatValue>>>();
+    const rec = r.record!;
+    for (const [id, ms] of Object.entries(rec.metrics ?? {})) {
+      const mx = rec.matrix?.[id];
+      if (!mx) continue;
+      const gid = groupIdOf(mx, groupBy);
+      if (!by.has(gid)) by.set(gid, new Map());
+      by.get(gid)!.set(id, ms);
+    }
+    return by;
+  });
+  for (const r of groupRows) {
+    const gid = r.key.slice(0, r.key.length - r.metric!.length - 1);
+    r.paired = runs.map((_, i) => {
+      if (i === 0) return undefined;
+      const a: number[] = [], b: number[] = [];
+      for (const [id, ms] of inst[i]!.get(gid) ?? []) {
+        const x = ms[r.metric!], y = inst[0]!.get(gid)?.get(id)?.[r.metric!];
+        if (typeof x === 'number' && typeof y === 'number' && Number.isFinite(x) && Number.isFinite(y)) { a.push(x); b.push(y); }
+      }
+      if (a.length < 2) return undefined;
+      const st = pairedStats(a, b);
+      return { n: st.n, mean: st.mean, ci: st.ci, p_t: st.p_t, p_wilcoxon: st.p_wilcoxon, p_sign_flip: st.p_sign_flip, p_adj: st.p_t };
+    });
+  }
+  for (let i = 1; i < runs.length; i++) {
+    for (const metric of new Set(groupRows.map((r) => r.metric!))) {
+      const fam = groupRows.filter((r) => r.metric === metric && r.paired?.[i]);
+      const adj = adjustP(fam.map((r) => r.paired![i]!.p_t), 'holm');
+      fam.forEach((r, k) => { r.paired![i]!.p_adj = adj[k]!; });
+    }
+  }
 }
 
 function stageDiff(db: RunStore, fromId: number, toId: number, a: Record<string, StageEntry>, b: Record<string, StageEntry>): DiffResult['stages'][number] {

@@ -18,6 +18,43 @@ export interface Column {
   always?: boolean;
 }
 
+/** Matrix keys that index repetitions of one configuration: pooled (mean ± std) by default. */
+export const REPLICATE_KEYS = /^(folds?|seeds?|reps?|repeats?|repetitions?|replicates?|trials?|runs?|splits?|restarts?)$/i;
+
+/**
+ * The default grouping of `pipe runs`: every matrix key of the pipeline's instances but the
+ * replicate keys (fold, seed, rep, …), so a metric is never pooled over the configurations the
+ * matrix compares (e.g. the three activations), only over the repetitions of each.
+ */
+export function defaultGroupBy(runs: RunView[]): string[] {
+  const keys = new Set<string>();
+  for (const r of runs) for (const m of Object.values(r.record?.matrix ?? {})) for (const k of Object.keys(m.values)) keys.add(k);
+  return [...keys].filter((k) => !REPLICATE_KEYS.test(k)).sort();
+}
+
+/**
+ * Folds each run that repeated the previous one — same pipeline file, params and overrides,
+ * nothing ran, the same top-level results, unnamed — into it (`repeats`), so five no-op reruns
+ * are one row '×6'.
+ */
+export function collapseRepeats(runs: RunView[]): RunView[] {
+  const out: RunView[] = [];
+  // means over instances are summed in completion order: equal to 12 significant digits is equal
+  const round = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? Number(v.toPrecision(12)) : v);
+  const top = (r: RunView) => Object.entries(r.record!.top ?? {}).sort(([a], [b]) => a.localeCompare(b)).map(([k, t]) => [k, round(t.v), round(t.s), t.n]);
+  const sig = (r: RunView) => (r.record ? JSON.stringify([r.record.fileHash, r.record.params, r.overrides, top(r), r.state]) : null);
+  for (const r of runs) {
+    const prev = out[out.length - 1];
+    const c = r.record?.counts;
+    if (prev && !r.name && !r.note && c && c.ran === 0 && !c.failed && !c.interrupted && r.state === 'done' && sig(r) !== null && sig(r) === sig(prev)) {
+      prev.repeats = [...(prev.repeats ?? []), r.id];
+      continue;
+    }
+    out.push({ ...r, repeats: undefined });
+  }
+  return out;
+}
+
 export interface ListOptions {
   all?: boolean;
   keep?: string[];
@@ -26,13 +63,17 @@ export interface ListOptions {
   sortOrder?: 'asc' | 'desc';
   limit?: number;
   groupBy?: string[];
+  /** matrix stages over all their instances (the run record's own top-level means) */
+  pool?: boolean;
 }
 
-export function buildColumns(runs: RunView[], groupBy: string[] = []): { columns: Column[]; chosen: Set<string> } {
+export function buildColumns(runs: RunView[], groupBy: string[] = [], pool = false): { columns: Column[]; chosen: Set<string> } {
   const goals = mergedGoals(runs);
   const cols: Column[] = [];
   const meta = (id: string, values: (FlatValue | undefined)[], text: string[], always = false) => cols.push({ id, kind: 'meta', values, text, always });
-  meta('run', runs.map((r) => r.id), runs.map((r) => `#${r.id}`), true);
+  meta('run', runs.map((r) => r.id), runs.map((r) => `#${r.id}${r.repeats?.length ? ` ×${r.repeats.length + 1}` : ''}`), true);
+  meta('repeats', runs.map((r) => (r.repeats?.length ? r.repeats.join(',') : undefined)), runs.map((r) => (r.repeats?.length ? r.repeats.map((x) => `#${x}`).join(' ') : '')));
+  meta('note', runs.map((r) => r.note ?? undefined), runs.map((r) => r.note ?? ''));
   meta('name', runs.map((r) => r.name ?? undefined), runs.map((r) => r.name ?? ''));
   meta('time', runs.map((r) => r.started), runs.map((r) => fmtTime(r.started)), true);
   meta('overrides', runs.map((r) => (r.overrides.length ? r.overrides.join(' ') : undefined)), runs.map((r) => r.overrides.join(' ')));
@@ -51,7 +92,7 @@ export function buildColumns(runs: RunView[], groupBy: string[] = []): { columns
     cols.push({ id: `p:${k}`, kind: 'param', values, text: values.map((v) => fmtValue(v)) });
   }
 
-  const perRun = runs.map((r) => (!r.record ? new Map() : groupBy.length ? runMetrics(r.record, groupBy) : topMetricsOf(r.record)));
+  const perRun = runs.map((r) => (!r.record ? new Map() : !pool && r.record.matrix ? runMetrics(r.record, groupBy) : topMetricsOf(r.record)));
   const keys = new Map<string, MetricKey>();
   for (const m of perRun) for (const [k, v] of m) if (!v.instance && !keys.has(k)) keys.set(k, v);
   const labels = metricLabels([...keys.values()]);
@@ -68,7 +109,7 @@ export function buildColumns(runs: RunView[], groupBy: string[] = []): { columns
   return { columns: cols, chosen };
 }
 
-const DEFAULT_META = new Set(['run', 'name', 'time', 'overrides', 'state', 'git']);
+const DEFAULT_META = new Set(['run', 'repeats', 'name', 'time', 'overrides', 'state', 'git', 'note']);
 
 function matchColumns(pattern: string, columns: Column[]): Column[] {
   const re = globRe(pattern);
@@ -84,7 +125,7 @@ function unknownColumn(what: string, pattern: string, columns: Column[]): PipeEr
 export function listRuns(runs0: RunView[], o: ListOptions): { runs: RunView[]; columns: Column[] } {
   if (o.limit !== undefined && (!Number.isInteger(o.limit) || o.limit < 1)) throw new PipeError(`--limit must be a positive integer`);
   let runs = o.limit ? runs0.slice(-o.limit) : runs0;
-  const { columns: all, chosen } = buildColumns(runs, o.groupBy);
+  const { columns: all, chosen } = buildColumns(runs, o.groupBy, o.pool);
   const changed = (c: Column) => c.values.some((v) => !sameValue(v, c.values[0]));
   const keep = new Set<Column>();
   for (const p of o.keep ?? []) {

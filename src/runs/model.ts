@@ -24,6 +24,10 @@ export interface RunView {
   overrides: string[];
   /** null for runs recorded before run records existed (schema < 3) */
   record: RunRecord | null;
+  /** `pipe runs note` */
+  note?: string | null;
+  /** later runs folded into this one by `pipe runs`: same pipeline file, params and results, nothing ran */
+  repeats?: number[];
 }
 
 export function runView(r: RunRow): RunView {
@@ -31,7 +35,7 @@ export function runView(r: RunRow): RunView {
   if (r.record) {
     try { record = JSON.parse(r.record) as RunRecord; } catch { record = null; }
   }
-  return { id: r.id, pipeline: r.pipeline, name: r.name, started: r.started, ended: r.ended, state: r.state, overrides: record?.overrides ?? overridesFromArgv(r.argv), record };
+  return { id: r.id, pipeline: r.pipeline, name: r.name, started: r.started, ended: r.ended, state: r.state, overrides: record?.overrides ?? overridesFromArgv(r.argv), record, note: r.note ?? null };
 }
 
 /** Loads the per-instance metrics of a run (the `metrics` column) into its record (for diffs and --group-by). */

@@ -60,6 +60,12 @@ export interface TopMetric {
 /** A matrix group: the finite numeric values of one metric over the instances of one group. */
 export interface MatrixGroup { base: string; metric: string; mean: number; std: number; n: number }
 
+/** The group an instance belongs to: its base, with the values of the `groupBy` keys it has. */
+export function groupIdOf(mx: { base: string; values: Record<string, unknown> }, groupBy: string[] = []): string {
+  const keys = groupBy.filter((k) => k in mx.values);
+  return keys.length ? `${mx.base}[${keys.map((k) => `${k}=${mx.values[k]}`).join(',')}]` : mx.base;
+}
+
 /**
  * The one aggregation of matrix instances: per base stage (and per value of the `groupBy` keys
  * the instance has) and metric, mean ± sample std over the instances' finite numbers. Keys read
@@ -72,8 +78,7 @@ export function matrixGroups(metrics: RunRecord['metrics'], matrix: RunRecord['m
     if (!mx) continue;
     for (const [metric, v] of Object.entries(ms)) {
       if (typeof v !== 'number' || !Number.isFinite(v)) continue;
-      const keys = groupBy.filter((k) => k in mx.values);
-      const gid = keys.length ? `${mx.base}[${keys.map((k) => `${k}=${mx.values[k]}`).join(',')}]` : mx.base;
+      const gid = groupIdOf(mx, groupBy);
       const gk = `${gid}.${metric}`;
       const g = xs.get(gk) ?? { base: mx.base, metric, xs: [] };
       g.xs.push(v);

@@ -7,4 +7,4 @@ import type { CacheDb } from '../engine/cache/db.js';
 
 export type RunStore = Pick<CacheDb,
   | 'saveRunRecord' | 'runMetrics' | 'runStages' | 'runRow' | 'runRows' | 'runsNamed' | 'runNames' | 'pipelines'
-  | 'outputs' | 'fpData' | 'execution'>;
+  | 'outputs' | 'fpData' | 'execution' | 'setRunNote' | 'removeRun' | 'runsPastKeep'>;

@@ -47,6 +47,11 @@ export interface OutputSpec {
   description?: string;
   /** File-name extension of the human-readable copy under artifacts/ (default from type). */
   ext?: string;
+  /** A conditional output: written only when this holds for the params (`condition` says when, in words). */
+  when?: (params: any) => boolean;
+  condition?: string;
+  /** Table outputs: the columns written (`val_<metric>` for a family), for `pipe kinds`. */
+  columns?: string[];
 }
 
 export type JsonSchema = Record<string, unknown>;
@@ -207,7 +212,13 @@ export interface StageContext<P = any> {
 }
 
 export function resolvePorts<T>(ports: Record<string, T> | ((p: any) => Record<string, T>), params: unknown): Record<string, T> {
-  return typeof ports === 'function' ? ports(params) : ports;
+  if (typeof ports === 'function') return ports(params);
+  // conditional outputs (`when`) are left out when their condition does not hold
+  if (!Object.values(ports).some((s) => typeof (s as { when?: unknown }).when === 'function')) return ports;
+  return Object.fromEntries(Object.entries(ports).filter(([, s]) => {
+    const when = (s as { when?: (p: unknown) => boolean }).when;
+    return typeof when !== 'function' || when(params);
+  }));
 }
 
 export const DEFAULT_EXT: Record<PortType, string> = {

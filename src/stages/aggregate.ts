@@ -14,6 +14,7 @@
  */
 import type { FromSchema } from 'json-schema-to-ts';
 import { defineStage } from '../sdk/stage.js';
+import { adjustP, pairedStats, type Correction } from '../lib/stats.js';
 
 export interface PairedSummary {
   /**
@@ -31,6 +32,23 @@ export interface PairedSummary {
   /** Matched runs where the group is better (higher, or lower for lower-is-better metrics). */
   better: number;
   lower_is_better: boolean;
+  /** Sample std of the differences (n − 1) and the t confidence interval of the mean at `level`. */
+  sd: number;
+  ci_low: number | null;
+  ci_high: number | null;
+  level: number;
+  /** Paired t statistic; two-sided p-values of the paired t, Wilcoxon signed-rank and exact sign-flip tests. */
+  t: number | null;
+  p_t: number | null;
+  p_wilcoxon: number | null;
+  p_sign_flip: number | null;
+  /** The p-value of `test`, and adjusted by `correction` over the comparisons of this metric in one table. */
+  test: 't' | 'wilcoxon' | 'sign-flip';
+  p: number | null;
+  p_adj: number | null;
+  correction: Correction;
+  /** How many comparisons the correction was over. */
+  family: number;
 }
 
 /** Metrics where smaller is better unless told otherwise: losses and errors. */
@@ -87,6 +105,10 @@ const aggregateParamsSchema = {
         reference: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] }, description: 'group-key values of the reference, e.g. {model: actmix}: reference − each other group' },
         match: { type: 'array', items: { type: 'string' }, minItems: 1, description: 'matrix keys (or top-level fields) that pair runs' },
         lower_is_better: { type: 'array', items: { type: 'string' }, description: 'metrics where lower is better (default: names with loss, bce, mse, rmse, mae, error)' },
+        metrics: { type: 'array', items: { type: 'string' }, description: 'metrics compared (default: every metric of the groups); the paired table has one Δ and one p column per metric' },
+        level: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.95, description: 'confidence level of the t interval of the mean difference' },
+        test: { enum: ['t', 'wilcoxon', 'sign-flip'], default: 't', description: "the p-value shown and corrected: paired t, Wilcoxon signed-rank, or the exact sign-flip permutation test (every test's p is in results.json and the `paired` table)" },
+        correction: { enum: ['holm', 'bh', 'none'], default: 'holm', description: 'multiple-comparison correction over the comparisons of one metric in one table (Holm, Benjamini–Hochberg, none)' },
       },
     },
   },
@@ -98,7 +120,7 @@ type AggregateParams = FromSchema<typeof aggregateParamsSchema>;
 
 export default defineStage<AggregateParams>({
   kind: 'aggregate',
-  version: '3',
+  version: '4',
   description: 'Aggregate per-run metrics into mean ± std, min, max per metric and group (results.json, Markdown table, CSV)',
   paramsSchema: aggregateParamsSchema,
   inputs: { runs: { type: 'json', multiple: true, description: 'metrics JSON of every run' } },
@@ -107,6 +129,7 @@ export default defineStage<AggregateParams>({
     table: { type: 'text', ext: '.md', description: 'Markdown table of mean ± std per group and metric' },
     summary: { type: 'table', description: 'long format: group keys, metric, mean, std, min, max, n (for plots)' },
     csv: { type: 'text', ext: '.csv', description: 'wide format: one row per group — group keys, runs, then <metric>_mean and <metric>_std per metric' },
+    paired: { type: 'table', description: "with `paired:` — one row per comparison and metric: group keys, baseline keys (b_<key>), label, metric, n, mean, sd, ci_low, ci_high, t, p_t, p_wilcoxon, p_sign_flip, p, p_adj, better (empty without `paired:`)" },
   },
   async run(ctx) {
     const p = ctx.params;
@@ -175,18 +198,35 @@ export default defineStage<AggregateParams>({
         // baseline mode: g − base; reference mode: base (the reference) − g
         const [a, b0] = refMode ? [base, g] : [g, base];
         for (const metric of Object.keys(a.raw)) {
-          const diffs: number[] = [];
+          if (p.paired.metrics && !p.paired.metrics.includes(metric)) continue;
+          const xa: number[] = [], xb: number[] = [];
           let better = 0;
           for (const [mk, vals] of a.byMatch) {
             const b = b0.byMatch.get(mk)?.[metric];
             const v = vals[metric];
             if (b === undefined || v === undefined) continue;
-            diffs.push(v - b);
+            xa.push(v);
+            xb.push(b);
             if (lower(metric) ? v < b : v > b) better++;
           }
-          if (!diffs.length) continue;
-          const s2 = summarize(diffs);
-          paired.push({ group: a.group, baseline: b0.group, metric, mean: s2.mean, std: s2.std, n: s2.n, better, lower_is_better: lower(metric) });
+          if (!xa.length) continue;
+          const s2 = summarize(xa.map((v, i) => v - xb[i]!));
+          const st = pairedStats(xa, xb, p.paired.level);
+          const test = p.paired.test as PairedSummary['test'];
+          const pv = test === 't' ? st.p_t : test === 'wilcoxon' ? st.p_wilcoxon : st.p_sign_flip;
+          paired.push({
+            group: a.group, baseline: b0.group, metric, mean: s2.mean, std: s2.std, n: s2.n, better, lower_is_better: lower(metric),
+            sd: st.sd, ci_low: st.ci?.[0] ?? null, ci_high: st.ci?.[1] ?? null, level: st.level, t: st.t, p_t: st.p_t, p_wilcoxon: st.p_wilcoxon, p_sign_flip: st.p_sign_flip,
+            test, p: pv, p_adj: pv, correction: p.paired.correction as Correction, family: 1,
+          });
+        }
+      }
+      // the correction: over the comparisons of one metric within one table (one task type)
+      for (const rows of pairedTables(paired, p.group_by)) {
+        for (const metric of new Set(rows.map((x) => x.metric))) {
+          const fam = rows.filter((x) => x.metric === metric);
+          const adj = adjustP(fam.map((x) => x.p), p.paired.correction as Correction);
+          fam.forEach((x, i) => { x.p_adj = adj[i]!; x.family = fam.length; });
         }
       }
     }
@@ -210,26 +250,8 @@ export default defineStage<AggregateParams>({
       }
       blocks.push(lines.join('\n'));
     }
-    if (paired.length) {
-      const metricNames = [...new Set(paired.map((x) => x.metric))];
-      const label = (g: GroupSummary['group']) => p.group_by.map((k) => `${k}=${g[k]}`).join(', ');
-      const refMode = p.paired!.reference !== undefined;
-      const head = refMode ? ['reference', 'minus', ...metricNames] : ['group', 'vs baseline', ...metricNames];
-      const ref = refMode ? Object.entries(p.paired!.reference!).map(([k, v]) => `${k}=${v}`).join(', ') : '';
-      const title = refMode
-        ? `Paired differences (${ref} − each other group, matched on ${p.paired!.match.join(', ')}; in brackets: runs where ${ref} is better):`
-        : `Paired differences (group − baseline, matched on ${p.paired!.match.join(', ')}; in brackets: runs where the group is better):`;
-      const lines = [title, '', `| ${head.join(' | ')} |`, `|---|---|${metricNames.map(() => '---:').join('|')}|`];
-      const byGroup = new Map<string, PairedSummary[]>();
-      const rowKey = (x: PairedSummary) => `${label(x.group)}\u0000${label(x.baseline)}`;
-      for (const x of paired) byGroup.set(rowKey(x), [...(byGroup.get(rowKey(x)) ?? []), x]);
-      for (const xs of byGroup.values()) {
-        const cell = (m: string) => { const x = xs.find((y) => y.metric === m); return x ? `${x.mean >= 0 ? '+' : ''}${fmt(x.mean)} ± ${fmt(x.std)} (${x.better}/${x.n})` : ''; };
-        lines.push(`| ${label(xs[0]!.group)} | ${label(xs[0]!.baseline)} | ${metricNames.map(cell).join(' | ')} |`);
-      }
-      blocks.push(lines.join('\n'));
-    }
-    await ctx.output('table').writeText(blocks.join('\n\n') + '\n\nmean ± population std over runs.\n');
+    if (paired.length) blocks.push(...pairedMarkdown(paired, p.group_by, p.paired!, fmt));
+    await ctx.output('table').writeText(blocks.join('\n\n') + `\n\nmean ± population std over runs${paired.length ? `; Δ: mean paired difference [${Math.round(paired[0]!.level * 100)}% t interval] (matched runs where the ${p.paired!.reference ? 'reference' : 'group'} is better / n)` : ''}.\n`);
 
     // CSV, wide: one row per group (the seed's analysis/summary.csv); a metric a group lacks is empty
     const allMetrics = [...new Set(results.flatMap((g) => Object.keys(g.metrics)))];
@@ -254,7 +276,98 @@ export default defineStage<AggregateParams>({
     cols.n = Int32Array.from(rows, (r) => r.s.n);
     const { writeTable } = await import('../sdk/table.js');
     await writeTable(ctx.output('summary').path, tableFromArrays(cols));
+    const pcols: Record<string, string[] | Float64Array | Int32Array> = {};
+    for (const k of p.group_by) pcols[k] = paired.map((x) => String(x.group[k]));
+    for (const k of p.group_by) pcols[`b_${k}`] = paired.map((x) => String(x.baseline[k]));
+    const vary = p.group_by.filter((k) => paired.some((x) => String(x.group[k]) !== String(x.baseline[k])));
+    const ctxKeys = p.group_by.filter((k) => !vary.includes(k));
+    // the row label of a forest plot: the fixed keys, then the other side (the reference, or the baseline, is named once in the title)
+    const refMode = p.paired?.reference !== undefined;
+    pcols.label = paired.map((x) => [...ctxKeys.map((k) => String(x.group[k])), vary.map((k) => String(refMode ? x.baseline[k] : x.group[k])).join(', ')].join(' · '));
+    pcols.comparison = paired.map((x) => vary.map((k) => `${x.group[k]} − ${x.baseline[k]}`).join(', '));
+    pcols.metric = paired.map((x) => x.metric);
+    pcols.n = Int32Array.from(paired, (x) => x.n);
+    pcols.better = Int32Array.from(paired, (x) => x.better);
+    const f64 = (get: (x: PairedSummary) => number | null) => Float64Array.from(paired, (x) => get(x) ?? NaN);
+    pcols.mean = f64((x) => x.mean);
+    pcols.sd = f64((x) => x.sd);
+    pcols.ci_low = f64((x) => x.ci_low);
+    pcols.ci_high = f64((x) => x.ci_high);
+    pcols.t = f64((x) => x.t);
+    pcols.p_t = f64((x) => x.p_t);
+    pcols.p_wilcoxon = f64((x) => x.p_wilcoxon);
+    pcols.p_sign_flip = f64((x) => x.p_sign_flip);
+    pcols.p = f64((x) => x.p);
+    pcols.p_adj = f64((x) => x.p_adj);
+    await writeTable(ctx.output('paired').path, tableFromArrays(pcols));
     ctx.progress({ done: 1, total: 1, message: `${results.length} groups` });
     return { metrics: { groups: results.length, runs: results.reduce((a, g) => a + g.n_runs, 0) } };
   },
 });
+
+/**
+ * The comparisons split into tables by the set of metrics they have (classification and
+ * regression groups compare different metrics), in order of first appearance.
+ */
+export function pairedTables(paired: PairedSummary[], groupBy: readonly string[]): PairedSummary[][] {
+  const rowKey = (x: PairedSummary) => JSON.stringify([groupBy.map((k) => x.group[k]), groupBy.map((k) => x.baseline[k])]);
+  const setOf = new Map<string, string[]>();
+  for (const x of paired) setOf.set(rowKey(x), [...(setOf.get(rowKey(x)) ?? []), x.metric]);
+  const tables = new Map<string, PairedSummary[]>();
+  for (const x of paired) {
+    const key = setOf.get(rowKey(x))!.join(',');
+    tables.set(key, [...(tables.get(key) ?? []), x]);
+  }
+  return [...tables.values()];
+}
+
+/** A p-value for a table cell: 3 decimals, '<0.001' below. */
+export function fmtP(p: number | null): string {
+  if (p === null || !Number.isFinite(p)) return '—';
+  return p < 0.001 ? '<0.001' : p.toFixed(3);
+}
+
+const signed = (x: number, fmt: (x: number) => string) => `${x >= 0 ? '+' : '−'}${fmt(Math.abs(x))}`;
+
+/**
+ * The paired comparisons as compact Markdown tables, one per task type (metric set): the
+ * reference (or baseline) named once in the title; one row per comparison (the group keys that
+ * stay fixed, then the other side's values of the compared keys); per metric a Δ column — mean
+ * difference [t interval] (runs better / n) — and a p column (the chosen test, corrected).
+ */
+function pairedMarkdown(paired: PairedSummary[], groupBy: readonly string[], cfg: { reference?: Record<string, unknown>; baseline?: Record<string, unknown>; match: readonly string[]; test?: string; correction?: string }, fmt: (x: number) => string): string[] {
+  const refMode = cfg.reference !== undefined;
+  const fixed = Object.entries((refMode ? cfg.reference : cfg.baseline)!).map(([k, v]) => `${k}=${v}`).join(', ');
+  const compared = Object.keys((refMode ? cfg.reference : cfg.baseline)!);
+  const context = groupBy.filter((k) => !compared.includes(k));
+  const testName = cfg.test === 'wilcoxon' ? 'Wilcoxon signed-rank' : cfg.test === 'sign-flip' ? 'exact sign-flip' : 'paired t';
+  const corr = cfg.correction === 'bh' ? 'Benjamini–Hochberg' : cfg.correction === 'none' ? '' : 'Holm';
+  const blocks: string[] = [];
+  for (const rows of pairedTables(paired, groupBy)) {
+    const metrics = [...new Set(rows.map((x) => x.metric))];
+    const n = [...new Set(rows.map((x) => x.n))];
+    const fam = Math.max(...rows.map((x) => x.family));
+    const title = refMode
+      ? `Paired differences: **${fixed}** − each other ${compared.join(', ')}, matched on ${cfg.match.join(', ')} (n = ${n.join('/')}); p: ${testName}${corr ? `, ${corr}-adjusted over the ${fam} comparisons of each column` : ''}:`
+      : `Paired differences: each group − **${fixed}**, matched on ${cfg.match.join(', ')} (n = ${n.join('/')}); p: ${testName}${corr ? `, ${corr}-adjusted over the ${fam} comparisons of each column` : ''}:`;
+    const head = [...context, refMode ? `− ${compared.join(', ')}` : compared.join(', '), ...metrics.flatMap((m) => [`Δ ${m}${rows.find((x) => x.metric === m)?.lower_is_better ? ' (lower is better)' : ''}`, 'p'])];
+    const lines = [title, '', `| ${head.join(' | ')} |`, `|${head.map((_, i) => (i <= context.length ? '---' : '---:')).join('|')}|`];
+    const byRow = new Map<string, PairedSummary[]>();
+    for (const x of rows) {
+      const k = JSON.stringify([groupBy.map((g) => x.group[g]), groupBy.map((g) => x.baseline[g])]);
+      byRow.set(k, [...(byRow.get(k) ?? []), x]);
+    }
+    for (const xs of byRow.values()) {
+      const other = refMode ? xs[0]!.baseline : xs[0]!.group;
+      const cells = metrics.flatMap((m) => {
+        const x = xs.find((y) => y.metric === m);
+        if (!x) return ['', ''];
+        const ci = x.ci_low !== null && x.ci_high !== null ? ` [${signed(x.ci_low, fmt)}, ${signed(x.ci_high, fmt)}]` : '';
+        return [`${signed(x.mean, fmt)}${ci} (${x.better}/${x.n})`, fmtP(x.p_adj)];
+      });
+      lines.push(`| ${[...context.map((k) => String(xs[0]!.group[k])), compared.map((k) => String(other[k])).join(', '), ...cells].join(' | ')} |`);
+    }
+    blocks.push(lines.join('\n'));
+  }
+  return blocks;
+}

@@ -54,6 +54,12 @@ export default defineStage<PlotParams>({
     const p = ctx.params;
     // an image grid shows the first max_images rows: don't decode 60,000 MNIST images for 16
     const datasets = await readPortRows(ctx, p.path, p.template === 'image-grid' ? (p.max_images ?? 16) : undefined);
+    if (p.template === 'line') {
+      const { lineJoinWarning } = await import('../lib/plot/templates.js');
+      const { templateOptions } = await import('../lib/plot/figure.js');
+      const w = lineJoinWarning(templateOptions(p), datasets.data);
+      if (w) ctx.log.warn(w);
+    }
     const spec = buildFigureSpec(p, datasets);
     ctx.progress({ message: 'rendering' });
     const r = await renderVegaLite(spec, { width: p.width, height: p.height, scale: p.scale });

@@ -13,8 +13,8 @@
  * encoded and standardized upstream). `val` drives early stopping and best-checkpoint selection;
  * if it is not connected, a stratified `val_fraction` of `train` is held out (seeded).
  * Classification nets have one logit per class and softmax cross-entropy; regression nets one
- * output and MSE on the raw target (`standardize_target: true` trains on the z-scored target;
- * predictions and metrics are always in target units).
+ * output and MSE on the z-scored target by default (`standardize_target: false` trains on the raw
+ * target as the ActMix seed does, with a warning; predictions and metrics are always in target units).
  *
  * A regression target scaled upstream (`standardize` with `target: true`, meta `target_scaler`) is
  * trained on as is and mapped back to target units for predictions and metrics.
@@ -84,7 +84,7 @@ export const trainParamsSchema = {
         eps: { type: 'number', default: 1e-8 },
       },
     },
-    standardize_target: { type: 'boolean', default: false, description: 'regression: train on the z-scored target' },
+    standardize_target: { type: 'boolean', default: true, description: "regression: train on the z-scored target (default; predictions and metrics stay in target units). false = the ActMix seed's raw-target training (seed parity; warned: at the seed's learning rate it needs hundreds of epochs — CCPP at 5 epochs: R² ≈ −570)" },
     val_fraction: { type: 'number', default: 0.1, exclusiveMinimum: 0, exclusiveMaximum: 1, description: 'held out of train when no val input is connected' },
     backend: { enum: [...BACKENDS], default: 'auto' },
     alpha_every: { type: 'integer', minimum: 0, default: 1, description: 'ActMix: record the mixing state (logits of every layer and T) before training, every N epochs and after the last, as the `alpha` output; 0 = off' },
@@ -114,15 +114,21 @@ export default defineStage<TrainParams>({
     val: { type: 'table', optional: true, description: 'validation rows for early stopping / checkpoint selection' },
     test: { type: 'table', description: 'test rows, touched once after training' },
   },
-  outputs: (p: TrainParams) => ({
+  outputs: {
     model: { type: 'json', description: 'architecture, ActMix temperature and weights of the best checkpoint' },
-    curves: { type: 'table', description: 'one row per epoch: lr, temperature, entropy_weight, losses, mean_entropy, val_* metrics' },
+    curves: {
+      type: 'table', description: 'one row per epoch: lr, temperature, entropy_weight, losses, mean_entropy, val_* metrics',
+      columns: ['epoch', 'lr', 'temperature', 'entropy_weight', 'train_loss', 'train_total_loss', 'val_loss', 'mean_entropy', 'val_<metric> (classification: accuracy, roc_auc, f1_macro, log_loss, …; regression: rmse, mae, r2, …)'],
+    },
     predictions: { type: 'table', description: 'one row per test row: row, y_true, y_pred (+ prob_<class>)' },
     metrics: { type: 'json', description: 'test metrics, best epoch, temperature at the best epoch, sizes, backend' },
-      ...(p.model?.activation === 'actmix' && (p.alpha_every ?? 1) > 0
-      ? { alpha: { type: 'table' as const, description: 'ActMix state over training: one row per snapshot (epoch −1 = init), epoch, step, temperature, logits_<l> (F·K list per layer; shapes and bases in the metadata)' } }
-      : {}),
-  }),
+    alpha: {
+      type: 'table', description: 'ActMix state over training: one row per snapshot (epoch −1 = init), epoch, step, temperature, logits_<l> (F·K list per layer; shapes and bases in the metadata)',
+      condition: 'model.activation = actmix and alpha_every > 0',
+      when: (p: TrainParams) => p.model?.activation === 'actmix' && (p.alpha_every ?? 1) > 0,
+      columns: ['epoch', 'step', 'temperature', 'logits_<layer>'],
+    },
+  },
   // backend blas needs the native library; auto only prefers it (it falls back to wasm, ≈10× slower)
   needs: (p) => (p.backend === 'blas' ? ['blas'] : p.backend === 'tensorflow' ? ['tfjs-node'] : p.backend === 'tensorflow-gpu' ? ['tfjs-node-gpu'] : []),
   prefers: (p) => (p.backend === 'auto' ? ['blas'] : []),
@@ -144,8 +150,11 @@ export default defineStage<TrainParams>({
     }
     const numClasses = task === 'classification' ? kit.classCount(meta, [train, val, test]) : 1;
     // a target the standardize stage scaled: train on it, report in target units
-    const targetScale = kit.unscaleUpstreamTarget(data, [train, val, test])
-      ?? (task === 'regression' && p.standardize_target ? kit.fitTargetScale(train) : undefined);
+    const upstream = kit.unscaleUpstreamTarget(data, [train, val, test]);
+    const targetScale = upstream ?? (task === 'regression' && p.standardize_target ? kit.fitTargetScale(train) : undefined);
+    if (task === 'regression' && !upstream && !p.standardize_target) {
+      ctx.log.warn('standardize_target: false — training on the raw regression target (the seed\'s protocol, for parity). The output layer starts near 0 while the target may be in the hundreds: at the seed\'s learning rate this needs hundreds of epochs (CCPP, 5 epochs: R² ≈ −570). Leave standardize_target at its default (true) unless you are reproducing the seed.');
+    }
 
     const { tf, backend } = await loadTf(p.backend);
     ctx.log.info(`backend ${backend} (TF.js ${tf.version.tfjs ?? tf.version_core}); ${train.n} train / ${val.n} val / ${test.n} test rows, ${train.d} features, ${task}${task === 'classification' ? ` (${numClasses} classes)` : ''}`);

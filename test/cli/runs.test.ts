@@ -15,7 +15,7 @@ import Database from 'better-sqlite3';
 import { pipe, pipeWithEnv, write } from '../engine/helpers.js';
 import { FIT_PIPELINE, GOALS, MATRIX_PIPELINE, toyProject } from './fixtures.js';
 
-interface Row { id: string; key: string; kind: string; goal: string | null; instance: boolean; group: boolean; values: unknown[]; std?: (number | null)[]; n?: (number | null)[]; delta: (number | null)[]; pct: (number | null)[]; better: (boolean | null)[]; changed: boolean }
+interface Row { id: string; key: string; kind: string; goal: string | null; instance: boolean; group: boolean; values: unknown[]; std?: (number | null)[]; n?: (number | null)[]; delta: (number | null)[]; pct: (number | null)[]; better: (boolean | null)[]; changed: boolean; paired?: ({ n: number; mean: number; ci: [number, number] | null; p_t: number | null; p_wilcoxon: number | null; p_sign_flip: number | null; p_adj: number | null } | null)[] }
 interface DiffJson { runs: { id: number; name: string | null; overrides: string[]; git: { commit: string; dirty: boolean } | null }[]; rows: Row[]; stages: { from: number; to: number; same: number; differ: { stage: string; change: string; outcome: string; computedIn: number; reasons: { code: string; path?: string; text: string }[] }[] }[]; gate?: { passed: boolean; violations: string[] } }
 
 async function ok(dir: string, ...args: string[]) {
@@ -218,8 +218,12 @@ describe('a matrix pipeline: per instance and per group', () => {
     expect(groups.map((r) => [r.key, r.n])).toEqual([['fit[width=16].test_accuracy', [3, 3]], ['fit[width=4].test_accuracy', [3, 3]]]);
     expect(groups[0]!.values[0]).toBeCloseTo(inst.filter((r) => r.key.includes('width=16')).reduce((a, r) => a + (r.values[0] as number), 0) / 3, 12);
 
+    // paired over the instances matched by id: every instance moved by exactly +0.01, so the
+    // interval is that point and there is no t; per width group (Holm over the 2 groups) likewise
+    expect(g.paired).toEqual([{ n: 6, mean: expect.closeTo(0.01, 12), ci: [expect.closeTo(0.01, 12), expect.closeTo(0.01, 12)], p_t: null, p_wilcoxon: expect.any(Number), p_sign_flip: 2 / 64, p_adj: null }]);
+    expect(groups.map((r) => r.paired![0]!.n)).toEqual([3, 3]);
     const text = (await ok(dir, 'diff')).stdout;
-    expect(text).toMatch(/^m:test_accuracy ↑ \(mean ± std, n=6\)\s+0\.795 ± 0\.02635\s+0\.805 ± 0\.02635\s+\+0\.01\s+\+1\.26%$/m);
+    expect(text).toMatch(/^m:test_accuracy ↑ \(mean ± std, n=6\)\s+0\.795 ± 0\.02635\s+0\.805 ± 0\.02635\s+\+0\.01\s+\+1\.26%\s+\[\+0\.01, \+0\.01\] p=— n=6$/m);
     expect(text).toMatch(/^ {2}fit \(6 instances: fit\[width=4,fold=0\], fit\[width=4,fold=1\], fit\[width=4,fold=2\] and 3 more\) {2}ran in #2: params\.lr changed 0\.1 → 0\.12$/m);
     expect((await ok(dir, 'diff', '--no-instances')).stdout).not.toContain('fold=0].test_accuracy');
     // the gate looks at the group mean (+0.01), not at single instances unless named
@@ -229,7 +233,7 @@ describe('a matrix pipeline: per instance and per group', () => {
     expect(one.code).toBe(1);
     expect(one.stderr).toContain('gate failed (1 of 1 check)');
     // pipe runs shows the group mean of the chosen metric
-    const runs = JSON.parse((await ok(dir, 'runs', '--json')).stdout) as Record<string, number>[];
+    const runs = JSON.parse((await ok(dir, 'runs', '--pool', '--json')).stdout) as Record<string, number>[];
     expect(runs[0]!['m:test_accuracy']).toBeCloseTo(mean, 12);
     const grouped = JSON.parse((await ok(dir, 'runs', '--group-by', 'width', '--json')).stdout) as Record<string, number>[];
     expect(grouped[1]!['m:fit[width=4].test_accuracy']).toBeCloseTo(groups[1]!.values[1] as number, 12);

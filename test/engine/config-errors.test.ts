@@ -34,6 +34,11 @@ stages:
 ${extra}`;
 
 describe('configuration errors point at file:line:col', () => {
+  it('an unquoted ${…} in a flow map: the located YAML error says to quote it', async () => {
+    const e = await errorOf('name: t\nstages:\n  a:\n    kind: command\n    params: {cmd: echo ${params.x}, outs: {out: text}}\n');
+    expect(e).toMatch(/^bad\.yaml:5:25: YAML syntax error: Unexpected flow-map-start at node end — an unquoted \$\{params\.x\} inside a flow map or list \(\{…\} \/ \[…\]\) starts a nested map; quote it: '\$\{params\.x\}'/);
+  });
+
   it('YAML syntax error', async () => {
     expect(await errorOf('name: t\nstages:\n  a: [unclosed\n')).toMatch(/^bad\.yaml:4:1: YAML syntax error/);
   });

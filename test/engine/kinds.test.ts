@@ -37,3 +37,29 @@ describe('stage kinds are well-formed', () => {
     expect(() => validateParams(k, { cmd: 'true', out: {} })).toThrow(/unknown parameter 'out'/);
   });
 });
+
+describe('pipe kinds <kind>', () => {
+  it('every output, the condition of a conditional one, the curve columns; --json prints JSON', async () => {
+    const { pipe: runPipe, project: mk } = await import('./helpers.js');
+    const { resolvePorts } = await import('../../src/sdk/stage.js');
+    const train = (await import('../../src/stages/train.js')).default;
+    const dir = mk({});
+    const r = await runPipe(dir, 'kinds', 'train', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const d = JSON.parse(r.stdout) as { kind: string; outputs: { name: string; condition?: string; columns?: string[] }[] };
+    expect(d.kind).toBe('train');
+    expect(d.outputs.map((o) => o.name)).toEqual(['model', 'curves', 'predictions', 'metrics', 'alpha']);
+    expect(d.outputs.find((o) => o.name === 'alpha')!.condition).toBe('model.activation = actmix and alpha_every > 0');
+    expect(d.outputs.find((o) => o.name === 'curves')!.columns).toEqual(expect.arrayContaining(['epoch', 'val_loss', 'train_loss']));
+    const text = (await runPipe(dir, 'kinds', 'train')).stdout;
+    expect(text).toContain('alpha: table (only when model.activation = actmix and alpha_every > 0)');
+    expect(text).toMatch(/columns: epoch, lr, temperature/);
+    // the condition is what the engine applies
+    expect(Object.keys(resolvePorts(train.outputs, { model: { activation: 'relu' } }))).not.toContain('alpha');
+    expect(Object.keys(resolvePorts(train.outputs, { model: { activation: 'actmix' } }))).toContain('alpha');
+    expect(Object.keys(resolvePorts(train.outputs, { model: { activation: 'actmix' }, alpha_every: 0 }))).not.toContain('alpha');
+    // kinds whose ports the params name say so
+    const cmd = JSON.parse((await runPipe(dir, 'kinds', 'command', '--json')).stdout) as { outputs: unknown };
+    expect(cmd.outputs).toMatch(/named by the params/);
+  });
+});

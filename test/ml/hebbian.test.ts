@@ -16,6 +16,7 @@ import type { HookContext } from '../../src/lib/ml/kit/loop.js';
 import { npzBytes } from '../../src/lib/npz.js';
 import { blasStatus } from '../../src/lib/ml/blas/native.js';
 import type { HebbianBackend } from '../../src/lib/ml/hebbian.js';
+import { havePython, PY as TEST_PY } from '../helpers/requires.js';
 
 const cfg = (o: Partial<HebbianConfig> = {}): HebbianConfig => ({
   optimizer: 'momentum', momentum: 0.9, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, clip: 0, useHebbian: false, gamma: 0, mtWeight: 0.5, ...o,
@@ -187,14 +188,16 @@ describe('meta-tuner (§E.5)', () => {
   });
 });
 
+const numpyHere = havePython('numpy', 'python3-numpy', "test/ml/hebbian: \"NumPy reads the seed's layout back\"");
+
 describe('npz', () => {
-  it("NumPy reads the seed's layout back (names, shapes, float32 values)", () => {
+  it.skipIf(!numpyHere)("NumPy reads the seed's layout back (names, shapes, float32 values)", () => {
     const dir = mkdtempSync(join(tmpdir(), 'pipe-npz-'));
     const W0 = Float32Array.from({ length: 12 }, (_, i) => i / 7 - 0.5);
     const b0 = Float32Array.from([1.5, -2, 0.25]);
     writeFileSync(join(dir, 'w.npz'), npzBytes({ W0: { data: W0, shape: [3, 4] }, b0: { data: b0, shape: [3] } }));
     const py = "import numpy as np, json, sys; z = np.load(sys.argv[1]); print(json.dumps({k: [list(z[k].shape), str(z[k].dtype), z[k].ravel().tolist()] for k in sorted(z.files)}))";
-    const r = spawnSync('/usr/bin/python3', ['-c', py, join(dir, 'w.npz')], { encoding: 'utf8' });
+    const r = spawnSync(TEST_PY, ['-c', py, join(dir, 'w.npz')], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     const got = JSON.parse(r.stdout);
     expect(got.W0[0]).toEqual([3, 4]);

@@ -19,8 +19,8 @@ describe('pipelines/actmix_quick.yaml', () => {
     const s = summary(r);
     expect(s.failed).toBe(0);
     // data 1, split/encode/prep 2 each, train 2×4, xgboost 2, results, curves, analyze, 5 single figures, 2×2 per-layer figures,
-    // α over training: dynamics, 2 line charts, the α GIF
-    expect(s.ran).toBe(1 + 3 * 2 + 8 + 2 + 1 + 1 + 1 + 5 + 4 + 4);
+    // α over training: dynamics, 2 line charts, the α GIF; the forest plot of the paired differences
+    expect(s.ran).toBe(1 + 3 * 2 + 8 + 2 + 1 + 1 + 1 + 5 + 4 + 4 + 1);
     const res = JSON.parse(readFileSync(join(dir, 'artifacts/actmix_quick/results/results.json'), 'utf8'));
     const byModel = Object.fromEntries(res.groups.map((g: { group: { model: string }; metrics: Record<string, { mean: number; n: number }> }) => [g.group.model, g.metrics]));
     expect(Object.keys(byModel).sort()).toEqual(['actmix', 'gelu', 'prelu', 'relu', 'xgboost']);
@@ -33,7 +33,8 @@ describe('pipelines/actmix_quick.yaml', () => {
     // paired differences: ActMix minus each baseline on the same folds, by hand from the per-fold metrics
     const fold = (stage: string, f: number, model?: string) => JSON.parse(readFileSync(join(dir, `artifacts/actmix_quick/${stage}[dataset=magic,fold=${f}${model ? `,model=${model}` : ''}]/metrics.json`), 'utf8')).test;
     const md = readFileSync(join(dir, 'artifacts/actmix_quick/results/table.md'), 'utf8');
-    expect(md).toContain('Paired differences (model=actmix − each other group, matched on fold');
+    expect(md).toContain('Paired differences: **model=actmix** − each other model, matched on fold (n = 2); p: paired t, Holm-adjusted over the 4 comparisons of each column:');
+    expect(md).toContain('| dataset | − model | Δ accuracy | p | Δ roc_auc | p |');
     for (const base of ['relu', 'gelu', 'prelu', 'xgboost']) {
       for (const metric of ['accuracy', 'roc_auc']) {
         const d = [0, 1].map((f) => fold('train', f, 'actmix')[metric] - (base === 'xgboost' ? fold('xgboost', f) : fold('train', f, base))[metric]);
@@ -45,9 +46,10 @@ describe('pipelines/actmix_quick.yaml', () => {
         expect(x.std).toBeCloseTo(std, 12);
       }
       const acc = res.paired.find((y: { baseline: { model: string }; metric: string }) => y.baseline.model === base && y.metric === 'accuracy');
-      const row = md.split('\n').find((l) => l.startsWith(`| dataset=magic, model=actmix | dataset=magic, model=${base} |`));
+      const row = md.split('\n').filter((l) => l.startsWith(`| magic | ${base} |`)).at(-1);
       expect(row, base).toBeDefined();
-      expect(row).toContain(`${acc.mean >= 0 ? '+' : ''}${acc.mean.toFixed(4)} ± ${acc.std.toFixed(4)} (${acc.better}/2)`);
+      const sg = (v: number) => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(4)}`;
+      expect(row).toContain(`| ${sg(acc.mean)} [${sg(acc.ci_low)}, ${sg(acc.ci_high)}] (${acc.better}/2) |`);
     }
     expect(res.paired.some((y: { baseline: { model: string } }) => y.baseline.model === 'actmix')).toBe(false);
     // the HTML report opens with the results tables, the paired differences among them
@@ -55,7 +57,7 @@ describe('pipelines/actmix_quick.yaml', () => {
     const summaryAt = html.indexOf('<section id="summary">');
     expect(summaryAt).toBeGreaterThan(0);
     expect(summaryAt).toBeLessThan(html.indexOf('<section id="graph">'));
-    expect(html.slice(summaryAt, html.indexOf('</section>', summaryAt))).toMatch(/Paired differences[\s\S]*<td>dataset=magic, model=xgboost<\/td>/);
+    expect(html.slice(summaryAt, html.indexOf('</section>', summaryAt))).toMatch(/Paired differences[\s\S]*<td>magic<\/td><td>xgboost<\/td>/);
     expect(existsSync(join(dir, 'artifacts/actmix_quick/alpha_heatmap[dataset=magic]/png.png'))).toBe(true);
     // α over training: one GIF frame per snapshot of the train stage (before training, after each of the 2 epochs)
     const snaps = await readTable(join(dir, 'artifacts/actmix_quick/train[dataset=magic,fold=0,model=actmix]/alpha.arrow'));
@@ -80,14 +82,17 @@ describe('pipelines/actmix_quick.yaml', () => {
           const svg = document.querySelector('#dag svg.dag-svg') as SVGSVGElement;
           const r = svg.getBoundingClientRect();
           return {
+            widest: Math.max(...[...first.querySelectorAll('table, img')].map((t) => t.getBoundingClientRect().right)),
             first: first.id, heads: [...first.querySelectorAll('h3')].map((h) => h.textContent), paired: first.textContent!.includes('Paired differences'),
             svgRight: r.right, svgWidth: r.width, natural: svg.width.baseVal.value, vw: document.documentElement.clientWidth,
           };
         });
         expect(errors).toEqual([]);
         expect(layout.first).toBe('summary');
-        expect(layout.heads).toEqual(['results · table', 'curves[dataset=magic] · png', 'mass_over_training[dataset=magic] · png']);
+        expect(layout.heads).toEqual(['results · table', 'forest · png', 'curves[dataset=magic] · png', 'mass_over_training[dataset=magic] · png']);
         expect(layout.paired).toBe(true);
+        // nothing in the summary is wider than the page
+        expect(layout.widest).toBeLessThanOrEqual(layout.vw);
         expect(layout.natural).toBeGreaterThan(layout.vw); // the graph is wider than the page…
         expect(layout.svgRight).toBeLessThanOrEqual(layout.vw); // …and drawn to fit it
         await page.click('[data-zoom="full"]');
@@ -98,6 +103,6 @@ describe('pipelines/actmix_quick.yaml', () => {
     }
     // a config change below the data stages recomputes only what it affects
     const r2 = await pipe(dir, 'run', 'pipelines/actmix_quick.yaml', '--set', 'folds=2', '--set', 'training.max_epochs=2', '--set', 'xgboost.n_estimators=60');
-    expect(summary(r2)).toMatchObject({ ran: 2 + 1, failed: 0 });
+    expect(summary(r2)).toMatchObject({ ran: 2 + 1 + 1, failed: 0 });
   }, 240_000);
 });

@@ -156,5 +156,31 @@ export const CASES: Case[] = [
   { name: 'facet-scatter', template: 'scatter', params: { title: 'Per hidden width', x: 'redundancy', y: 'eff_rank', color: 'activation', facet: 'hidden_dim', columns: 3 }, data: (d) => writeArrow(d, 'sweep', sweep()) },
   { name: 'fit-relu', template: 'fit', params: { title: 'Single ReLU neuron fit', x: 'x', y: 'y', color: 'series', notes: ['x ∈ [-2, 2]', 'w = 1.90, b = -0.19', 'v = 1.00, c = 0.00'] }, data: (d) => writeArrow(d, 'points', fitData().points), overlay: (d) => writeArrow(d, 'curves', fitData().curves) },
   { name: 'image-grid-digits', template: 'image-grid', params: { title: 'Digits', shape: [8, 8], label: 'label', columns: 4 }, data: (d) => writeArrow(d, 'digits', digits()) },
+  { name: 'band-folds', template: 'band', params: { title: 'Validation loss over 5 folds (mean ± std)', x: 'epoch', y: 'val_loss', color: 'act' }, data: (d) => writeArrow(d, 'folds', foldCurves()) },
+  { name: 'forest-paired', template: 'forest', params: { title: 'ActMix − baseline (95% CI)', x: 'mean', lo: 'ci_low', hi: 'ci_high', y: 'label', facet: 'metric' }, data: (d) => writeArrow(d, 'paired', pairedRows()) },
   { name: 'contour-landscape', template: 'contour', params: { title: 'ReLU (w, b) loss landscape', x: 'w', y: 'b', color: 'mse', levels: 8, order: 'step' }, data: (d) => writeArrow(d, 'grid', landscape().grid), overlay: (d) => writeArrow(d, 'traj', landscape().traj) },
 ];
+
+/** Validation curves of 2 activations × 5 folds, rows tagged by source as a gather tags them. */
+export function foldCurves(): Record<string, unknown[]> {
+  const cols: Record<string, unknown[]> = { epoch: [], val_loss: [], act: [], fold: [], source: [] };
+  for (const act of ['relu', 'tanh']) for (let fold = 0; fold < 5; fold++) for (let e = 1; e <= 12; e++) {
+    cols.epoch!.push(e);
+    cols.val_loss!.push((act === 'relu' ? 0.4 : 0.5) + Math.exp(-e / 4) + 0.01 * fold);
+    cols.act!.push(act);
+    cols.fold!.push(String(fold));
+    cols.source!.push(`train[act=${act},fold=${fold}]`);
+  }
+  return cols;
+}
+
+/** An aggregate stage's paired table, reduced to what a forest plot needs. */
+export function pairedRows(): Record<string, unknown[]> {
+  const labels = ['adult · actmix − relu', 'adult · actmix − gelu', 'magic · actmix − relu', 'magic · actmix − gelu'];
+  const cols: Record<string, unknown[]> = { label: [], metric: [], mean: [], ci_low: [], ci_high: [], p_adj: [] };
+  for (const metric of ['accuracy', 'roc_auc']) labels.forEach((l, i) => {
+    const m = (i - 1.5) * 0.002 * (metric === 'accuracy' ? 1 : 0.5);
+    cols.label!.push(l); cols.metric!.push(metric); cols.mean!.push(m); cols.ci_low!.push(m - 0.003); cols.ci_high!.push(m + 0.003); cols.p_adj!.push(0.2 + i / 10);
+  });
+  return cols;
+}

@@ -7,10 +7,10 @@ import plot from '../../src/stages/plot.js';
 import { runStageDirect } from '../../src/engine/exec/context.js';
 import { rasterize, renderVegaLite } from '../../src/lib/plot/render.js';
 import { jsonRows, readRows } from '../../src/lib/plot/data.js';
-import { isoSegments, TEMPLATE_NAMES } from '../../src/lib/plot/templates.js';
+import { buildTemplate, isoSegments, lineJoinWarning, TEMPLATE_NAMES } from '../../src/lib/plot/templates.js';
 import { writeTable, withMeta, makeTable, fixedListVector, numericVector } from '../../src/sdk/table.js';
 import { findFontDir, fontMetrics } from '../../src/lib/plot/fonts.js';
-import { CASES, history, writeArrow, writeJson } from './fixtures.js';
+import { CASES, foldCurves, history, writeArrow, writeJson } from './fixtures.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -74,6 +74,28 @@ describe('plot templates', () => {
       expect((r.result as any).metrics.png_width).toBe(840);
     });
   }
+
+  it('band: mean and band per colour and x over the instances; line warns when it would join them', () => {
+    const cols = foldCurves();
+    const rows = cols.epoch!.map((_, i) => Object.fromEntries(Object.keys(cols).map((k) => [k, cols[k]![i]])));
+    const o = { x: 'epoch', y: 'val_loss', color: 'act', width: 640, height: 400 };
+    const at = (spec: any, act: string, e: number) => spec.datasets.data.find((r: any) => r.act === act && r.epoch === e);
+    // val_loss = base + exp(−e/4) + 0.01·fold, fold 0..4: mean offset 0.02, sample std 0.01·sqrt(2.5)
+    const std = buildTemplate('band', o as any, { data: rows }) as any;
+    const r = at(std, 'relu', 3);
+    expect(r.val_loss).toBeCloseTo(0.4 + Math.exp(-3 / 4) + 0.02, 12);
+    expect(r.__hi - r.val_loss).toBeCloseTo(0.01 * Math.sqrt(2.5), 12);
+    expect(r.__n).toBe(5);
+    expect(std.datasets.data).toHaveLength(24); // 2 colours × 12 epochs, one row each
+    // 95% t interval: t_{0.975,4} = 2.776445 × std/√5; min–max: folds 0 and 4
+    const ci = at(buildTemplate('band', { ...o, band: 'ci' } as any, { data: rows }), 'tanh', 1);
+    expect(ci.__hi - ci.val_loss).toBeCloseTo(2.776445 * 0.01 * Math.sqrt(2.5) / Math.sqrt(5), 6);
+    const mm = at(buildTemplate('band', { ...o, band: 'minmax' } as any, { data: rows }), 'tanh', 1);
+    expect([mm.__lo, mm.__hi].map((v: number) => v.toFixed(10))).toEqual([0.5 + Math.exp(-1 / 4), 0.5 + Math.exp(-1 / 4) + 0.04].map((v) => v.toFixed(10)));
+    expect(lineJoinWarning(o as any, rows)).toMatch(/^template 'line': act=relu joins 5 instances \(train\[act=relu,fold=0\], .*use template 'band'/);
+    expect(lineJoinWarning({ ...o, color: 'source' } as any, rows)).toBeUndefined();
+    expect(lineJoinWarning(o as any, rows.filter((x) => x.fold === '0'))).toBeUndefined();
+  });
 
   it('renders deterministically (same inputs → same bytes), also after other plots', async () => {
     const c = CASES.find((x) => x.name === 'contour-landscape')!;

@@ -9,13 +9,11 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { NumpyGenerator, RandomState, crLog } from '../../src/lib/random/numpy.js';
 import { libm } from '../../src/lib/random/libm.js';
+import { havePython } from '../helpers/requires.js';
 
 const PY = process.env.PIPE_PYTHON ?? '/usr/bin/python3';
 const SEEDS = [0, 1, 42, 12345, 3_000_000_000];
-const probe = spawnSync(PY, ['-c', 'import numpy'], { encoding: 'utf8' });
-const haveNumpy = probe.status === 0;
-const required = (process.env.PIPE_REQUIRE ?? '').split(',').includes('numpy') || !!process.env.CI;
-if (!haveNumpy && required) throw new Error(`python3-numpy is required (PIPE_REQUIRE/CI) but ${PY} cannot import numpy: ${probe.stderr}`);
+const haveNumpy = havePython('numpy', 'python3-numpy', 'test/random/numpy: rng numpy equals NumPy');
 
 type Draws = Record<string, Float64Array>;
 let ref: Record<string, Draws> = {};

@@ -5,6 +5,7 @@
  * unrelated file of the project reruns nothing. The interpreter version and the versions of the
  * imported third-party packages are runtime facts.
  */
+import { havePython } from '../helpers/requires.js';
 import { describe, expect, it, beforeAll } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { pipeWithEnv, project, write, summary } from '../engine/helpers.js';
@@ -44,7 +45,7 @@ json.dump({'v': mix(2) + late()}, open(output('out'), 'w'))
   'README.md': 'hello\n',
 };
 
-describe('code tracking of python stages', () => {
+describe.skipIf(!havePython('numpy', 'python3-numpy', 'test/script/code-tracking'))('code tracking of python stages', () => {
   let dir: string;
   beforeAll(async () => {
     dir = project(FILES);

@@ -5,6 +5,7 @@
  * curves into the curves table, progress), output format checks failing the producing stage,
  * non-zero exits with the stderr tail, malformed protocol lines as warnings.
  */
+import { havePython } from '../helpers/requires.js';
 import { describe, expect, it, beforeAll } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -83,7 +84,7 @@ stages:
       outs: {order: json}
 `;
 
-describe('kind: python end to end', () => {
+describe.skipIf(!havePython('numpy', 'python3-numpy', 'test/script/python-stage: kind: python end to end'))('kind: python end to end', () => {
   let dir: string;
   beforeAll(async () => {
     dir = project({ 'p.yaml': PIPELINE, 'scripts/train.py': TRAIN_PY, 'scripts/summary.py': SUMMARY_PY });

@@ -64,6 +64,7 @@ describe('scripts/results.mjs', () => {
       paired: [
         { group: { dataset: 'magic', model: 'actmix' }, baseline: { dataset: 'magic', model: 'xgboost' }, metric: 'accuracy', mean: -0.02, std: 0, better: 0, n: 2 },
         { group: { dataset: 'magic', model: 'actmix' }, baseline: { dataset: 'magic', model: 'xgboost' }, metric: 'roc_auc', mean: -0.02, std: 0, better: 0, n: 2 },
+        { group: { dataset: 'ccpp', model: 'actmix' }, baseline: { dataset: 'ccpp', model: 'relu' }, metric: 'rmse', mean: -0.05, std: 0.01, better: 2, n: 2, ci_low: -0.177, ci_high: 0.077, level: 0.95, p_t: 0.126, p_adj: 0.252, test: 't', correction: 'holm' },
       ],
     });
     const readme = join(dir, 'README.md');
@@ -81,7 +82,10 @@ describe('scripts/results.mjs', () => {
     expect(out).toContain('| 1D C_100, k = 3, fourier (5 modes), QuadraticRNN d = 200, Adam 1e-3 | 1.00, 0.500, 0.00 | L0 rested 0–300; L1 rested 400–3,000 | 0.5005 = 1.001 × L1 | k=3 (7 of 8 neurons alive) |');
     // actmix: datasets in the study's order (adult, magic, ccpp), models in the study's order
     expect(out).toContain('| magic | actmix | 0.8650 ± 0.0050 (0.8600–0.8700) | 0.9150 |\n| magic | xgboost | 0.8850 ± 0.0050 (0.8800–0.8900) | 0.9350 |\n| ccpp | actmix | RMSE 4.200 ± 0.100 (4.100–4.300) | 0.9350 |');
-    expect(out).toContain('| magic | xgboost | -0.0200 ± 0.0000 (0/2) | -0.0200 ± 0.0000 (0/2) |');
+    // paired: one table per task type; intervals and adjusted p when the aggregate stage wrote them
+    expect(out).toContain('| magic | xgboost | −0.0200 ± 0.0000 (0/2) | — | −0.0200 ± 0.0000 (0/2) | — |');
+    expect(out).toContain('**ActMix − each baseline, regression**, paired by fold: mean difference [95% t interval] (folds where ActMix is better / n), p: paired t, Holm-adjusted over the comparisons of each column:');
+    expect(out).toContain('| ccpp | relu | −0.0500 [−0.1770, +0.0770] (2/2) | 0.252 | — | — |');
     expect(out).toMatch(/\ntext\n/);
     expect(out).toMatch(/\nend\n$/);
     expect(run('--artifacts', art, '--readme', readme, '--check').status).toBe(0);

@@ -59,6 +59,57 @@ describe('aggregate', () => {
     expect(readFileSync(r.outputs.csv!, 'utf8')).toBe('dataset,runs,rmse_mean,rmse_std,r2_mean,r2_std,accuracy_mean,accuracy_std\nccpp,1,4.2,0,0.93,0,,\nmagic,1,,,,,0.9,0\n');
   });
 
+  it('paired: t interval, paired t / Wilcoxon / sign-flip, Holm per column, one compact table per task type', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pipe-agg-'));
+    // two classification datasets and one regression dataset; actmix vs relu and gelu over 5 folds
+    const shift: Record<string, number[]> = { relu: [0.01, 0.02, 0.015, 0.03, 0.005], gelu: [0.002, -0.004, 0.001, -0.001, 0.003] };
+    const runs: InputRef[] = [];
+    for (const ds of ['adult', 'magic', 'ccpp']) for (const model of ['actmix', 'relu', 'gelu']) for (let fold = 0; fold < 5; fold++) {
+      const base = 0.8 + 0.01 * fold;
+      const d = model === 'actmix' ? 0 : shift[model]![fold]! * (ds === 'magic' ? 2 : 1);
+      const m = ds === 'ccpp' ? { rmse: 4 + fold / 10 + d * 10, r2: 0.9 - d } : { accuracy: base - d, roc_auc: base + 0.05 - d / 2 };
+      const path = join(dir, `${ds}-${model}-${fold}.json`);
+      writeFileSync(path, JSON.stringify({ test: m }));
+      runs.push({ path, hash: '', from: `t[dataset=${ds},fold=${fold},model=${model}]`, output: 'metrics', matrix: { dataset: ds, fold, model } });
+    }
+    const r = await runStageDirect(aggregate, { params: { group_by: ['dataset', 'model'], paired: { reference: { model: 'actmix' }, match: ['fold'] } }, inputs: { runs } });
+    const res = JSON.parse(readFileSync(r.outputs.results!, 'utf8'));
+    const one = (ds: string, b: string, m: string) => res.paired.find((x: any) => x.group.dataset === ds && x.baseline.model === b && x.metric === m);
+    const x = one('adult', 'relu', 'accuracy');
+    // actmix − relu = the relu shift: mean 0.016, sd by hand, exact sign-flip 2/32 (all five positive)
+    const d = shift.relu!;
+    const mean = d.reduce((a, b) => a + b, 0) / 5;
+    const sd = Math.sqrt(d.reduce((a, b) => a + (b - mean) ** 2, 0) / 4);
+    expect(x.mean).toBeCloseTo(mean, 12);
+    expect(x.sd).toBeCloseTo(sd, 12);
+    expect(x.t).toBeCloseTo(mean / (sd / Math.sqrt(5)), 9);
+    // t_{0.975,4} = 2.776445 (tables)
+    expect(x.ci_low).toBeCloseTo(mean - 2.776445 * sd / Math.sqrt(5), 5);
+    expect(x.ci_high).toBeCloseTo(mean + 2.776445 * sd / Math.sqrt(5), 5);
+    expect(x.p_sign_flip).toBe(2 / 32);
+    expect(x.p_wilcoxon).toBeCloseTo(0.0625, 12); // exact: ranks all positive, 2/2^5
+    expect([x.better, x.n, x.test, x.correction]).toEqual([5, 5, 't', 'holm']);
+    // Holm over the 4 accuracy comparisons of the classification table (adult, magic × relu, gelu)
+    const acc = ['adult', 'magic'].flatMap((ds) => ['relu', 'gelu'].map((b) => one(ds, b, 'accuracy')));
+    expect(acc.every((y: any) => y.family === 4)).toBe(true);
+    const sorted = [...acc].sort((a: any, b: any) => a.p - b.p);
+    expect(sorted[0].p_adj).toBeCloseTo(Math.min(1, 4 * sorted[0].p), 12);
+    expect(sorted[1].p_adj).toBeCloseTo(Math.min(1, Math.max(4 * sorted[0].p, 3 * sorted[1].p)), 12);
+    expect(one('ccpp', 'relu', 'rmse').family).toBe(2);
+    const md = readFileSync(r.outputs.table!, 'utf8');
+    // one table per task type, the reference named once, no empty cells
+    expect(md).toContain('Paired differences: **model=actmix** − each other model, matched on fold (n = 5); p: paired t, Holm-adjusted over the 4 comparisons of each column:');
+    expect(md).toContain('| dataset | − model | Δ accuracy | p | Δ roc_auc | p |');
+    expect(md).toContain('| dataset | − model | Δ rmse (lower is better) | p | Δ r2 | p |');
+    const row = md.split('\n').filter((l) => l.startsWith('| adult | relu |')).at(-1)!;
+    expect(row).toContain(`+${mean.toFixed(4)} [+${x.ci_low.toFixed(4)}, +${x.ci_high.toFixed(4)}] (5/5) | ${x.p_adj.toFixed(3)} |`);
+    for (const l of md.split('\n').filter((l) => l.startsWith('| adult') || l.startsWith('| ccpp'))) expect(l).not.toMatch(/\|\s*\|/);
+    // the long table of every comparison (for forest plots)
+    const t = await readTable(r.outputs.paired!);
+    expect(t.numRows).toBe(12);
+    expect(t.getChild('label')!.get(0)).toBe('adult · gelu'); // groups sorted by dataset, model
+  });
+
   it('names the run that lacks a group key', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pipe-agg-'));
     const path = join(dir, 'a.json');

@@ -65,6 +65,8 @@ const CODE_FILES_DDL = `
 
 /** Schema 3: a run's name, record and per-stage outcomes (`pipe runs`, `pipe diff`). Added only where missing. */
 const RUN_RECORD_COLUMNS: [string, string][] = [['name', 'TEXT'], ['record', 'TEXT'], ['metrics', 'TEXT'], ['stages', 'TEXT']];
+/** `pipe runs note` / `pipe runs rm` (additive columns, no schema version of their own). */
+const RUN_NOTE_COLUMNS: [string, string][] = [['note', 'TEXT'], ['removed', 'REAL']];
 const RUN_RECORD_INDEX = 'CREATE INDEX IF NOT EXISTS runs_pipeline ON runs(pipeline, id)';
 
 /** A run row with its record (for `pipe runs` / `pipe diff`). */
@@ -78,6 +80,8 @@ export interface RunRow {
   argv: string | null;
   name: string | null;
   record: string | null;
+  /** `pipe runs note` */
+  note?: string | null;
 }
 
 const SLURM_JOBS_DDL = `
@@ -120,6 +124,8 @@ export class CacheDb {
     // by a build between two column additions of one schema version must not fail later
     // ("no such column"); one pragma per table
     this.ensureViewColumns();
+    const have = new Set((this.db.pragma('table_info(runs)') as { name: string }[]).map((c) => c.name));
+    for (const [col, type] of RUN_NOTE_COLUMNS) if (!have.has(col)) this.db.exec(`ALTER TABLE runs ADD COLUMN ${col} ${type}`);
   }
 
   private migrate(): void {
@@ -298,14 +304,37 @@ export class CacheDb {
     return unpack((this.stmt('SELECT metrics FROM runs WHERE id = ?').get(id) as { metrics: Buffer | string | null } | undefined)?.metrics);
   }
 
-  /** Every run of a pipeline, oldest first, with its record (not the per-stage outcomes). */
+  /** Every run of a pipeline, oldest first, with its record (not the per-stage outcomes); removed runs left out. */
   runRows(pipeline: string): RunRow[] {
-    return this.stmt('SELECT id, pipeline, pipeline_file, started, ended, state, argv, name, record FROM runs WHERE pipeline = ? ORDER BY id').all(pipeline) as RunRow[];
+    return this.stmt('SELECT id, pipeline, pipeline_file, started, ended, state, argv, name, record, note FROM runs WHERE pipeline = ? AND removed IS NULL ORDER BY id').all(pipeline) as RunRow[];
   }
 
-  /** One run by id. */
+  /** One run by id (not a removed one). */
   runRow(id: number): RunRow | undefined {
-    return this.stmt('SELECT id, pipeline, pipeline_file, started, ended, state, argv, name, record FROM runs WHERE id = ?').get(id) as RunRow | undefined;
+    return this.stmt('SELECT id, pipeline, pipeline_file, started, ended, state, argv, name, record, note FROM runs WHERE id = ? AND removed IS NULL').get(id) as RunRow | undefined;
+  }
+
+  /** `pipe runs note`: a free-text note on a run ('' clears it). */
+  setRunNote(id: number, note: string): void {
+    this.stmt('UPDATE runs SET note = ? WHERE id = ?').run(note === '' ? null : note, id);
+  }
+
+  /**
+   * Removes a run record (`pipe runs rm`, `pipe gc --keep-runs`): its record, metrics and name go;
+   * the cached results its stages computed stay (later runs may use them). The row itself goes
+   * when no execution refers to it.
+   */
+  removeRun(id: number): void {
+    this.tx(() => {
+      this.stmt('UPDATE runs SET removed = ?, name = NULL, record = NULL, metrics = NULL, stages = NULL, note = NULL WHERE id = ?').run(Date.now(), id);
+      this.stmt('DELETE FROM runs WHERE id = ? AND NOT EXISTS (SELECT 1 FROM executions WHERE run_id = ?)').run(id, id);
+    });
+  }
+
+  /** Finished, unnamed runs of each pipeline older than its latest `keep` (for `pipe gc --keep-runs`). */
+  runsPastKeep(keep: number): number[] {
+    return (this.stmt(`SELECT id FROM runs r WHERE removed IS NULL AND state != 'running' AND name IS NULL
+        AND (SELECT COUNT(*) FROM runs r2 WHERE r2.pipeline = r.pipeline AND r2.removed IS NULL AND r2.id > r.id) >= ?`).all(keep) as { id: number }[]).map((r) => r.id);
   }
 
   /** Runs with this name (in any pipeline unless one is given). */
@@ -355,7 +384,7 @@ export class CacheDb {
   pipelines(): { pipeline: string; pipeline_file: string; runs: number; last: number; state: string }[] {
     return this.stmt(`SELECT pipeline, pipeline_file, COUNT(*) AS runs, MAX(started) AS last,
         (SELECT state FROM runs r2 WHERE r2.pipeline = r.pipeline ORDER BY id DESC LIMIT 1) AS state
-      FROM runs r GROUP BY pipeline ORDER BY last DESC`).all() as never;
+      FROM runs r WHERE removed IS NULL GROUP BY pipeline ORDER BY last DESC`).all() as never;
   }
 
   latestPipelineFile(pipeline?: string): string | undefined {

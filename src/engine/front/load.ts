@@ -45,7 +45,7 @@ export function parseYamlText(text: string, file: string, absPath = file): Loade
     return { file, line: p.line, col: p.col };
   };
   if (doc.errors.length) {
-    throw new PipeErrors(doc.errors.slice(0, 3).map((e) => new PipeError(`YAML syntax error: ${e.message.split('\n')[0]}`, at(e.pos[0]))));
+    throw new PipeErrors(doc.errors.slice(0, 3).map((e) => new PipeError(`YAML syntax error: ${e.message.split('\n')[0]}${yamlHint(text, e.pos[0])}`, at(e.pos[0]))));
   }
   let data: unknown;
   try {
@@ -87,4 +87,21 @@ function locateIn(doc: Document, path: DocPath, key: boolean, at: (o: number) =>
   const target = key && keyNode ? keyNode : best;
   const offset = target?.range?.[0] ?? 0;
   return at(offset);
+}
+
+/**
+ * A hint for the YAML error at `pos`: an unquoted `${…}` inside a flow map or list (`{a: ${x}}`)
+ * reads as the start of a nested flow map; quoting it fixes it.
+ */
+export function yamlHint(text: string, pos: number): string {
+  const lineStart = text.lastIndexOf('\n', pos - 1) + 1;
+  const lineEnd = text.indexOf('\n', pos);
+  const line = text.slice(lineStart, lineEnd < 0 ? undefined : lineEnd);
+  const col = pos - lineStart;
+  // the `${` at or just before the error, outside quotes
+  const at = line.lastIndexOf('${', col + 1);
+  if (at < 0 || /['"]$/.test(line.slice(0, at).trimEnd()) || !/[{[]/.test(line.slice(0, at))) return '';
+  const end = line.indexOf('}', at);
+  const expr = end > at ? line.slice(at, end + 1) : '${…}';
+  return ` — an unquoted ${expr} inside a flow map or list ({…} / […]) starts a nested map; quote it: '${expr}'`;
 }

@@ -4,7 +4,7 @@
  */
 import type { FromSchema } from 'json-schema-to-ts';
 
-export const TEMPLATE_LIST = ['line', 'heatmap', 'histogram', 'pie', 'bar', 'stacked-bar', 'box', 'scatter', 'fit', 'image-grid', 'contour'] as const;
+export const TEMPLATE_LIST = ['line', 'band', 'forest', 'heatmap', 'histogram', 'pie', 'bar', 'stacked-bar', 'box', 'scatter', 'fit', 'image-grid', 'contour'] as const;
 
 
 const str = { type: 'string', minLength: 1 } as const;
@@ -57,6 +57,9 @@ export const figureParamsSchema = {
     levels: { anyOf: [{ type: 'integer', minimum: 1 }, { type: 'array', items: num, minItems: 1 }] },
     log_levels: { type: 'boolean' },
     notes: { type: 'array', items: { type: 'string' } },
+    band: { enum: ['std', 'ci', 'minmax'], description: "band: the band around the mean over instances at each x — ±1 sample std (default), the 95% t interval of the mean, or min–max" },
+    lo: { type: 'string', minLength: 1, description: 'forest: field of the interval low end' },
+    hi: { type: 'string', minLength: 1, description: 'forest: field of the interval high end' },
     notes_field: { type: 'string', minLength: 1, description: 'fit: box lines from this field of the first row that has it' },
   },
   additionalProperties: false,

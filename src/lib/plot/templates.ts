@@ -90,6 +90,11 @@ export interface TemplateOptions {
   order?: string;
   /** fit: text lines shown in a box in the top-left corner. */
   notes?: string[];
+  /** band: the band around the mean over instances: std (±1 sample std), ci (t interval, 95%), minmax. */
+  band?: 'std' | 'ci' | 'minmax';
+  /** forest: the interval's fields. */
+  lo?: string;
+  hi?: string;
   /** fit: more box lines from the data: the first non-null value of this field (overlay rows, then data rows), split at newlines. */
   notes_field?: string;
 }
@@ -100,6 +105,11 @@ export interface Datasets {
 }
 
 type Builder = (o: TemplateOptions, d: Datasets) => VlSpec;
+
+import { createRequire } from 'node:module';
+// the t quantile (@stdlib), loaded when a band needs it
+const requireHere = createRequire(import.meta.url);
+const tq = (p: number, df: number): number => (requireHere('@stdlib/stats-base-dists-t-quantile') as typeof import('@stdlib/stats-base-dists-t-quantile'))(p, df);
 
 const ys = (o: TemplateOptions): string[] => (o.y === undefined ? [] : Array.isArray(o.y) ? o.y : [o.y]);
 
@@ -668,7 +678,120 @@ const contour: Builder = (o, d) => {
   return finish(o, { data: cells }, layers, { extraDatasets: extra, resolve: { scale: { color: 'independent' }, legend: { color: 'independent' } } });
 };
 
+/**
+ * Several instances (a gather over folds/seeds) drawn into one line per colour: consecutive rows
+ * of different sources share a line, so the line jumps between them (a sawtooth). Returns the
+ * warning, or undefined when every line is one instance.
+ */
+export function lineJoinWarning(o: TemplateOptions, rows: Row[]): string | undefined {
+  if (!o.x || !rows.length || !rows.some((r) => 'source' in r)) return undefined;
+  const keys = [o.color, o.facet].filter((k): k is string => !!k);
+  const sources = new Map<string, Set<unknown>>();
+  for (const r of rows) {
+    const k = JSON.stringify(keys.map((c) => r[c]));
+    let s = sources.get(k);
+    if (!s) sources.set(k, (s = new Set()));
+    s.add(r.source);
+  }
+  const worst = [...sources.entries()].sort((a, b) => b[1].size - a[1].size)[0]!;
+  if (worst[1].size <= 1) return undefined;
+  const label = keys.length ? keys.map((c, i) => `${c}=${JSON.parse(worst[0])[i]}`).join(', ') : 'the one line';
+  return `template 'line': ${label} joins ${worst[1].size} instances (${[...worst[1]].slice(0, 3).join(', ')}${worst[1].size > 3 ? ', …' : ''}) into one line; use template 'band' (mean ± band per ${keys.join(', ') || 'line'}), colour or facet by the matrix key that tells them apart, or select one instance (e.g. train[fold=0])`;
+}
+
+/** Mean and band of `values` (the band per `how`). */
+function bandOf(values: number[], how: 'std' | 'ci' | 'minmax'): { mean: number; lo: number; hi: number } {
+  const n = values.length;
+  const mean = values.reduce((a, b) => a + b, 0) / n;
+  if (how === 'minmax') return { mean, lo: Math.min(...values), hi: Math.max(...values) };
+  const sd = n > 1 ? Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : 0;
+  const half = how === 'std' ? sd : n > 1 ? tQuantile975(n - 1) * sd / Math.sqrt(n) : 0;
+  return { mean, lo: mean - half, hi: mean + half };
+}
+
+/** Two-sided 95% Student t quantile (t_{0.975, df}), from the t distribution's quantile function. */
+function tQuantile975(df: number): number {
+  return tq(0.975, df);
+}
+
+/**
+ * `band`: curves over matrix instances (folds, seeds): per colour (and facet) the mean over the
+ * instances at each x, and a band — ±1 sample std, the 95% t interval of the mean, or min–max —
+ * instead of one line joining every instance.
+ */
+const band: Builder = (o, d) => {
+  need(o, 'band', 'x', 'y');
+  const y = ys(o);
+  if (y.length !== 1) throw new Error(`template 'band' takes one y field`);
+  const yf = y[0]!;
+  checkFields(d.data, [o.x, yf, o.color, o.facet], 'band');
+  const how = o.band ?? 'std';
+  const keys = [o.facet, o.color].filter((k): k is string => !!k);
+  const groups = new Map<string, { x: unknown; key: Row; values: number[]; sources: Set<unknown> }>();
+  for (const r of d.data) {
+    const v = r[yf];
+    if (typeof v !== 'number' || !Number.isFinite(v)) continue;
+    const k = JSON.stringify([...keys.map((c) => r[c]), r[o.x!]]);
+    let g = groups.get(k);
+    if (!g) groups.set(k, (g = { x: r[o.x!], key: Object.fromEntries(keys.map((c) => [c, r[c]])), values: [], sources: new Set() }));
+    g.values.push(v);
+    g.sources.add(r.source);
+  }
+  const rows: Row[] = [...groups.values()].map((g) => {
+    const b = bandOf(g.values, how);
+    return { ...g.key, [o.x!]: g.x, [yf]: b.mean, __lo: b.lo, __hi: b.hi, __n: g.values.length } as Row;
+  });
+  rows.sort((a, b) => Number(a[o.x!]) - Number(b[o.x!]));
+  const xType = o.x_type ?? inferType(rows, o.x!);
+  // whole-number x (epochs, steps): no fractional ticks
+  const intX = rows.every((r) => Number.isInteger(r[o.x!]));
+  const what = how === 'std' ? '± 1 std' : how === 'ci' ? '95% t interval' : 'min–max';
+  const colorEnc = o.color ? { color: enc(o.color, o.color_type ?? inferType(rows, o.color), o.color_title) } : {};
+  const x = enc(o.x!, xType, o.x_title, { ...(scaleOf(o.log_x, o.x_domain, false) ? { scale: scaleOf(o.log_x, o.x_domain, false) } : {}), ...(intX && xType === 'quantitative' ? { axis: { tickMinStep: 1, format: 'd' } } : {}) });
+  const layers: VlSpec[] = [
+    { mark: { type: 'area', opacity: 0.22, clip: true }, encoding: { x, y: { field: '__lo', type: 'quantitative', title: o.y_title ?? `${yf} (mean, band ${what})`, scale: scaleOf(o.log_y, o.y_domain, false) ?? { zero: false } }, y2: { field: '__hi' }, ...colorEnc } },
+    {
+      mark: { type: 'line', strokeWidth: 2, clip: true, point: o.points ? { size: 30, filled: true } : false },
+      encoding: {
+        x, y: { field: yf, type: 'quantitative' }, ...colorEnc,
+        tooltip: [{ field: o.x!, type: xType }, ...(o.color ? [{ field: o.color }] : []), { field: yf, type: 'quantitative', format: '.4~g', title: `mean ${yf}` }, { field: '__lo', type: 'quantitative', format: '.4~g', title: 'band low' }, { field: '__hi', type: 'quantitative', format: '.4~g', title: 'band high' }, { field: '__n', title: 'instances' }],
+      },
+    },
+  ];
+  layers.push(...ruleLayers(o, xType));
+  return finish(o, { data: rows }, layers);
+};
+
+/**
+ * `forest`: one row per comparison (y, e.g. an `aggregate` stage's `paired` table's `label`): the
+ * estimate (x) as a point with its interval (lo–hi) as a bar, and a rule at 0 (no difference);
+ * facets get their own x scale (one per metric).
+ */
+const forest: Builder = (o, d) => {
+  need(o, 'forest', 'x', 'y', 'lo', 'hi');
+  const yf = ys(o)[0]!;
+  checkFields(d.data, [o.x, yf, o.lo, o.hi, o.color, o.facet], 'forest');
+  const yEnc = enc(yf, 'nominal', o.y_title ?? null as any, { sort: null });
+  const colorEnc = o.color ? { color: enc(o.color, o.color_type ?? inferType(d.data, o.color), o.color_title) } : {};
+  const layers: VlSpec[] = [
+    { mark: { type: 'rule', color: '#888', strokeDash: [4, 3] }, encoding: { x: { datum: 0, type: 'quantitative' } } },
+    { mark: { type: 'rule', strokeWidth: 2, ...(o.color ? {} : { color: '#4c78a8' }) }, encoding: { y: yEnc, x: { field: o.lo!, type: 'quantitative', title: o.x_title ?? `${o.x} [${o.lo}, ${o.hi}]`, scale: { zero: false, nice: true, padding: 12 } }, x2: { field: o.hi! }, ...colorEnc } },
+    {
+      mark: { type: 'point', filled: true, size: 60, opacity: 1, ...(o.color ? {} : { color: '#1f3f66' }) },
+      encoding: {
+        y: yEnc, x: { field: o.x!, type: 'quantitative' }, ...colorEnc,
+        tooltip: [{ field: yf }, ...(o.facet ? [{ field: o.facet }] : []), { field: o.x!, type: 'quantitative', format: '+.4f' }, { field: o.lo!, type: 'quantitative', format: '+.4f' }, { field: o.hi!, type: 'quantitative', format: '+.4f' }, ...['p_adj', 'p', 'n'].filter((f) => f in (d.data[0] ?? {})).map((f) => ({ field: f, type: 'quantitative', format: f === 'n' ? 'd' : '.3f' }))],
+      },
+    },
+  ];
+  layers.push(...ruleLayers(o));
+  const spec = finish(o, d, layers);
+  if (o.facet) spec.resolve = { scale: { x: 'independent', y: 'independent' } };
+  return spec;
+};
+
 export const TEMPLATES: Record<string, Builder> = {
+  band, forest,
   line, heatmap, histogram, pie, bar, 'stacked-bar': stackedBar, box, scatter, fit, 'image-grid': imageGrid, contour,
 };
 

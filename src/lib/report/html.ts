@@ -230,7 +230,7 @@ figure.fig.headline-fig img{max-width:min(100%,760px);height:auto}
 table.grid{border-collapse:collapse;background:#fff;font-size:13px;margin:4px 0 10px}
 table.grid th,table.grid td{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
 table.grid th{background:#f1f3f4}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .scroll{overflow-x:auto;max-width:100%}
 .figs{display:flex;flex-wrap:wrap;gap:18px}
 figure.fig{margin:0;background:#fff;border:1px solid #ddd;border-radius:6px;padding:10px;max-width:100%}
@@ -242,6 +242,10 @@ pre{background:#f5f5f5;border:1px solid #e3e3e3;padding:8px;overflow:auto;max-he
 pre.error{background:#fdecea;border-color:#f5c6cb;color:#8a1c1c}
 ul.reasons{margin:4px 0 8px;padding-left:20px;color:#555}
 details summary{cursor:pointer}
+.stale-note{background:#fff8e1;border:1px solid #f9a825;border-left:6px solid #f9a825;border-radius:4px;padding:6px 10px;margin:6px 0 10px;color:#5d4300}
+figure.fig.not-current{border:2px dashed #f9a825;opacity:.75}
+figure.fig.not-current .stale-note{margin:0 0 6px}
+td.not-current{color:#999;font-style:italic;text-decoration:line-through}
 .vega-embed{padding-right:0 !important}
 `;
 
@@ -257,6 +261,28 @@ function stateCounts(stages: ReportStage[]): string {
   const c: Partial<Record<ReportState, number>> = {};
   for (const s of stages) c[s.state] = (c[s.state] ?? 0) + 1;
   return STATES.filter((s) => c[s]).map((s) => `<span class="state-badge" style="background:${COLORS[s]}">${c[s]} ${s}</span>`).join(' ');
+}
+
+/** Whether a stage's outputs and metrics are those of the configuration the page describes. */
+export function isCurrent(s: ReportStage): boolean {
+  return s.state === 'fresh';
+}
+
+/** The in-place note for an output that is not the current configuration's. */
+function staleNote(s: ReportStage): string {
+  const why = s.state === 'never-run' ? 'never ran under this configuration'
+    : s.state === 'failed' ? 'failed under this configuration'
+      : s.state === 'running' ? 'is running under this configuration'
+        : 'is stale: built under an earlier configuration';
+  return `<div class="stale-note"><b>not current</b> — <code>${esc(s.id)}</code> ${why}${s.reasons.length ? ` (${esc(s.reasons.slice(0, 3).join('; '))}${s.reasons.length > 3 ? '; …' : ''})` : ''}. Run the pipeline with this configuration to see its result.</div>`;
+}
+
+/** Page-top warning when some results are not the current configuration's. */
+function staleBanner(stages: ReportStage[]): string {
+  const bad = stages.filter((s) => !isCurrent(s));
+  if (!bad.length) return '';
+  const withOld = bad.filter((s) => s.outputs.length || (s.metrics && Object.keys(s.metrics).length));
+  return `<div class="stale-note" id="not-current"><b>${bad.length} of ${stages.length} stage instance${stages.length === 1 ? '' : 's'} not current</b> under this configuration (${esc(bad.slice(0, 4).map((s) => `${s.id}: ${s.state}`).join(', '))}${bad.length > 4 ? ', …' : ''}).${withOld.length ? ' Their earlier outputs are left out of the summary and marked <i>not current</i> where shown (dashed figures, struck-through metrics).' : ''}</div>`;
 }
 
 /** Client-side stage data for the DAG (params, metrics, links). */
@@ -284,7 +310,7 @@ function resultsSection(data: ReportData): string {
     const long = list.length > 15;
     parts.push(`<h3>${esc(base)} <span class="muted">(${esc(list[0]!.kind)})</span></h3>${long ? `<details><summary>${list.length} instances</summary>` : ''}<div class="scroll"><table class="grid"><tr>${list.length > 1 ? '<th>instance</th>' : ''}${mkeys.map((k) => `<th>${esc(k)}</th>`).join('')}<th>state</th>${metricKeys.map((k) => `<th>${esc(k)}</th>`).join('')}</tr>`);
     for (const s of list) {
-      parts.push(`<tr>${list.length > 1 ? `<td>${esc(s.id)}</td>` : ''}${mkeys.map((k) => `<td>${esc(fmt(s.matrix?.[k]))}</td>`).join('')}<td><span class="state-badge" style="background:${COLORS[s.state]}">${esc(s.state)}</span></td>${metricKeys.map((k) => `<td class="num">${esc(fmt(s.metrics?.[k]))}</td>`).join('')}</tr>`);
+      parts.push(`<tr>${list.length > 1 ? `<td>${esc(s.id)}</td>` : ''}${mkeys.map((k) => `<td>${esc(fmt(s.matrix?.[k]))}</td>`).join('')}<td><span class="state-badge" style="background:${COLORS[s.state]}">${esc(s.state)}</span></td>${metricKeys.map((k) => (isCurrent(s) || s.metrics?.[k] === undefined ? `<td class="num">${esc(fmt(s.metrics?.[k]))}</td>` : `<td class="num not-current" title="not current: from an earlier configuration">${esc(fmt(s.metrics?.[k]))}</td>`)).join('')}</tr>`);
     }
     parts.push(`</table></div>${long ? '</details>' : ''}`);
   }
@@ -326,7 +352,8 @@ async function figuresSection(p: PageParts): Promise<{ html: string; specs: stri
         for (const x of f.others) links.push(`<a href="${esc(href(p.outDir, x.path))}">${esc(x.type.toUpperCase())}</a>`);
       }
       const caption = `<figcaption><b>${esc(f.title)}</b>${f.title === f.stage.id ? '' : ` · <code>${esc(f.stage.id)}</code>`}${links.join('')}</figcaption>`;
-      parts.push(`<figure class="fig" id="${id}"${f.spec ? ` data-spec="${id}-spec"` : ''}><div class="chart">${img || (f.spec ? '<p class="muted">interactive chart</p>' : '')}</div>${caption}</figure>`);
+      const cur = isCurrent(f.stage);
+      parts.push(`<figure class="fig${cur ? '' : ' not-current'}" id="${id}"${f.spec ? ` data-spec="${id}-spec"` : ''}>${cur ? '' : staleNote(f.stage)}<div class="chart">${img || (f.spec ? '<p class="muted">interactive chart</p>' : '')}</div>${caption}</figure>`);
     }
     parts.push('</div>');
   }
@@ -366,6 +393,8 @@ async function headlineSection(p: PageParts): Promise<string> {
       const title = `<code>${esc(it.stage)}</code> · ${esc(it.output)}`;
       const size = o ? await exists(o.path) : undefined;
       if (!s || !o || size === undefined) { parts.push(`<h3>${title}</h3><p class="muted">not produced yet${s ? ` (${esc(s.state)})` : ''}</p>`); continue; }
+      // an output of an earlier configuration is never shown as the answer: left out, with a note
+      if (!isCurrent(s)) { parts.push(`<h3>${title}</h3>${staleNote(s)}`); continue; }
       if (o.type in MIME) {
         const src = await imageSrc(p, o.path, MIME[o.type], size);
         parts.push(`<h3>${title}</h3><figure class="fig headline-fig"><div class="chart"><img src="${src}" alt="${esc(it.stage)} ${esc(it.output)}"></div></figure>`);
@@ -458,7 +487,7 @@ export function markdownTablesHtml(md: string): string {
       const right = cells(lines[1]!).map((c) => c.endsWith(':'));
       const row = (l: string, tag: string) => `<tr>${cells(l).map((c, i) => `<${tag}${right[i] ? ' class="num"' : ''}>${esc(c)}</${tag}>`).join('')}</tr>`;
       out.push(`<div class="scroll"><table class="grid">${row(lines[0]!, 'th')}${lines.slice(2).map((l) => row(l, 'td')).join('')}</table></div>`);
-    } else out.push(`<p>${esc(block)}</p>`);
+    } else out.push(`<p>${esc(block).replace(/\*\*([^*]+)\*\*/g, '<b>$1</b>')}</p>`);
   }
   return out.join('\n');
 }
@@ -505,7 +534,8 @@ async function buildPage(p: PageParts): Promise<string> {
 <nav>${nav}</nav>
 </header>
 <main>
-${headline ? `<section id="summary"><h2>Summary</h2>${headline}</section>` : mdTables.length ? `<section id="summary"><h2>Summary</h2>${mdTables.map((t) => `<h3><code>${esc(t.stage.id)}</code> · ${esc(t.name)}</h3>${markdownTablesHtml(t.text)}`).join('\n')}</section>` : ''}
+${staleBanner(data.stages)}
+${headline ? `<section id="summary"><h2>Summary</h2>${headline}</section>` : mdTables.length ? `<section id="summary"><h2>Summary</h2>${mdTables.map((t) => `<h3><code>${esc(t.stage.id)}</code> · ${esc(t.name)}</h3>${isCurrent(t.stage) ? markdownTablesHtml(t.text) : staleNote(t.stage)}`).join('\n')}</section>` : ''}
 ${showDag ? `<section id="graph"><h2>Pipeline graph</h2>${dagSection(data)}</section>` : ''}
 ${hasResults ? `<section id="results"><h2>Results</h2>${resultsSection(data)}</section>` : ''}
 <section id="figures"><h2>Figures</h2>${fig.html}</section>
@@ -527,6 +557,10 @@ ${scriptSafe(EMBED_JS)}
 `;
 }
 
+function staleMd(s: ReportStage): string {
+  return `> **not current** — \`${s.id}\` is ${s.state}${s.reasons.length ? ` (${s.reasons.slice(0, 3).join('; ')})` : ''}: its earlier output is left out. Run the pipeline with this configuration to see its result.`;
+}
+
 function mdCell(v: unknown): string {
   return fmt(v).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
@@ -537,10 +571,12 @@ async function headlineMarkdown(p: PageParts): Promise<string[]> {
   const byId = new Map(p.data.stages.map((s) => [s.id, s]));
   for (const h of p.data.headline ?? []) {
     for (const it of h.items) {
-      const o = byId.get(it.stage)?.outputs.find((x) => x.name === it.output);
+      const st = byId.get(it.stage);
+      const o = st?.outputs.find((x) => x.name === it.output);
       const size = o ? await exists(o.path) : undefined;
       L.push(`## ${it.stage} · ${it.output}`, '');
       if (!o || size === undefined) { L.push('_not produced yet_', ''); continue; }
+      if (!isCurrent(st!)) { L.push(staleMd(st!), ''); continue; }
       const fig = p.figures.find((f) => f.image?.path === o.path && f.copy);
       if (fig) { L.push(`![${it.stage} ${it.output}](figures/${encodeURIComponent(fig.copy!)})`, ''); continue; }
       if ((o.type === 'text' || o.type === 'json') && size <= 256 * 1024) {
@@ -567,8 +603,10 @@ async function buildMarkdown(p: PageParts, dagFile: string | undefined): Promise
   for (const s of data.stages) c[s.state] = (c[s.state] ?? 0) + 1;
   L.push(`# ${o.title ?? data.pipeline.name}`, '');
   L.push(`${data.pipeline.file ? `Pipeline \`${data.pipeline.file}\` · ` : ''}${data.generatedAt ? `generated ${data.generatedAt} · ` : ''}${data.stages.length} stages: ${STATES.filter((s) => c[s]).map((s) => `${c[s]} ${s}`).join(', ')}`, '');
+  const notCurrent = data.stages.filter((s) => !isCurrent(s)).length;
+  if (notCurrent) L.push(`> **${notCurrent} of ${data.stages.length} stage instances are not current under this configuration**: their earlier outputs are left out of the summary and struck through in the results.`, '');
   if (data.headline?.length) L.push(...(await headlineMarkdown(p)));
-  else for (const t of await resultTables(p)) L.push(`## ${t.stage.id} · ${t.name}`, '', t.text.trim(), '');
+  else for (const t of await resultTables(p)) L.push(`## ${t.stage.id} · ${t.name}`, '', isCurrent(t.stage) ? t.text.trim() : staleMd(t.stage), '');
   if (dagFile) L.push(`![pipeline graph](${dagFile})`, '');
   const results = byBase(data.stages).filter(([, l]) => l.some((s) => s.metrics && Object.keys(s.metrics).length));
   if (results.length) {
@@ -579,7 +617,8 @@ async function buildMarkdown(p: PageParts, dagFile: string | undefined): Promise
       L.push(`### ${base}`, '');
       const head = [...(list.length > 1 ? ['instance'] : []), ...mkeys, 'state', ...metricKeys];
       L.push(`| ${head.join(' | ')} |`, `| ${head.map((h) => (metricKeys.includes(h) ? '---:' : '---')).join(' | ')} |`);
-      for (const s of list) L.push(`| ${[...(list.length > 1 ? [s.id] : []), ...mkeys.map((k) => s.matrix?.[k]), s.state, ...metricKeys.map((k) => s.metrics?.[k])].map(mdCell).join(' | ')} |`);
+      for (const s of list) L.push(`| ${[...(list.length > 1 ? [s.id] : []), ...mkeys.map((k) => s.matrix?.[k]), s.state, ...metricKeys.map((k) => s.metrics?.[k])].map(mdCell).map((c, i) => (isCurrent(s) || i < head.length - metricKeys.length || c === '' ? c : `~~${c}~~`)).join(' | ')} |`);
+      if (list.some((s) => !isCurrent(s) && s.metrics && Object.keys(s.metrics).length)) L.push('', '~~Struck-through~~ metrics are not current: from an earlier configuration.');
       L.push('');
     }
   }

@@ -72,21 +72,21 @@ for (let r = 0; r < RUNS; r++) {
         cdb.finishExecution(id, 'done', { metrics, log: 'ok', outputs: [{ name: 'out', hash: sha256(`${runId}-${st.id}`), type: 'json', is_dir: 0, size: 100 }] });
         const row = cdb.execution(id)!;
         last.set(st.id, row);
-        rec.stage(st.id, { o: 'ran', e: id, fp: fp.slice(0, 16), ms: 1000, r: [{ code: 'params-changed', path: 'params.lr', change: 'changed', before: 0.01, after: params.lr }] }, metrics);
+        rec.stage({ id: st.id, outcome: 'ran', execution: id, fingerprint: fp, durationMs: 1000, reasons: [{ code: 'params-changed', path: 'params.lr', change: 'changed', before: 0.01, after: params.lr }], metrics });
         ran++;
       } else {
         const from = last.get(st.id)!;
-        rec.stage(st.id, { o: 'cached', e: from.cached_from ?? from.id, fp: from.fingerprint.slice(0, 16), ms: 1000 }, from.metrics);
+        rec.stage({ id: st.id, outcome: 'cached', execution: from.cached_from ?? from.id, fingerprint: from.fingerprint, durationMs: 1000, metrics: from.metrics });
         cached++;
       }
     }
   });
-  const summary = { runId, ran, cached, failed: 0, skipped: 0, interrupted: 0, failures: [], durationMs: 5000 };
+  const summary = { runId, ran, cached, failed: 0, skipped: 0, interrupted: 0, remote: 0, failures: [], durationMs: 5000 };
   cdb.endRun(runId, 'done', summary);
   const matrix = Object.fromEntries(stageIds.filter((s) => s.base !== 'data').map((s) => [s.id, { base: s.base, values: s.values }]));
-  const { record, stages } = await rec.finish({ name: r % 10 === 0 ? `exp-${r}` : undefined, file: join(dir, 'p.yaml'), fileText: 'name: bench300\n', params, overrides, goals: { test_accuracy: 'max', test_rmse: 'min', auc: 'max' }, matrix, counts: { ran, cached, failed: 0, skipped: 0, interrupted: 0 }, durationMs: 5000 });
+  const record = await rec.build({ runId, name: r % 10 === 0 ? `exp-${r}` : undefined, file: join(dir, 'p.yaml'), fileText: 'name: bench300\n', params, overrides, goals: { test_accuracy: 'max', test_rmse: 'min', auc: 'max' }, matrix, summary });
   const doc = serializeRecord(record);
-  cdb.saveRunRecord(runId, record.name ?? null, doc.record, doc.metrics, JSON.stringify(stages));
+  cdb.saveRunRecord(runId, record.name ?? null, doc.record, doc.metrics, JSON.stringify(rec.stages));
 }
 cdb.close();
 const buildS = (Date.now() - t0) / 1000;
@@ -110,7 +110,7 @@ const row = (what: string, r: { s: number; out: string }, extra = '') => console
 const list = timed(['runs', pipeline]);
 row(`pipe runs ${pipeline}  (all ${RUNS} runs)`, list, `${list.out.trim().split('\n').length} lines of output; target < 1 s`);
 row(`pipe runs ${pipeline} --json`, timed(['runs', pipeline, '--json']));
-row(`pipe runs ${pipeline} --all --sort-by test_accuracy --limit 50`, timed(['runs', pipeline, '--all', '--sort-by', 'm:test_accuracy', '--limit', '50']));
+row(`pipe runs ${pipeline} --all --sort-by m:train[model=relu].test_accuracy --limit 50`, timed(['runs', pipeline, '--all', '--sort-by', 'm:train[model=relu].test_accuracy', '--limit', '50']));
 const d = timed(['diff', pipeline]);
 row(`pipe diff ${pipeline}  (the last two runs)`, d, `${d.out.trim().split('\n').length} lines; target < 1 s`);
 row(`pipe diff ${pipeline} 1 ${RUNS}  (first vs last)`, timed(['diff', pipeline, '1', String(RUNS)]));

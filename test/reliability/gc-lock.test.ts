@@ -30,7 +30,7 @@ stages:
 `;
 
 describe('gc and runs share the workspace safely', () => {
-  it('gc in a loop beside runs (30+ gc passes, 10+ runs): no run fails, every recorded output is present afterwards', async () => {
+  it('gc in a loop beside runs (15+ gc passes, 6+ runs): no run fails, every recorded output is present afterwards', async () => {
     const dir = project({ 'p.yaml': PIPELINE });
     let stop = false;
     let gcRuns = 0;
@@ -44,8 +44,8 @@ describe('gc and runs share the workspace safely', () => {
     })();
     const runs: { code: number | null; out: string }[] = [];
     let salt = 0;
-    // at least 10 runs and 30 gc passes beside them (bounded: at most 40 runs)
-    while (salt < 10 || (gcRuns < 30 && salt < 40)) {
+    // at least 6 runs and 15 gc passes beside them (bounded: at most 30 runs)
+    while (salt < 6 || (gcRuns < 15 && salt < 30)) {
       salt++;
       const r = await pipe(dir, 'run', 'p.yaml', '--set', `salt=${salt}`);
       runs.push({ code: r.code, out: r.stdout + r.stderr });
@@ -57,7 +57,7 @@ describe('gc and runs share the workspace safely', () => {
     await gcLoop;
     for (const r of runs) expect(r.code, r.out).toBe(0);
     expect(gcFailures).toEqual([]);
-    expect(gcRuns).toBeGreaterThanOrEqual(30);
+    expect(gcRuns).toBeGreaterThanOrEqual(15);
     // and after the last gc the latest results are all still there
     const st = await statusOf(dir, 'p.yaml', '--set', `salt=${salt}`);
     expect(Object.values(st).map((s) => s.state)).toEqual(Array(9).fill('fresh'));

@@ -37,15 +37,17 @@ export function registerRuns(cli: Cli): void {
       if (!ws.hasCache()) throw new PipeError('no cache here yet: nothing has run (pipe run <pipeline.yaml>)');
       // imported on use: `pipe run` does not pay for loading them
       const { collapseRepeats, defaultGroupBy, listRuns } = await import('../runs/list.js');
-      const { pipelineOf, runView, withMetrics } = await import('../runs/model.js');
+      const { pipelineOf, runView, usesGrouped, withMetrics } = await import('../runs/model.js');
       const { renderCsv, renderMd, renderText, terminalWidth, textWidth, transpose } = await import('../runs/table.js');
       const pipeline = pipelineOf(ws.db, given, pipelineNameOf);
       if (o.pool && o.groupBy.length) throw new PipeError('--pool and --group-by: choose one (pool every instance, or group by keys)');
       let runs = ws.db.runRows(pipeline).map(runView);
       if (!o.everyRun) runs = collapseRepeats(runs);
-      // groups need every instance's metrics (and the matrix values, for the default grouping)
-      if (!o.pool) runs = runs.map((r) => withMetrics(ws.db, r));
+      // groups need every instance's metrics (and the matrix values, for the default grouping),
+      // except where a record stored the groups of the grouping asked for (recorded since it could)
+      if (!o.pool) runs = runs.map((r) => (r.record?.grouped ? r : withMetrics(ws.db, r)));
       const groupBy: string[] = o.pool ? [] : o.groupBy.length ? o.groupBy : defaultGroupBy(runs);
+      if (!o.pool) runs = runs.map((r) => (r.record?.grouped && !usesGrouped(r, groupBy) ? withMetrics(ws.db, r) : r));
       const { columns } = listRuns(runs, { all: o.all, keep: o.keep, drop: o.drop, sortBy: o.sortBy, sortOrder: o.sortOrder, limit: o.limit, groupBy, pool: !!o.pool });
       const header = columns.map((c) => c.id);
       const n = columns[0]?.text.length ?? 0;

@@ -4,8 +4,8 @@
  * the columns whose values differ between the listed runs unless `all`.
  */
 import { didYouMean, PipeError } from '../engine/errors.js';
-import type { FlatValue, MetricGoal } from './record.js';
-import { fmtTime, fmtValue, globRe, goalOf, mergedGoals, metricLabels, runMetrics, sameValue, topMetricsOf, type MetricKey, type RunView } from './model.js';
+import { REPLICATE_KEYS, type FlatValue, type MetricGoal } from './record.js';
+import { fmtTime, fmtValue, globRe, goalOf, groupedMetricsOf, mergedGoals, metricLabels, runMetrics, sameValue, topMetricsOf, usesGrouped, type MetricKey, type RunView } from './model.js';
 
 export interface Column {
   id: string;
@@ -19,7 +19,7 @@ export interface Column {
 }
 
 /** Matrix keys that index repetitions of one configuration: pooled (mean ± std) by default. */
-export const REPLICATE_KEYS = /^(folds?|seeds?|reps?|repeats?|repetitions?|replicates?|trials?|runs?|splits?|restarts?)$/i;
+export { REPLICATE_KEYS };
 
 /**
  * The default grouping of `pipe runs`: every matrix key of the pipeline's instances but the
@@ -28,7 +28,11 @@ export const REPLICATE_KEYS = /^(folds?|seeds?|reps?|repeats?|repetitions?|repli
  */
 export function defaultGroupBy(runs: RunView[]): string[] {
   const keys = new Set<string>();
-  for (const r of runs) for (const m of Object.values(r.record?.matrix ?? {})) for (const k of Object.keys(m.values)) keys.add(k);
+  for (const r of runs) {
+    // (a record's own default grouping, when it has one: its matrix is then not loaded)
+    if (r.record?.grouped) for (const k of r.record.grouped.by) keys.add(k);
+    for (const m of Object.values(r.record?.matrix ?? {})) for (const k of Object.keys(m.values)) keys.add(k);
+  }
   return [...keys].filter((k) => !REPLICATE_KEYS.test(k)).sort();
 }
 
@@ -92,7 +96,7 @@ export function buildColumns(runs: RunView[], groupBy: string[] = [], pool = fal
     cols.push({ id: `p:${k}`, kind: 'param', values, text: values.map((v) => fmtValue(v)) });
   }
 
-  const perRun = runs.map((r) => (!r.record ? new Map() : !pool && r.record.matrix ? runMetrics(r.record, groupBy) : topMetricsOf(r.record)));
+  const perRun = runs.map((r) => (!r.record ? new Map() : !pool && usesGrouped(r, groupBy) ? groupedMetricsOf(r.record) : !pool && r.record.matrix ? runMetrics(r.record, groupBy) : topMetricsOf(r.record)));
   const keys = new Map<string, MetricKey>();
   for (const m of perRun) for (const [k, v] of m) if (!v.instance && !keys.has(k)) keys.set(k, v);
   const labels = metricLabels([...keys.values()]);

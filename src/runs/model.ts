@@ -46,6 +46,20 @@ export function withMetrics(db: RunStore, v: RunView): RunView {
   return { ...v, record: { ...v.record, metrics: doc.metrics ?? {}, matrix: doc.matrix ?? {} } };
 }
 
+/** Can a run's metric columns for `groupBy` come from its record's stored default grouping? */
+export function usesGrouped(v: RunView, groupBy: string[]): boolean {
+  const by = v.record?.grouped?.by;
+  return !!by && by.length === groupBy.length && groupBy.every((k) => by.includes(k));
+}
+
+/** Plain stages' metrics from `top`, matrix stages per the record's stored default grouping. */
+export function groupedMetricsOf(rec: RunRecord): Map<string, MetricValue & MetricKey> {
+  const out = new Map<string, MetricValue & MetricKey>();
+  for (const [key, v] of topMetricsOf(rec)) if (!v.group) out.set(key, v);
+  for (const [gk, x] of Object.entries(rec.grouped!.g)) out.set(gk, { key: gk, base: x.b, metric: x.m, instance: false, group: true, value: x.v, std: x.s, n: x.n });
+  return out;
+}
+
 /** The top-level metrics of a run from its record alone (plain stages; matrix stages as mean ± std). */
 export function topMetricsOf(rec: RunRecord): Map<string, MetricValue & MetricKey> {
   const out = new Map<string, MetricValue & MetricKey>();

@@ -43,6 +43,12 @@ export interface RunRecord {
   goals: Record<string, MetricGoal>;
   /** `stage.metric` → value for plain stages; for matrix stages the mean (s: std, n: instances) */
   top: Record<string, TopMetric>;
+  /**
+   * The matrix groups of `pipe runs`' default grouping (every matrix key but the replicate keys,
+   * `by`), computed when the run is recorded so that listing runs needs no per-instance metrics:
+   * group key → base, metric, mean, std, n. Absent in records written before it existed.
+   */
+  grouped?: { by: string[]; g: Record<string, { b: string; m: string; v: number; s: number; n: number }> };
   /** stage instance id → flattened metric name → final value (stored in the `metrics` column) */
   metrics: Record<string, Record<string, FlatValue>>;
   /** stage instance id → base stage and matrix values, matrix instances only (in the `metrics` column) */
@@ -55,6 +61,23 @@ export interface TopMetric {
   v: FlatValue;
   s?: number;
   n?: number;
+}
+
+/** Matrix keys that only repeat a configuration (pooled by `pipe runs`' default grouping). */
+export const REPLICATE_KEYS = /^(folds?|seeds?|reps?|repeats?|repetitions?|replicates?|trials?|runs?|splits?|restarts?)$/i;
+
+/** The default grouping's keys for a run's matrix: every key but the replicate keys, sorted. */
+export function defaultKeysOf(matrix: RunRecord['matrix']): string[] {
+  const keys = new Set<string>();
+  for (const m of Object.values(matrix)) for (const k of Object.keys(m.values)) keys.add(k);
+  return [...keys].filter((k) => !REPLICATE_KEYS.test(k)).sort();
+}
+
+function defaultGrouped(metrics: RunRecord['metrics'], matrix: RunRecord['matrix']): RunRecord['grouped'] {
+  const by = defaultKeysOf(matrix);
+  const g: NonNullable<RunRecord['grouped']>['g'] = {};
+  for (const [k, x] of matrixGroups(metrics, matrix, by)) g[k] = { b: x.base, m: x.metric, v: x.mean, s: x.std, n: x.n };
+  return { by, g };
 }
 
 /** A matrix group: the finite numeric values of one metric over the instances of one group. */
@@ -226,6 +249,7 @@ export class RunRecorder implements EngineRecorder {
       ...(await this.git.then((git) => (git ? { git } : {}))),
       goals: info.goals,
       top: topMetrics(this.metrics, info.matrix),
+      grouped: defaultGrouped(this.metrics, info.matrix),
       metrics: this.metrics,
       matrix: info.matrix,
       counts: { ran: s.ran, cached: s.cached, failed: s.failed, skipped: s.skipped, interrupted: s.interrupted },

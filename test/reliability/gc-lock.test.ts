@@ -4,7 +4,7 @@
  * interleaving; `--no-wait` exits 3 while a run holds the workspace.
  */
 import { describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipe, project, startPipe, statusOf, sleep } from '../engine/helpers.js';
 
@@ -64,22 +64,28 @@ describe('gc and runs share the workspace safely', () => {
   }, 240_000);
 
   it('gc waits for a running pipeline (or exits 3 with --no-wait), and a run waits for gc', async () => {
+    // the stage runs until the test releases it (a gate file), so nothing depends on timing
     const dir = project({
       'p.yaml': `
 name: slow
 stages:
   s:
     kind: command
-    params: {cmd: 'sleep 3; echo done > \${outputs.out}', outs: {out: text}}
+    params: {cmd: 'while [ ! -f release ]; do sleep 0.05; done; echo done > \${outputs.out}', outs: {out: text}}
 `,
     });
     const run = startPipe(dir, ['run', 'p.yaml']);
-    for (let i = 0; i < 100 && !existsSync(join(dir, 'cache', 'pipe.db')); i++) await sleep(100);
-    await sleep(800);
-    const nowait = await pipe(dir, 'gc', '--no-wait');
+    for (let i = 0; i < 300 && !existsSync(join(dir, 'cache', 'pipe.db')); i++) await sleep(100);
+    let nowait = await pipe(dir, 'gc', '--no-wait');
+    for (let i = 0; i < 100 && nowait.code === 0; i++) { await sleep(100); nowait = await pipe(dir, 'gc', '--no-wait'); } // until the run holds the lock
     expect(nowait.code, nowait.stderr).toBe(3);
     expect(nowait.stderr).toMatch(/a run of 'slow' \(pid \d+ on .*\) is using the workspace; not waiting/);
-    const gc = await pipe(dir, 'gc', '--keep-runs', '0');
+    const gcp = startPipe(dir, ['gc', '--keep-runs', '0']);
+    let gcErr = '';
+    // (a gc that ended without waiting resolves this too, and fails the checks below)
+    await new Promise<void>((resolve) => { gcp.child.stderr!.on('data', (d) => { gcErr += d; if (/waiting/.test(gcErr)) resolve(); }); void gcp.done.then(() => resolve()); });
+    writeFileSync(join(dir, 'release'), '');
+    const gc = await gcp.done;
     expect(gc.code, gc.stderr).toBe(0);
     expect(gc.stderr).toMatch(/waiting/);
     const r = await run.done;

@@ -4,10 +4,11 @@
  * byte for byte; every kind of damage on the remote is a miss with a warning, never a wrong result.
  */
 import { describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { createHash } from 'node:crypto';
+import { files, TREE_STAGE } from './helpers.js';
 import { pipe, project, startPipe, summary } from '../engine/helpers.js';
 
 const PIPELINE = `name: shared
@@ -18,12 +19,7 @@ stages:
     params:
       cmd: "printf 'n=%s\\\\n' \${params.n} > \${outputs.out}"
       outs: {out: text}
-  tree:
-    kind: command
-    params:
-      cmd: "mkdir -p \${outputs.d}/sub && printf a > \${outputs.d}/a.txt && printf b > \${outputs.d}/sub/b.txt"
-      outs: {d: dir}
-  both:
+${TREE_STAGE}  both:
     kind: command
     inputs: {g: gen.out, t: tree.d}
     params:
@@ -38,18 +34,6 @@ function workspaceWith(remoteDir: string, push = 'auto'): string {
   });
 }
 
-function files(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else out[relative(dir, p)] = createHash('sha256').update(readFileSync(p)).digest('hex');
-    }
-  };
-  if (existsSync(dir)) walk(dir);
-  return out;
-}
 
 const remoteKeys = (root: string, sub: string) => Object.keys(files(join(root, sub)));
 

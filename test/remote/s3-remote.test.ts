@@ -5,12 +5,12 @@
  * unreachable endpoint are clear errors.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
-import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import S3rver from 's3rver';
+import { files, TREE_STAGE } from './helpers.js';
 import { pipeWithEnv, project, summary } from '../engine/helpers.js';
 
 const PIPELINE = `name: shared
@@ -20,12 +20,7 @@ stages:
     params:
       cmd: "head -c 300000 /dev/zero | tr '\\\\0' x > \${outputs.out}"
       outs: {out: text}
-  tree:
-    kind: command
-    params:
-      cmd: "mkdir -p \${outputs.d}/sub && printf a > \${outputs.d}/a.txt && printf b > \${outputs.d}/sub/b.txt"
-      outs: {d: dir}
-  both:
+${TREE_STAGE}  both:
     kind: command
     inputs: {g: gen.out, t: tree.d}
     params:
@@ -53,18 +48,6 @@ function ws(remote: Record<string, unknown>): string {
   });
 }
 
-function files(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else out[relative(dir, p)] = createHash('sha256').update(readFileSync(p)).digest('hex');
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 /** A loopback port with nothing listening. */
 async function closedPort(): Promise<number> {

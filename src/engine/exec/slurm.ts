@@ -505,37 +505,34 @@ export class SlurmExecutor implements StageExecutor {
     }
   }
 
+  /** Records the job as failed and submits the stage again (attempt + 1), saying why. */
+  private resubmit(it: Item, state: string, jobLog: string, message: (attempt: number) => string): void {
+    if (it.rowId) this.db.slurmJobSet(it.rowId, { state: 'failed', slurm_state: state });
+    it.attempt++;
+    const msg = message(it.attempt);
+    it.h.onLog?.([`pipe: ${msg}`, ...(jobLog ? ['--- job log tail:', ...jobLog.split('\n').slice(-10)] : [])]);
+    it.h.onProgress?.({ message: msg });
+    this.say(`${it.meta.stageId}: ${msg}`);
+    resetTask(it);
+    this.enqueue(it);
+  }
+
   private end(it: Item, state: string, why: string, jobLog: string, el: Element): void {
     // a preempted or timed-out job whose stage wrote a checkpoint since it started: the next job resumes
     const ck = (state === 'TIMEOUT' || state === 'PREEMPTED') && it.task.resume && !it.signal.aborted ? newestCheckpointMeta(it.task.resume.dir) : null;
     const resumable = ck && ck.epoch > (it.resumedFrom ?? 0) ? ck : null;
     if (resumable && !(RETRYABLE.has(state) && it.attempt <= (it.meta.resources.retries ?? 0)) && (it.resumes ?? 0) < MAX_RESUMES) {
-      const ck = resumable;
-      if (it.rowId) this.db.slurmJobSet(it.rowId, { state: 'failed', slurm_state: state });
-      it.attempt++;
       it.resumes = (it.resumes ?? 0) + 1;
-      it.resumedFrom = ck.epoch;
-      const msg = `${why}; resubmitting to resume from epoch ${ck.epoch}/${ck.total} (checkpoint; attempt ${it.attempt})`;
-      it.h.onLog?.([`pipe: ${msg}`, ...(jobLog ? ['--- job log tail:', ...jobLog.split('\n').slice(-10)] : [])]);
-      it.h.onProgress?.({ message: msg });
-      this.say(`${it.meta.stageId}: ${msg}`);
-      resetTask(it);
-      this.enqueue(it);
+      it.resumedFrom = resumable.epoch;
+      this.resubmit(it, state, jobLog, (attempt) => `${why}; resubmitting to resume from epoch ${resumable.epoch}/${resumable.total} (checkpoint; attempt ${attempt})`);
       return;
     }
     if (RETRYABLE.has(state) && it.attempt <= (it.meta.resources.retries ?? 0) && !it.signal.aborted) {
-      if (it.rowId) this.db.slurmJobSet(it.rowId, { state: 'failed', slurm_state: state });
-      it.attempt++;
       if (state === 'TIMEOUT') it.scale.time *= it.meta.resources.retry_time_factor ?? 2;
       if (state === 'OUT_OF_MEMORY') it.scale.mem *= it.meta.resources.retry_mem_factor ?? 2;
       if (state === 'NODE_FAIL' && el.node) it.scale.exclude.push(el.node);
       if (resumable) it.resumedFrom = resumable.epoch;
-      const msg = `${why}; retrying (attempt ${it.attempt} of ${(it.meta.resources.retries ?? 0) + 1})${state === 'TIMEOUT' ? ` with time ${timeArg(it) ?? 'unchanged (no `time:` to scale)'}` : state === 'OUT_OF_MEMORY' ? ` with mem ${memArg(it) ?? 'unchanged (no `mem:` to scale)'}` : state === 'NODE_FAIL' && el.node ? ` excluding ${el.node}` : ''}${resumable ? `, resuming from epoch ${resumable.epoch}/${resumable.total} (checkpoint)` : ''}`;
-      it.h.onLog?.([`pipe: ${msg}`, ...(jobLog ? ['--- job log tail:', ...jobLog.split('\n').slice(-10)] : [])]);
-      it.h.onProgress?.({ message: msg });
-      this.say(`${it.meta.stageId}: ${msg}`);
-      resetTask(it);
-      this.enqueue(it);
+      this.resubmit(it, state, jobLog, (attempt) => `${why}; retrying (attempt ${attempt} of ${(it.meta.resources.retries ?? 0) + 1})${state === 'TIMEOUT' ? ` with time ${timeArg(it) ?? 'unchanged (no `time:` to scale)'}` : state === 'OUT_OF_MEMORY' ? ` with mem ${memArg(it) ?? 'unchanged (no `mem:` to scale)'}` : state === 'NODE_FAIL' && el.node ? ` excluding ${el.node}` : ''}${resumable ? `, resuming from epoch ${resumable.epoch}/${resumable.total} (checkpoint)` : ''}`);
       return;
     }
     if (it.rowId) this.db.slurmJobSet(it.rowId, { state: 'failed', slurm_state: state });

@@ -97,12 +97,27 @@ export interface FeatureMatrix {
   meta: TableMeta;
 }
 
+/** The float32 values of a one-column, one-chunk, null-free FixedSizeList feature matrix, or null. */
+function viewOf(table: Table, names: string[], d: number): Float32Array | null {
+  if (names.length !== 1) return null;
+  const col = table.getChild(names[0]!);
+  if (!col || col.type.typeId !== Type.FixedSizeList || col.data.length !== 1) return null;
+  const data = col.data[0]!;
+  const child = data.children[0]!;
+  if (data.nullCount > 0 || child.nullCount > 0 || !(child.values instanceof Float32Array)) return null;
+  const at = child.offset + data.offset * d;
+  return child.values.subarray(at, at + data.length * d);
+}
+
 /**
  * Pulls the numeric feature matrix and target out of a table that follows the conventions.
  * A FixedSizeList feature column (e.g. MNIST `image`) contributes `listSize` features, named
  * `name[0]`, `name[1]`, ….
+ *
+ * `view: true` lets X share the table's memory when one float32 FixedSizeList column in one chunk
+ * is the whole matrix (MNIST `image` as float32): no copy, so the caller must not write to X.
  */
-export function featureMatrix(table: Table): FeatureMatrix {
+export function featureMatrix(table: Table, opts: { view?: boolean } = {}): FeatureMatrix {
   const meta = tableMeta(table);
   const names = featureNames(table);
   const n = table.numRows;
@@ -112,7 +127,9 @@ export function featureMatrix(table: Table): FeatureMatrix {
     return col.type.typeId === Type.FixedSizeList ? (col.type as FixedSizeList).listSize : 1;
   });
   const d = widths.reduce((a, b) => a + b, 0);
-  const X = new Float32Array(n * d);
+  const view = opts.view ? viewOf(table, names, d) : null;
+  const shared = view !== null;
+  const X = view ?? new Float32Array(n * d);
   const outNames: string[] = [];
   let j0 = 0;
   names.forEach((name, c) => {
@@ -120,14 +137,24 @@ export function featureMatrix(table: Table): FeatureMatrix {
     const w = widths[c]!;
     if (col.type.typeId === Type.FixedSizeList) {
       for (let k = 0; k < w; k++) outNames.push(`${name}[${k}]`);
+      if (shared) return;
       let i = 0;
       for (const data of col.data) {
         const child = data.children[0]!;
         const vals = child.values as ArrayLike<number>;
+        const typed = ArrayBuffer.isView(vals) ? (vals as Float32Array) : null;
+        if (typed && d === w && data.nullCount === 0) {
+          // the one feature column: its rows are the matrix, one block copy per chunk
+          const at = child.offset + data.offset * w;
+          X.set(typed.subarray(at, at + data.length * w), i * d);
+          i += data.length;
+          continue;
+        }
         for (let r = 0; r < data.length; r++, i++) {
           if (data.nullCount > 0 && !data.getValid(r)) throw new Error(`feature column '${name}' has a missing value at row ${i}`);
           const at = child.offset + (data.offset + r) * w;
-          for (let k = 0; k < w; k++) X[i * d + j0 + k] = vals[at + k]!;
+          if (typed) X.set(typed.subarray(at, at + w), i * d + j0);
+          else for (let k = 0; k < w; k++) X[i * d + j0 + k] = vals[at + k]!;
         }
       }
     } else {

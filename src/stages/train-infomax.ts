@@ -103,11 +103,19 @@ export default defineStage<TrainInfomaxParams>({
     const { curvesTable, snapshotTable } = await import('../lib/ml/kit/snapshots.js');
     const { resolveBackend } = await import('../lib/ml/backend.js');
 
+    const { decodedOnce } = await import('../lib/decoded.js');
+    // the decoded matrix is shared by every stage this worker runs on the same artifact (a sweep
+    // decodes MNIST once per worker): read-only here, so scaling writes a new array
     const load = async (name: 'train' | 'test', limit: number) => {
-      const fm = featureMatrix(await readTable(ctx.input(name).path));
+      const input = ctx.input(name);
+      const fm = await decodedOnce(input.hash, 'featureMatrix', (m) => m.X.byteLength, async () => featureMatrix(await readTable(input.path), { view: true }));
       const rows = limit > 0 ? Math.min(limit, fm.n) : fm.n;
-      const X = fm.X.subarray(0, rows * fm.d);
-      if (p.input_scale !== 1) for (let i = 0; i < X.length; i++) X[i] = X[i]! * p.input_scale;
+      let X = fm.X.subarray(0, rows * fm.d);
+      if (p.input_scale !== 1) {
+        const src = X, s = p.input_scale;
+        X = new Float32Array(src.length);
+        for (let i = 0; i < src.length; i++) X[i] = src[i]! * s;
+      }
       return { X, n: rows, d: fm.d, dataset: fm.meta.dataset ?? null };
     };
     const train = await load('train', p.train_rows);

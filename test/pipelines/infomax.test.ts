@@ -67,3 +67,47 @@ describe('train-infomax on synthetic_2d', () => {
     expect(Number.isNaN(er[0])).toBe(true);   // metrics only every 5 epochs
   }, 30_000);
 });
+
+describe('a decoded table is shared by the stages of one process', () => {
+  it('decodes once per content hash, never hands a stage data another stage scaled, and matches an uncached run', async () => {
+    const { makeTable, fixedListVector, numericVector, writeTable, featureMatrix, readTable } = await import('../../src/sdk/table.js');
+    const { decodeStats, clearDecoded } = await import('../../src/lib/decoded.js');
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'pipe-decoded-'));
+    const n = 300, d = 12;
+    const px = new Float32Array(n * d);
+    for (let i = 0; i < px.length; i++) px[i] = ((i * 7919) % 255) + (i % d);
+    const meta = { target: 'label', task: 'classification' as const, classes: ['a', 'b'] };
+    const table = makeTable({ image: fixedListVector(px, d), label: numericVector('int32', Array.from({ length: n }, (_, i) => i % 2)) }, meta);
+    const path = join(dir, 'images.arrow');
+    await writeTable(path, table);
+
+    // the view shares the table's memory and names the features like the copy does
+    const read = await readTable(path);
+    const view = featureMatrix(read, { view: true }), copy = featureMatrix(read);
+    expect(view.X.buffer).toBe((read.getChild('image')!.data[0]!.children[0]!.values as Float32Array).buffer);
+    expect(copy.X.buffer).not.toBe(view.X.buffer);
+    expect(Array.from(view.X)).toEqual(Array.from(px));
+    expect(view.featureNames).toEqual(copy.featureNames);
+
+    const ref = (hash: string) => ({ path, hash, from: 'images', output: 'table', matrix: {} });
+    const run = async (hash: string) => {
+      const r = await runStageDirect(trainInfomax, {
+        params: { model: { activation: 'tanh', hidden: 4 }, training: { epochs: 3, batch_size: 50 }, input_scale: 1 / 255, metrics_every: 3, backend: blasStatus().available ? 'blas' : 'cpu' },
+        inputs: { train: ref(hash), test: ref(hash) }, seed: 11,
+      });
+      // everything but the timings
+      return JSON.stringify(JSON.parse(readFileSync(r.outputs.metrics!, 'utf8')), (k, v) => (/seconds?$/.test(k) ? undefined : v));
+    };
+    clearDecoded();
+    const first = await run('h-images');
+    expect(decodeStats).toMatchObject({ misses: 1, hits: 1 }); // train decoded, test the same artifact
+    const second = await run('h-images');
+    expect(decodeStats).toMatchObject({ misses: 1, hits: 3 });
+    // scaled in place, the shared matrix would have been 1/255² the second time
+    expect(second).toBe(first);
+    expect(await run('')).toBe(first); // no hash: decoded afresh, not cached
+    expect(decodeStats).toMatchObject({ misses: 1, hits: 3 });
+  }, 30_000);
+});

@@ -28,7 +28,8 @@
  */
 import { existsSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { dirname, extname, join, relative, resolve, sep } from 'node:path';
-import { transformSync, type Loader } from 'esbuild';
+import type { Loader } from 'esbuild';
+import { createRequire } from 'node:module';
 import type { CacheDb } from './db.js';
 import { sha256, type ContentHash } from '../../lib/hash.js';
 import { nativeSourceFiles } from '../../lib/ml/blas/sources.js';
@@ -37,6 +38,10 @@ import { nativeSourceFiles } from '../../lib/ml/blas/sources.js';
 export const NATIVE_SOURCES: Record<string, () => string[]> = {
   'src/lib/ml/blas/native.ts': nativeSourceFiles,
 };
+
+// loaded on first use: a run whose code is unchanged (stat-checked hashes) never needs it
+let esbuildApi: typeof import('esbuild') | null = null;
+const esbuild = () => (esbuildApi ??= createRequire(import.meta.url)('esbuild') as typeof import('esbuild'));
 
 const LOADERS: Record<string, Loader> = { '.ts': 'ts', '.mts': 'ts', '.cts': 'ts', '.tsx': 'tsx', '.js': 'js', '.mjs': 'js', '.cjs': 'js', '.jsx': 'jsx' };
 const PARSED = new Set(Object.keys(LOADERS));
@@ -50,7 +55,7 @@ export function codeText(source: string, file: string): string {
   const loader = LOADERS[extname(file)];
   if (!loader) return source;
   try {
-    return transformSync(source, { loader, minifyWhitespace: true, legalComments: 'none', target: 'esnext', charset: 'utf8', sourcefile: file }).code;
+    return esbuild().transformSync(source, { loader, minifyWhitespace: true, legalComments: 'none', target: 'esnext', charset: 'utf8', sourcefile: file }).code;
   } catch {
     return source;
   }

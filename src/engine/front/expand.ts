@@ -5,7 +5,7 @@
  */
 import { parse as parseYamlValue } from 'yaml';
 import { PipeError, PipeErrors, didYouMean } from '../errors.js';
-import { Ajv } from 'ajv';
+import { compileSchema, type ValidateFunction } from './compiled-schema.js';
 import { pipelineSchema } from './pipeline-schema.js';
 import type { DocPath, LoadedFile } from './load.js';
 import { ParamsError, validateParams } from './params.js';
@@ -83,7 +83,8 @@ function setPath(target: Record<string, unknown>, keys: string[], value: unknown
   return true;
 }
 
-const validSeed = new Ajv({ strict: false }).compile(pipelineSchema.properties.seed);
+let seedValidator: ValidateFunction | null = null;
+const validSeed = (v: unknown): boolean => (seedValidator ??= compileSchema(pipelineSchema.properties.seed))(v);
 
 export function applyOverrides(doc: PipelineDoc, file: LoadedFile, overrides: string[]): PipelineDoc {
   const out = structuredClone(doc);

@@ -2,14 +2,15 @@
  * Validation of a stage's params against its kind's JSON Schema (ajv, defaults filled in).
  * Errors carry the JSON path inside `params` so the engine can point at file:line:col.
  */
-import { Ajv, type ValidateFunction, type ErrorObject } from 'ajv';
+import { compileSchema, type ValidateFunction, type ErrorObject } from './compiled-schema.js';
 import type { StageKind } from '../../sdk/stage.js';
 
 /**
- * One shared ajv instance. `validateSchema: false` skips compiling the JSON Schema meta-schema
- * at every start (≈60 ms); kinds' schemas are checked against it in the test suite instead.
+ * ajv options of params validation (compiled once per schema and cached across processes, see
+ * compiled-schema.ts). `validateSchema: false` skips compiling the JSON Schema meta-schema; kinds'
+ * schemas are checked against it in the test suite instead.
  */
-export const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, allowUnionTypes: true, validateSchema: false });
+const PARAMS_OPTIONS = { allErrors: true, useDefaults: true, strict: false, allowUnionTypes: true, validateSchema: false } as const;
 
 const cache = new WeakMap<object, ValidateFunction>();
 
@@ -44,7 +45,7 @@ export function describeAjvError(e: ErrorObject): ParamIssue {
 export function validateParams<P>(kind: StageKind<P>, raw: unknown): P {
   let v = cache.get(kind.paramsSchema);
   if (!v) {
-    v = ajv.compile(kind.paramsSchema);
+    v = compileSchema(kind.paramsSchema as object, PARAMS_OPTIONS);
     cache.set(kind.paramsSchema, v);
   }
   const copy = structuredClone(raw ?? {});

@@ -5,7 +5,7 @@
  * name wins. The choice: `--remote NAME`, else $PIPE_REMOTE, else the project's `remote:`, else
  * the user's; `--no-remote` (or PIPE_REMOTE=none) turns it off.
  */
-import { Ajv } from 'ajv';
+import { compileSchema, type ValidateFunction } from './compiled-schema.js';
 import { PipeError } from '../errors.js';
 import { projectConfig } from '../../lib/script/python.js';
 import type { FromSchema } from 'json-schema-to-ts';
@@ -45,9 +45,13 @@ export const remotesConfigProperties = {
   remote: { type: 'string', description: 'the default remote (a name under remotes:)' },
 } as const;
 
-const ajv = new Ajv({ allErrors: false, strict: false });
-// checked against the branch its `type` names (oneOf's own errors would name the wrong branch)
-const validators = { dir: ajv.compile(remoteSchema.oneOf[0]), s3: ajv.compile(remoteSchema.oneOf[1]) };
+// checked against the branch its `type` names (oneOf's own errors would name the wrong branch);
+// compiled on first use: most runs define no remote, and compiling costs start-up time
+let compiled: { dir: ValidateFunction; s3: ValidateFunction } | null = null;
+const validators = () => {
+  if (compiled) return compiled;
+  return (compiled = { dir: compileSchema(remoteSchema.oneOf[0]), s3: compileSchema(remoteSchema.oneOf[1]) });
+};
 
 export interface RemoteChoice {
   name: string;
@@ -82,7 +86,7 @@ export function chooseRemote(root: string, user: { remotes?: Record<string, unkn
     throw new PipeError(`remote '${name}' is not defined (${known.length ? `defined: ${known.join(', ')}` : 'no remotes are defined'}); define it under remotes: in pipe.config.json or ${user.file ?? '~/.config/pipe/config.yaml'}`, undefined, 2);
   }
   const type = (def as { type?: unknown } | null)?.type;
-  const validate = typeof type === 'string' ? validators[type as keyof typeof validators] : undefined;
+  const validate = typeof type === 'string' ? validators()[type as keyof ReturnType<typeof validators>] : undefined;
   if (!validate) throw new PipeError(`remote '${name}' in ${source}: type must be 'dir' or 's3' (got ${JSON.stringify(type)})`, undefined, 2);
   if (!validate(def)) {
     const e = validate.errors?.[0];

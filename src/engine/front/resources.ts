@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { FromSchema } from 'json-schema-to-ts';
-import { Ajv } from 'ajv';
+import { compileSchema, type ValidateFunction } from './compiled-schema.js';
 import { remotesConfigProperties } from './remotes.js';
 import { pipelineSchema } from './pipeline-schema.js';
 import { PipeError, PipeErrors } from '../errors.js';
@@ -118,9 +118,9 @@ export function userConfigPath(): string {
   return join(base, 'pipe', 'config.yaml');
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true, validateSchema: false });
-const defs = pipelineSchema.definitions;
-const validateConfig = ajv.compile({
+// compiled when a config file is read (most runs have none)
+let configValidator: ValidateFunction | null = null;
+const configSchema = () => ({
   type: 'object',
   additionalProperties: false,
   properties: {
@@ -132,11 +132,13 @@ const validateConfig = ajv.compile({
   definitions: defs,
 });
 
-const validateRes = ajv.compile({ $ref: '#/definitions/resources', definitions: defs });
+const defs = pipelineSchema.definitions;
+let resValidator: ValidateFunction | null = null;
 
 /** Resources after `--set` (the file itself was checked by the schema): type and format errors. */
 export function checkResourcesValue(r: Resources | undefined, file: LoadedFile, path: (string | number)[]): PipeError[] {
   if (!r) return [];
+  const validateRes = (resValidator ??= compileSchema({ $ref: '#/definitions/resources', definitions: defs }, { allErrors: true, allowUnionTypes: true }));
   if (!validateRes(r)) {
     return (validateRes.errors ?? []).map((e) => new PipeError(`--set ${path.join('.')}${e.instancePath.replace(/\//g, '.')}: ${e.keyword === 'additionalProperties' ? `unknown resource '${(e.params as { additionalProperty: string }).additionalProperty}' (known: ${Object.keys((defs.resources as { properties: object }).properties).join(', ')})` : e.message}`, file.locate(path, { key: true })));
   }
@@ -153,6 +155,7 @@ export function loadUserConfig(): UserConfig {
   const file = loadPipelineFile(path);
   const data = file.data ?? {};
   if (typeof data !== 'object' || Array.isArray(data)) throw new PipeError('the pipe config file must be a YAML mapping (executor, resources, slurm)', file.locate([]));
+  const validateConfig = (configValidator ??= compileSchema(configSchema(), { allErrors: true, allowUnionTypes: true }));
   if (!validateConfig(data)) {
     throw new PipeErrors((validateConfig.errors ?? []).slice(0, 5).map((e) => {
       const p = e.instancePath.split('/').slice(1).map((s) => (/^\d+$/.test(s) ? Number(s) : s));

@@ -2,8 +2,7 @@
  * Step 2 — validate: the pipeline file against its JSON Schema (pipeline-schema.ts; ajv), and every
  * stage's `kind` against the registry. Errors point at file:line:col with a did-you-mean.
  */
-import type { ErrorObject } from 'ajv';
-import { Ajv } from 'ajv';
+import { compileSchema, type ErrorObject } from './compiled-schema.js';
 import { PipeError, PipeErrors, didYouMean } from '../errors.js';
 import type { DocPath, LoadedFile } from './load.js';
 import type { StageKind } from '../../sdk/stage.js';
@@ -21,8 +20,7 @@ export type WhenDecl = NonNullable<StageDecl['when']>;
 export { pipelineSchema };
 
 // No defaults here (the document is validated as written); meta-schema check is in the tests.
-const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true, validateSchema: false });
-const validateDoc = ajv.compile(pipelineSchema);
+const validateDoc = compileSchema(pipelineSchema, { allErrors: true, strict: false, allowUnionTypes: true, validateSchema: false });
 
 const TOP_FIELDS = ['name', 'description', 'seed', 'report', 'metrics', 'params', 'stages', 'executor', 'resources', 'slurm'];
 const STAGE_FIELDS = ['kind', 'description', 'params', 'seed', 'inputs', 'matrix', 'when', 'resources'];

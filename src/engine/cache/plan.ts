@@ -66,6 +66,14 @@ export class Planner {
     return this.latest.get(id) ?? {};
   }
 
+  /**
+   * The newest done execution of a stage in this pipeline as the run started (one query for all
+   * stages, not one per stage): a run records each stage once, so its own records never change it.
+   */
+  lastDone(id: string): ExecutionRow | undefined {
+    return this.latestOf(id).lastDone;
+  }
+
   /** Forget cached "latest execution" facts (after the run recorded something). */
   refresh(): void {
     this.latest = undefined;

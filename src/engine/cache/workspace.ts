@@ -5,7 +5,7 @@
 import { constants, existsSync, lstatSync, mkdirSync, readdirSync, rmSync, chmodSync, statSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { CacheDb, pidAlive } from './db.js';
+import { CacheDb, pidAlive, type ViewRow } from './db.js';
 import { ObjectStore } from './store.js';
 import { hasManifests } from './manifests.js';
 import { PipeError } from '../errors.js';
@@ -105,13 +105,26 @@ export class Workspace {
    */
   async updateView(pipeline: string, stageId: string, name: string, type: string, hash: string, isDir: boolean, ext?: string): Promise<void> {
     const dest = this.viewPath(pipeline, stageId, name, type, ext);
-    const cur = this.db.getView(pipeline, stageId, name);
+    const cur = this.viewRow(pipeline, stageId, name);
     if (cur && cur.hash === hash && cur.path === dest && viewIntact(dest, cur.stat)) return;
     const src = this.store.path(hash);
     await fsp.mkdir(join(this.artifactsDir, pipeline, stageId), { recursive: true });
     await fsp.rm(dest, { recursive: true, force: true });
     const mode = await materialize(src, dest, isDir, artifactsMode());
-    this.db.putView(pipeline, stageId, name, hash, dest, JSON.stringify({ mode, files: viewStats(dest, mode) }));
+    const stat = JSON.stringify({ mode, files: viewStats(dest, mode) });
+    this.db.putView(pipeline, stageId, name, hash, dest, stat);
+    this.views?.rows.set(`${stageId}\u0000${name}`, { stage_id: stageId, name, hash, path: dest, stat });
+  }
+
+  /**
+   * A pipeline's view rows, read in one query the first time a view of it is updated (a no-op run
+   * of 1,000 stages asks for each of them once), and kept current by `updateView`; another
+   * process cannot change them meanwhile (the pipeline is locked while it runs).
+   */
+  private views?: { pipeline: string; rows: Map<string, ViewRow> };
+  private viewRow(pipeline: string, stageId: string, name: string): ViewRow | undefined {
+    if (this.views?.pipeline !== pipeline) this.views = { pipeline, rows: new Map(this.db.viewsOf(pipeline).map((v) => [`${v.stage_id}\u0000${v.name}`, v])) };
+    return this.views.rows.get(`${stageId}\u0000${name}`);
   }
 
   /** Views of a pipeline that were edited, damaged or removed since they were made (`pipe run` restores them). */

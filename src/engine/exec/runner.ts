@@ -98,7 +98,7 @@ export class StageRunner {
     const forced = this.ctx.forced.has(st.id);
     const hit = forced ? undefined : planner.checkHit(fp);
     if (hit?.row && !hit.problems.length) {
-      const prev = db.latest(name, st.id, 'done');
+      const prev = planner.lastDone(st.id);
       if (!prev || prev.fingerprint !== fp || prev.invalidated) {
         db.recordCached({ runId, pipeline: name, stageId: st.id, kind: st.kind.kind, fp, fpData: JSON.stringify(data), deps: st.deps, from: hit.row });
       }

@@ -127,6 +127,69 @@ void pb_transpose2d(const float *x, long rows, long cols, float *out) {
     }
 }
 
+/* ---- the group-composition models (src/lib/ml/group-models.ts) and the kit's per-neuron SGD ----
+ * Fused passes with the same float32 / float64 operations, in the same order, as the JS loops
+ * they replace (this file has no FMA contraction), so results are bit-identical to them. */
+
+/* z^(k−1) multiplied left to right (k >= 2): z, then z·z, (z·z)·z, … */
+static inline float pbg_pow_km1(float x, int k) {
+  if (k == 2) return x;
+  float t = x * x;
+  for (int e = 3; e < k; e++) t = t * x;
+  return t;
+}
+
+/* H = z^(k−1) · z (k >= 2), one pass */
+void pbg_pow(const float *z, long n, int k, float *H) {
+  for (long i = 0; i < n; i++) { float x = z[i]; H[i] = pbg_pow_km1(x, k) * x; }
+}
+
+/* dH = (dH ⊙ z^(k−1)) · k, one pass (z^(k−1) recomputed as the forward pass formed it) */
+void pbg_dpow(float *dH, const float *z, long n, int k) {
+  float kf = (float)k;
+  for (long i = 0; i < n; i++) { float g = dH[i] * pbg_pow_km1(z[i], k); dH[i] = g * kf; }
+}
+
+/* Σ (ŷ − y)² in float64 (sequential); dY = 2(ŷ − y)/N when dY is given */
+double pbg_mse(const float *yhat, const float *y, long n, float *dY) {
+  double s = 0, N = (double)n;
+  if (dY) for (long i = 0; i < n; i++) { double r = (double)yhat[i] - (double)y[i]; s += r * r; dY[i] = (float)((2 * r) / N); }
+  else for (long i = 0; i < n; i++) { double r = (double)yhat[i] - (double)y[i]; s += r * r; }
+  return s;
+}
+
+/* acc + Σ g² in float64, sequential (the global gradient norm) */
+double pbo_sumsq(const float *g, long n, double acc) {
+  for (long i = 0; i < n; i++) acc += (double)g[i] * (double)g[i];
+  return acc;
+}
+
+/* norm2[j] += Σ v² over neuron j's entries: element i belongs to neuron ⌊i / stride⌋ mod N, visited in index order */
+void pbo_neuron_norm2(const float *v, long n, long stride, long N, double *norm2) {
+  long i = 0;
+  while (i < n) for (long j = 0; j < N && i < n; j++) {
+    double s = norm2[j];
+    for (long e = 0; e < stride; e++, i++) s += (double)v[i] * (double)v[i];
+    norm2[j] = s;
+  }
+}
+
+/* per-neuron SGD step after the global-norm clip: g ← (g·coef)·factor[j] (each rounded to float32
+ * as stored), θ ← θ − rate·g; clip = 0 skips the coef multiplication */
+void pbo_neuron_step(float *g, float *th, long n, long stride, long N, const double *factor, int clip, double coef, double rate) {
+  long i = 0;
+  while (i < n) for (long j = 0; j < N && i < n; j++) {
+    double f = factor[j];
+    for (long e = 0; e < stride; e++, i++) {
+      float gi = g[i];
+      if (clip) gi = (float)((double)gi * coef);
+      gi = (float)((double)gi * f);
+      g[i] = gi;
+      th[i] = (float)((double)th[i] - rate * (double)gi);
+    }
+  }
+}
+
 /* ---- TF.js's dropout mask generator: seedrandom's Alea, as tf.randomUniform uses it ---- */
 /* s = {s0, s1, s2, c}; seeding (Mash of the seed string) is done in JavaScript. */
 static inline double alea_next(double *s) {

@@ -90,10 +90,11 @@ export default defineStage<TrainGroupParams>({
     if (task.seq_to_seq && p.model !== 'quadratic_rnn') throw new Error('seq_to_seq targets need model quadratic_rnn');
     const backend = M.resolveMatBackend(p.backend);
     const mm = M.matmul(backend);
+    const ops = M.elementOps(backend);
     const initRng = ctx.rng.fork('init');
     const model = p.model === 'quadratic_rnn'
-      ? new M.QuadraticRNN(n, p.hidden_dim, k, { initScale: p.init_scale, transform: p.transform, seqToSeq: task.seq_to_seq, rng: initRng, mm, ops: M.elementOps(backend) })
-      : new M.SequentialMLP(n, p.hidden_dim, k, { initScale: p.init_scale, rng: initRng, mm, ops: M.elementOps(backend) });
+      ? new M.QuadraticRNN(n, p.hidden_dim, k, { initScale: p.init_scale, transform: p.transform, seqToSeq: task.seq_to_seq, rng: initRng, mm, ops })
+      : new M.SequentialMLP(n, p.hidden_dim, k, { initScale: p.init_scale, rng: initRng, mm, ops });
     const opt = p.optimizer === 'auto' ? (p.model === 'sequential_mlp' ? 'per_neuron' : 'adam') : p.optimizer;
     if (opt === 'per_neuron' && p.model !== 'sequential_mlp') throw new Error('optimizer per_neuron is for sequential_mlp (use hybrid for quadratic_rnn)');
     if (opt === 'hybrid' && p.model !== 'quadratic_rnn') throw new Error('optimizer hybrid is for quadratic_rnn');
@@ -104,7 +105,7 @@ export default defineStage<TrainGroupParams>({
       : opt === 'per_neuron'
         ? perNeuronSgd({ wIn: model.get('W_in'), wOut: model.get('W_out'), lr, degree })
         : hybrid({ wIn: model.get('W_in'), wDrive: model.get('W_drive'), wOut: model.get('W_out'), wMix: model.get('W_mix'), scalingFactor: p.scaling_factor });
-    const optimizer = new Optimizer(groups, { clipNorm: p.grad_clip });
+    const optimizer = new Optimizer(groups, { clipNorm: p.grad_clip, kernels: M.optimizerKernels(backend) });
 
     const tau = Float32Array.from(task.tau);
     const online = task.mode === 'online';
@@ -122,14 +123,14 @@ export default defineStage<TrainGroupParams>({
     const stepOn = (seqs: Int32Array, B: number, rate: number): number => {
       const b = G.batchOf(tau, g, seqs, B, k, task.seq_to_seq, model.layout, io);
       const yhat = model.forward(b.X, B);
-      const loss = M.mseLoss(yhat, b.Y, dY.subarray(0, b.Y.length));
+      const loss = ops.mse(yhat, b.Y, dY.subarray(0, b.Y.length));
       model.backward(dY.subarray(0, b.Y.length), B);
       optimizer.step(rate);
       return loss;
     };
     const lossOn = (seqs: Int32Array, B: number): number => {
       const b = G.batchOf(tau, g, seqs, B, k, task.seq_to_seq, model.layout, io);
-      return M.mseLoss(model.forward(b.X, B), b.Y);
+      return ops.mse(model.forward(b.X, B), b.Y);
     };
     const step = {
       step(batch: import('../lib/ml/kit/loop.js').Batch, s: import('../lib/ml/kit/loop.js').Settings) {

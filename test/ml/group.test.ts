@@ -7,8 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/sdk/rng.js';
 import { batchOf, centre, compose, exhaustiveSeqs, fourier1d, fourier2d, onehot, powerSpectrum, rollInto, staircase, neuronFrequencies, type Group } from '../../src/lib/ml/group.js';
-import { QuadraticRNN, SequentialMLP, elementOps, matmul, mseLoss, type GroupModel, type MatBackend } from '../../src/lib/ml/group-models.js';
-import { Optimizer, perNeuronSgd } from '../../src/lib/ml/kit/optimizers.js';
+import { QuadraticRNN, SequentialMLP, elementOps, matmul, mseLoss, optimizerKernels, type GroupModel, type MatBackend } from '../../src/lib/ml/group-models.js';
+import { Optimizer, hybrid, perNeuronSgd } from '../../src/lib/ml/kit/optimizers.js';
 import { blasStatus } from '../../src/lib/ml/blas/native.js';
 
 const backends: MatBackend[] = blasStatus().available || process.env.PIPE_REQUIRE_BLAS === '1' ? ['js', 'blas'] : ['js'];
@@ -175,6 +175,70 @@ describe('per-neuron scaled SGD and the initial loss', () => {
       const b = batchOf(tau, g, seqs, 500, 3, false, m.layout);
       const L0 = staircase(tau, g).levels[0]!;
       expect(mseLoss(m.forward(b.X, 500), b.Y)).toBeCloseTo(L0, 4);
+    }
+  });
+});
+
+describe('fused native passes (blas) are bit-identical to the JS loops', () => {
+  const native = backends.includes('blas');
+  const same = (a: Float32Array | Float64Array, b: Float32Array | Float64Array) => expect(Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength))).toBe(true);
+
+  it.runIf(native)('SequentialMLP k = 2, 3, 4: forward ŷ, loss, dY and both gradients (z^k, k·z^(k−1) fused; MSE native)', () => {
+    const g: Group = { dims: [8] };
+    const { tau } = fourier1d(8, 2, new Rng(2));
+    for (const k of [2, 3, 4]) {
+      const [js, bl] = (['js', 'blas'] as const).map((be) => new SequentialMLP(8, 16, k, { initScale: 1, rng: new Rng(9), mm: matmul('js'), ops: elementOps(be) }));
+      const seqs = Int32Array.from({ length: 33 * k }, (_, i) => (i * 5 + 3) % 8);
+      const b = batchOf(tau, g, seqs, 33, k, false, 'rows');
+      const out = [js!, bl!].map((m, i) => {
+        const ops = elementOps(i === 0 ? 'js' : 'blas');
+        const yhat = m.forward(b.X, 33).slice();
+        const dY = new Float32Array(b.Y.length);
+        const loss = ops.mse(yhat, b.Y, dY);
+        m.backward(dY, 33);
+        return { yhat, loss, dY, gIn: m.get('W_in').grad, gOut: m.get('W_out').grad };
+      });
+      same(out[0]!.yhat, out[1]!.yhat);
+      expect(out[1]!.loss).toBe(out[0]!.loss);
+      expect(out[0]!.loss).toBe(mseLoss(out[0]!.yhat, b.Y));
+      same(out[0]!.dY, out[1]!.dY);
+      same(out[0]!.gIn, out[1]!.gIn);
+      same(out[0]!.gOut, out[1]!.gOut);
+      // and the JS pass is z^k itself: ŷ = W_out z^k from the definition, in float64
+      const Win = js!.get('W_in').value, Wout = js!.get('W_out').value;
+      for (const r of [0, 17, 32]) for (const o of [0, 5]) {
+        let y = 0;
+        for (let j = 0; j < 16; j++) {
+          let z = 0;
+          for (let c = 0; c < k * 8; c++) z += Win[j * k * 8 + c]! * b.X[r * k * 8 + c]!;
+          y += Wout[o * 16 + j]! * z ** k;
+        }
+        expect(out[0]!.yhat[r * 8 + o]).toBeCloseTo(y, 4);
+      }
+    }
+  });
+
+  it.runIf(native)('the optimizer with native kernels: per_neuron (clipped and not) and hybrid give the same bits as without', () => {
+    const rng = new Rng(12);
+    const mk = (shape: [number, number]) => { const v = Float32Array.from({ length: shape[0] * shape[1] }, () => rng.normal()); return v; };
+    const shapes: Record<string, [number, number]> = { W_in: [7, 12], W_drive: [7, 4], W_out: [4, 7], W_mix: [7, 7] };
+    const init = Object.fromEntries(Object.entries(shapes).map(([k, s]) => [k, mk(s)]));
+    const grads = Array.from({ length: 4 }, () => Object.fromEntries(Object.entries(shapes).map(([k, s]) => [k, mk(s).map((x) => x * 0.3)])));
+    for (const [label, clip] of [['per_neuron, clipped', 0.1], ['per_neuron, clip inactive', 1e6], ['per_neuron, no clip', 0], ['hybrid, clipped', 0.1]] as const) {
+      const runs = [undefined, optimizerKernels('blas')].map((kernels) => {
+        const P = Object.fromEntries(Object.entries(shapes).map(([k, s]) => { const p = { name: k, value: init[k]!.slice(), grad: new Float32Array(s[0] * s[1]), shape: s }; return [k, p]; }));
+        const groups = label.startsWith('hybrid')
+          ? hybrid({ wIn: P.W_in!, wDrive: P.W_drive!, wOut: P.W_out!, wMix: P.W_mix!, scalingFactor: -3 })
+          : perNeuronSgd({ wIn: P.W_in!, wOut: P.W_out!, lr: 0.7, degree: 4 });
+        const opt = new Optimizer(groups, { clipNorm: clip, kernels });
+        const used = opt.params;
+        for (const gr of grads) { for (const p of used) p.grad.set(gr[p.name]!); opt.step(1e-2); }
+        return { used, norm: opt.lastGradNorm };
+      });
+      expect(runs[1]!.norm, label).toBe(runs[0]!.norm);
+      runs[0]!.used.forEach((p, i) => { same(p.value, runs[1]!.used[i]!.value); same(p.grad, runs[1]!.used[i]!.grad); });
+      // and the step moved the parameters
+      expect(runs[0]!.used[0]!.value).not.toEqual(init.W_in);
     }
   });
 });

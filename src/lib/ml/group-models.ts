@@ -11,7 +11,7 @@
  */
 import type { Rng } from '../../sdk/rng.js';
 import { blasNative, blasStatus, type BlasNative } from './blas/native.js';
-import { param, type Param } from './kit/optimizers.js';
+import { param, type OptimizerKernels, type Param } from './kit/optimizers.js';
 
 export type MatBackend = 'blas' | 'js';
 
@@ -52,6 +52,12 @@ export interface ElementOps {
   mul(a: Float32Array, b: Float32Array, out: Float32Array): void;
   square(a: Float32Array, out: Float32Array): void;
   scale(a: Float32Array, c: number, out: Float32Array): void;
+  /** H = z^(k−1)·z (k ≥ 2), z^(k−1) = z·z·…·z multiplied left to right in float32, in one pass. */
+  pow(z: Float32Array, k: number, H: Float32Array): void;
+  /** dH = (dH ⊙ z^(k−1)) · k in one pass (z^(k−1) recomputed exactly as `pow` forms it). */
+  dpow(dH: Float32Array, z: Float32Array, k: number): void;
+  /** `mseLoss` (same float64 sum, same dY). */
+  mse(Yhat: Float32Array, Y: Float32Array, dY?: Float32Array): number;
 }
 
 export function elementOps(backend: MatBackend): ElementOps {
@@ -62,6 +68,9 @@ export function elementOps(backend: MatBackend): ElementOps {
       mul: (a, b, out) => { api.binary(2, a, a.length, b, b.length, out, out.length); },
       square: (a, out) => { api.unary(1, a, out, out.length); },
       scale: (a, c, out) => { api.binary(2, a, a.length, Float32Array.of(c), 1, out, out.length); },
+      pow: (z, k, H) => { api.groupPow(z, z.length, k, H); },
+      dpow: (dH, z, k) => { api.groupDpow(dH, z, dH.length, k); },
+      mse: (Yhat, Y, dY) => api.groupMse(Yhat, Y, Y.length, dY ?? null) / Y.length,
     };
   }
   return {
@@ -69,6 +78,28 @@ export function elementOps(backend: MatBackend): ElementOps {
     mul: (a, b, out) => { for (let i = 0; i < out.length; i++) out[i] = a[i]! * b[i]!; },
     square: (a, out) => { for (let i = 0; i < out.length; i++) out[i] = a[i]! * a[i]!; },
     scale: (a, c, out) => { for (let i = 0; i < out.length; i++) out[i] = a[i]! * c; },
+    pow: (z, k, H) => { for (let i = 0; i < z.length; i++) H[i] = powKm1(z[i]!, k) * z[i]!; },
+    dpow: (dH, z, k) => { for (let i = 0; i < dH.length; i++) dH[i] = Math.fround(dH[i]! * powKm1(z[i]!, k)) * k; },
+    mse: (Yhat, Y, dY) => mseLoss(Yhat, Y, dY),
+  };
+}
+
+/** x^(k−1) for k ≥ 2 as float32 products left to right: x, x·x, (x·x)·x, … */
+function powKm1(x: number, k: number): number {
+  if (k === 2) return x;
+  let t = Math.fround(x * x);
+  for (let e = 3; e < k; e++) t = Math.fround(t * x);
+  return t;
+}
+
+/** The kit optimizer's fused kernels from the native library on blas (none on js: its own loops). */
+export function optimizerKernels(backend: MatBackend): OptimizerKernels | undefined {
+  if (backend !== 'blas') return undefined;
+  const api: BlasNative = blasNative();
+  return {
+    sumsq: (g, acc) => api.optSumsq(g, g.length, acc),
+    neuronNorm2: (v, stride, N, norm2) => { api.optNeuronNorm2(v, v.length, stride, N, norm2); },
+    neuronStep: (g, th, stride, N, factor, clip, coef, rate) => { api.optNeuronStep(g, th, g.length, stride, N, factor, clip ? 1 : 0, coef, rate); },
   };
 }
 
@@ -216,7 +247,7 @@ export class SequentialMLP implements GroupModel {
   readonly params: Param[];
   readonly degree: number;
   readonly outSteps = 1;
-  /** Input of the last forward (its Z, H, T are in `buf`). */
+  /** Input of the last forward (its Z, H are in `buf`). */
   private X: Float32Array | null = null;
   private readonly mm: MatMul;
 
@@ -229,19 +260,18 @@ export class SequentialMLP implements GroupModel {
 
   get(name: string): Param { return this.params.find((p) => p.name === name)!; }
 
-  private buf: { B: number; Z: Float32Array; H: Float32Array; Y: Float32Array; dH: Float32Array; T: Float32Array } | null = null;
+  private buf: { B: number; Z: Float32Array; H: Float32Array; Y: Float32Array; dH: Float32Array } | null = null;
   private readonly ew: ElementOps;
 
   /** X: one row [x₁; …; x_k] (length kn) per sequence — `batchOf(…, 'rows')`. */
   forward(X: Float32Array, B: number): Float32Array {
     const { n, d, k } = this;
     const [Win, Wo] = this.params.map((p) => p.value as Float32Array);
-    if (this.buf?.B !== B) this.buf = { B, Z: new Float32Array(B * d), H: new Float32Array(B * d), Y: new Float32Array(B * n), dH: new Float32Array(B * d), T: new Float32Array(B * d) };
-    const { Z, H, Y, T } = this.buf;
+    if (this.buf?.B !== B) this.buf = { B, Z: new Float32Array(B * d), H: new Float32Array(B * d), Y: new Float32Array(B * n), dH: new Float32Array(B * d) };
+    const { Z, H, Y } = this.buf;
     this.mm(0, 1, B, d, k * n, X, Win!, Z);
-    // H = Z^k, and T = Z^(k−1) kept for backward
-    if (k === 2) { T.set(Z); this.ew.square(Z, H); }
-    else { this.ew.square(Z, T); for (let e = 3; e < k; e++) this.ew.mul(T, Z, T); this.ew.mul(T, Z, H); }
+    // H = Z^k (backward recomputes Z^(k−1) from Z)
+    this.ew.pow(Z, k, H);
     this.mm(0, 1, B, n, d, H, Wo!, Y);
     this.X = X;
     return Y;
@@ -256,8 +286,7 @@ export class SequentialMLP implements GroupModel {
     this.mm(1, 0, n, d, B, dY, bf.H, gO!);
     const dH = bf.dH;
     this.mm(0, 0, B, d, n, dY, Wo!, dH);
-    this.ew.mul(dH, bf.T, dH); // ∂h/∂z = k·z^(k−1)
-    this.ew.scale(dH, k, dH);
+    this.ew.dpow(dH, bf.Z, k); // ∂h/∂z = k·z^(k−1)
     this.mm(1, 0, d, k * n, B, dH, this.X, gIn!);
   }
 }

@@ -1,7 +1,9 @@
 /**
  * Fonts for headless rendering. Text in plots is drawn with DejaVu Sans (Debian package
  * `fonts-dejavu-core`, installed by `.ci/run`). resvg silently drops text it has no font for, so
- * the font files are loaded explicitly and a missing font is an error, never a blank axis.
+ * the font files are loaded explicitly and a missing font is an error, never a blank axis. Each
+ * file is read once per process (`fontBuffer`); text-paths.ts turns text into glyph outlines from
+ * those bytes, so resvg itself rarely needs the files.
  *
  * Vega lays out text (axis title offsets, legend widths, label overlap) with a text-width
  * function; without a canvas it guesses 0.8 em per character, which leaves odd gaps. Here the
@@ -120,13 +122,25 @@ export class FontMetrics {
   }
 }
 
+const bufferCache = new Map<FontFace, Buffer>();
+
+/** The bytes of a face's font file (the regular face when that file is absent), read once per process. */
+export function fontBuffer(face: FontFace): Buffer {
+  let b = bufferCache.get(face);
+  if (!b) {
+    const path = join(fontDir(), FILES[face]);
+    b = readFileSync(existsSync(path) ? path : join(fontDir(), FILES.regular));
+    bufferCache.set(face, b);
+  }
+  return b;
+}
+
 const metricsCache = new Map<FontFace, FontMetrics>();
 
 export function fontMetrics(face: FontFace): FontMetrics {
   let m = metricsCache.get(face);
   if (!m) {
-    const path = join(fontDir(), FILES[face]);
-    m = new FontMetrics(readFileSync(existsSync(path) ? path : join(fontDir(), FILES.regular)));
+    m = new FontMetrics(fontBuffer(face));
     metricsCache.set(face, m);
   }
   return m;

@@ -9,6 +9,7 @@
  * then scaled to fit and centred on a white canvas of the requested size.
  */
 import { fontFiles, fontMetrics, faceOf, FONT_FAMILY } from './fonts.js';
+import { textToPaths } from './text-paths.js';
 
 export type VlSpec = Record<string, any>;
 
@@ -190,11 +191,16 @@ export function fitSvg(svg: string, width: number, height: number): string {
   });
 }
 
-/** Rasterizes an SVG with the bundled fonts. `width` = output pixel width (height follows). */
+/**
+ * Rasterizes an SVG. Text is drawn as glyph outlines laid out once per process (text-paths.ts),
+ * so resvg loads no fonts; text that is not converted is drawn by resvg with the DejaVu files.
+ * `width` = output pixel width (height follows).
+ */
 export async function rasterize(svg: string, pixelWidth: number, png = true): Promise<{ png: Buffer; pixels: Buffer; width: number; height: number }> {
   const { Resvg } = await mods();
-  const files = fontFiles();
-  const r = new Resvg(svg, {
+  const conv = textToPaths(svg);
+  const files = conv.fonts ? fontFiles() : [];
+  const r = new Resvg(conv.svg, {
     fitTo: { mode: 'width', value: Math.round(pixelWidth) },
     background: '#ffffff',
     font: {

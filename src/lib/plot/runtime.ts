@@ -1,8 +1,8 @@
 /**
  * Runtime facts of the figure kinds (`plot`, `animation`), part of their fingerprints: the
- * versions of the libraries that lay out and draw (vega, vega-lite, resvg; gifenc for GIFs) and
- * the content hash of the font files handed to resvg — any of them can change the bytes of a
- * figure. Computed once per process.
+ * versions of the libraries that lay out and draw (vega, vega-lite, resvg, fontkit — it turns
+ * text into glyph outlines; gifenc for GIFs) and the content hash of the font files — any of
+ * them can change the bytes of a figure. Computed once per process.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -36,6 +36,7 @@ export function figureRuntime(): Record<string, string> {
     vega: packageVersion('vega'),
     'vega-lite': packageVersion('vega-lite'),
     resvg: packageVersion('@resvg/resvg-js'),
+    fontkit: packageVersion('fontkit'),
     font: fontHash(),
   };
   return memo;

@@ -44,6 +44,13 @@ export interface BlasNative {
   sumAxis: Fn;
   transpose2d: Fn;
   dropoutMask: Fn;
+  /** Group models and per-neuron SGD: fused passes, bit-identical to their JS loops. */
+  groupPow: Fn;
+  groupDpow: Fn;
+  groupMse: Fn;
+  optSumsq: Fn;
+  optNeuronNorm2: Fn;
+  optNeuronStep: Fn;
   setThreads: Fn;
   getThreads: Fn;
   create: Fn;
@@ -132,6 +139,12 @@ function load(): BlasNative {
     sumAxis: f('void pb_sum_axis(const float *x, long outer, long mid, long inner, float *out, double *acc)'),
     transpose2d: f('void pb_transpose2d(const float *x, long rows, long cols, float *out)'),
     dropoutMask: f('void pb_dropout_mask(float *mask, long n, double *state, float keep)'),
+    groupPow: f('void pbg_pow(const float *z, long n, int k, float *H)'),
+    groupDpow: f('void pbg_dpow(float *dH, const float *z, long n, int k)'),
+    groupMse: f('double pbg_mse(const float *yhat, const float *y, long n, float *dY)'),
+    optSumsq: f('double pbo_sumsq(const float *g, long n, double acc)'),
+    optNeuronNorm2: f('void pbo_neuron_norm2(const float *v, long n, long stride, long N, double *norm2)'),
+    optNeuronStep: f('void pbo_neuron_step(float *g, float *th, long n, long stride, long N, const double *factor, int clip, double coef, double rate)'),
     setThreads: f('void pb_set_threads(int n)'),
     getThreads: f('int pb_get_threads(void)'),
     create: f('void *pbt_create(int L, const int *dims, int act, int K, const int *bases, float omega, float slope, double dropout, int task, int maxB)'),

@@ -23,6 +23,10 @@
  *                 `axes[p]` is the axis of param p that indexes the neuron (row i of W_in: axis 0;
  *                 column i of W_out: axis 1).
  * `state()` / `setState()` copy the full state (t and every slot), for the §E.5 meta-tuner.
+ *
+ * `kernels` (optional, e.g. pipe's native library): the gradient norm and the per_neuron rule on
+ * float32 params in fused passes — the clip folded into the per-neuron update — with the same
+ * operations in the same order as the loops here, so the results are bit-identical.
  */
 
 export type Arr = Float32Array | Float64Array;
@@ -51,6 +55,16 @@ export type Group = Rule & {
 
 export interface OptimizerState { t: number; slots: Float64Array[][] }
 
+/** Fused float32 passes (see the header); every float64 sum runs in index order. */
+export interface OptimizerKernels {
+  /** acc + Σ g². */
+  sumsq(g: Float32Array, acc: number): number;
+  /** norm2[⌊i / stride⌋ mod N] += v[i]², i ascending. */
+  neuronNorm2(v: Float32Array, stride: number, N: number, norm2: Float64Array): void;
+  /** g ← fround(fround(g·coef)·factor[j]) (no coef when clip is false), θ ← θ − rate·g; j as above. */
+  neuronStep(g: Float32Array, th: Float32Array, stride: number, N: number, factor: Float64Array, clip: boolean, coef: number, rate: number): void;
+}
+
 export const param = (name: string, value: Arr, shape: readonly number[] = [value.length]): Param =>
   ({ name, value, grad: value instanceof Float32Array ? new Float32Array(value.length) : new Float64Array(value.length), shape });
 
@@ -64,7 +78,7 @@ export class Optimizer {
   /** per_neuron groups: each param's element → neuron index. */
   private neuronMaps: Int32Array[][] = [];
 
-  constructor(readonly groups: Group[], readonly opts: { clipNorm?: number } = {}) {
+  constructor(readonly groups: Group[], readonly opts: { clipNorm?: number; kernels?: OptimizerKernels } = {}) {
     this.slots = groups.map((g) => {
       const k = g.rule === 'adam' || g.rule === 'adamw' ? 2 : g.rule === 'per_neuron' || (g.rule === 'sgd' && !g.momentum) ? 0 : 1;
       return g.params.flatMap((p) => Array.from({ length: k }, () => new Float64Array(p.value.length)));
@@ -89,13 +103,21 @@ export class Optimizer {
   step(lr = NaN): void {
     this.t++;
     const t = this.t;
+    const K = this.opts.kernels;
     let sq = 0;
-    for (const p of this.params) for (let i = 0; i < p.grad.length; i++) sq += p.grad[i]! * p.grad[i]!;
+    for (const p of this.params) {
+      if (K && p.grad instanceof Float32Array) sq = K.sumsq(p.grad, sq);
+      else for (let i = 0; i < p.grad.length; i++) sq += p.grad[i]! * p.grad[i]!;
+    }
     this.lastGradNorm = Math.sqrt(sq);
     const c = this.opts.clipNorm ?? 0;
+    const coef = c > 0 ? Math.min(1, c / (this.lastGradNorm + 1e-6)) : 1;
+    // per_neuron groups on float32 with kernels: the clip is folded into their update below
+    const fused = this.groups.map((g) => !!K && g.rule === 'per_neuron' && !g.clipValue && !g.weightDecay && g.params.every((p) => p.value instanceof Float32Array && p.grad instanceof Float32Array));
     if (c > 0) {
-      const coef = Math.min(1, c / (this.lastGradNorm + 1e-6));
-      for (const p of this.params) for (let i = 0; i < p.grad.length; i++) p.grad[i] = p.grad[i]! * coef;
+      this.groups.forEach((g, gi) => {
+        if (!fused[gi]) for (const p of g.params) for (let i = 0; i < p.grad.length; i++) p.grad[i] = p.grad[i]! * coef;
+      });
     }
     this.groups.forEach((g, gi) => {
       const rate = g.lr ?? lr;
@@ -158,6 +180,13 @@ export class Optimizer {
         case 'per_neuron': {
           const N = g.params[0]!.shape[g.axes[0]!]!;
           const norm2 = new Float64Array(N);
+          if (fused[gi]) {
+            const strides = g.params.map((p, k) => neuronStride(p.shape, g.axes[k]!));
+            g.params.forEach((p, k) => K!.neuronNorm2(p.value as Float32Array, strides[k]!, N, norm2));
+            const factor = Float64Array.from(norm2, (s) => Math.sqrt(s + 1e-12) ** g.exponent);
+            g.params.forEach((p, k) => K!.neuronStep(p.grad as Float32Array, p.value as Float32Array, strides[k]!, N, factor, c > 0, coef, rate));
+            break;
+          }
           // element → neuron maps, built once per group (the step runs every iteration)
           const index = (this.neuronMaps[gi] ??= g.params.map((p, k) => { const ix = neuronIndex(p.shape, g.axes[k]!); return Int32Array.from({ length: p.value.length }, (_, i) => ix(i)); }));
           g.params.forEach((p, k) => { const ix = index[k]!, v = p.value; for (let i = 0; i < v.length; i++) norm2[ix[i]!] += v[i]! * v[i]!; });
@@ -185,10 +214,16 @@ export class Optimizer {
   }
 }
 
-/** Flat element index → neuron index along `axis` of a row-major `shape`. */
-function neuronIndex(shape: readonly number[], axis: number): (i: number) => number {
+/** Elements per step of `axis` in a row-major `shape` (the product of the later dims). */
+function neuronStride(shape: readonly number[], axis: number): number {
   let stride = 1;
   for (let a = axis + 1; a < shape.length; a++) stride *= shape[a]!;
+  return stride;
+}
+
+/** Flat element index → neuron index along `axis` of a row-major `shape`. */
+function neuronIndex(shape: readonly number[], axis: number): (i: number) => number {
+  const stride = neuronStride(shape, axis);
   const n = shape[axis]!;
   return (i) => Math.floor(i / stride) % n;
 }

@@ -3,22 +3,121 @@
  * pandas (`pyarrow.feather.read_table`), polars (`pl.read_ipc`) and DuckDB, with typed columns
  * and a schema (column types, plus key/value metadata).
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
+import { constants as bufferConstants } from 'node:buffer';
 import {
-  tableFromIPC, tableToIPC, Schema, RecordBatch, Table as ArrowTable, type Table,
+  tableFromIPC, tableToIPC, Schema, RecordBatch, Table as ArrowTable, type Table, RecordBatchFileWriter, RecordBatchReader,
   makeData, makeVector, vectorFromArray, Field, FixedSizeList, Float32, Float64, Int32, Uint8, Utf8,
   DataType, Type, type Vector, Dictionary, Struct,
 } from 'apache-arrow';
 
 export type { Table } from 'apache-arrow';
 
+/**
+ * Reads a table artifact. Files up to Node's largest Buffer (4 GiB on Node 20) are read into one
+ * buffer the columns then view (no copy; `readFile` alone stops at 2 GiB); larger files are
+ * read record batch by record batch (each batch its own buffer). A file beyond
+ * `PIPE_TABLE_MAX_BYTES` (default: no limit but the machine's) is a `TableTooLargeError`.
+ */
 export async function readTable(path: string): Promise<Table> {
-  const buf = await readFile(path);
+  const { size } = await stat(path);
+  checkTableBytes(`reading ${path}`, size);
   try {
-    return tableFromIPC(buf);
+    if (size < 2 ** 31 - 1) return tableFromIPC(await readFile(path));
+    if (size <= bufferConstants.MAX_LENGTH) return tableFromIPC(await readWhole(path, size));
+    return await readTableByBatches(path);
   } catch (e) {
+    if (isSizeError(e)) throw new TableTooLargeError(`reading ${path}`, size, null, e as Error);
     throw new Error(`${path}: not a readable Arrow IPC table (${(e as Error).message})`);
   }
+}
+
+/** The whole file in one Buffer, read in 1 GiB pieces (no 2 GiB `readFile` limit). */
+async function readWhole(path: string, size: number): Promise<Buffer> {
+  const buf = Buffer.allocUnsafe(size);
+  const fh = await open(path, 'r');
+  try {
+    let at = 0;
+    while (at < size) {
+      const { bytesRead } = await fh.read(buf, at, Math.min(2 ** 30, size - at), at);
+      if (bytesRead === 0) throw new Error(`${path}: ended at byte ${at} of ${size}`);
+      at += bytesRead;
+    }
+  } finally { await fh.close(); }
+  return buf;
+}
+
+/** A table read one record batch at a time from the file (memory: the batches, not the file). */
+export async function readTableByBatches(path: string): Promise<Table> {
+  const fh = await open(path, 'r');
+  try {
+    const reader = await RecordBatchReader.from(fh);
+    const batches: RecordBatch[] = [];
+    for await (const b of reader) batches.push(b);
+    return new ArrowTable(reader.schema, batches);
+  } finally { await fh.close(); }
+}
+
+/* ------------------------------------------------------------------------------------------
+ * When a table does not fit: one error type, thrown where the size is known and explained
+ * (with the stage) by `explainSizeError`, which `defineStage` wraps every kind's run with.
+ * ---------------------------------------------------------------------------------------- */
+
+/** A table (or one of its columns) beyond what this process can hold or is allowed to. */
+export class TableTooLargeError extends Error {
+  constructor(readonly what: string, readonly bytes: number, readonly rows: number | null, cause?: Error) {
+    super(`${what}: ${rows !== null ? `${rows.toLocaleString('en-US')} rows, ` : ''}${fmtBytes(bytes)} — ${cause ? cause.message : `over PIPE_TABLE_MAX_BYTES = ${fmtBytes(tableMaxBytes())}`}`, cause ? { cause } : undefined);
+    this.name = 'TableTooLargeError';
+  }
+}
+
+function fmtBytes(b: number): string {
+  return b >= 2 ** 30 ? `${(b / 2 ** 30).toFixed(2)} GiB` : b >= 2 ** 20 ? `${(b / 2 ** 20).toFixed(1)} MiB` : `${b} bytes`;
+}
+
+/** The table size limit: $PIPE_TABLE_MAX_BYTES (bytes of one table), else none (Infinity). */
+export function tableMaxBytes(): number {
+  const v = Number(process.env.PIPE_TABLE_MAX_BYTES ?? '');
+  return Number.isFinite(v) && v > 0 ? v : Infinity;
+}
+
+function checkTableBytes(what: string, bytes: number, rows: number | null = null): void {
+  if (bytes > tableMaxBytes()) throw new TableTooLargeError(what, bytes, rows);
+}
+
+/**
+ * Is `e` the JS engine saying a structure is too large: a failed ArrayBuffer allocation, an
+ * invalid array/typed-array/string length, a call stack overflow (a data-sized spread), or
+ * Node's file/string/buffer size limits?
+ */
+export function isSizeError(e: unknown): boolean {
+  if (e instanceof TableTooLargeError) return true;
+  const err = e as { code?: string; message?: string } | null;
+  if (!err || typeof err !== 'object') return false;
+  if (['ERR_FS_FILE_TOO_LARGE', 'ERR_STRING_TOO_LONG', 'ERR_BUFFER_TOO_LARGE'].includes(err.code ?? '')) return true;
+  return e instanceof RangeError && /allocation failed|Invalid (typed )?array length|Invalid string length|Maximum call stack size exceeded|Array buffer|too large/i.test(err.message ?? '');
+}
+
+/**
+ * The error a stage throws when a table does not fit: names the stage, the sizes of its input
+ * tables and what to do. Other errors pass through unchanged.
+ */
+export async function explainSizeError(e: unknown, stage: { id: string; kind: string; inputSizes?: () => Promise<{ name: string; bytes: number }[]> }): Promise<unknown> {
+  if (!isSizeError(e)) return e;
+  const err = e as Error;
+  let inputs = '';
+  try {
+    const sizes = (await stage.inputSizes?.()) ?? [];
+    if (sizes.length) inputs = ` Input tables: ${sizes.map((s) => `${s.name} ${fmtBytes(s.bytes)}`).join(', ')}.`;
+  } catch { /* the sizes are a courtesy */ }
+  const detail = e instanceof TableTooLargeError ? err.message : `${err.name}: ${err.message}`;
+  const stack = /Maximum call stack/.test(err.message);
+  return new TableTooLargeError(
+    `stage '${stage.id}' (${stage.kind}): the table does not fit in this process (${detail}).${inputs} What to do: ${stack
+      ? 'this is a bug (a data-sized array spread into a call) — please report it with the stage kind; meanwhile split the data into smaller tables.'
+      : 'give the process more memory (free RAM; NODE_OPTIONS=--max-old-space-size for JS heap), use fewer rows or columns (sample, or split the data into several tables), or narrower types (float32 features).'}`,
+    e instanceof TableTooLargeError ? (e as TableTooLargeError).bytes : 0, e instanceof TableTooLargeError ? (e as TableTooLargeError).rows : null, err,
+  );
 }
 
 /**
@@ -48,8 +147,35 @@ export function canonicalDictionaryIds(table: Table): Table {
   return new ArrowTable(schema, batches);
 }
 
+/**
+ * Writes `table` as an Arrow IPC file — the same bytes as `tableToBytes`, streamed piece by
+ * piece (the writer hands out views of the column buffers), so writing costs no second copy of
+ * the table. Over `PIPE_TABLE_MAX_BYTES` it is a `TableTooLargeError`.
+ */
 export async function writeTable(path: string, table: Table): Promise<void> {
-  await writeFile(path, tableToBytes(table));
+  const bytes = table.batches.reduce((a, b) => a + b.data.byteLength, 0);
+  checkTableBytes(`writing ${path}`, bytes, table.numRows);
+  const writer = new RecordBatchFileWriter();
+  writer.writeAll(canonicalDictionaryIds(table));
+  const fh = await open(path, 'w');
+  try {
+    // small pieces (headers, padding) are gathered into one write; column buffers go as they are
+    let pend: Uint8Array[] = [], pendBytes = 0;
+    const put = async (b: Uint8Array) => {
+      // one write(2) moves at most ~2 GiB: loop until the piece is out
+      for (let at = 0; at < b.byteLength;) at += (await fh.write(b, at, Math.min(b.byteLength - at, 2 ** 30))).bytesWritten;
+    };
+    const flush = async () => {
+      if (!pendBytes) return;
+      await put(pend.length === 1 ? pend[0]! : Buffer.concat(pend, pendBytes));
+      pend = []; pendBytes = 0;
+    };
+    for await (const chunk of writer) {
+      if (chunk.byteLength >= 1 << 16) { await flush(); await put(chunk); }
+      else { pend.push(chunk); pendBytes += chunk.byteLength; if (pendBytes >= 1 << 20) await flush(); }
+    }
+    await flush();
+  } finally { await fh.close(); }
 }
 
 /**
@@ -190,6 +316,25 @@ export function numericVector(kind: NumericKind, values: ArrayLike<number>, vali
 /** A UTF-8 string column (null = missing). */
 export function stringVector(values: (string | null)[]): Vector {
   return vectorFromArray(values, new Utf8());
+}
+
+/**
+ * A dictionary-encoded string column (Dictionary<Utf8, Int32>) from per-row codes into `levels`
+ * (code −1 = missing): one Int32 per row instead of one JS string per row. Codes are used as
+ * given (no re-sorting), so the same codes and levels give the same bytes.
+ */
+export function dictionaryVector(codes: Int32Array, levels: string[]): Vector {
+  const n = codes.length;
+  let nulls = 0;
+  for (let i = 0; i < n; i++) if (codes[i]! < 0) nulls++;
+  let bitmap: Uint8Array | undefined;
+  if (nulls) {
+    bitmap = new Uint8Array(Math.ceil(n / 8));
+    for (let i = 0; i < n; i++) if (codes[i]! >= 0) bitmap[i >> 3]! |= 1 << (i & 7);
+  }
+  const dict = vectorFromArray(levels, new Utf8());
+  const type = new Dictionary(new Utf8(), new Int32());
+  return makeVector(makeData({ type, length: n, nullCount: nulls, nullBitmap: bitmap, data: codes, dictionary: dict } as never));
 }
 
 /** A FixedSizeList<uint8|float32>[width] column (e.g. flattened images), row-major values. */
@@ -349,7 +494,47 @@ export function completeRows(table: Table, columns: string[]): Int32Array {
     let i = 0;
     for (const d of col.data) for (let r = 0; r < d.length; r++, i++) if (!d.getValid(r)) ok[i] = 0;
   }
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) if (ok[i]) out.push(i);
-  return Int32Array.from(out);
+  let m = 0;
+  for (let i = 0; i < n; i++) m += ok[i]!;
+  const out = new Int32Array(m);
+  for (let i = 0, k = 0; i < n; i++) if (ok[i]) out[k++] = i;
+  return out;
+}
+
+/**
+ * A numeric column as Int32 values (e.g. class indices), `missing` where null — read chunk by
+ * chunk from the column buffers (no per-row boxing, no Float64 detour).
+ */
+export function intColumn(table: Table, name: string, missing = -1): Int32Array {
+  const col = table.getChild(name);
+  if (!col) throw new Error(`column '${name}' not in table`);
+  if (!isNumericType(col.type)) throw new Error(`column '${name}' is ${String(col.type)}, not numeric`);
+  const out = new Int32Array(table.numRows);
+  let i = 0;
+  for (const d of col.data) {
+    const arr = d.values as ArrayLike<number | bigint>;
+    const big = typeof arr[0] === 'bigint';
+    for (let r = 0; r < d.length; r++, i++) {
+      if (d.nullCount > 0 && !d.getValid(r)) out[i] = missing;
+      else out[i] = big ? Number(arr[d.offset + r]!) : (arr[d.offset + r] as number);
+    }
+  }
+  return out;
+}
+
+/**
+ * A numeric column as Float64 values, READ-ONLY: a view of the column's own buffer when it is
+ * one chunk of float64 without nulls (no copy), else a fresh copy. Missing values are an error
+ * naming the row (use `numericColumn` to handle them).
+ */
+export function float64Values(table: Table, name: string): Float64Array {
+  const col = table.getChild(name);
+  if (!col) throw new Error(`column '${name}' not in table`);
+  if (col.data.length === 1 && col.nullCount === 0 && col.data[0]!.values instanceof Float64Array) {
+    const d = col.data[0]!;
+    return (d.values as Float64Array).subarray(d.offset, d.offset + d.length);
+  }
+  const { values, valid } = numericColumn(table, name);
+  if (valid) throw new Error(`column '${name}' has a missing value at row ${valid.indexOf(0)}`);
+  return values;
 }

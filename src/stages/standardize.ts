@@ -71,13 +71,17 @@ export default defineStage<StandardizeParams>({
       const m = new Map<string, Float64Array>();
       for (const c of new Set([...features, ...scaled])) {
         if (!t.getChild(c)) throw new Error(`${name}: column '${c}' missing`);
-        const { values, valid } = T.numericColumn(t, c);
-        if (valid) throw new Error(`${name}: column '${c}' has missing values (row ${valid.indexOf(0)}): run encode with missing: drop or impute first`);
-        m.set(c, values);
+        // a view of the column's buffer when it is float64 (read-only here), else one typed copy
+        if (t.getChild(c)!.nullCount > 0) {
+          const { valid } = T.numericColumn(t, c);
+          throw new Error(`${name}: column '${c}' has missing values (row ${valid!.indexOf(0)}): run encode with missing: drop or impute first`);
+        }
+        m.set(c, T.float64Values(t, c));
       }
       num.set(name, m);
     }
-    const all = (t: typeof train) => Int32Array.from({ length: t.numRows }, (_, i) => i);
+    const { iota } = await import('../lib/splits.js');
+    const all = (t: typeof train) => iota(t.numRows);
     const fitOn = resolveFitOn(p.fit_on, parts.train);
     const fit = fitRows(parts, fitOn, all).map((f) => ({ rows: f.rows, cols: num.get(given.find(([, x]) => x === f.table)![0])! }));
     const nFit = fit.reduce((a, f) => a + f.rows.length, 0);
@@ -105,10 +109,15 @@ export default defineStage<StandardizeParams>({
       if (target) {
         if (p.target) {
           const v = cols.get(target)!, st = stats[target]!;
-          vecs[target] = T.numericVector('float64', Float64Array.from(v, (x) => (x - st.mean) / st.scale));
+          const out = new Float64Array(v.length);
+          for (let i = 0; i < v.length; i++) out[i] = (v[i]! - st.mean) / st.scale;
+          vecs[target] = T.numericVector('float64', out);
         } else {
-          const { values } = T.numericColumn(t, target);
-          vecs[target] = T.numericVector(meta.task === 'classification' ? 'int32' : 'float64', values);
+          const kind = meta.task === 'classification' ? 'int32' : 'float64';
+          const col = t.getChild(target)!;
+          const want = kind === 'int32' ? Int32Array : Float64Array;
+          // already the right type: passed through (no copy); else converted once
+          vecs[target] = col.nullCount === 0 && col.data.every((d) => d.values instanceof want) ? col : T.numericVector(kind, T.numericColumn(t, target).values);
         }
       }
       for (const f of t.schema.fields) if (!(f.name in vecs)) vecs[f.name] = t.getChild(f.name)!;

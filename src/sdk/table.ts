@@ -400,6 +400,46 @@ export function stringColumn(table: Table, name: string): (string | null)[] {
   return out;
 }
 
+/**
+ * A categorical column as per-row codes into `levels` (first-appearance order; −1 = missing):
+ * dictionary columns are read through their indices (no per-row strings), other columns are
+ * interned value by value (`String(v)`). One Int32 per row instead of one JS string per row.
+ */
+export function categoryCodes(table: Table, name: string): { codes: Int32Array; levels: string[] } {
+  const col = table.getChild(name);
+  if (!col) throw new Error(`column '${name}' not in table`);
+  const codes = new Int32Array(table.numRows);
+  const levels: string[] = [];
+  const index = new Map<string, number>();
+  const intern = (v: unknown) => {
+    const s = String(v);
+    let j = index.get(s);
+    if (j === undefined) { j = levels.length; levels.push(s); index.set(s, j); }
+    return j;
+  };
+  let i = 0;
+  for (const d of col.data) {
+    if (DataType.isDictionary(d.type) && d.dictionary) {
+      const dict = d.dictionary;
+      const map = new Int32Array(dict.length).fill(-2);
+      const keys = d.values as ArrayLike<number | bigint>;
+      for (let r = 0; r < d.length; r++, i++) {
+        if (d.nullCount > 0 && !d.getValid(r)) { codes[i] = -1; continue; }
+        const k = Number(keys[d.offset + r]!);
+        if (map[k] === -2) { const v = dict.get(k); map[k] = v === null || v === undefined ? -1 : intern(v); }
+        codes[i] = map[k]!;
+      }
+    } else {
+      const chunk = makeVector(d);
+      for (let r = 0; r < d.length; r++, i++) {
+        const v = chunk.get(r);
+        codes[i] = v === null || v === undefined ? -1 : intern(v);
+      }
+    }
+  }
+  return { codes, levels };
+}
+
 /** The rows `indices` (in that order) of `table`; schema, column types and metadata kept. */
 export function takeRows(table: Table, indices: ArrayLike<number>): Table {
   const n = indices.length;

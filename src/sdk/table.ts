@@ -323,7 +323,7 @@ export function stringVector(values: (string | null)[]): Vector {
  * (code −1 = missing): one Int32 per row instead of one JS string per row. Codes are used as
  * given (no re-sorting), so the same codes and levels give the same bytes.
  */
-export function dictionaryVector(codes: Int32Array, levels: string[]): Vector {
+export function dictionaryVector(codes: Int32Array, levels: string[] | Vector): Vector {
   const n = codes.length;
   let nulls = 0;
   for (let i = 0; i < n; i++) if (codes[i]! < 0) nulls++;
@@ -332,7 +332,7 @@ export function dictionaryVector(codes: Int32Array, levels: string[]): Vector {
     bitmap = new Uint8Array(Math.ceil(n / 8));
     for (let i = 0; i < n; i++) if (codes[i]! >= 0) bitmap[i >> 3]! |= 1 << (i & 7);
   }
-  const dict = vectorFromArray(levels, new Utf8());
+  const dict = Array.isArray(levels) ? vectorFromArray(levels, new Utf8()) : levels; // a shared dictionary (chunks of one column)
   const type = new Dictionary(new Utf8(), new Int32());
   return makeVector(makeData({ type, length: n, nullCount: nulls, nullBitmap: bitmap, data: codes, dictionary: dict } as never));
 }

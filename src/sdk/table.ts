@@ -562,17 +562,22 @@ export function intColumn(table: Table, name: string, missing = -1): Int32Array 
   return out;
 }
 
+/** The typed arrays a numeric Arrow column (other than 64-bit integers) keeps its values in. */
+export type NumericArray = Float64Array | Float32Array | Int32Array | Int16Array | Int8Array | Uint32Array | Uint16Array | Uint8Array;
+
 /**
- * A numeric column as Float64 values, READ-ONLY: a view of the column's own buffer when it is
- * one chunk of float64 without nulls (no copy), else a fresh copy. Missing values are an error
- * naming the row (use `numericColumn` to handle them).
+ * A numeric column's values, READ-ONLY: a view of the column's own buffer when it is one chunk
+ * without nulls (no copy; the column's own type, e.g. Float32Array), else a Float64 copy.
+ * Missing values are an error naming the row (use `numericColumn` to handle them).
  */
-export function float64Values(table: Table, name: string): Float64Array {
+export function numericValues(table: Table, name: string): NumericArray {
   const col = table.getChild(name);
   if (!col) throw new Error(`column '${name}' not in table`);
-  if (col.data.length === 1 && col.nullCount === 0 && col.data[0]!.values instanceof Float64Array) {
+  if (!isNumericType(col.type)) throw new Error(`column '${name}' is ${String(col.type)}, not numeric`);
+  const v = col.data[0]?.values;
+  if (col.data.length === 1 && col.nullCount === 0 && ArrayBuffer.isView(v) && !(v instanceof BigInt64Array) && !(v instanceof BigUint64Array)) {
     const d = col.data[0]!;
-    return (d.values as Float64Array).subarray(d.offset, d.offset + d.length);
+    return (v as NumericArray).subarray(d.offset, d.offset + d.length);
   }
   const { values, valid } = numericColumn(table, name);
   if (valid) throw new Error(`column '${name}' has a missing value at row ${valid.indexOf(0)}`);

@@ -12,6 +12,7 @@
  */
 import type { FromSchema } from 'json-schema-to-ts';
 import { defineStage } from '../sdk/stage.js';
+import type { NumericArray } from '../sdk/table.js';
 
 const encodeParamsSchema = {
   type: 'object',
@@ -65,19 +66,19 @@ export default defineStage<EncodeParams>({
 
     // per part: typed columns — numeric as Float64 (+ validity), categorical and string targets
     // as Int32 codes into per-part levels (no per-row strings or boxed numbers)
-    type Num = { values: Float64Array; valid: Uint8Array | null };
+    type Num = { values: NumericArray; valid: Uint8Array | null };
     type Cat = { codes: Int32Array; levels: string[] };
     const given = PARTS.filter((n) => parts[n]).map((n) => [n, parts[n]!] as const);
     const cols = new Map<string, { num: Map<string, Num>; cat: Map<string, Cat>; tgt: { num: Num } | { cat: Cat } | null }>();
     for (const [name, t] of given) {
       for (const c of features) if (!t.getChild(c)) throw new Error(`${name}: feature column '${c}' missing`);
-      const num = new Map(numeric.map((c) => [c, t.getChild(c)!.nullCount === 0 ? { values: T.float64Values(t, c), valid: null } : T.numericColumn(t, c)] as const));
+      const num = new Map(numeric.map((c) => [c, t.getChild(c)!.nullCount === 0 ? { values: T.numericValues(t, c), valid: null } : T.numericColumn(t, c)] as const));
       const cat = new Map(categorical.map((c) => [c, T.categoryCodes(t, c)] as const));
       let tgt: { num: Num } | { cat: Cat } | null = null;
       if (target) {
         const col = t.getChild(target);
         if (!col) throw new Error(`${name}: target column '${target}' missing`);
-        tgt = T.isStringType(col.type) ? { cat: T.categoryCodes(t, target) } : { num: T.numericColumn(t, target) };
+        tgt = T.isStringType(col.type) ? { cat: T.categoryCodes(t, target) } : { num: col.nullCount === 0 ? { values: T.numericValues(t, target), valid: null } : T.numericColumn(t, target) };
       }
       cols.set(name, { num, cat, tgt });
     }
@@ -202,14 +203,21 @@ export default defineStage<EncodeParams>({
           }
           vecs[target] = T.numericVector('int32', y);
         } else {
-          const tv = (c.tgt as { num: Num }).num.values;
-          const y = new Float64Array(n);
-          for (let k = 0; k < n; k++) y[k] = tv[rows[k]!]!;
-          vecs[target] = T.numericVector(meta.task === 'classification' ? 'int32' : 'float64', y);
+          const kind = meta.task === 'classification' ? 'int32' : 'float64';
+          const col = t.getChild(target)!;
+          const want = kind === 'int32' ? Int32Array : Float64Array;
+          if (n === t.numRows && col.nullCount === 0 && col.data.every((d) => d.values instanceof want)) vecs[target] = col; // every row kept, right type: as it is
+          else {
+            const tv = (c.tgt as { num: Num }).num.values;
+            const y = kind === 'int32' ? new Int32Array(n) : new Float64Array(n);
+            for (let k = 0; k < n; k++) y[k] = tv[rows[k]!]!;
+            vecs[target] = T.numericVector(kind, y);
+          }
         }
       }
       if (others.length) {
-        const rest = T.takeRows(t.select(others), rows);
+        // every row kept: the other columns as they are (no gather, no copy)
+        const rest = n === t.numRows ? t : T.takeRows(t.select(others), rows);
         for (const o of others) vecs[o] = rest.getChild(o)!;
       }
       const missingFilled = p.missing === 'impute' ? Object.fromEntries([...numeric, ...categorical].filter((f) => imputed[f]).map((f) => [f, imputed[f]!])) : {};

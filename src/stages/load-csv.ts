@@ -72,7 +72,7 @@ export default defineStage<LoadCsvParams>({
     // a column that turns out not to be numeric is read again, alone, as dictionary codes.
     const CHUNK = 1 << 20;
     let header: string[] | null = null;
-    type Col = { chunks: Float64Array[]; valid: Uint8Array[]; nulls: number; firstBad: number };
+    type Col = { chunks: Float64Array[]; valid: (Uint8Array | null)[]; nulls: number; firstBad: number }; // valid: only for chunks with a missing value
     let cols: Col[] = [];
     let rows = 0;
     let ragged: { record: number; fields: number } | null = null;
@@ -86,12 +86,17 @@ export default defineStage<LoadCsvParams>({
       const at = rows % CHUNK;
       for (let c = 0; c < rec.length; c++) {
         const col = cols[c]!;
-        if (at === 0) { col.chunks.push(new Float64Array(CHUNK)); col.valid.push(new Uint8Array(CHUNK)); }
+        if (at === 0) { col.chunks.push(new Float64Array(CHUNK)); col.valid.push(null); }
         const v = rec[c]!;
-        if (v === '') { col.nulls++; continue; }
+        if (v === '') {
+          col.nulls++;
+          const j = col.valid.length - 1;
+          (col.valid[j] ??= new Uint8Array(CHUNK).fill(1))[at] = 0;
+          continue;
+        }
         if (col.firstBad < 0) {
           // decimal numbers only: '0x1F', 'Infinity', '1_000' are not numbers in a data file
-          if (NUMBER.test(v)) { col.chunks.at(-1)![at] = Number(v); col.valid.at(-1)![at] = 1; }
+          if (NUMBER.test(v)) col.chunks.at(-1)![at] = Number(v);
           else col.firstBad = rows;
         }
       }
@@ -168,17 +173,17 @@ export default defineStage<LoadCsvParams>({
       }
       const parts = col.chunks.map((vals, j) => {
         const n = size(j);
-        const v = vals.subarray(0, n), ok = col.valid[j]!.subarray(0, n);
-        if (h !== target) return numericVector('float64', v, col.nulls ? ok : null);
+        const v = vals.subarray(0, n), ok = col.valid[j]?.subarray(0, n) ?? null;
+        if (h !== target) return numericVector('float64', v, ok);
         const y = new Int32Array(n);
         for (let i = 0; i < n; i++) {
           y[i] = v[i]!;
-          if (!ok[i]) continue;
+          if (ok && !ok[i]) continue;
           if (v[i] === 1) positives++;
           if (!Number.isInteger(v[i]!) || v[i]! < 0) badClass = true;
           else if (v[i]! > maxClass) maxClass = v[i]!;
         }
-        return numericVector('int32', y, col.nulls ? ok : null);
+        return numericVector('int32', y, ok);
       });
       col.chunks = []; col.valid = [];
       vectors[h] = parts.length === 1 ? parts[0]! : new Vector(parts.flatMap((x) => x.data));

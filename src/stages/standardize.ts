@@ -12,6 +12,7 @@
  */
 import type { FromSchema } from 'json-schema-to-ts';
 import { defineStage } from '../sdk/stage.js';
+import type { NumericArray } from '../sdk/table.js';
 
 const standardizeParamsSchema = {
   type: 'object',
@@ -66,9 +67,9 @@ export default defineStage<StandardizeParams>({
     const scaled = [...columns, ...(p.target ? [target!] : [])];
 
     const given = PARTS.filter((n) => parts[n]).map((n) => [n, parts[n]!] as const);
-    const num = new Map<string, Map<string, Float64Array>>();
+    const num = new Map<string, Map<string, NumericArray>>();
     for (const [name, t] of given) {
-      const m = new Map<string, Float64Array>();
+      const m = new Map<string, NumericArray>();
       for (const c of new Set([...features, ...scaled])) {
         if (!t.getChild(c)) throw new Error(`${name}: column '${c}' missing`);
         // a view of the column's buffer when it is float64 (read-only here), else one typed copy
@@ -76,7 +77,7 @@ export default defineStage<StandardizeParams>({
           const { valid } = T.numericColumn(t, c);
           throw new Error(`${name}: column '${c}' has missing values (row ${valid!.indexOf(0)}): run encode with missing: drop or impute first`);
         }
-        m.set(c, T.float64Values(t, c));
+        m.set(c, T.numericValues(t, c));
       }
       num.set(name, m);
     }

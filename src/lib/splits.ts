@@ -35,15 +35,31 @@ export function iota(n: number): Int32Array {
  * (one Int32Array per class, sized by a counting pass): no per-row JS numbers in growing arrays.
  */
 export function byClass(rows: ArrayLike<number>, labels: ArrayLike<number>): Map<number, Int32Array> {
+  let lo = Infinity, hi = -Infinity;
+  for (let i = 0; i < rows.length; i++) { const c = labels[rows[i]!]!; if (c < lo) lo = c; if (c > hi) hi = c; }
+  const m = new Map<number, Int32Array>();
+  if (!rows.length) return m;
+  if (Number.isInteger(lo) && Number.isInteger(hi) && hi - lo < 1 << 20) {
+    // class indices (the usual case): counts and fill positions in typed arrays, no Map per row
+    const counts = new Int32Array(hi - lo + 1);
+    for (let i = 0; i < rows.length; i++) counts[labels[rows[i]!]! - lo]!++;
+    const groups: (Int32Array | null)[] = Array.from(counts, (k) => (k ? new Int32Array(k) : null));
+    const fill = new Int32Array(counts.length);
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
+      const c = labels[r]! - lo;
+      groups[c]![fill[c]!++] = r;
+    }
+    groups.forEach((g, c) => { if (g) m.set(c + lo, g); });
+    return m;
+  }
   const counts = new Map<number, number>();
   for (let i = 0; i < rows.length; i++) {
     const c = labels[rows[i]!]!;
     counts.set(c, (counts.get(c) ?? 0) + 1);
   }
-  const classes = [...counts.keys()].sort((a, b) => a - b);
-  const m = new Map<number, Int32Array>();
   const fill = new Map<number, number>();
-  for (const c of classes) { m.set(c, new Int32Array(counts.get(c)!)); fill.set(c, 0); }
+  for (const c of [...counts.keys()].sort((a, b) => a - b)) { m.set(c, new Int32Array(counts.get(c)!)); fill.set(c, 0); }
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!;
     const c = labels[r]!;

@@ -27,7 +27,7 @@ export async function readTable(path: string): Promise<Table> {
     if (size <= bufferConstants.MAX_LENGTH) return tableFromIPC(await readWhole(path, size));
     return await readTableByBatches(path);
   } catch (e) {
-    if (isSizeError(e)) throw new TableTooLargeError(`reading ${path}`, size, null, e as Error);
+    if (isSizeError(e)) throw TableTooLargeError.of(`reading ${path}`, size, null, e as Error);
     throw new Error(`${path}: not a readable Arrow IPC table (${(e as Error).message})`);
   }
 }
@@ -65,9 +65,15 @@ export async function readTableByBatches(path: string): Promise<Table> {
 
 /** A table (or one of its columns) beyond what this process can hold or is allowed to. */
 export class TableTooLargeError extends Error {
-  constructor(readonly what: string, readonly bytes: number, readonly rows: number | null, cause?: Error) {
-    super(`${what}: ${rows !== null ? `${rows.toLocaleString('en-US')} rows, ` : ''}${fmtBytes(bytes)} — ${cause ? cause.message : `over PIPE_TABLE_MAX_BYTES = ${fmtBytes(tableMaxBytes())}`}`, cause ? { cause } : undefined);
+  constructor(message: string, readonly bytes: number | null = null, readonly rows: number | null = null, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'TableTooLargeError';
+  }
+
+  /** `<what>: <rows> rows, <size> — <why>` (why: the cause, else the PIPE_TABLE_MAX_BYTES limit). */
+  static of(what: string, bytes: number, rows: number | null, cause?: Error): TableTooLargeError {
+    const why = cause ? cause.message : `over PIPE_TABLE_MAX_BYTES = ${fmtBytes(tableMaxBytes())}`;
+    return new TableTooLargeError(`${what}: ${rows !== null ? `${rows.toLocaleString('en-US')} rows, ` : ''}${fmtBytes(bytes)} — ${why}`, bytes, rows, cause ? { cause } : undefined);
   }
 }
 
@@ -82,7 +88,7 @@ export function tableMaxBytes(): number {
 }
 
 function checkTableBytes(what: string, bytes: number, rows: number | null = null): void {
-  if (bytes > tableMaxBytes()) throw new TableTooLargeError(what, bytes, rows);
+  if (bytes > tableMaxBytes()) throw TableTooLargeError.of(what, bytes, rows);
 }
 
 /**
@@ -116,7 +122,7 @@ export async function explainSizeError(e: unknown, stage: { id: string; kind: st
     `stage '${stage.id}' (${stage.kind}): the table does not fit in this process (${detail}).${inputs} What to do: ${stack
       ? 'this is a bug (a data-sized array spread into a call) — please report it with the stage kind; meanwhile split the data into smaller tables.'
       : 'give the process more memory (free RAM; NODE_OPTIONS=--max-old-space-size for JS heap), use fewer rows or columns (sample, or split the data into several tables), or narrower types (float32 features).'}`,
-    e instanceof TableTooLargeError ? (e as TableTooLargeError).bytes : 0, e instanceof TableTooLargeError ? (e as TableTooLargeError).rows : null, err,
+    e instanceof TableTooLargeError ? e.bytes : null, e instanceof TableTooLargeError ? e.rows : null, { cause: err },
   );
 }
 
@@ -451,6 +457,19 @@ export function takeRows(table: Table, indices: ArrayLike<number>): Table {
       // gather from the (possibly chunked) typed arrays
       const Ctor = (col.data[0]?.values?.constructor ?? Float64Array) as { new (n: number): Float64Array };
       const out = new Ctor(n);
+      const rowsIn = table.numRows;
+      if (col.data.length === 1 && col.nullCount === 0) {
+        // one chunk, no nulls (the usual case): a plain gather
+        const d = col.data[0]!;
+        const src = (d.values as Float64Array).subarray(d.offset, d.offset + d.length);
+        for (let k = 0; k < n; k++) {
+          const i = indices[k]!;
+          if (!(i >= 0 && i < rowsIn)) throw new Error(`takeRows: row ${i} out of range (table has ${rowsIn} rows)`);
+          out[k] = src[i]!;
+        }
+        cols.push(makeVector(makeData({ type: t, length: n, nullCount: 0, data: out } as never)));
+        continue;
+      }
       const starts: number[] = [];
       let s = 0;
       for (const d of col.data) { starts.push(s); s += d.length; }

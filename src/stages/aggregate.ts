@@ -74,7 +74,9 @@ export function summarize(values: number[]): MetricSummary {
   const n = values.length;
   const mean = values.reduce((a, b) => a + b, 0) / n;
   const std = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / n);
-  return { mean, std, min: Math.min(...values), max: Math.max(...values), n, values };
+  let min = Infinity, max = -Infinity;
+  for (const v of values) { if (v < min) min = v; if (v > max) max = v; }
+  return { mean, std, min, max, n, values };
 }
 
 function at(obj: unknown, path: string): unknown {
@@ -250,7 +252,7 @@ export default defineStage<AggregateParams>({
       }
       blocks.push(lines.join('\n'));
     }
-    if (paired.length) blocks.push(...pairedMarkdown(paired, p.group_by, p.paired!, fmt));
+    if (paired.length) for (const b of pairedMarkdown(paired, p.group_by, p.paired!, fmt)) blocks.push(b);
     await ctx.output('table').writeText(blocks.join('\n\n') + `\n\nmean ± population std over runs${paired.length ? `; Δ: mean paired difference [${Math.round(paired[0]!.level * 100)}% t interval] (matched runs where the ${p.paired!.reference ? 'reference' : 'group'} is better / n)` : ''}.\n`);
 
     // CSV, wide: one row per group (the seed's analysis/summary.csv); a metric a group lacks is empty
@@ -346,7 +348,7 @@ function pairedMarkdown(paired: PairedSummary[], groupBy: readonly string[], cfg
   for (const rows of pairedTables(paired, groupBy)) {
     const metrics = [...new Set(rows.map((x) => x.metric))];
     const n = [...new Set(rows.map((x) => x.n))];
-    const fam = Math.max(...rows.map((x) => x.family));
+    const fam = rows.reduce((a, x) => Math.max(a, x.family), -Infinity);
     const title = refMode
       ? `Paired differences: **${fixed}** − each other ${compared.join(', ')}, matched on ${cfg.match.join(', ')} (n = ${n.join('/')}); p: ${testName}${corr ? `, ${corr}-adjusted over the ${fam} comparisons of each column` : ''}:`
       : `Paired differences: each group − **${fixed}**, matched on ${cfg.match.join(', ')} (n = ${n.join('/')}); p: ${testName}${corr ? `, ${corr}-adjusted over the ${fam} comparisons of each column` : ''}:`;

@@ -8,12 +8,15 @@
 // previous kind's output files:
 //   generate-synthetic (health_risk, n rows) → encode → split (stratified 10-fold, fold 0, 10 %
 //   inner val) → standardize (fit on train) → aggregate (the split's part sizes)
-// and, separately, load-csv of an n-row health_risk CSV written here first (not timed).
+// and, separately, load-csv of an n-row health_risk CSV written here first (not timed). Then the
+// same chain as one pipeline through the engine (`pipe run --jobs 1`, content-addressed store,
+// hashing and recording included): wall time and the peak RSS of the largest process
+// (/usr/bin/time -f %M).
 // Per kind: wall time in the child, peak RSS (process.resourceUsage().maxRSS), the bytes of the
 // tables it read and wrote, and peak RSS per row. A NumPy peer (/usr/bin/python3) does the
 // split + standardize step on arrays of the same shape, side by side. Nothing here is asserted.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, openSync, writeSync, closeSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, statSync, openSync, writeSync, closeSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus, totalmem, loadavg } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,9 +27,18 @@ const opt = (name, dflt) => { const i = args.indexOf(name); return i >= 0 ? args
 const rowsList = opt('--rows', '1e6,1e7,5e7').split(',').map((x) => Math.round(Number(x)));
 const withCsv = !args.includes('--no-csv');
 const withNumpy = !args.includes('--no-numpy');
+const withEngine = !args.includes('--no-engine');
 const keep = opt('--keep', null);
 
 // ---- child mode: run one kind, print one JSON line ----------------------------------------
+if (args[0] === '--baseline') {
+  // what a child costs before any rows: Node + pipe's modules (subtracted in "above baseline")
+  await import(join(root, 'dist', 'index.js'));
+  for (const k of ['generate-synthetic', 'encode', 'split', 'standardize', 'aggregate', 'load-csv']) await import(join(root, 'dist', 'stages', `${k}.js`));
+  await import('apache-arrow');
+  process.stdout.write(JSON.stringify({ maxRssKB: process.resourceUsage().maxRSS }) + '\n');
+  process.exit(0);
+}
 if (args[0] === '--child') {
   const [, kindFile, json] = args;
   const spec = JSON.parse(json);
@@ -104,8 +116,11 @@ const say = (s) => { console.log(s); lines.push(s); };
 
 say(`# tables at scale — ${new Date().toISOString().slice(0, 16)}Z, ${cpus().length} cores (${cpus()[0]?.model.trim()}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 say('');
-say('| rows | kind | time s | peak RSS MiB | tables in MiB | tables out MiB | RSS bytes/row |');
-say('|---:|---|---:|---:|---:|---:|---:|');
+const baseKB = JSON.parse(spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--baseline'], { encoding: 'utf8' }).stdout).maxRssKB;
+say(`Peak RSS of one process; "above baseline" subtracts ${mb(baseKB * 1024)} MiB, a child that has loaded Node, pipe and Arrow and read no rows. Table bytes per row: what the kind read + wrote (Arrow IPC files).`);
+say('');
+say('| rows | kind | time s | peak RSS MiB | tables in MiB | tables out MiB | RSS above baseline, bytes/row | table bytes in+out /row |');
+say('|---:|---|---:|---:|---:|---:|---:|---:|');
 const base = keep ?? mkdtempSync(join(tmpdir(), 'pipe-bench-tables-'));
 const peers = [];
 try {
@@ -115,7 +130,7 @@ try {
     const row = (kind, r, inPaths) => {
       const outPaths = Object.values(r.outputs).filter((p) => /\.(arrow|json)$/.test(p));
       const tin = bytesOf(inPaths), tout = bytesOf(outPaths.filter((p) => p.endsWith('.arrow')));
-      say(`| ${fmtRows(n)} | ${kind} | ${r.s.toFixed(1)} | ${mb(r.maxRssKB * 1024)} | ${mb(tin)} | ${mb(tout)} | ${((r.maxRssKB * 1024) / n).toFixed(0)} |`);
+      say(`| ${fmtRows(n)} | ${kind} | ${r.s.toFixed(1)} | ${mb(r.maxRssKB * 1024)} | ${mb(tin)} | ${mb(tout)} | ${(((r.maxRssKB - baseKB) * 1024) / n).toFixed(1)} | ${((tin + tout) / n).toFixed(1)} |`);
       return r.outputs;
     };
     const g = row('generate-synthetic', runKind('generate-synthetic', { params: { generator: 'health_risk', n }, outDir: out('gen') }), []);
@@ -136,6 +151,25 @@ try {
       row(`load-csv (${mb(csvBytes)} MiB CSV)`, l, []);
       rmSync(csv, { force: true });
       rmSync(join(dir, 'csv'), { recursive: true, force: true });
+    }
+    if (withEngine) {
+      const proj = join(dir, 'engine');
+      mkdirSync(proj, { recursive: true });
+      writeFileSync(join(proj, 'tables.yaml'), `name: tables
+stages:
+  gen: {kind: generate-synthetic, params: {generator: health_risk, n: ${n}}}
+  enc: {kind: encode, inputs: {train: gen.table}}
+  split: {kind: split, inputs: {table: enc.train}, params: {method: stratified-kfold, k: 10, fold: 0, seed: 7}}
+  std: {kind: standardize, inputs: {train: split.train, val: split.val, test: split.test}}
+  agg: {kind: aggregate, inputs: {runs: [split.info]}, params: {field: sizes}}
+`);
+      const t0 = performance.now();
+      const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, join(root, 'bin', 'pipe.js'), 'run', 'tables.yaml', '--quiet', '--jobs', '1'], { cwd: proj, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+      const sec = (performance.now() - t0) / 1000;
+      if (r.status !== 0) throw new Error(`pipe run failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+      const kb = Number(r.stderr.trim().split('\n').pop());
+      say(`| ${fmtRows(n)} | whole chain: \`pipe run --jobs 1\` (5 stages, largest process) | ${sec.toFixed(1)} | ${mb(kb * 1024)} | | | ${(((kb - baseKB) * 1024) / n).toFixed(1)} | |`);
+      rmSync(proj, { recursive: true, force: true });
     }
     if (withNumpy) peers.push([n, numpyPeer(n), s]);
     if (!keep) rmSync(dir, { recursive: true, force: true });

@@ -28,6 +28,10 @@ export async function readTable(path: string): Promise<Table> {
     return await readTableByBatches(path);
   } catch (e) {
     if (isSizeError(e)) throw TableTooLargeError.of(`reading ${path}`, size, null, e as Error);
+    // by batches, a batch over Node's largest Buffer fails Buffer's own argument check
+    if (size > bufferConstants.MAX_LENGTH && e instanceof RangeError) {
+      throw TableTooLargeError.of(`reading ${path}`, size, null, new Error(`a record batch is larger than Node's largest Buffer (${bufferConstants.MAX_LENGTH} bytes): ${e.message}`));
+    }
     throw new Error(`${path}: not a readable Arrow IPC table (${(e as Error).message})`);
   }
 }

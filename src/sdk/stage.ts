@@ -225,37 +225,6 @@ export const DEFAULT_EXT: Record<PortType, string> = {
   table: '.arrow', json: '.json', text: '.txt', file: '', dir: '', png: '.png', svg: '.svg', gif: '.gif', html: '.html', any: '',
 };
 
-/**
- * A stage kind. Its `run` is wrapped once, here, so that a table that does not fit (a failed
- * allocation, an invalid array length, Node's buffer/string/file limits, a stack overflow from a
- * data-sized spread) fails with an error naming the stage instance, its input tables' sizes and
- * what to do (`explainSizeError`); every other error passes through unchanged.
- */
 export function defineStage<P>(kind: StageKind<P>): StageKind<P> {
-  const run = kind.run;
-  return {
-    ...kind,
-    async run(ctx) {
-      try {
-        return await run.call(kind, ctx);
-      } catch (e) {
-        const { explainSizeError } = await import('./table.js');
-        throw await explainSizeError(e, { id: ctx.id, kind: ctx.kind ?? kind.kind, inputSizes: () => inputTableSizes(ctx) });
-      }
-    },
-  };
-}
-
-/** The byte sizes of a context's connected input files (for size errors). */
-async function inputTableSizes(ctx: StageContext): Promise<{ name: string; bytes: number }[]> {
-  const { stat } = await import('node:fs/promises');
-  const out: { name: string; bytes: number }[] = [];
-  for (const name of ctx.inputNames()) {
-    for (const h of ctx.inputs(name)) {
-      if (h.type && h.type !== 'table') continue;
-      const st = await stat(h.path).catch(() => null);
-      if (st?.isFile()) out.push({ name: h.from || name, bytes: st.size });
-    }
-  }
-  return out;
+  return kind;
 }

@@ -14,6 +14,7 @@
  */
 import type { FromSchema } from 'json-schema-to-ts';
 import { defineStage } from '../sdk/stage.js';
+import { withTableLimits } from '../sdk/limits.js';
 import { adjustP, pairedStats, type Correction } from '../lib/stats.js';
 
 export interface PairedSummary {
@@ -120,7 +121,7 @@ const aggregateParamsSchema = {
 /** The params after defaults, derived from the schema (so the two cannot disagree). */
 type AggregateParams = FromSchema<typeof aggregateParamsSchema>;
 
-export default defineStage<AggregateParams>({
+export default defineStage<AggregateParams>(withTableLimits({
   kind: 'aggregate',
   version: '4',
   description: 'Aggregate per-run metrics into mean ± std, min, max per metric and group (results.json, Markdown table, CSV)',
@@ -305,7 +306,7 @@ export default defineStage<AggregateParams>({
     ctx.progress({ done: 1, total: 1, message: `${results.length} groups` });
     return { metrics: { groups: results.length, runs: results.reduce((a, g) => a + g.n_runs, 0) } };
   },
-});
+}));
 
 /**
  * The comparisons split into tables by the set of metrics they have (classification and

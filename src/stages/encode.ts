@@ -12,6 +12,7 @@
  */
 import type { FromSchema } from 'json-schema-to-ts';
 import { defineStage } from '../sdk/stage.js';
+import { withTableLimits } from '../sdk/limits.js';
 import type { NumericArray } from '../sdk/table.js';
 
 const encodeParamsSchema = {
@@ -28,7 +29,7 @@ const encodeParamsSchema = {
 /** The params after defaults, derived from the schema (so the two cannot disagree). */
 export type EncodeParams = FromSchema<typeof encodeParamsSchema>;
 
-export default defineStage<EncodeParams>({
+export default defineStage<EncodeParams>(withTableLimits({
   kind: 'encode',
   version: '2',
   description: 'One-hot encode categorical features and drop or impute missing values (fit on the training part)',
@@ -238,4 +239,4 @@ export default defineStage<EncodeParams>({
     if (fitOn === 'all') ctx.log.warn(`fit_on: all${p.fit_on === 'auto' ? ' (auto: seed-parity input)' : ''} — levels/fills fit on val/test rows too (leaky; seed-parity only)`);
     return { metrics: { features: outFeatures.length, train_rows: outs.train!.numRows } };
   },
-});
+}));

@@ -15,6 +15,7 @@
  */
 import type { FromSchema } from 'json-schema-to-ts';
 import { defineStage } from '../sdk/stage.js';
+import { withTableLimits } from '../sdk/limits.js';
 
 const SCHEMAS = {
   study_success: [
@@ -53,7 +54,7 @@ export function detectSchema(header: string[]): { name: keyof typeof SCHEMAS; ta
 /** A decimal number as a data file writes it (no hex, no Infinity/NaN words, no separators). */
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
-export default defineStage<LoadCsvParams>({
+export default defineStage<LoadCsvParams>(withTableLimits({
   kind: 'load-csv',
   version: '1',
   description: "A project CSV as a table; target and features given or auto-detected (the Hebbian seed's study/health schemas)",
@@ -202,7 +203,7 @@ export default defineStage<LoadCsvParams>({
       return new Vector([first.data[0]!, ...chunks.slice(1).map((k) => dictionaryVector(k, dict).data[0]!)]);
     }
   },
-});
+}));
 
 /**
  * Streams the records of a CSV through `onRecord(record, k)` (k = record index, header = 0)

@@ -21,6 +21,7 @@
  */
 import type { FromSchema } from 'json-schema-to-ts';
 import { defineStage } from '../sdk/stage.js';
+import { withTableLimits } from '../sdk/limits.js';
 
 const splitParamsSchema = {
   type: 'object',
@@ -42,7 +43,7 @@ const splitParamsSchema = {
 /** The params after defaults, derived from the schema (so the two cannot disagree). */
 export type SplitParams = FromSchema<typeof splitParamsSchema>;
 
-export default defineStage<SplitParams>({
+export default defineStage<SplitParams>(withTableLimits({
   kind: 'split',
   version: '2',
   description: 'Train/val/test split: holdout or one fold of (stratified) k-fold CV, seeded, with an inner validation split',
@@ -149,4 +150,4 @@ export default defineStage<SplitParams>({
     await ctx.output('info').writeJSON(info);
     return { metrics: { train_rows: train.length, val_rows: val.length, test_rows: test.length } };
   },
-});
+}));

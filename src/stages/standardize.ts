@@ -12,6 +12,7 @@
  */
 import type { FromSchema } from 'json-schema-to-ts';
 import { defineStage } from '../sdk/stage.js';
+import { withTableLimits } from '../sdk/limits.js';
 import type { NumericArray } from '../sdk/table.js';
 
 const standardizeParamsSchema = {
@@ -28,7 +29,7 @@ const standardizeParamsSchema = {
 /** The params after defaults, derived from the schema (so the two cannot disagree). */
 export type StandardizeParams = FromSchema<typeof standardizeParamsSchema>;
 
-export default defineStage<StandardizeParams>({
+export default defineStage<StandardizeParams>(withTableLimits({
   kind: 'standardize',
   version: '2',
   description: 'Standardize numeric features (population std) with statistics fit on the training part',
@@ -72,7 +73,7 @@ export default defineStage<StandardizeParams>({
       const m = new Map<string, NumericArray>();
       for (const c of new Set([...features, ...scaled])) {
         if (!t.getChild(c)) throw new Error(`${name}: column '${c}' missing`);
-        // a view of the column's buffer when it is float64 (read-only here), else one typed copy
+        // a view of the column's own buffer (read-only here) when it is one chunk, else one typed copy
         if (t.getChild(c)!.nullCount > 0) {
           const { valid } = T.numericColumn(t, c);
           throw new Error(`${name}: column '${c}' has missing values (row ${valid!.indexOf(0)}): run encode with missing: drop or impute first`);
@@ -136,4 +137,4 @@ export default defineStage<StandardizeParams>({
     if (fitOn === 'all') ctx.log.warn(`fit_on: all${p.fit_on === 'auto' ? ' (auto: seed-parity input)' : ''} — statistics include val/test rows (leaky; seed-parity only)`);
     return { metrics: { columns: columns.length, fit_rows: nFit } };
   },
-});
+}));

@@ -3,22 +3,66 @@
  * pandas (`pyarrow.feather.read_table`), polars (`pl.read_ipc`) and DuckDB, with typed columns
  * and a schema (column types, plus key/value metadata).
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
+import { constants as bufferConstants } from 'node:buffer';
+import { TableTooLargeError, checkTableBytes, isSizeError } from './limits.js';
+
+export { TableTooLargeError, explainSizeError, isSizeError, tableMaxBytes, withTableLimits } from './limits.js';
 import {
-  tableFromIPC, tableToIPC, Schema, RecordBatch, Table as ArrowTable, type Table,
+  tableFromIPC, tableToIPC, Schema, RecordBatch, Table as ArrowTable, type Table, RecordBatchFileWriter, RecordBatchReader,
   makeData, makeVector, vectorFromArray, Field, FixedSizeList, Float32, Float64, Int32, Uint8, Utf8,
   DataType, Type, type Vector, Dictionary, Struct,
 } from 'apache-arrow';
 
 export type { Table } from 'apache-arrow';
 
+/**
+ * Reads a table artifact. Files up to Node's largest Buffer (4 GiB on Node 20) are read into one
+ * buffer the columns then view (no copy; `readFile` alone stops at 2 GiB); larger files are
+ * read record batch by record batch (each batch its own buffer). A file beyond
+ * `PIPE_TABLE_MAX_BYTES` (default: no limit but the machine's) is a `TableTooLargeError`.
+ */
 export async function readTable(path: string): Promise<Table> {
-  const buf = await readFile(path);
+  const { size } = await stat(path);
+  checkTableBytes(`reading ${path}`, size);
   try {
-    return tableFromIPC(buf);
+    if (size < 2 ** 31 - 1) return tableFromIPC(await readFile(path));
+    if (size <= bufferConstants.MAX_LENGTH) return tableFromIPC(await readWhole(path, size));
+    return await readTableByBatches(path);
   } catch (e) {
+    if (isSizeError(e)) throw TableTooLargeError.of(`reading ${path}`, size, null, e as Error);
+    // by batches, a batch over Node's largest Buffer fails Buffer's own argument check
+    if (size > bufferConstants.MAX_LENGTH && e instanceof RangeError) {
+      throw TableTooLargeError.of(`reading ${path}`, size, null, new Error(`a record batch is larger than Node's largest Buffer (${bufferConstants.MAX_LENGTH} bytes): ${e.message}`));
+    }
     throw new Error(`${path}: not a readable Arrow IPC table (${(e as Error).message})`);
   }
+}
+
+/** The whole file in one Buffer, read in 1 GiB pieces (no 2 GiB `readFile` limit). */
+async function readWhole(path: string, size: number): Promise<Buffer> {
+  const buf = Buffer.allocUnsafe(size);
+  const fh = await open(path, 'r');
+  try {
+    let at = 0;
+    while (at < size) {
+      const { bytesRead } = await fh.read(buf, at, Math.min(2 ** 30, size - at), at);
+      if (bytesRead === 0) throw new Error(`${path}: ended at byte ${at} of ${size}`);
+      at += bytesRead;
+    }
+  } finally { await fh.close(); }
+  return buf;
+}
+
+/** A table read one record batch at a time from the file (memory: the batches, not the file). */
+export async function readTableByBatches(path: string): Promise<Table> {
+  const fh = await open(path, 'r');
+  try {
+    const reader = await RecordBatchReader.from(fh);
+    const batches: RecordBatch[] = [];
+    for await (const b of reader) batches.push(b);
+    return new ArrowTable(reader.schema, batches);
+  } finally { await fh.close(); }
 }
 
 /**
@@ -48,8 +92,35 @@ export function canonicalDictionaryIds(table: Table): Table {
   return new ArrowTable(schema, batches);
 }
 
+/**
+ * Writes `table` as an Arrow IPC file — the same bytes as `tableToBytes`, streamed piece by
+ * piece (the writer hands out views of the column buffers), so writing costs no second copy of
+ * the table. Over `PIPE_TABLE_MAX_BYTES` it is a `TableTooLargeError`.
+ */
 export async function writeTable(path: string, table: Table): Promise<void> {
-  await writeFile(path, tableToBytes(table));
+  const bytes = table.batches.reduce((a, b) => a + b.data.byteLength, 0);
+  checkTableBytes(`writing ${path}`, bytes, table.numRows);
+  const writer = new RecordBatchFileWriter();
+  writer.writeAll(canonicalDictionaryIds(table));
+  const fh = await open(path, 'w');
+  try {
+    // small pieces (headers, padding) are gathered into one write; column buffers go as they are
+    let pend: Uint8Array[] = [], pendBytes = 0;
+    const put = async (b: Uint8Array) => {
+      // one write(2) moves at most ~2 GiB: loop until the piece is out
+      for (let at = 0; at < b.byteLength;) at += (await fh.write(b, at, Math.min(b.byteLength - at, 2 ** 30))).bytesWritten;
+    };
+    const flush = async () => {
+      if (!pendBytes) return;
+      await put(pend.length === 1 ? pend[0]! : Buffer.concat(pend, pendBytes));
+      pend = []; pendBytes = 0;
+    };
+    for await (const chunk of writer) {
+      if (chunk.byteLength >= 1 << 16) { await flush(); await put(chunk); }
+      else { pend.push(chunk); pendBytes += chunk.byteLength; if (pendBytes >= 1 << 20) await flush(); }
+    }
+    await flush();
+  } finally { await fh.close(); }
 }
 
 /**
@@ -219,6 +290,25 @@ export function stringVector(values: (string | null)[]): Vector {
   return vectorFromArray(values, new Utf8());
 }
 
+/**
+ * A dictionary-encoded string column (Dictionary<Utf8, Int32>) from per-row codes into `levels`
+ * (code −1 = missing): one Int32 per row instead of one JS string per row. Codes are used as
+ * given (no re-sorting), so the same codes and levels give the same bytes.
+ */
+export function dictionaryVector(codes: Int32Array, levels: string[] | Vector): Vector {
+  const n = codes.length;
+  let nulls = 0;
+  for (let i = 0; i < n; i++) if (codes[i]! < 0) nulls++;
+  let bitmap: Uint8Array | undefined;
+  if (nulls) {
+    bitmap = new Uint8Array(Math.ceil(n / 8));
+    for (let i = 0; i < n; i++) if (codes[i]! >= 0) bitmap[i >> 3]! |= 1 << (i & 7);
+  }
+  const dict = Array.isArray(levels) ? vectorFromArray(levels, new Utf8()) : levels; // a shared dictionary (chunks of one column)
+  const type = new Dictionary(new Utf8(), new Int32());
+  return makeVector(makeData({ type, length: n, nullCount: nulls, nullBitmap: bitmap, data: codes, dictionary: dict } as never));
+}
+
 /** A FixedSizeList<uint8|float32>[width] column (e.g. flattened images), row-major values. */
 export function fixedListVector(values: Uint8Array | Float32Array, width: number): Vector {
   const n = values.length / width;
@@ -282,6 +372,46 @@ export function stringColumn(table: Table, name: string): (string | null)[] {
   return out;
 }
 
+/**
+ * A categorical column as per-row codes into `levels` (first-appearance order; −1 = missing):
+ * dictionary columns are read through their indices (no per-row strings), other columns are
+ * interned value by value (`String(v)`). One Int32 per row instead of one JS string per row.
+ */
+export function categoryCodes(table: Table, name: string): { codes: Int32Array; levels: string[] } {
+  const col = table.getChild(name);
+  if (!col) throw new Error(`column '${name}' not in table`);
+  const codes = new Int32Array(table.numRows);
+  const levels: string[] = [];
+  const index = new Map<string, number>();
+  const intern = (v: unknown) => {
+    const s = String(v);
+    let j = index.get(s);
+    if (j === undefined) { j = levels.length; levels.push(s); index.set(s, j); }
+    return j;
+  };
+  let i = 0;
+  for (const d of col.data) {
+    if (DataType.isDictionary(d.type) && d.dictionary) {
+      const dict = d.dictionary;
+      const map = new Int32Array(dict.length).fill(-2);
+      const keys = d.values as ArrayLike<number | bigint>;
+      for (let r = 0; r < d.length; r++, i++) {
+        if (d.nullCount > 0 && !d.getValid(r)) { codes[i] = -1; continue; }
+        const k = Number(keys[d.offset + r]!);
+        if (map[k] === -2) { const v = dict.get(k); map[k] = v === null || v === undefined ? -1 : intern(v); }
+        codes[i] = map[k]!;
+      }
+    } else {
+      const chunk = makeVector(d);
+      for (let r = 0; r < d.length; r++, i++) {
+        const v = chunk.get(r);
+        codes[i] = v === null || v === undefined ? -1 : intern(v);
+      }
+    }
+  }
+  return { codes, levels };
+}
+
 /** The rows `indices` (in that order) of `table`; schema, column types and metadata kept. */
 export function takeRows(table: Table, indices: ArrayLike<number>): Table {
   const n = indices.length;
@@ -293,6 +423,19 @@ export function takeRows(table: Table, indices: ArrayLike<number>): Table {
       // gather from the (possibly chunked) typed arrays
       const Ctor = (col.data[0]?.values?.constructor ?? Float64Array) as { new (n: number): Float64Array };
       const out = new Ctor(n);
+      const rowsIn = table.numRows;
+      if (col.data.length === 1 && col.nullCount === 0) {
+        // one chunk, no nulls (the usual case): a plain gather
+        const d = col.data[0]!;
+        const src = (d.values as Float64Array).subarray(d.offset, d.offset + d.length);
+        for (let k = 0; k < n; k++) {
+          const i = indices[k]!;
+          if (!(i >= 0 && i < rowsIn)) throw new Error(`takeRows: row ${i} out of range (table has ${rowsIn} rows)`);
+          out[k] = src[i]!;
+        }
+        cols.push(makeVector(makeData({ type: t, length: n, nullCount: 0, data: out } as never)));
+        continue;
+      }
       const starts: number[] = [];
       let s = 0;
       for (const d of col.data) { starts.push(s); s += d.length; }
@@ -376,7 +519,52 @@ export function completeRows(table: Table, columns: string[]): Int32Array {
     let i = 0;
     for (const d of col.data) for (let r = 0; r < d.length; r++, i++) if (!d.getValid(r)) ok[i] = 0;
   }
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) if (ok[i]) out.push(i);
-  return Int32Array.from(out);
+  let m = 0;
+  for (let i = 0; i < n; i++) m += ok[i]!;
+  const out = new Int32Array(m);
+  for (let i = 0, k = 0; i < n; i++) if (ok[i]) out[k++] = i;
+  return out;
+}
+
+/**
+ * A numeric column as Int32 values (e.g. class indices), `missing` where null — read chunk by
+ * chunk from the column buffers (no per-row boxing, no Float64 detour).
+ */
+export function intColumn(table: Table, name: string, missing = -1): Int32Array {
+  const col = table.getChild(name);
+  if (!col) throw new Error(`column '${name}' not in table`);
+  if (!isNumericType(col.type)) throw new Error(`column '${name}' is ${String(col.type)}, not numeric`);
+  const out = new Int32Array(table.numRows);
+  let i = 0;
+  for (const d of col.data) {
+    const arr = d.values as ArrayLike<number | bigint>;
+    const big = typeof arr[0] === 'bigint';
+    for (let r = 0; r < d.length; r++, i++) {
+      if (d.nullCount > 0 && !d.getValid(r)) out[i] = missing;
+      else out[i] = big ? Number(arr[d.offset + r]!) : (arr[d.offset + r] as number);
+    }
+  }
+  return out;
+}
+
+/** The typed arrays a numeric Arrow column (other than 64-bit integers) keeps its values in. */
+export type NumericArray = Float64Array | Float32Array | Int32Array | Int16Array | Int8Array | Uint32Array | Uint16Array | Uint8Array;
+
+/**
+ * A numeric column's values, READ-ONLY: a view of the column's own buffer when it is one chunk
+ * without nulls (no copy; the column's own type, e.g. Float32Array), else a Float64 copy.
+ * Missing values are an error naming the row (use `numericColumn` to handle them).
+ */
+export function numericValues(table: Table, name: string): NumericArray {
+  const col = table.getChild(name);
+  if (!col) throw new Error(`column '${name}' not in table`);
+  if (!isNumericType(col.type)) throw new Error(`column '${name}' is ${String(col.type)}, not numeric`);
+  const v = col.data[0]?.values;
+  if (col.data.length === 1 && col.nullCount === 0 && ArrayBuffer.isView(v) && !(v instanceof BigInt64Array) && !(v instanceof BigUint64Array)) {
+    const d = col.data[0]!;
+    return (v as NumericArray).subarray(d.offset, d.offset + d.length);
+  }
+  const { values, valid } = numericColumn(table, name);
+  if (valid) throw new Error(`column '${name}' has a missing value at row ${valid.indexOf(0)}`);
+  return values;
 }

@@ -14,6 +14,7 @@
  */
 import type { FromSchema } from 'json-schema-to-ts';
 import { defineStage } from '../sdk/stage.js';
+import { withTableLimits } from '../sdk/limits.js';
 import { adjustP, pairedStats, type Correction } from '../lib/stats.js';
 
 export interface PairedSummary {
@@ -74,7 +75,9 @@ export function summarize(values: number[]): MetricSummary {
   const n = values.length;
   const mean = values.reduce((a, b) => a + b, 0) / n;
   const std = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / n);
-  return { mean, std, min: Math.min(...values), max: Math.max(...values), n, values };
+  let min = Infinity, max = -Infinity;
+  for (const v of values) { if (v < min) min = v; if (v > max) max = v; }
+  return { mean, std, min, max, n, values };
 }
 
 function at(obj: unknown, path: string): unknown {
@@ -118,7 +121,7 @@ const aggregateParamsSchema = {
 /** The params after defaults, derived from the schema (so the two cannot disagree). */
 type AggregateParams = FromSchema<typeof aggregateParamsSchema>;
 
-export default defineStage<AggregateParams>({
+export default defineStage<AggregateParams>(withTableLimits({
   kind: 'aggregate',
   version: '4',
   description: 'Aggregate per-run metrics into mean ± std, min, max per metric and group (results.json, Markdown table, CSV)',
@@ -250,7 +253,7 @@ export default defineStage<AggregateParams>({
       }
       blocks.push(lines.join('\n'));
     }
-    if (paired.length) blocks.push(...pairedMarkdown(paired, p.group_by, p.paired!, fmt));
+    if (paired.length) for (const b of pairedMarkdown(paired, p.group_by, p.paired!, fmt)) blocks.push(b);
     await ctx.output('table').writeText(blocks.join('\n\n') + `\n\nmean ± population std over runs${paired.length ? `; Δ: mean paired difference [${Math.round(paired[0]!.level * 100)}% t interval] (matched runs where the ${p.paired!.reference ? 'reference' : 'group'} is better / n)` : ''}.\n`);
 
     // CSV, wide: one row per group (the seed's analysis/summary.csv); a metric a group lacks is empty
@@ -303,7 +306,7 @@ export default defineStage<AggregateParams>({
     ctx.progress({ done: 1, total: 1, message: `${results.length} groups` });
     return { metrics: { groups: results.length, runs: results.reduce((a, g) => a + g.n_runs, 0) } };
   },
-});
+}));
 
 /**
  * The comparisons split into tables by the set of metrics they have (classification and
@@ -346,7 +349,7 @@ function pairedMarkdown(paired: PairedSummary[], groupBy: readonly string[], cfg
   for (const rows of pairedTables(paired, groupBy)) {
     const metrics = [...new Set(rows.map((x) => x.metric))];
     const n = [...new Set(rows.map((x) => x.n))];
-    const fam = Math.max(...rows.map((x) => x.family));
+    const fam = rows.reduce((a, x) => Math.max(a, x.family), -Infinity);
     const title = refMode
       ? `Paired differences: **${fixed}** − each other ${compared.join(', ')}, matched on ${cfg.match.join(', ')} (n = ${n.join('/')}); p: ${testName}${corr ? `, ${corr}-adjusted over the ${fam} comparisons of each column` : ''}:`
       : `Paired differences: each group − **${fixed}**, matched on ${cfg.match.join(', ')} (n = ${n.join('/')}); p: ${testName}${corr ? `, ${corr}-adjusted over the ${fam} comparisons of each column` : ''}:`;

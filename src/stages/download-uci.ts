@@ -13,6 +13,7 @@
  */
 import type { FromSchema } from 'json-schema-to-ts';
 import { defineStage } from '../sdk/stage.js';
+import { withTableLimits } from '../sdk/limits.js';
 
 const downloadUciParamsSchema = {
   type: 'object',
@@ -31,7 +32,7 @@ const downloadUciParamsSchema = {
 /** The params after defaults, derived from the schema (so the two cannot disagree). */
 export type DownloadUciParams = FromSchema<typeof downloadUciParamsSchema>;
 
-export default defineStage<DownloadUciParams>({
+export default defineStage<DownloadUciParams>(withTableLimits({
   kind: 'download-uci',
   version: '1',
   description: 'Download (or copy from a mirror), verify and parse a UCI dataset: adult, magic or ccpp',
@@ -77,4 +78,4 @@ export default defineStage<DownloadUciParams>({
     });
     return { metrics };
   },
-});
+}));

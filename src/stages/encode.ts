@@ -12,6 +12,8 @@
  */
 import type { FromSchema } from 'json-schema-to-ts';
 import { defineStage } from '../sdk/stage.js';
+import { withTableLimits } from '../sdk/limits.js';
+import type { NumericArray } from '../sdk/table.js';
 
 const encodeParamsSchema = {
   type: 'object',
@@ -27,7 +29,7 @@ const encodeParamsSchema = {
 /** The params after defaults, derived from the schema (so the two cannot disagree). */
 export type EncodeParams = FromSchema<typeof encodeParamsSchema>;
 
-export default defineStage<EncodeParams>({
+export default defineStage<EncodeParams>(withTableLimits({
   kind: 'encode',
   version: '2',
   description: 'One-hot encode categorical features and drop or impute missing values (fit on the training part)',
@@ -63,38 +65,46 @@ export default defineStage<EncodeParams>({
     for (const c of numeric) if (!T.isNumericType(typeOf(c))) throw new Error(`feature '${c}' is ${String(typeOf(c))}: neither numeric nor categorical`);
     const others = train.schema.fields.map((f) => f.name).filter((c) => !features.includes(c) && c !== target);
 
-    // per part: cached columns
+    // per part: typed columns — numeric as Float64 (+ validity), categorical and string targets
+    // as Int32 codes into per-part levels (no per-row strings or boxed numbers)
+    type Num = { values: NumericArray; valid: Uint8Array | null };
+    type Cat = { codes: Int32Array; levels: string[] };
     const given = PARTS.filter((n) => parts[n]).map((n) => [n, parts[n]!] as const);
-    const cols = new Map<string, { num: Map<string, { values: Float64Array; valid: Uint8Array | null }>; cat: Map<string, (string | null)[]>; tgt: (string | number | null)[] | null }>();
+    const cols = new Map<string, { num: Map<string, Num>; cat: Map<string, Cat>; tgt: { num: Num } | { cat: Cat } | null }>();
     for (const [name, t] of given) {
       for (const c of features) if (!t.getChild(c)) throw new Error(`${name}: feature column '${c}' missing`);
-      const num = new Map(numeric.map((c) => [c, T.numericColumn(t, c)] as const));
-      const cat = new Map(categorical.map((c) => [c, T.stringColumn(t, c)] as const));
-      let tgt: (string | number | null)[] | null = null;
+      const num = new Map(numeric.map((c) => [c, t.getChild(c)!.nullCount === 0 ? { values: T.numericValues(t, c), valid: null } : T.numericColumn(t, c)] as const));
+      const cat = new Map(categorical.map((c) => [c, T.categoryCodes(t, c)] as const));
+      let tgt: { num: Num } | { cat: Cat } | null = null;
       if (target) {
         const col = t.getChild(target);
         if (!col) throw new Error(`${name}: target column '${target}' missing`);
-        tgt = T.isStringType(col.type) ? T.stringColumn(t, target) : Array.from(T.numericColumn(t, target).values, (v) => (Number.isNaN(v) ? null : v));
+        tgt = T.isStringType(col.type) ? { cat: T.categoryCodes(t, target) } : { num: col.nullCount === 0 ? { values: T.numericValues(t, target), valid: null } : T.numericColumn(t, target) };
       }
       cols.set(name, { num, cat, tgt });
     }
     const stringTarget = !!target && T.isStringType(train.getChild(target)!.type);
+    /** Is row i's target missing (null, or NaN)? */
+    const noTarget = (tg: { num: Num } | { cat: Cat } | null, i: number) => !!tg && ('cat' in tg ? tg.cat.codes[i]! < 0 : Number.isNaN(tg.num.values[i]!));
 
     // rows kept per part: target present, and (drop) every feature present
     const keptRows = (name: string, t: typeof train) => {
       const c = cols.get(name)!;
-      const out: number[] = [];
+      const ok = new Uint8Array(t.numRows);
+      let m = 0;
       for (let i = 0; i < t.numRows; i++) {
-        if (c.tgt && c.tgt[i] === null) continue;
+        if (noTarget(c.tgt, i)) continue;
         if (p.missing === 'drop') {
-          let ok = true;
-          for (const v of c.num.values()) if (v.valid && !v.valid[i]) { ok = false; break; }
-          if (ok) for (const v of c.cat.values()) if (v[i] === null) { ok = false; break; }
-          if (!ok) continue;
+          let good = true;
+          for (const v of c.num.values()) if (v.valid && !v.valid[i]) { good = false; break; }
+          if (good) for (const v of c.cat.values()) if (v.codes[i]! < 0) { good = false; break; }
+          if (!good) continue;
         }
-        out.push(i);
+        ok[i] = 1; m++;
       }
-      return Int32Array.from(out);
+      const out = new Int32Array(m);
+      for (let i = 0, k = 0; i < t.numRows; i++) if (ok[i]) out[k++] = i;
+      return out;
     };
     const kept = new Map(given.map(([n, t]) => [n, keptRows(n, t)]));
     const fitOn = resolveFitOn(p.fit_on, parts.train);
@@ -103,12 +113,23 @@ export default defineStage<EncodeParams>({
     const nFit = fit.reduce((a, f) => a + f.rows.length, 0);
     if (nFit === 0) throw new Error('no rows to fit the encoder on (all rows have missing values?)');
 
+    /** Counts of each level (by name) over the fit rows, from per-part code counts. */
+    const levelCounts = (get: (c: (typeof fitCols)[number]['c']) => Cat) => {
+      const counts = new Map<string, number>();
+      for (const { rows, c: cc } of fitCols) {
+        const { codes, levels: lv } = get(cc);
+        const k = new Float64Array(lv.length);
+        for (let i = 0; i < rows.length; i++) { const j = codes[rows[i]!]!; if (j >= 0) k[j]!++; }
+        lv.forEach((l, j) => { if (k[j]) counts.set(l, (counts.get(l) ?? 0) + k[j]!); });
+      }
+      return counts;
+    };
+
     // fit: levels, fills, classes
     const levels: Record<string, string[]> = {};
     const catFill: Record<string, string> = {};
     for (const c of categorical) {
-      const counts = new Map<string, number>();
-      for (const { rows, c: cc } of fitCols) for (const r of rows) { const v = cc.cat.get(c)![r]; if (v !== null) counts.set(v, (counts.get(v) ?? 0) + 1); }
+      const counts = levelCounts((cc) => cc.cat.get(c)!);
       levels[c] = [...counts.keys()].sort();
       if (p.missing === 'impute') {
         let best = '', bestN = -1;
@@ -119,19 +140,18 @@ export default defineStage<EncodeParams>({
     const numFill: Record<string, number> = {};
     if (p.missing === 'impute') {
       for (const c of numeric) {
-        const vals: number[] = [];
-        for (const { rows, c: cc } of fitCols) { const v = cc.num.get(c)!; for (const r of rows) if (!v.valid || v.valid[r]) vals.push(v.values[r]!); }
-        if (!vals.length) throw new Error(`feature '${c}' has no values to impute from`);
-        if (p.impute_numeric === 'mean') numFill[c] = vals.reduce((a, b) => a + b, 0) / vals.length;
-        else { vals.sort((a, b) => a - b); const m = vals.length >> 1; numFill[c] = vals.length % 2 ? vals[m]! : (vals[m - 1]! + vals[m]!) / 2; }
+        let m = 0;
+        for (const { rows, c: cc } of fitCols) { const v = cc.num.get(c)!; for (let i = 0; i < rows.length; i++) if (!v.valid || v.valid[rows[i]!]) m++; }
+        if (!m) throw new Error(`feature '${c}' has no values to impute from`);
+        const vals = new Float64Array(m);
+        m = 0;
+        for (const { rows, c: cc } of fitCols) { const v = cc.num.get(c)!; for (let i = 0; i < rows.length; i++) { const r = rows[i]!; if (!v.valid || v.valid[r]) vals[m++] = v.values[r]!; } }
+        if (p.impute_numeric === 'mean') { let s0 = 0; for (let i = 0; i < m; i++) s0 += vals[i]!; numFill[c] = s0 / m; }
+        else { vals.sort(); const h = m >> 1; numFill[c] = m % 2 ? vals[h]! : (vals[h - 1]! + vals[h]!) / 2; }
       }
     }
     let classes = meta.classes;
-    if (stringTarget) {
-      const s = new Set<string>();
-      for (const { rows, c: cc } of fitCols) for (const r of rows) s.add(String(cc.tgt![r]));
-      classes = [...s].sort();
-    }
+    if (stringTarget) classes = [...levelCounts((cc) => (cc.tgt as { cat: Cat }).cat).keys()].sort();
 
     // apply
     const onehotNames = categorical.flatMap((c) => levels[c]!.map((l) => `${c}=${l}`));
@@ -142,44 +162,66 @@ export default defineStage<EncodeParams>({
       const rows = kept.get(name)!;
       const n = rows.length;
       const vecs: Record<string, ReturnType<typeof T.numericVector>> = {};
+      const imputed: Record<string, number> = {};
       for (const f of numeric) {
         const v = c.num.get(f)!;
         const out = new Float32Array(n);
-        for (let k = 0; k < n; k++) { const r = rows[k]!; out[k] = v.valid && !v.valid[r] ? numFill[f]! : v.values[r]!; }
+        let filled = 0;
+        if (v.valid) for (let k = 0; k < n; k++) { const r = rows[k]!; if (v.valid[r]) out[k] = v.values[r]!; else { out[k] = numFill[f]!; filled++; } }
+        else for (let k = 0; k < n; k++) out[k] = v.values[rows[k]!]!;
+        if (filled) imputed[f] = filled;
         vecs[f] = T.numericVector('float32', out);
       }
       const unseen: Record<string, number> = {};
       for (const f of categorical) {
         const lv = levels[f]!;
         const index = new Map(lv.map((l, j) => [l, j]));
+        const { codes, levels: partLevels } = c.cat.get(f)!;
+        // part code → fitted level index (−1: unseen); a missing value takes the fill level
+        const toLevel = Int32Array.from(partLevels, (l) => index.get(l) ?? -1);
+        const fill = catFill[f] !== undefined ? index.get(catFill[f]!) ?? -1 : -1;
         const mats = lv.map(() => new Float32Array(n));
-        const vals = c.cat.get(f)!;
+        let filled = 0;
         for (let k = 0; k < n; k++) {
-          const raw = vals[rows[k]!] ?? catFill[f]!;
-          const j = index.get(raw);
-          if (j === undefined) unseen[f] = (unseen[f] ?? 0) + 1;
+          const code = codes[rows[k]!]!;
+          if (code < 0) filled++;
+          const j = code < 0 ? fill : toLevel[code]!;
+          if (j < 0) unseen[f] = (unseen[f] ?? 0) + 1;
           else mats[j]![k] = 1;
         }
+        if (filled) imputed[f] = filled;
         lv.forEach((l, j) => { vecs[`${f}=${l}`] = T.numericVector('float32', mats[j]!); });
       }
       if (target) {
         if (stringTarget) {
+          const { codes, levels: partLevels } = (c.tgt as { cat: Cat }).cat;
+          const toClass = Int32Array.from(partLevels, (l) => classes!.indexOf(l));
           const y = new Int32Array(n);
           for (let k = 0; k < n; k++) {
-            const v = String(c.tgt![rows[k]!]);
-            const j = classes!.indexOf(v);
-            if (j < 0) throw new Error(`${name} row ${rows[k]}: target '${v}' is not a class seen when fitting (${classes!.join(', ')})`);
+            const j = toClass[codes[rows[k]!]!]!;
+            if (j < 0) throw new Error(`${name} row ${rows[k]}: target '${partLevels[codes[rows[k]!]!]}' is not a class seen when fitting (${classes!.join(', ')})`);
             y[k] = j;
           }
           vecs[target] = T.numericVector('int32', y);
         } else {
-          const y = Float64Array.from(rows, (r) => c.tgt![r] as number);
-          vecs[target] = T.numericVector(meta.task === 'classification' ? 'int32' : 'float64', y);
+          const kind = meta.task === 'classification' ? 'int32' : 'float64';
+          const col = t.getChild(target)!;
+          const want = kind === 'int32' ? Int32Array : Float64Array;
+          if (n === t.numRows && col.nullCount === 0 && col.data.every((d) => d.values instanceof want)) vecs[target] = col; // every row kept, right type: as it is
+          else {
+            const tv = (c.tgt as { num: Num }).num.values;
+            const y = kind === 'int32' ? new Int32Array(n) : new Float64Array(n);
+            for (let k = 0; k < n; k++) y[k] = tv[rows[k]!]!;
+            vecs[target] = T.numericVector(kind, y);
+          }
         }
       }
-      const rest = T.takeRows(t, rows);
-      for (const o of others) vecs[o] = rest.getChild(o)!;
-      const missingFilled = p.missing === 'impute' ? Object.fromEntries([...numeric.map((f) => [f, rows.reduce((a, r) => a + (c.num.get(f)!.valid && !c.num.get(f)!.valid![r] ? 1 : 0), 0)]), ...categorical.map((f) => [f, rows.reduce((a, r) => a + (c.cat.get(f)![r] === null ? 1 : 0), 0)])].filter(([, k]) => (k as number) > 0)) : {};
+      if (others.length) {
+        // every row kept: the other columns as they are (no gather, no copy)
+        const rest = n === t.numRows ? t : T.takeRows(t.select(others), rows);
+        for (const o of others) vecs[o] = rest.getChild(o)!;
+      }
+      const missingFilled = p.missing === 'impute' ? Object.fromEntries([...numeric, ...categorical].filter((f) => imputed[f]).map((f) => [f, imputed[f]!])) : {};
       report[name] = { rows_in: t.numRows, rows_out: n, dropped: t.numRows - n, unseen_levels: unseen, imputed: missingFilled };
       const m = { ...meta, features: outFeatures, encoded: onehotNames, categorical: [], ...(classes ? { classes } : {}), ...(stringTarget ? { task: 'classification' as const } : {}) };
       return T.makeTable(vecs, m);
@@ -197,4 +239,4 @@ export default defineStage<EncodeParams>({
     if (fitOn === 'all') ctx.log.warn(`fit_on: all${p.fit_on === 'auto' ? ' (auto: seed-parity input)' : ''} — levels/fills fit on val/test rows too (leaky; seed-parity only)`);
     return { metrics: { features: outFeatures.length, train_rows: outs.train!.numRows } };
   },
-});
+}));

@@ -22,6 +22,7 @@
  */
 import type { FromSchema } from 'json-schema-to-ts';
 import { defineStage } from '../sdk/stage.js';
+import { withTableLimits } from '../sdk/limits.js';
 import { POLYNOMIALS, type Polynomial } from '../lib/ml/polynomials.js';
 
 export { POLYNOMIALS };
@@ -51,7 +52,7 @@ const generateSyntheticParamsSchema = {
 /** The params after defaults, derived from the schema (so the two cannot disagree). */
 export type GenerateSyntheticParams = FromSchema<typeof generateSyntheticParamsSchema>;
 
-export default defineStage<GenerateSyntheticParams>({
+export default defineStage<GenerateSyntheticParams>(withTableLimits({
   kind: 'generate-synthetic',
   version: '2',
   description: 'Seeded synthetic datasets: study_success, health_risk, synthetic_2d (8 clusters), playground polynomials',
@@ -144,4 +145,4 @@ export default defineStage<GenerateSyntheticParams>({
     await writeTable(ctx.output('table').path, table);
     return { metrics };
   },
-});
+}));

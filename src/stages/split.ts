@@ -21,6 +21,7 @@
  */
 import type { FromSchema } from 'json-schema-to-ts';
 import { defineStage } from '../sdk/stage.js';
+import { withTableLimits } from '../sdk/limits.js';
 
 const splitParamsSchema = {
   type: 'object',
@@ -42,7 +43,7 @@ const splitParamsSchema = {
 /** The params after defaults, derived from the schema (so the two cannot disagree). */
 export type SplitParams = FromSchema<typeof splitParamsSchema>;
 
-export default defineStage<SplitParams>({
+export default defineStage<SplitParams>(withTableLimits({
   kind: 'split',
   version: '2',
   description: 'Train/val/test split: holdout or one fold of (stratified) k-fold CV, seeded, with an inner validation split',
@@ -64,32 +65,36 @@ export default defineStage<SplitParams>({
     const meta = T.tableMeta(input);
     const features = T.featureNames(input);
     let table = T.withMeta(input, { features, protocol: p.protocol });
-    if (!table.getChild(T.ROW_COLUMN)) table = T.withColumn(table, T.ROW_COLUMN, T.numericVector('int32', Int32Array.from({ length: table.numRows }, (_, i) => i)));
+    if (!table.getChild(T.ROW_COLUMN)) table = T.withColumn(table, T.ROW_COLUMN, T.numericVector('int32', S.iota(table.numRows)));
     const seed = p.seed ?? ctx.seed;
     const rng = new Rng(seed);
     const classification = meta.task === 'classification' && !!meta.target;
     let labels: Int32Array | null = null;
-    if (classification) {
-      const { values, valid } = T.numericColumn(table, meta.target!);
-      labels = new Int32Array(values.length);
-      for (let i = 0; i < values.length; i++) labels[i] = valid && !valid[i] ? -1 : values[i]!;
-    }
+    if (classification) labels = T.intColumn(table, meta.target!, -1);
     // rows taking part
-    let rows: Int32Array = Int32Array.from({ length: table.numRows }, (_, i) => i);
-    if (p.drop_missing) rows = T.completeRows(table, [...features, ...(meta.target ? [meta.target] : [])]);
-    else if (labels && labels.includes(-1)) throw new Error(`target column '${meta.target}' has missing values; set drop_missing: true`);
+    const rows: Int32Array = p.drop_missing ? T.completeRows(table, [...features, ...(meta.target ? [meta.target] : [])]) : S.iota(table.numRows);
+    if (!p.drop_missing && labels && labels.includes(-1)) throw new Error(`target column '${meta.target}' has missing values; set drop_missing: true`);
     const n = rows.length;
-    const sub = (a: Int32Array | null) => (a ? Int32Array.from(rows, (r) => a[r]!) : null);
+    const sub = (a: Int32Array | null) => {
+      if (!a) return null;
+      const out = new Int32Array(rows.length);
+      for (let i = 0; i < rows.length; i++) out[i] = a[rows[i]!]!;
+      return out;
+    };
     const strat = p.stratify && classification;
     let train: Int32Array, val: Int32Array, test: Int32Array;
     let method: string = p.method;
     if (p.method === 'permutation') {
       // §E.1: perm = rng.permutation(n); n_train = int(0.7 n), n_val = int(0.15 n), test = the rest
-      const perm = p.shuffle ? rng.fork('permutation').permutation(n) : Int32Array.from({ length: n }, (_, i) => i);
+      const perm = p.shuffle ? rng.fork('permutation').permutation(n) : S.iota(n);
       const nTrain = Math.floor((1 - p.val_fraction - p.test_fraction) * n + 1e-9);
       const nVal = Math.floor(p.val_fraction * n + 1e-9);
       if (nTrain < 0) throw new Error(`val_fraction + test_fraction = ${p.val_fraction + p.test_fraction} leaves no training rows`);
-      const pick = (a: number, b: number) => Int32Array.from(perm.subarray(a, b), (i) => rows[i]!).sort();
+      const pick = (a: number, b: number) => {
+        const out = new Int32Array(b - a);
+        for (let i = a; i < b; i++) out[i - a] = rows[perm[i]!]!;
+        return out.sort();
+      };
       train = pick(0, nTrain);
       val = pick(nTrain, nTrain + nVal);
       test = pick(nTrain + nVal, n);
@@ -113,10 +118,12 @@ export default defineStage<SplitParams>({
         method = 'kfold';
       }
       const foldOf = stratified ? S.stratifiedKfoldAssign(sub(labels)!, p.k, p.shuffle ? rng : null) : S.kfoldAssign(n, p.k, p.shuffle ? rng : null);
-      const inFold: number[] = [], outFold: number[] = [];
-      for (let i = 0; i < n; i++) (foldOf[i] === p.fold ? inFold : outFold).push(rows[i]!);
-      test = Int32Array.from(inFold);
-      if (p.protocol === 'seed-parity') { train = Int32Array.from(outFold); val = test; }
+      let nIn = 0;
+      for (let i = 0; i < n; i++) if (foldOf[i] === p.fold) nIn++;
+      const inFold = new Int32Array(nIn), outFold = new Int32Array(n - nIn);
+      for (let i = 0, a = 0, b = 0; i < n; i++) if (foldOf[i] === p.fold) inFold[a++] = rows[i]!; else outFold[b++] = rows[i]!;
+      test = inFold;
+      if (p.protocol === 'seed-parity') { train = outFold; val = test; }
       else {
         const nVal = S.fractionCount(p.val_fraction, outFold.length);
         const b = S.holdOut(outFold, nVal, strat ? labels : null, p.shuffle ? rng.fork(`inner-val-${p.fold}`) : null);
@@ -136,11 +143,11 @@ export default defineStage<SplitParams>({
       (info.rows_sha256 as Record<string, string>)[name] = createHash('sha256').update(new Uint8Array(Int32Array.from(idx).sort().buffer)).digest('hex');
       if (labels) {
         const c = new Array(meta.classes?.length ?? labels.reduce((a, b) => Math.max(a, b), 0) + 1).fill(0) as number[];
-        for (const r of idx) c[labels[r]!]!++;
+        for (let i = 0; i < idx.length; i++) c[labels[idx[i]!]!]!++;
         (info.class_counts as Record<string, number[]>)[name] = c;
       }
     }
     await ctx.output('info').writeJSON(info);
     return { metrics: { train_rows: train.length, val_rows: val.length, test_rows: test.length } };
   },
-});
+}));

@@ -12,6 +12,8 @@
  */
 import type { FromSchema } from 'json-schema-to-ts';
 import { defineStage } from '../sdk/stage.js';
+import { withTableLimits } from '../sdk/limits.js';
+import type { NumericArray } from '../sdk/table.js';
 
 const standardizeParamsSchema = {
   type: 'object',
@@ -27,7 +29,7 @@ const standardizeParamsSchema = {
 /** The params after defaults, derived from the schema (so the two cannot disagree). */
 export type StandardizeParams = FromSchema<typeof standardizeParamsSchema>;
 
-export default defineStage<StandardizeParams>({
+export default defineStage<StandardizeParams>(withTableLimits({
   kind: 'standardize',
   version: '2',
   description: 'Standardize numeric features (population std) with statistics fit on the training part',
@@ -66,18 +68,22 @@ export default defineStage<StandardizeParams>({
     const scaled = [...columns, ...(p.target ? [target!] : [])];
 
     const given = PARTS.filter((n) => parts[n]).map((n) => [n, parts[n]!] as const);
-    const num = new Map<string, Map<string, Float64Array>>();
+    const num = new Map<string, Map<string, NumericArray>>();
     for (const [name, t] of given) {
-      const m = new Map<string, Float64Array>();
+      const m = new Map<string, NumericArray>();
       for (const c of new Set([...features, ...scaled])) {
         if (!t.getChild(c)) throw new Error(`${name}: column '${c}' missing`);
-        const { values, valid } = T.numericColumn(t, c);
-        if (valid) throw new Error(`${name}: column '${c}' has missing values (row ${valid.indexOf(0)}): run encode with missing: drop or impute first`);
-        m.set(c, values);
+        // a view of the column's own buffer (read-only here) when it is one chunk, else one typed copy
+        if (t.getChild(c)!.nullCount > 0) {
+          const { valid } = T.numericColumn(t, c);
+          throw new Error(`${name}: column '${c}' has missing values (row ${valid!.indexOf(0)}): run encode with missing: drop or impute first`);
+        }
+        m.set(c, T.numericValues(t, c));
       }
       num.set(name, m);
     }
-    const all = (t: typeof train) => Int32Array.from({ length: t.numRows }, (_, i) => i);
+    const { iota } = await import('../lib/splits.js');
+    const all = (t: typeof train) => iota(t.numRows);
     const fitOn = resolveFitOn(p.fit_on, parts.train);
     const fit = fitRows(parts, fitOn, all).map((f) => ({ rows: f.rows, cols: num.get(given.find(([, x]) => x === f.table)![0])! }));
     const nFit = fit.reduce((a, f) => a + f.rows.length, 0);
@@ -105,10 +111,15 @@ export default defineStage<StandardizeParams>({
       if (target) {
         if (p.target) {
           const v = cols.get(target)!, st = stats[target]!;
-          vecs[target] = T.numericVector('float64', Float64Array.from(v, (x) => (x - st.mean) / st.scale));
+          const out = new Float64Array(v.length);
+          for (let i = 0; i < v.length; i++) out[i] = (v[i]! - st.mean) / st.scale;
+          vecs[target] = T.numericVector('float64', out);
         } else {
-          const { values } = T.numericColumn(t, target);
-          vecs[target] = T.numericVector(meta.task === 'classification' ? 'int32' : 'float64', values);
+          const kind = meta.task === 'classification' ? 'int32' : 'float64';
+          const col = t.getChild(target)!;
+          const want = kind === 'int32' ? Int32Array : Float64Array;
+          // already the right type: passed through (no copy); else converted once
+          vecs[target] = col.nullCount === 0 && col.data.every((d) => d.values instanceof want) ? col : T.numericVector(kind, T.numericColumn(t, target).values);
         }
       }
       for (const f of t.schema.fields) if (!(f.name in vecs)) vecs[f.name] = t.getChild(f.name)!;
@@ -126,4 +137,4 @@ export default defineStage<StandardizeParams>({
     if (fitOn === 'all') ctx.log.warn(`fit_on: all${p.fit_on === 'auto' ? ' (auto: seed-parity input)' : ''} — statistics include val/test rows (leaky; seed-parity only)`);
     return { metrics: { columns: columns.length, fit_rows: nFit } };
   },
-});
+}));

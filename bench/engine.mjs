@@ -9,6 +9,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { fanoutPipeline } from './fanout.mjs';
 
 const pipeBin = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'pipe.js');
 
@@ -20,24 +21,7 @@ function timed(cwd, args) {
   return { s, out: r.stdout.trim().split('\n').pop() };
 }
 
-function fanout(gens, folds) {
-  return `name: bench
-stages:
-  gen:
-    kind: command
-    matrix: {g: {range: ${gens}}}
-    params: {cmd: 'echo \${matrix.g} > \${outputs.out}', outs: {out: text}}
-  fold:
-    kind: command
-    matrix: {g: {range: ${gens}}, f: {range: ${folds}}}
-    inputs: {x: gen.out}
-    params: {cmd: '(cat \${inputs.x}; echo \${matrix.f}) > \${outputs.out}', outs: {out: text}}
-  gather:
-    kind: command
-    inputs: {all: 'fold[*].out'}
-    params: {cmd: 'cat \${inputs.all} | wc -l > \${outputs.out}', outs: {out: text}}
-`;
-}
+const fanout = fanoutPipeline;
 
 const only = process.argv[2]; // 'fanout' | 'cpu' to run one part
 const rows = [];

@@ -13,6 +13,7 @@
 import type { FromSchema } from 'json-schema-to-ts';
 import { defineStage } from '../sdk/stage.js';
 import { withTableLimits } from '../sdk/limits.js';
+import { PART_INPUTS, PART_OUTPUTS } from '../lib/prep-ports.js';
 import type { NumericArray } from '../sdk/table.js';
 
 const encodeParamsSchema = {
@@ -34,15 +35,9 @@ export default defineStage<EncodeParams>(withTableLimits({
   version: '2',
   description: 'One-hot encode categorical features and drop or impute missing values (fit on the training part)',
   paramsSchema: encodeParamsSchema,
-  inputs: {
-    train: { type: 'table' },
-    val: { type: 'table', optional: true },
-    test: { type: 'table', optional: true },
-  },
+  inputs: { ...PART_INPUTS },
   outputs: {
-    train: { type: 'table' },
-    val: { type: 'table' },
-    test: { type: 'table' },
+    ...PART_OUTPUTS,
     encoder: { type: 'json', description: 'levels, fill values, dropped/unseen counts' },
   },
   async run(ctx) {

@@ -13,6 +13,7 @@
 import type { FromSchema } from 'json-schema-to-ts';
 import { defineStage } from '../sdk/stage.js';
 import { withTableLimits } from '../sdk/limits.js';
+import { PART_INPUTS, PART_OUTPUTS } from '../lib/prep-ports.js';
 import type { NumericArray } from '../sdk/table.js';
 
 const standardizeParamsSchema = {
@@ -34,15 +35,9 @@ export default defineStage<StandardizeParams>(withTableLimits({
   version: '2',
   description: 'Standardize numeric features (population std) with statistics fit on the training part',
   paramsSchema: standardizeParamsSchema,
-  inputs: {
-    train: { type: 'table' },
-    val: { type: 'table', optional: true },
-    test: { type: 'table', optional: true },
-  },
+  inputs: { ...PART_INPUTS },
   outputs: {
-    train: { type: 'table' },
-    val: { type: 'table' },
-    test: { type: 'table' },
+    ...PART_OUTPUTS,
     stats: { type: 'json', description: 'mean and std per column (and target), rows fit on' },
   },
   async run(ctx) {

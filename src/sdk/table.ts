@@ -214,13 +214,6 @@ export function featureMatrix(table: Table, opts: { view?: boolean } = {}): Feat
         const child = data.children[0]!;
         const vals = child.values as ArrayLike<number>;
         const typed = ArrayBuffer.isView(vals) ? (vals as Float32Array) : null;
-        if (typed && d === w && data.nullCount === 0) {
-          // the one feature column: its rows are the matrix, one block copy per chunk
-          const at = child.offset + data.offset * w;
-          X.set(typed.subarray(at, at + data.length * w), i * d);
-          i += data.length;
-          continue;
-        }
         for (let r = 0; r < data.length; r++, i++) {
           if (data.nullCount > 0 && !data.getValid(r)) throw new Error(`feature column '${name}' has a missing value at row ${i}`);
           const at = child.offset + (data.offset + r) * w;

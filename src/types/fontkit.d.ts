@@ -12,6 +12,7 @@ declare module 'fontkit' {
     familyName: string;
     layout(text: string, features?: string[] | Record<string, boolean>): GlyphRun;
     glyphForCodePoint(cp: number): Glyph;
+    hasGlyphForCodePoint(cp: number): boolean;
   }
   export function create(buffer: Buffer | Uint8Array, postscriptName?: string): Font;
 }

@@ -9,7 +9,8 @@ import { rasterize, renderVegaLite } from '../../src/lib/plot/render.js';
 import { jsonRows, readRows } from '../../src/lib/plot/data.js';
 import { buildTemplate, isoSegments, lineJoinWarning, TEMPLATE_NAMES } from '../../src/lib/plot/templates.js';
 import { writeTable, withMeta, makeTable, fixedListVector, numericVector } from '../../src/sdk/table.js';
-import { findFontDir, fontMetrics } from '../../src/lib/plot/fonts.js';
+import { findFontDir } from '../../src/lib/plot/fonts.js';
+import { fontMetrics } from '../../src/lib/plot/font-metrics.js';
 import { CASES, foldCurves, history, writeArrow, writeJson } from './fixtures.js';
 
 let dir: string;

@@ -8,7 +8,8 @@
  * (vega autosize `fit`); composite views (facet, concat) are laid out at their natural size and
  * then scaled to fit and centred on a white canvas of the requested size.
  */
-import { fontFiles, fontMetrics, faceOf, FONT_FAMILY } from './fonts.js';
+import { fontFiles, faceOf, FONT_FAMILY } from './fonts.js';
+import { fontMetrics } from './font-metrics.js';
 import { textToPaths } from './text-paths.js';
 
 export type VlSpec = Record<string, any>;

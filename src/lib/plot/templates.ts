@@ -8,7 +8,7 @@
  * (fitted curves; an optimisation trajectory).
  */
 import type { Row } from './data.js';
-import { fontMetrics } from './fonts.js';
+import { fontMetrics } from './font-metrics.js';
 import type { VlSpec } from './render.js';
 
 export type FieldType = 'quantitative' | 'ordinal' | 'nominal' | 'temporal';

@@ -13,19 +13,12 @@
  * start at an absolute x (multi-line titles). Anything else (stroke, letter-spacing, nested
  * markup, inline tspans) is left as `<text>` for resvg, which then gets the font files.
  */
-import { create, type Font } from 'fontkit';
-import { faceOf, fontBuffer, type FontFace } from './fonts.js';
+import { faceOf, type FontFace } from './fonts.js';
+import { fontkitFont as font } from './font-metrics.js';
 
-const fonts = new Map<FontFace, Font>();
 const glyphPaths = new Map<string, string>();
 const lines = new Map<string, { width: number; glyphs: { d: string; x: number; y: number }[] }>();
 const elements = new Map<string, string | null>();
-
-function font(face: FontFace): Font {
-  let f = fonts.get(face);
-  if (!f) { f = create(fontBuffer(face)); fonts.set(face, f); }
-  return f;
-}
 
 /** One line laid out in font units: total advance and each glyph's outline and pen position. */
 function layoutLine(face: FontFace, text: string) {

@@ -31,6 +31,12 @@ function newestCheckpoint(dir: string): number {
   return best;
 }
 
+/** Whether a process runs (a zombie nobody has reaped yet counts as gone). */
+function alive(pid: number): boolean {
+  try { process.kill(pid, 0); } catch { return false; }
+  try { return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8')); } catch { return false; }
+}
+
 /** Runs `pipe run` in its own process group; resolves with the exit code and output. */
 function start(dir: string, args: string[]) {
   const child = spawn(process.execPath, [pipeBin, ...args], { cwd: dir, env: { ...process.env, CI: 'true', FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
@@ -316,4 +322,36 @@ describe('resume after kill -9', () => {
       expect(readdirSync(join(dir, 'cache/resume'))).toEqual([]);
     }, 120_000);
   }
+
+  it('a script stage dies with the run: after kill -9 of pipe no orphaned script runs on (and writes checkpoints)', async () => {
+    const dir = project({
+      'p.yaml': `name: orphan
+stages:
+  t:
+    kind: python
+    params: {script: wait.py, outs: {done: json}}
+`,
+      // never writes to the protocol after it starts: a broken pipe cannot stop it, only its parent's death
+      'wait.py': `import os, time
+open('script.pid', 'w').write(str(os.getpid()))
+time.sleep(600)
+`,
+    });
+    const { child, done } = start(dir, ['run', 'p.yaml']);
+    const pidFile = join(dir, 'script.pid');
+    const t0 = Date.now();
+    while (!existsSync(pidFile) && Date.now() - t0 < 60_000) await sleep(20);
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    expect(pid).toBeGreaterThan(0);
+    expect(alive(pid)).toBe(true);
+    process.kill(-child.pid!, 'SIGKILL');
+    await done;
+    try {
+      // the kernel kills it when its parent (the worker) dies; allow a moment for the signal to land
+      for (let i = 0; i < 100 && alive(pid); i++) await sleep(20);
+      expect(alive(pid)).toBe(false);
+    } finally {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+  }, 120_000);
 });

@@ -64,7 +64,8 @@ async function run(task: TaskSpec): Promise<void> {
     const ctx = makeContext(task, controller.signal, {
       progress: (p) => {
         const now = Date.now();
-        if (now - lastProgress > 100) { lastProgress = now; send({ type: 'progress', progress: p }); pendingProgress = null; }
+        // a resume notice is never coalesced away by the next progress report
+        if (now - lastProgress > 100 || p.resumedAt !== undefined) { lastProgress = now; send({ type: 'progress', progress: p }); pendingProgress = null; }
         else pendingProgress = p;
       },
       log: (level, msg) => logBuf.push(level === 'info' ? msg : `[${level}] ${msg}`),

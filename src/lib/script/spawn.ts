@@ -6,10 +6,27 @@
  * of every `command` stage.
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import type { StageContext } from '../../sdk/stage.js';
 import { ProtocolReader, type MetricValue } from './protocol.js';
 
 const TAIL_LINES = 20;
+
+/**
+ * util-linux's setpriv (in every Debian/Ubuntu base system) sets the parent-death signal before
+ * it execs the script: when the worker that spawned it dies — `kill -9` of the run, the OOM
+ * killer — the kernel kills the script at once, so an orphan never runs on (and writes
+ * checkpoints) after the run is gone. Without it (other systems) the worker's disconnect handler
+ * still kills the process group when the coordinator goes.
+ */
+const SETPRIV = process.platform === 'linux' && existsSync('/usr/bin/setpriv') ? '/usr/bin/setpriv' : null;
+
+/** Whether `file` can be found (a path, or a name on $PATH), so a missing program keeps its own error under setpriv. */
+function findable(file: string, cwd: string, env: NodeJS.ProcessEnv): boolean {
+  if (file.includes('/')) return existsSync(resolve(cwd, file));
+  return (env.PATH ?? '').split(delimiter).some((d) => d && isAbsolute(d) && existsSync(join(d, file)));
+}
 
 export interface SpawnResult {
   code: number | string;
@@ -26,7 +43,9 @@ export function spawnWithProtocol(ctx: StageContext, file: string, args: string[
   const protocol = new ProtocolReader({ progress: (p) => ctx.progress(p), log: (l, m) => ctx.log[l](m) });
   const stderrTail: string[] = [];
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, {
+    if (SETPRIV && !findable(file, ctx.projectDir, env)) { reject(new Error(`cannot run '${file}': not found`)); return; }
+    const [cmd, argv] = SETPRIV ? [SETPRIV, ['--pdeathsig', 'KILL', '--', file, ...args]] : [file, args];
+    const child = spawn(cmd, argv, {
       cwd: ctx.projectDir, env: { ...env, PIPE_PROTOCOL_FD: '3' }, stdio: ['ignore', 'pipe', 'pipe', 'pipe'], detached: true,
     });
     const onAbort = () => { try { process.kill(-child.pid!, 'SIGTERM'); } catch { /* gone */ } };

@@ -4,8 +4,8 @@
  * "fresh" from an index it cannot read), and `pipe doctor --repair` rebuilds it from the store's
  * manifests with nothing recomputed.
  */
-import { describe, expect, it } from 'vitest';
-import { closeSync, openSync, readdirSync, rmSync, statSync, truncateSync, writeSync } from 'node:fs';
+import { describe, expect, it, vi } from 'vitest';
+import { closeSync, openSync, readdirSync, rmSync, statSync, truncateSync, utimesSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { pipe, project, statusOf, summary } from '../engine/helpers.js';
@@ -63,4 +63,29 @@ describe('a damaged or lost cache index', () => {
     const again = await pipe(dir, 'run', 'p.yaml');
     expect(summary(again)).toEqual({ ran: 0, cached: 4, failed: 0 });
   }, 90_000);
+
+  it('the page check runs when the index changed outside pipe, and is skipped when pipe left it as it is', async () => {
+    const { Workspace } = await import('../../src/engine/cache/workspace.js');
+    const { CacheDb } = await import('../../src/engine/cache/db.js');
+    const dir = project({ 'p.yaml': PIPELINE });
+    expect(summary(await pipe(dir, 'run', 'p.yaml'))).toEqual({ ran: 4, cached: 0, failed: 0 });
+    const checks = vi.spyOn(CacheDb.prototype, 'quickCheck');
+    try {
+      const open = () => { const ws = new Workspace(dir); void ws.db; ws.close(); };
+      open();
+      expect(checks).toHaveBeenCalledTimes(0);          // as the run left it
+      const db = join(dir, 'cache', 'pipe.db');
+      const t = statSync(db).mtime;
+      utimesSync(db, t, new Date(t.getTime() + 1000));   // touched by something else
+      open();
+      expect(checks).toHaveBeenCalledTimes(1);
+      open();                                            // and stamped again after that check
+      expect(checks).toHaveBeenCalledTimes(1);
+      rmSync(join(dir, 'cache', 'pipe.db.checked'));      // no stamp: checked
+      open();
+      expect(checks).toHaveBeenCalledTimes(2);
+    } finally {
+      checks.mockRestore();
+    }
+  }, 60_000);
 });

@@ -2,7 +2,7 @@
  * The project workspace: the root directory (where `pipe` runs, or --root), its cache/ (SQLite
  * index, object store, temp files) and artifacts/ (human-readable copies of latest outputs).
  */
-import { constants, existsSync, lstatSync, mkdirSync, readdirSync, rmSync, chmodSync, statSync } from 'node:fs';
+import { constants, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, chmodSync, statSync, writeFileSync, renameSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CacheDb, pidAlive, type ViewRow } from './db.js';
@@ -12,6 +12,27 @@ import { PipeError } from '../errors.js';
 
 /** Databases up to this size get SQLite's page check when opened (≈ 10 ms per MB). */
 const QUICK_CHECK_MAX_BYTES = 64 << 20;
+
+/**
+ * The index file as pipe left it: size, mtime and inode of pipe.db, written after a command that
+ * had it open closed it (so SQLite had folded its write-ahead log in). When the file still has
+ * exactly these, nothing but pipe has touched it since a check or pipe's own writes, and opening
+ * it skips the page check; any other writer (a copy, a damaged disk block rewritten, a restore)
+ * changes mtime or inode and the check runs again. A command killed before closing leaves no
+ * new stamp: the next open checks. Damage that appears without any write is still caught when a
+ * page is read (SQLITE_CORRUPT → the same message, src/cli.ts).
+ */
+const CHECKED_STAMP = 'pipe.db.checked';
+
+function dbStamp(path: string): string | null {
+  try {
+    if (existsSync(path + '-wal') && statSync(path + '-wal').size > 0) return null;
+    const st = statSync(path, { bigint: true });
+    return `${st.size} ${st.mtimeNs} ${st.ino}`;
+  } catch {
+    return null;
+  }
+}
 
 /** SQLite errors that mean the index file itself is damaged or unreadable. */
 export function isDamagedDb(e: unknown): boolean {
@@ -60,7 +81,10 @@ export class Workspace {
         // a page-level check where it is cheap (a damaged page may not be read by this command,
         // but a command must never answer from an index it cannot fully read)
         const size = statSync(path).size;
-        const problems = size <= QUICK_CHECK_MAX_BYTES ? db.quickCheck() : [];
+        const stamp = dbStamp(path);
+        let stamped = false;
+        try { stamped = stamp !== null && readFileSync(join(this.cacheDir, CHECKED_STAMP), 'utf8') === stamp; } catch { /* no stamp */ }
+        const problems = size <= QUICK_CHECK_MAX_BYTES && !stamped ? db.quickCheck() : [];
         if (problems.length) throw new PipeError(damagedIndexMessage(this.cacheDir, problems[0]!), undefined, 2);
       } catch (e) {
         db?.close();
@@ -133,7 +157,16 @@ export class Workspace {
   }
 
   close(): void {
-    this._db?.close();
+    if (this._db) {
+      this._db.close();
+      // the index as this command leaves it (checked when opened, then written only by pipe)
+      const path = join(this.cacheDir, 'pipe.db');
+      const stamp = dbStamp(path);
+      const file = join(this.cacheDir, CHECKED_STAMP);
+      try {
+        if (stamp) { const tmp = `${file}.${process.pid}`; writeFileSync(tmp, stamp); renameSync(tmp, file); } else rmSync(file, { force: true });
+      } catch { /* a read-only cache only costs the check next time */ }
+    }
     this._db = undefined;
     this._store = undefined;
   }

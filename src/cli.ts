@@ -6,22 +6,31 @@
 import { resolve } from 'node:path';
 import { damagedIndexMessage, isDamagedDb } from './engine/cache/workspace.js';
 import { diskFullText, isDiskFull } from './lib/system/disk.js';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError } from './lib/vendor.js';
 import { PipeError } from './engine/errors.js';
 import type { Cli } from './cli/common.js';
-import { registerDoctor } from './cli/doctor.js';
-import { registerGc } from './cli/gc.js';
-import { registerGraph } from './cli/graph.js';
-import { registerInit } from './cli/init.js';
-import { registerInvalidate } from './cli/invalidate.js';
-import { registerKinds } from './cli/kinds.js';
-import { registerReport } from './cli/report.js';
-import { registerRun } from './cli/run.js';
-import { registerRuns } from './cli/runs.js';
-import { registerDiff } from './cli/diff.js';
-import { registerShow } from './cli/show.js';
-import { registerStatus } from './cli/status.js';
-import { registerRemote } from './cli/remote.js';
+import { commandName } from './cli/argv.js';
+
+/**
+ * Each command's module, by the command names it registers, in help order. Only the module of
+ * the command being run is loaded (the others' imports cost start-up time on every command);
+ * help, a missing or an unknown command (for "did you mean") load them all.
+ */
+const COMMANDS: [names: string[], load: () => Promise<(cli: Cli) => void>][] = [
+  [['run'], async () => (await import('./cli/run.js')).registerRun],
+  [['status'], async () => (await import('./cli/status.js')).registerStatus],
+  [['invalidate'], async () => (await import('./cli/invalidate.js')).registerInvalidate],
+  [['graph'], async () => (await import('./cli/graph.js')).registerGraph],
+  [['show'], async () => (await import('./cli/show.js')).registerShow],
+  [['report'], async () => (await import('./cli/report.js')).registerReport],
+  [['runs'], async () => (await import('./cli/runs.js')).registerRuns],
+  [['diff'], async () => (await import('./cli/diff.js')).registerDiff],
+  [['gc'], async () => (await import('./cli/gc.js')).registerGc],
+  [['doctor'], async () => (await import('./cli/doctor.js')).registerDoctor],
+  [['kinds'], async () => (await import('./cli/kinds.js')).registerKinds],
+  [['init'], async () => (await import('./cli/init.js')).registerInit],
+  [['push', 'pull'], async () => (await import('./cli/remote.js')).registerRemote],
+];
 
 /** The reader of our output went away (`pipe kinds | head`): stop quietly, like a SIGPIPE. */
 const isEpipe = (e: unknown) => (e as NodeJS.ErrnoException | null)?.code === 'EPIPE';
@@ -43,7 +52,9 @@ async function main(argv: string[]): Promise<number> {
     .showHelpAfterError('(run `pipe --help` for usage)')
     .exitOverride();
   const cli: Cli = { program, code: 0 };
-  for (const register of [registerRun, registerStatus, registerInvalidate, registerGraph, registerShow, registerReport, registerRuns, registerDiff, registerGc, registerDoctor, registerKinds, registerInit, registerRemote]) register(cli);
+  const name = commandName(argv);
+  const only = COMMANDS.find(([names]) => name !== undefined && names.includes(name));
+  for (const [, load] of only ? [only] : COMMANDS) (await load())(cli);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {

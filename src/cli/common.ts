@@ -2,7 +2,7 @@
  * What the `pipe` commands share: option helpers, the workspace, the pipeline file default,
  * statuses. One file per command in this directory registers that command on the program.
  */
-import type { Command } from 'commander';
+import type { Command } from '../lib/vendor.js';
 import { existsSync } from 'node:fs';
 import { PipeError } from '../engine/errors.js';
 import type { PipelineGraph } from '../engine/front/graph.js';

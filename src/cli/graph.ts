@@ -1,5 +1,5 @@
 /** `pipe graph`: the DAG coloured by state (ascii, dot, mermaid, html). */
-import { Option } from 'commander';
+import { Option } from '../lib/vendor.js';
 import { writeFileSync } from 'node:fs';
 import { renderAscii, renderDot, renderMermaid, setGraphColor, type GraphFormat } from '../engine/ui/render-graph.js';
 import { collect, loadGraph, out, pipelineFile, statuses, workspace, type Cli } from './common.js';

@@ -4,7 +4,7 @@
  * (stages/clip.ts) and a Python script stage (scripts/fit.py, standard library only), a README
  * and a .gitignore. Existing files are never overwritten.
  */
-import type { Command } from 'commander';
+import type { Command } from '../lib/vendor.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';

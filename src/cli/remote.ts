@@ -3,7 +3,7 @@
  * run, status, pull and push; `pipe push [stages]` uploads fresh local results, `pipe pull`
  * fills the local cache from the remote and runs nothing.
  */
-import { Option, type Command } from 'commander';
+import { Option, type Command } from '../lib/vendor.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -1,5 +1,5 @@
 /** `pipe run`: run what is stale (or, with --dry-run, say exactly what that run would run). */
-import { Option } from 'commander';
+import { Option } from '../lib/vendor.js';
 import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';

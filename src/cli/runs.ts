@@ -1,5 +1,5 @@
 /** `pipe runs [<pipeline>]`: every run of a pipeline as a row — what was set, what changed, what it scored. */
-import { Option } from 'commander';
+import { Option } from '../lib/vendor.js';
 import { PipeError } from '../engine/errors.js';
 import { loadPipelineFile } from '../engine/front/load.js';
 import type { Column } from '../runs/list.js';

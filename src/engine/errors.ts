@@ -3,7 +3,7 @@
  * `PipeError` that knows where it is (`file:line:col`) and is printed without a stack trace,
  * exit code 2.
  */
-import { distance } from 'fastest-levenshtein';
+import { distance } from '../lib/vendor.js';
 
 export interface SourceLoc {
   file: string;

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import canonicalize from 'canonicalize';
+import { canonicalize } from './vendor.js';
 
 /** A content hash of artifact bytes (hex sha256). Branded so it is not mixed up with fingerprints. */
 export type ContentHash = string & { readonly __brand: 'ContentHash' };

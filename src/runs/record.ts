@@ -16,7 +16,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { parse as parseYamlValue } from 'yaml';
+import { parseYamlValue } from '../lib/vendor.js';
 import { canonicalJson, sha256 } from '../lib/hash.js';
 import type { StaleReason } from '../engine/cache/reasons.js';
 import type { RunFinish, RunRecorder as EngineRecorder, StageRecord } from '../engine/exec/execute.js';

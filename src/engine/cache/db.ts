@@ -499,6 +499,24 @@ export class CacheDb {
     return this.stmt(`SELECT * FROM executions WHERE stage_id = ? AND state != 'running' ORDER BY id DESC LIMIT 20`).all(stageId) as ExecutionRow[];
   }
 
+  /**
+   * For a no-op's hit checks in bulk: the outputs of every stage's newest done execution in a
+   * pipeline (by execution id, in name order), and the store's rows of their objects — two
+   * queries instead of two per stage.
+   */
+  lastDoneOutputs(pipeline: string): { outputs: Map<number, OutputRow[]>; objects: Map<string, ObjectRow> } {
+    const last = `SELECT MAX(id) FROM executions WHERE pipeline = ? AND state = 'done' GROUP BY stage_id`;
+    const outputs = new Map<number, OutputRow[]>();
+    for (const o of this.stmt(`SELECT * FROM outputs WHERE execution_id IN (${last}) ORDER BY execution_id, name`).all(pipeline) as OutputRow[]) {
+      let l = outputs.get(o.execution_id);
+      if (!l) outputs.set(o.execution_id, (l = []));
+      l.push(o);
+    }
+    const objects = new Map<string, ObjectRow>();
+    for (const r of this.stmt(`SELECT * FROM objects WHERE hash IN (SELECT hash FROM outputs WHERE execution_id IN (${last}))`).all(pipeline) as ObjectRow[]) objects.set(r.hash, r);
+    return { outputs, objects };
+  }
+
   outputs(executionId: number): OutputRow[] {
     return this.stmt('SELECT * FROM outputs WHERE execution_id = ? ORDER BY name').all(executionId) as OutputRow[];
   }

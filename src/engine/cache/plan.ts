@@ -58,6 +58,7 @@ export interface HitCheck {
 export class Planner {
   private runtimeMemo = new Map<string, Promise<Record<string, string>>>();
   private latest?: Map<string, { last?: ExecutionRow; lastDone?: ExecutionRow }>;
+  private lastOutputs?: ReturnType<CacheDb['lastDoneOutputs']>;
 
   constructor(readonly g: PipelineGraph, readonly db: CacheDb, readonly store: ObjectStore, readonly root: string) {}
 
@@ -77,6 +78,7 @@ export class Planner {
   /** Forget cached "latest execution" facts (after the run recorded something). */
   refresh(): void {
     this.latest = undefined;
+    this.lastOutputs = undefined;
   }
 
   runtime(st: PlannedStage): Promise<Record<string, string>> {
@@ -128,14 +130,23 @@ export class Planner {
     return { fp: fingerprint(data), data };
   }
 
-  /** Is there a usable execution with this fingerprint? */
-  checkHit(fp: string): HitCheck {
-    const row = this.db.findDone(fp);
+  /**
+   * Is there a usable execution with this fingerprint? When it is the stage's own newest done
+   * execution as the run started (a no-op: every stage), its outputs and their store rows come
+   * from two bulk queries; otherwise (a result recorded under another stage or pipeline, or
+   * during this run) from the index directly.
+   */
+  checkHit(fp: string, stageId?: string): HitCheck {
+    const own = stageId !== undefined ? this.lastDone(stageId) : undefined;
+    const bulk = own && own.fingerprint === fp && !own.invalidated;
+    const row = bulk ? own : this.db.findDone(fp);
     if (!row) return { problems: [] };
-    const outputs = this.db.outputs(row.id);
+    if (bulk) this.lastOutputs ??= this.db.lastDoneOutputs(this.g.pipeline.name);
+    const prefetched = bulk ? this.lastOutputs!.outputs.get(row.id) : undefined;
+    const outputs = prefetched ?? this.db.outputs(row.id);
     const problems: StaleReason[] = [];
     for (const o of outputs) {
-      const s = this.store.verify(o.hash);
+      const s = this.store.verify(o.hash, prefetched ? this.lastOutputs!.objects.get(o.hash) ?? null : undefined);
       if (s === 'missing') problems.push({ code: 'output-missing', output: o.name });
       else if (s === 'damaged') problems.push({ code: 'output-corrupt', output: o.name });
     }
@@ -202,7 +213,7 @@ export class Planner {
         result.set(st.id, { id: st.id, state, reasons: state === 'never-run' ? reasons : [...reasons, up] });
         continue;
       }
-      const hit = this.checkHit(fp);
+      const hit = this.checkHit(fp, st.id);
       if (hit.row && !hit.problems.length) {
         result.set(st.id, { id: st.id, state: 'fresh', reasons: [], fp, fpData: data, hit: hit.row, outputs: hit.outputs });
         continue;

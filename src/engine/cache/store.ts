@@ -109,8 +109,11 @@ export class ObjectStore {
     return { hash, is_dir: 0, size: s.size, ino: s.ino, mtime_ms: s.mtimeMs, manifest: null };
   }
 
-  /** Is the object present and intact? Damaged objects are removed. */
-  verify(hash: string): ObjectState {
+  /**
+   * Is the object present and intact? Damaged objects are removed. `known` is the store's row of
+   * it when the caller read it already (bulk hit checks); `null` means it has none.
+   */
+  verify(hash: string, known?: ObjectRow | null): ObjectState {
     const p = this.path(hash);
     let st: Stats;
     try {
@@ -118,7 +121,7 @@ export class ObjectStore {
     } catch {
       return 'missing';
     }
-    const row = this.db.getObject(hash);
+    const row = known === undefined ? this.db.getObject(hash) : known ?? undefined;
     if (st.isDirectory()) {
       const entries = row?.manifest ? (JSON.parse(row.manifest) as (ManifestEntry & { ino: number; mtime_ms: number })[]) : null;
       if (entries) {

@@ -96,7 +96,7 @@ export class StageRunner {
     }
     const { fp, data } = await planner.fingerprintOf(st, inputs);
     const forced = this.ctx.forced.has(st.id);
-    const hit = forced ? undefined : planner.checkHit(fp);
+    const hit = forced ? undefined : planner.checkHit(fp, st.id);
     if (hit?.row && !hit.problems.length) {
       const prev = planner.lastDone(st.id);
       if (!prev || prev.fingerprint !== fp || prev.invalidated) {

@@ -3,7 +3,7 @@
  * `matrix:` into stage instances (`train[fold=3,model=relu]`), and validate each instance's
  * params against its kind's schema (defaults filled in).
  */
-import { parse as parseYamlValue } from 'yaml';
+import { parseYamlValue } from '../../lib/vendor.js';
 import { PipeError, PipeErrors, didYouMean } from '../errors.js';
 import { compileSchema, type ValidateFunction } from './compiled-schema.js';
 import { pipelineSchema } from './pipeline-schema.js';

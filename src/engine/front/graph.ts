@@ -2,8 +2,7 @@
  * Step 4 — graph: resolve every input reference to producing stage instances, build the DAG
  * (graphology), reject cycles (printing the cycle), and order the stages topologically.
  */
-import { DirectedGraph } from 'graphology';
-import { topologicalSort } from 'graphology-dag';
+import { DirectedGraph, topologicalSort } from '../../lib/vendor.js';
 import { PipeError, PipeErrors, didYouMean } from '../errors.js';
 import type { ExpandedPipeline, InputRefDecl, StageInstance } from './expand.js';
 import { resolvePorts } from '../../sdk/stage.js';

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
-import { LineCounter, parseDocument, isMap, isSeq, isPair, isScalar, visit, type Document, type Node } from 'yaml';
+import { LineCounter, parseDocument, isMap, isSeq, isPair, isScalar, visit, type Document, type Node } from '../../lib/vendor.js';
 import { PipeError, PipeErrors, type SourceLoc } from '../errors.js';
 
 export type DocPath = (string | number)[];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { explainChange, fingerprint, FINGERPRINT_FORMAT, type FingerprintData } from '../../src/engine/cache/fingerprint.js';
+import { canonicalFingerprint, explainChange, fingerprint, FINGERPRINT_FORMAT, type FingerprintData } from '../../src/engine/cache/fingerprint.js';
 import { canonicalize8785, sha256, type ContentHash } from '../../src/lib/hash.js';
 import { formatReason } from '../../src/engine/cache/reasons.js';
 import { manifestHash } from '../../src/engine/cache/store.js';
@@ -25,6 +25,25 @@ describe('fingerprint', () => {
     expect(fingerprint(base)).toBe('a7cc1bff011a8f33623fd21fc7eab89f6f99de2a882adb256640d69d5f310e03');
     expect(fingerprint(base)).toBe(sha256(canonicalize8785(base)));
     expect(sha256('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  });
+
+  it('serializes shared (frozen) code and runtime once, byte for byte as RFC 8785 of the whole struct', () => {
+    const code = Object.freeze({ ...base.code, 'src/é/ü.ts': h('x'), 'src/Z.ts': h('z') });
+    const runtime = Object.freeze({ ...base.runtime, 'ß': '1' });
+    const variants: FingerprintData[] = [
+      { ...base, code, runtime },
+      { ...base, code, runtime, params: { 'b\u{1F600}': [1e21, -0, 0.1, 'x\n'], a: { z: null, y: true } }, seed: 7 },
+      { ...base, code, runtime, params: undefined, inputs: {} },
+      { ...base, code: { ...base.code }, runtime: { node: '20' } },   // not frozen: serialized each time
+    ];
+    for (const v of variants) {
+      expect(canonicalFingerprint(v)).toBe(canonicalize8785(v));
+      expect(fingerprint(v)).toBe(sha256(canonicalize8785(v)));
+    }
+    // the memo is per object: another frozen closure gives its own text
+    const other = Object.freeze({ 'src/stages/other.ts': h('o') });
+    expect(canonicalFingerprint({ ...base, code: other, runtime })).toBe(canonicalize8785({ ...base, code: other, runtime }));
+    expect(fingerprint({ ...base, code, runtime })).not.toBe(fingerprint({ ...base, code: other, runtime }));
   });
 
   it('does not depend on key order or number spelling', () => {

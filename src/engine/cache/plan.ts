@@ -30,6 +30,7 @@ export function kindCode(k: StageKind, db?: CacheDb): CodeClosure {
   if (!c) {
     const o = kindOrigin(k);
     c = o ? codeClosure(o.file, o.root, db) : { files: {}, staleBuild: [] };
+    Object.freeze(c.files); // shared by every fingerprint of the kind (serialized once, fingerprint.ts)
     closures.set(k, c);
   }
   return c;
@@ -86,7 +87,7 @@ export class Planner {
     const key = st.kind.kind + '\u0000' + JSON.stringify(st.params);
     let r = this.runtimeMemo.get(key);
     if (!r) {
-      r = Promise.resolve(st.kind.runtime(st.params, this.root)).then((own) => ({ ...BASELINE_RUNTIME, ...own }));
+      r = Promise.resolve(st.kind.runtime(st.params, this.root)).then((own) => Object.freeze({ ...BASELINE_RUNTIME, ...own }));
       this.runtimeMemo.set(key, r);
     }
     return r;

@@ -5,7 +5,7 @@
 import { DirectedGraph, topologicalSort } from '../../lib/vendor.js';
 import { PipeError, PipeErrors, didYouMean } from '../errors.js';
 import type { ExpandedPipeline, InputRefDecl, StageInstance } from './expand.js';
-import { resolvePorts } from '../../sdk/stage.js';
+import { resolvePorts, type OutputSpec } from '../../sdk/stage.js';
 
 export interface Binding {
   /** Producing instance id. */
@@ -34,6 +34,14 @@ function matches(inst: StageInstance, where: Record<string, unknown>): boolean {
   return Object.entries(where).every(([k, v]) => String(inst.matrix[k]) === String(v));
 }
 
+/** The output ports of a producing instance (computed once per instance: a gather asks for each). */
+const outputPorts = new WeakMap<StageInstance, Record<string, OutputSpec>>();
+function portsOf(t: StageInstance): Record<string, OutputSpec> {
+  let o = outputPorts.get(t);
+  if (!o) outputPorts.set(t, (o = resolvePorts(t.kind.outputs, t.params)));
+  return o;
+}
+
 function resolveRef(consumer: StageInstance, ref: InputRefDecl, byBase: Map<string, StageInstance[]>, p: ExpandedPipeline): StageInstance[] {
   const at = () => p.file.locate(ref.path);
   const targets = byBase.get(ref.stage);
@@ -47,7 +55,7 @@ function resolveRef(consumer: StageInstance, ref: InputRefDecl, byBase: Map<stri
   for (const k of Object.keys(ref.selector.where)) {
     if (!keys.includes(k)) throw new PipeError(`'${ref.text}': stage '${ref.stage}' has no matrix key '${k}'${didYouMean(k, keys)}${keys.length ? '' : ' (it is not a matrix stage)'}`, at());
   }
-  const outs = resolvePorts(targets[0]!.kind.outputs, targets[0]!.params);
+  const outs = portsOf(targets[0]!);
   if (!(ref.output in outs)) {
     throw new PipeError(`'${ref.text}': stage '${ref.stage}' (${targets[0]!.kind.kind}) has no output '${ref.output}'${didYouMean(ref.output, Object.keys(outs))}; its outputs: ${Object.keys(outs).join(', ') || 'none'}`, at());
   }
@@ -108,7 +116,7 @@ export function buildGraph(p: ExpandedPipeline): PipelineGraph {
         for (const ref of refs) {
           for (const t of resolveRef(inst, ref, byBase, p)) {
             if (spec.convertTo) {
-              const type = resolvePorts(t.kind.outputs, t.params)[ref.output]?.type;
+              const type = portsOf(t)[ref.output]?.type;
               if (type !== 'table' && type !== 'any') throw new PipeError(`stage '${inst.base}': input '${name}' asks for ${spec.convertTo}, but '${ref.text}' is a ${type} output; only tables convert (csv, npy, npz, parquet)`, p.file.locate(ref.path));
             }
             list.push({ stage: t.id, output: ref.output });
@@ -142,12 +150,17 @@ export function buildGraph(p: ExpandedPipeline): PipelineGraph {
     const seen = new Set<string>();
     throw new PipeErrors(errors.filter((e) => { const k = e.format().replace(/\(for [^)]*\)/, ''); if (seen.has(k)) return false; seen.add(k); return true; }));
   }
-  const cycle = findCycle(graph);
-  if (cycle) {
+  // the order exists exactly when there is no cycle; only then is one searched, to print it
+  let ids: string[];
+  try {
+    ids = topologicalSort(graph);
+  } catch (e) {
+    const cycle = findCycle(graph);
+    if (!cycle) throw e;
     const first = planned.get(cycle[1] ?? cycle[0]!)!;
     throw new PipeError(`dependency cycle: ${cycle.join(' → ')}`, p.file.locate(['stages', first.base, 'inputs'], { key: true }));
   }
   for (const st of planned.values()) st.deps = graph.inNeighbors(st.id);
-  const order = topologicalSort(graph).map((id) => planned.get(id)!);
+  const order = ids.map((id) => planned.get(id)!);
   return { pipeline: p, graph, order, byId: planned, headline };
 }

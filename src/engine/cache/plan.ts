@@ -115,13 +115,21 @@ export class Planner {
     return out;
   }
 
+  /** The kind's code closure, plus the project files it names for this stage (the shared frozen closure when there are none). */
+  private async codeOf(st: PlannedStage): Promise<Record<string, ContentHash>> {
+    const kindFiles = kindCode(st.kind, this.db).files;
+    if (!st.kind.codeFiles) return kindFiles;
+    const own = await this.projectCode(st);
+    return Object.keys(own).length ? { ...kindFiles, ...own } : kindFiles;
+  }
+
   /** The full cache key, given the content hashes of the stage's inputs. */
   async fingerprintOf(st: PlannedStage, inputs: Record<string, ContentHash[]>): Promise<{ fp: FingerprintHash; data: FingerprintData }> {
     const data: FingerprintData = {
       format: FINGERPRINT_FORMAT,
       kind: st.kind.kind,
       version: st.kind.version,
-      code: st.kind.codeFiles ? { ...kindCode(st.kind, this.db).files, ...(await this.projectCode(st)) } : kindCode(st.kind, this.db).files,
+      code: await this.codeOf(st),
       params: resultParams(st),
       seed: st.seed,
       inputs,

@@ -7,7 +7,8 @@
  * stored must still match; anything else triggers a re-hash, and a mismatch makes the object
  * "damaged" (deleted, so the stage recomputes). A missing object is a miss, never a hit.
  */
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, type Stats } from 'node:fs';
+import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, type Stats } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join, relative, sep } from 'node:path';
 import { hashFile, sha256, type ContentHash } from '../../lib/hash.js';
 import type { CacheDb, ObjectRow } from './db.js';
@@ -145,7 +146,7 @@ export class ObjectStore {
 
   private rehashFile(hash: string, p: string): ObjectState {
     // synchronous re-hash: rare path (object touched since it was stored)
-    const actual = sha256(readFileSyncSafe(p));
+    const actual = sha256FileSync(p);
     if (actual === hash) {
       this.db.putObject(this.describe(hash, p, false));
       return 'ok';
@@ -156,7 +157,7 @@ export class ObjectStore {
 
   private rehashDir(hash: string, p: string): ObjectState {
     const files = walk(p).sort();
-    const manifest: ManifestEntry[] = files.map((f) => ({ path: relative(p, f).split(sep).join('/'), hash: sha256(readFileSyncSafe(f)), size: statSync(f).size }));
+    const manifest: ManifestEntry[] = files.map((f) => ({ path: relative(p, f).split(sep).join('/'), hash: sha256FileSync(f), size: statSync(f).size }));
     if (manifestHash(manifest) === hash) {
       this.db.putObject(this.describe(hash, p, true, manifest));
       return 'ok';
@@ -171,8 +172,20 @@ export class ObjectStore {
   }
 }
 
-function readFileSyncSafe(p: string): Buffer {
-  return readFileSync(p);
+/**
+ * sha256 of a file read in 8 MiB pieces: synchronous (a rare path, verification of an object
+ * touched since it was stored) but for files of any size — a whole-file read fails past 2 GiB.
+ */
+function sha256FileSync(p: string): string {
+  const h = createHash('sha256');
+  const buf = Buffer.allocUnsafe(8 << 20);
+  const fd = openSync(p, 'r');
+  try {
+    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0;) h.update(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return h.digest('hex');
 }
 
 /** Content hash of a project file or directory, cached by (size, inode, mtime). */

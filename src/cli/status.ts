@@ -52,8 +52,10 @@ export function registerStatus(cli: Cli): void {
         out(JSON.stringify(st.map((s) => ({ id: s.id, state: s.state, reasons: s.reasons.map(reasonJson), ...(resumable.has(s.id) ? { resumable: resumable.get(s.id) } : {}), ...(onRemote.has(s.id) ? { remote: remote!.name } : {}), ...(jobs.has(s.id) ? { slurm: { jobId: jobs.get(s.id)!.job_id, state: jobs.get(s.id)!.slurm_state ?? 'SUBMITTED' } } : {}) })), null, 2));
       } else {
         const w = Math.min(48, Math.max(5, ...st.map((s) => s.id.length)));
-        out(`${'STAGE'.padEnd(w)}  ${'STATE'.padEnd(9)}  WHY`);
-        for (const s of st) out(`${s.id.padEnd(w)}  ${s.state.padEnd(9)}  ${formatReasons(s.reasons)}${resumeText(s.id)}${jobText(s.id)}${remoteText(s.id)}`);
+        // one write for the table (a write per line was a system call per stage)
+        const lines = [`${'STAGE'.padEnd(w)}  ${'STATE'.padEnd(9)}  WHY`];
+        for (const s of st) lines.push(`${s.id.padEnd(w)}  ${s.state.padEnd(9)}  ${formatReasons(s.reasons)}${resumeText(s.id)}${jobText(s.id)}${remoteText(s.id)}`);
+        out(lines.join('\n'));
         const counts = STATE_ORDER.map((k) => [k, st.filter((s) => s.state === k).length] as const).filter(([, n]) => n).map(([k, n]) => `${n} ${k}`);
         out(`\n${st.length} stages: ${counts.join(', ')}${remote ? `; ${onRemote.size} of them on remote '${remote.name}' (${remote.where})` : ''}`);
       }

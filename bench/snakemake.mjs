@@ -8,10 +8,10 @@
  * No-op and status alternate pipe / Snakemake for N rounds; the median is printed with the ratio.
  * Needs a build (`npm run build`) and `snakemake` on PATH.
  *
- *   node bench/snakemake.mjs [--rounds 7] [--gens 10] [--folds 99] [--before DIR]
+ *   node bench/snakemake.mjs [--rounds 7] [--gens 10] [--folds 99] [--before DIR] [--snake-done DIR]
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir, cpus, loadavg } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,13 +39,19 @@ for (const p of pipes) {
   writeFileSync(join(p.dir, 'p.yaml'), fanoutPipeline(gens, folds));
   p.run = (...a) => timed(process.execPath, [p.bin, ...a], p.dir);
 }
-const snakeDir = mkdtempSync(join(tmpdir(), 'bench-snake-'));
-writeFileSync(join(snakeDir, 'Snakefile'), fanoutSnakefile(gens, folds));
+// --snake-done DIR: a directory where this same Snakefile has already run to the end (Snakemake's
+// first run of the DAG takes 10–15 min here); its first run is then not timed again
+const doneIdx = process.argv.indexOf('--snake-done');
+const snakeDone = doneIdx >= 0 ? resolve(process.argv[doneIdx + 1]) : null;
+const snakeDir = snakeDone ?? mkdtempSync(join(tmpdir(), 'bench-snake-'));
+if (snakeDone) {
+  if (readFileSync(join(snakeDir, 'Snakefile'), 'utf8') !== fanoutSnakefile(gens, folds)) throw new Error(`--snake-done ${snakeDir}: its Snakefile is not this DAG's`);
+} else writeFileSync(join(snakeDir, 'Snakefile'), fanoutSnakefile(gens, folds));
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const loads = [loadavg()[0]];
 for (const p of pipes) p.first = p.run('run', 'p.yaml', '--quiet', '--jobs', '2');
-const snakeFirst = snake(snakeDir);
+const snakeFirst = snakeDone ? NaN : snake(snakeDir);
 for (const p of pipes) { p.noop = []; p.status = []; }
 const snakeNoop = [], snakeStatus = [];
 for (let i = 0; i < rounds; i++) {
@@ -56,14 +62,14 @@ for (let i = 0; i < rounds; i++) {
   snakeStatus.push(snake(snakeDir, '-n'));
 }
 for (const p of pipes) rmSync(p.dir, { recursive: true, force: true });
-rmSync(snakeDir, { recursive: true, force: true });
+if (!snakeDone) rmSync(snakeDir, { recursive: true, force: true });
 
 const n = gens * folds + gens + 1;
 console.log(`${n.toLocaleString('en-US')} shell jobs, 2 at a time; ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}; median of ${rounds} alternating rounds; load ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`);
 console.log('| | build | pipe s | Snakemake 7.21 s | pipe / Snakemake |');
 console.log('|---|---|---:|---:|---:|');
 for (const p of pipes) {
-  const line = (what, a, b) => console.log(`| ${what} | ${p.label} | ${a.toFixed(2)} | ${b.toFixed(2)} | ${(a / b).toFixed(2)}× |`);
+  const line = (what, a, b) => console.log(`| ${what} | ${p.label} | ${a.toFixed(2)} | ${Number.isNaN(b) ? '(not timed: --snake-done)' : b.toFixed(2)} | ${Number.isNaN(b) ? '–' : `${(a / b).toFixed(2)}×`} |`);
   line('first run', p.first, snakeFirst);
   line('no-op rerun', median(p.noop), median(snakeNoop));
   line('status (`pipe status` / `snakemake -n`)', median(p.status), median(snakeStatus));

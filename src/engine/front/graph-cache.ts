@@ -1,0 +1,180 @@
+/**
+ * The expanded graph of a pipeline, kept between commands. load → validate → expand → graph is
+ * a pure function of the pipeline file's bytes, the `--set` overrides and the code that reads
+ * them (pipe's build, the kinds' schemas and ports). A no-op rerun or `pipe status` of a
+ * 1,001-stage pipeline spent ≈ 0.15–0.2 s there; with this cache it reads one file.
+ *
+ * Where: `~/.cache/pipe/graphs/` ($XDG_CACHE_HOME; `PIPE_GRAPH_CACHE` names another directory,
+ * `off` disables it), one file per (pipeline path, overrides), replaced when any part of the key
+ * changes. The key (`GraphKey`) holds everything the front end reads:
+ *  - the pipeline file's absolute path and its bytes; the overrides, in order;
+ *  - pipe's build: path, size and mtime of every file under dist/ (a rebuild, an edited file,
+ *    `npm update` of a bundled dependency through dist/lib/vendor.js) and of
+ *    node_modules/.package-lock.json (the installed packages), and the Node version;
+ *  - the project: its root and the path, size and mtime of every file under its `stages/`
+ *    (a project kind added or edited — a kind's name may clash, or newly resolve).
+ * Only graphs whose kinds are all pipe's own are kept (a project kind may import files anywhere
+ * in the project). Running from the TypeScript sources (tsx, vitest) keeps nothing: there is no
+ * build to key on. A cache file that cannot be read or does not match is ignored and replaced; a
+ * directory that cannot be written costs only the speed. Errors are never cached (a pipeline
+ * that fails to load is loaded afresh, and says where, every time).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, utimesSync, writeFileSync, rmSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, relative } from 'node:path';
+import { deserialize, serialize } from 'node:v8';
+import { DirectedGraph } from '../../lib/vendor.js';
+import type { StageKind } from '../../sdk/stage.js';
+import type { PipelineGraph, PlannedStage } from './graph.js';
+import type { ExpandedPipeline, StageInstance } from './expand.js';
+import { displayPath, parseYamlText, type LoadedFile } from './load.js';
+import { kindOrigin, PIPE_PACKAGE_ROOT, projectKindsDir } from './registry.js';
+
+const FORMAT = 1;
+/** Files kept in the cache directory (one per pipeline path and overrides); the oldest go first. */
+const KEEP = 200;
+export const graphCacheStats = { hits: 0, stores: 0 };
+
+export function graphCacheDir(): string | null {
+  const env = process.env.PIPE_GRAPH_CACHE;
+  if (env === 'off' || env === '0') return null;
+  if (env) return env;
+  if (import.meta.url.endsWith('.ts')) return null; // running from the sources: no build to key on
+  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'pipe', 'graphs');
+}
+
+/** What a cached graph depends on (compared whole; see the module comment). */
+interface GraphKey {
+  format: number;
+  node: string;
+  absPath: string;
+  text: string;
+  overrides: string[];
+  build: string;
+  project: string;
+}
+
+/** Files below `dir` as "path size mtime" lines (sorted), hashed. */
+function treeStamp(dir: string, filter: (rel: string) => boolean = () => true): string {
+  const lines: string[] = [];
+  const walk = (d: string) => {
+    let ents;
+    try { ents = readdirSync(d, { withFileTypes: true }); } catch { return; }
+    for (const e of ents) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (filter(e.name)) {
+        try { const s = statSync(p); lines.push(`${relative(dir, p)} ${s.size} ${s.mtimeMs}`); } catch { /* gone meanwhile */ }
+      }
+    }
+  };
+  walk(dir);
+  lines.sort();
+  return createHash('sha256').update(lines.join('\n')).digest('hex');
+}
+
+let buildMemo: string | undefined;
+function buildStamp(): string {
+  if (buildMemo === undefined) {
+    const lock = join(PIPE_PACKAGE_ROOT, 'node_modules', '.package-lock.json');
+    let pkgs = 'none';
+    try { const s = statSync(lock); pkgs = `${s.size} ${s.mtimeMs}`; } catch { /* not installed by npm */ }
+    buildMemo = `${treeStamp(join(PIPE_PACKAGE_ROOT, 'dist'), (n) => n.endsWith('.js') || n.endsWith('.cjs') || n.endsWith('.mjs') || n.endsWith('.json'))} ${pkgs}`;
+  }
+  return buildMemo;
+}
+
+function keyOf(absPath: string, text: string, overrides: string[]): GraphKey {
+  const dir = projectKindsDir();
+  return {
+    format: FORMAT, node: process.version, absPath, text, overrides: [...overrides], build: buildStamp(),
+    project: `${dir} ${existsSync(dir) ? treeStamp(dir) : '-'}`,
+  };
+}
+
+const fileOf = (dir: string, absPath: string, overrides: string[]) =>
+  join(dir, `${createHash('sha256').update(JSON.stringify([absPath, overrides])).digest('hex').slice(0, 32)}.v8`);
+
+type Stored = Omit<StageInstance, 'kind'> & { kind: string };
+interface Entry {
+  key: GraphKey;
+  data: unknown;
+  pipeline: Omit<ExpandedPipeline, 'file' | 'instances'> & { instances: Stored[] };
+  order: (Omit<PlannedStage, 'kind'> & { kind: string })[];
+  headline: PipelineGraph['headline'];
+}
+
+/** A loaded file whose YAML is parsed (for source locations of errors) only when one is asked for. */
+function lazyFile(absPath: string, text: string, data: unknown): LoadedFile {
+  let parsed: LoadedFile | undefined;
+  const file = displayPath(absPath);
+  return { file, absPath, text, data, locate: (path, opts) => (parsed ??= parseYamlText(text, file, absPath)).locate(path, opts) };
+}
+
+/**
+ * The cached graph of this pipeline text and overrides, when the cache holds one with the same
+ * key; `load(kinds)` imports the kinds it names. Undefined on any miss.
+ */
+export async function cachedGraph(absPath: string, text: string, overrides: string[], load: (names: string[]) => Promise<Map<string, StageKind>>): Promise<PipelineGraph | undefined> {
+  const dir = graphCacheDir();
+  if (!dir) return undefined;
+  let entry: Entry;
+  const path = fileOf(dir, absPath, overrides);
+  try {
+    entry = deserialize(readFileSync(path)) as Entry;
+  } catch {
+    return undefined;
+  }
+  if (!entry || typeof entry !== 'object' || JSON.stringify(entry.key) !== JSON.stringify(keyOf(absPath, text, overrides))) return undefined;
+  const names = [...new Set(entry.order.map((s) => s.kind))];
+  const kinds = await load(names);
+  if (names.some((n) => kindOrigin(kinds.get(n)!)?.source !== 'builtin')) return undefined;
+  const relink = <T extends { kind: string }>(s: T) => Object.assign(s, { kind: kinds.get(s.kind)! }) as unknown as PlannedStage;
+  const pipeline: ExpandedPipeline = { ...entry.pipeline, file: lazyFile(absPath, text, entry.data), instances: entry.pipeline.instances.map(relink) };
+  const order = entry.order.map(relink);
+  const graph = new DirectedGraph();
+  for (const st of order) graph.addNode(st.id);
+  for (const st of order) for (const d of st.deps) graph.addEdge(d, st.id);
+  graphCacheStats.hits++;
+  try { const now = new Date(); utimesSync(path, now, now); } catch { /* only its place in the pruning order */ }
+  // byId in the instances' order, as the graph step makes it
+  const planned = new Map(order.map((s) => [s.id, s]));
+  const byId = new Map(pipeline.instances.map((i) => [i.id, planned.get(i.id)!]));
+  return { pipeline, graph, order, byId, headline: entry.headline };
+}
+
+/** Keeps a freshly built graph for the next command (only when every kind is pipe's own). */
+export function storeGraph(g: PipelineGraph, text: string, overrides: string[]): void {
+  const dir = graphCacheDir();
+  if (!dir) return;
+  if (g.order.some((s) => kindOrigin(s.kind)?.source !== 'builtin')) return;
+  const strip = <T extends { kind: StageKind }>(s: T) => ({ ...s, kind: s.kind.kind });
+  const { file, instances, ...rest } = g.pipeline;
+  const entry: Entry = {
+    key: keyOf(file.absPath, text, overrides),
+    data: file.data,
+    pipeline: { ...rest, instances: instances.map(strip) },
+    order: g.order.map(strip),
+    headline: g.headline,
+  };
+  const path = fileOf(dir, file.absPath, overrides);
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(tmp, serialize(entry));
+    renameSync(tmp, path);
+    graphCacheStats.stores++;
+    prune(dir);
+  } catch {
+    rmSync(tmp, { force: true });
+  }
+}
+
+/** Keeps the KEEP most recently written graphs (pipelines of throwaway directories come and go). */
+function prune(dir: string): void {
+  const files = readdirSync(dir).filter((f) => f.endsWith('.v8'));
+  if (files.length <= KEEP) return;
+  const aged = files.map((f) => { try { return { f, t: statSync(join(dir, f)).mtimeMs }; } catch { return { f, t: 0 }; } }).sort((a, b) => b.t - a.t);
+  for (const { f } of aged.slice(KEEP)) rmSync(join(dir, f), { force: true });
+}

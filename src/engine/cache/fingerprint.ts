@@ -59,30 +59,33 @@ export function fingerprint(data: FingerprintData): FingerprintHash {
   return sha256(canonicalFingerprint(data)) as FingerprintHash;
 }
 
-/** Members shared by many stages' keys as one object (a kind's code closure, a runtime record): serialized once. */
-const SHARED_MEMBERS = new Set(['code', 'runtime']);
+/** The struct's members in RFC 8785 order (UTF-16 code units), with their JSON names. */
+const MEMBERS = (['code', 'files', 'format', 'inputs', 'kind', 'params', 'runtime', 'seed', 'version'] as const).map((k) => [k, JSON.stringify(k)] as const);
 const sharedText = new WeakMap<object, string>();
 
 /**
  * The RFC 8785 text of a fingerprint struct — byte for byte `canonicalize8785(data)` (tested),
  * but the `code` and `runtime` objects, which every stage of a kind shares (frozen), are
- * serialized once per object rather than once per stage (a 1,001-stage no-op spent a tenth of
- * its time re-serializing the same code closure).
+ * serialized once per object rather than once per stage, and the member names are not
+ * re-serialized per stage. A struct with members other than the documented ones goes the
+ * general way.
  */
 export function canonicalFingerprint(data: FingerprintData): string {
   const d = data as unknown as Record<string, unknown>;
-  const parts: string[] = [];
-  for (const k of Object.keys(d).sort()) {
+  if (Object.keys(d).length !== MEMBERS.length) return canonicalize8785(d);
+  let out = '{';
+  for (const [k, name] of MEMBERS) {
+    if (!(k in d)) return canonicalize8785(d);
     const v = d[k];
     if (v === undefined || typeof v === 'symbol') continue;
     let text: string | undefined;
-    if (SHARED_MEMBERS.has(k) && v !== null && typeof v === 'object' && Object.isFrozen(v)) {
+    if ((k === 'code' || k === 'runtime') && v !== null && typeof v === 'object' && Object.isFrozen(v)) {
       text = sharedText.get(v);
       if (text === undefined) sharedText.set(v, (text = canonicalize8785(v)));
-    }
-    parts.push(`${canonicalize8785(k)}:${text ?? canonicalize8785(v)}`);
+    } else text = canonicalize8785(v);
+    out += (out.length > 1 ? ',' : '') + name + ':' + text;
   }
-  return `{${parts.join(',')}}`;
+  return out + '}';
 }
 
 function diffValues(prefix: string, a: unknown, b: unknown, out: StaleReason[]): void {

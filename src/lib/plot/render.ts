@@ -101,6 +101,11 @@ let vegaMods: Promise<{ vega: typeof import('vega'); vl: typeof import('vega-lit
 
 async function mods() {
   vegaMods ??= (async () => {
+    // resvg's allocator (mimalloc) returns freed memory to the OS 10 ms after a free by default;
+    // its pixmaps are freed when V8 collects their JS objects, a frame or more apart, so every
+    // render page-faulted its canvas in afresh (≈ 2 MB per 480 × 320 frame, half the cost of an
+    // empty render). Kept for a second, the next render reuses it. Read when resvg loads.
+    process.env.MIMALLOC_PURGE_DELAY ??= '1000';
     const [vega, vl, resvg] = await Promise.all([import('vega'), import('vega-lite'), import('@resvg/resvg-js')]);
     // Real glyph advances instead of vega's 0.8 em guess.
     (vega as unknown as { textMetrics: { width: (item: any, text: unknown) => number } }).textMetrics.width = (item: any, text: unknown) => {

@@ -11,6 +11,7 @@
 import { fontFiles, faceOf, FONT_FAMILY } from './fonts.js';
 import { fontMetrics } from './font-metrics.js';
 import { textToPaths } from './text-paths.js';
+import { dropUnusedClips } from './svg-clip.js';
 
 export type VlSpec = Record<string, any>;
 
@@ -200,11 +201,13 @@ export function fitSvg(svg: string, width: number, height: number): string {
 /**
  * Rasterizes an SVG. Text is drawn as glyph outlines laid out once per process (text-paths.ts),
  * so resvg loads no fonts; text that is not converted is drawn by resvg with the DejaVu files.
+ * Clip paths that clip nothing are dropped first (svg-clip.ts).
  * `width` = output pixel width (height follows).
  */
 export async function rasterize(svg: string, pixelWidth: number, png = true): Promise<{ png: Buffer; pixels: Buffer; width: number; height: number }> {
   const { Resvg } = await mods();
-  const conv = textToPaths(svg);
+  // a clip that cuts nothing costs resvg a full-canvas layer and mask (svg-clip.ts)
+  const conv = textToPaths(dropUnusedClips(svg));
   const files = conv.fonts ? fontFiles() : [];
   const r = new Resvg(conv.svg, {
     fitTo: { mode: 'width', value: Math.round(pixelWidth) },

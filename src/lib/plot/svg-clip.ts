@@ -25,7 +25,8 @@ function polylines(d: string): { pts: number[]; closed: boolean }[] | null {
     const nums = (part.slice(1).match(/[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/g) ?? []).map(Number);
     if (nums.length === 0 || nums.length % 2 !== 0 || nums.some((v) => !Number.isFinite(v))) return null;
     if (part[0] === 'M' || out.length === 0 || out[out.length - 1]!.closed) out.push({ pts: [], closed: false });
-    out[out.length - 1]!.pts.push(...nums);
+    const pts = out[out.length - 1]!.pts;
+    for (const v of nums) pts.push(v);
   }
   return out;
 }
@@ -92,7 +93,8 @@ export function dropUnusedClips(svg: string): string {
   for (const m of svg.matchAll(RECT_CLIP)) rects.set(m[1]!, [Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5])]);
   if (rects.size === 0) return svg;
   // the miter limit vega writes once on the root group (the SVG default is 4 as well)
-  const miterDefault = Math.max(4, ...[...svg.matchAll(/\sstroke-miterlimit="([\d.]+)"/g)].map((m) => Number(m[1])).filter(Number.isFinite));
+  let miterDefault = 4;
+  for (const m of svg.matchAll(/\sstroke-miterlimit="([\d.]+)"/g)) if (Number(m[1]) > miterDefault) miterDefault = Number(m[1]);
   return svg.replace(CLIPPED_GROUP, (whole, pre: string, id: string, post: string, paths: string) => {
     const rect = rects.get(id);
     if (!rect || !inside(paths, rect, miterDefault)) return whole;

@@ -117,6 +117,13 @@ describe('animation frames from one compiled view', () => {
     expect(ref.stats).toMatchObject({ lifted: false, compiles: 12 });
     fast.frames.forEach((f, i) => expect(Buffer.from(f.pixels).equals(Buffer.from(ref.frames[i]!.pixels)), `frame ${i}`).toBe(true));
     expect(Buffer.from(fast.frames[0]!.pixels).equals(Buffer.from(fast.frames[11]!.pixels))).toBe(false);
+    // frames are drawn without ARIA attributes (no per-point labels), the pixels of the spec as given
+    const { renderVegaLite } = await import('../../src/lib/plot/render.js');
+    for (const i of [0, 7]) {
+      const own = await renderVegaLite(specs[i]!, { ...opts, png: false });
+      expect(own.svg).toContain('aria-label');
+      expect(Buffer.from(fast.frames[i]!.pixels).equals(Buffer.from(own.pixels)), `frame ${i} against renderVegaLite`).toBe(true);
+    }
   });
   it('lays a composite (concat, autosize pad) frame out afresh: the size follows each frame, also backwards', async () => {
     const { renderFrames } = await import('../../src/lib/plot/frames.js');

@@ -1,21 +1,31 @@
 /**
- * Test helper: decodes the frames of a GIF (full-frame images as gifenc writes them: a local
- * or global palette, no interlace) into RGBA, and writes RGBA as a PNG — so a test (or a
- * person) can look at a frame.
+ * Test helper: decodes the frames of a GIF (a local or global palette, no interlace) into the
+ * RGBA pictures a viewer shows: each frame drawn over the previous one, its transparent pixels
+ * (graphic control extension) leaving the previous picture, disposal 2 clearing the frame's
+ * area afterwards. Also writes RGBA as a PNG — so a test (or a person) can look at a frame.
  */
 import { deflateSync } from 'node:zlib';
 
-export function decodeGif(buf: Buffer): { width: number; height: number; frames: Uint8Array[] } {
+/** `transparent[i]`: how many of frame i's pixels are transparent (show the previous picture). */
+export function decodeGif(buf: Buffer): { width: number; height: number; frames: Uint8Array[]; transparent: number[] } {
   const width = buf.readUInt16LE(6), height = buf.readUInt16LE(8);
   let p = 13;
   let global: Buffer | null = null;
   if (buf[10]! & 0x80) { const n = 3 * 2 ** ((buf[10]! & 7) + 1); global = buf.subarray(p, p + n); p += n; }
   const frames: Uint8Array[] = [];
+  const seeThrough: number[] = [];
+  let canvas = new Uint8Array(width * height * 4);
+  let transparent = -1, disposal = 0;
   const blocks = () => { const parts: Buffer[] = []; while (buf[p] !== 0) { const n = buf[p]!; parts.push(buf.subarray(p + 1, p + 1 + n)); p += n + 1; } p++; return Buffer.concat(parts); };
   for (;;) {
     const b = buf[p++];
     if (b === 0x3b || b === undefined) break;
-    if (b === 0x21) { p++; blocks(); continue; }
+    if (b === 0x21) {
+      const label = buf[p++];
+      const body = blocks();
+      if (label === 0xf9) { transparent = body[0]! & 1 ? body[3]! : -1; disposal = (body[0]! >> 2) & 7; }
+      continue;
+    }
     if (b !== 0x2c) throw new Error(`bad GIF block 0x${b.toString(16)}`);
     const fx = buf.readUInt16LE(p), fy = buf.readUInt16LE(p + 2), w = buf.readUInt16LE(p + 4), h = buf.readUInt16LE(p + 6), lp = buf[p + 8]!;
     p += 9;
@@ -24,14 +34,23 @@ export function decodeGif(buf: Buffer): { width: number; height: number; frames:
     if (lp & 0x40) throw new Error('interlaced GIF frames are not supported');
     const minCode = buf[p++]!;
     const idx = lzw(blocks(), minCode, w * h);
-    const out = new Uint8Array(width * height * 4);
+    const out = Uint8Array.from(canvas);
+    let clear = 0;
     for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
       const i = idx[y * w + x]!, o = ((y + fy) * width + x + fx) * 4;
+      if (i === transparent) { clear++; continue; }
       out[o] = pal![i * 3]!; out[o + 1] = pal![i * 3 + 1]!; out[o + 2] = pal![i * 3 + 2]!; out[o + 3] = 255;
     }
     frames.push(out);
+    seeThrough.push(clear);
+    canvas = out;
+    if (disposal === 2) {
+      canvas = Uint8Array.from(out);
+      for (let y = 0; y < h; y++) canvas.fill(0, ((y + fy) * width + fx) * 4, ((y + fy) * width + fx + w) * 4);
+    }
+    transparent = -1; disposal = 0;
   }
-  return { width, height, frames };
+  return { width, height, frames, transparent: seeThrough };
 }
 
 function lzw(data: Buffer, minCode: number, n: number): Uint8Array {

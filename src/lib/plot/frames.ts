@@ -9,6 +9,10 @@
  *
  * A frame sequence that cannot be lifted (a difference outside the positions below, a
  * different dataset set, facets resized to fit) is drawn frame by frame with `renderVegaLite`.
+ *
+ * Frames are only pixels, so their SVG carries no ARIA attributes (vega-lite `config.aria:
+ * false`, unless the spec sets it): no per-point `aria-label` to format and write, parse and
+ * scan (a third of a convergence frame's SVG bytes); the pixels are those of the spec as given.
  */
 import { assertNoUrlData, compileVegaLite, fitSvg, headlessView, prepareSpec, rasterize, renderVegaLite, resetSvgDefIds, type RenderOptions, type VlSpec } from './render.js';
 
@@ -99,6 +103,12 @@ export function generalize(frames: VlSpec[]): { spec: VlSpec; signals: Map<strin
   return { spec, signals };
 }
 
+/** The spec with vega-lite's ARIA attributes off (`config.aria: false`) unless it sets them. */
+function withoutAria(spec: VlSpec): VlSpec {
+  const config = isObj(spec.config) ? spec.config : {};
+  return 'aria' in config ? spec : { ...spec, config: { ...config, aria: false } };
+}
+
 /** Names of the datasets a spec reads (`data: {name}` anywhere). */
 function namedData(spec: unknown, out = new Set<string>()): Set<string> {
   if (Array.isArray(spec)) for (const v of spec) namedData(v, out);
@@ -119,6 +129,7 @@ function namedData(spec: unknown, out = new Set<string>()): Set<string> {
 export async function renderFrames(specs: VlSpec[], opts: RenderOptions, onFrame?: (i: number) => void, how: { lift?: boolean } = {}): Promise<{ frames: FramePixels[]; stats: FrameStats }> {
   const scale = opts.scale ?? 2;
   for (const s of specs) assertNoUrlData(s);
+  specs = specs.map(withoutAria);
   const prepared = specs.map((s) => prepareSpec(s, opts));
   let g: ReturnType<typeof generalize> | undefined;
   let vg: any;

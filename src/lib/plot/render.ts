@@ -11,6 +11,7 @@
 import { fontFiles, faceOf, FONT_FAMILY } from './fonts.js';
 import { fontMetrics } from './font-metrics.js';
 import { textToPaths } from './text-paths.js';
+import { dropUnusedClips } from './svg-clip.js';
 
 export type VlSpec = Record<string, any>;
 
@@ -101,6 +102,11 @@ let vegaMods: Promise<{ vega: typeof import('vega'); vl: typeof import('vega-lit
 
 async function mods() {
   vegaMods ??= (async () => {
+    // resvg's allocator (mimalloc) returns freed memory to the OS 10 ms after a free by default;
+    // its pixmaps are freed when V8 collects their JS objects, a frame or more apart, so every
+    // render page-faulted its canvas in afresh (≈ 2 MB per 480 × 320 frame, half the cost of an
+    // empty render). Kept for a second, the next render reuses it. Read when resvg loads.
+    process.env.MIMALLOC_PURGE_DELAY ??= '1000';
     const [vega, vl, resvg] = await Promise.all([import('vega'), import('vega-lite'), import('@resvg/resvg-js')]);
     // Real glyph advances instead of vega's 0.8 em guess.
     (vega as unknown as { textMetrics: { width: (item: any, text: unknown) => number } }).textMetrics.width = (item: any, text: unknown) => {
@@ -195,11 +201,13 @@ export function fitSvg(svg: string, width: number, height: number): string {
 /**
  * Rasterizes an SVG. Text is drawn as glyph outlines laid out once per process (text-paths.ts),
  * so resvg loads no fonts; text that is not converted is drawn by resvg with the DejaVu files.
+ * Clip paths that clip nothing are dropped first (svg-clip.ts).
  * `width` = output pixel width (height follows).
  */
 export async function rasterize(svg: string, pixelWidth: number, png = true): Promise<{ png: Buffer; pixels: Buffer; width: number; height: number }> {
   const { Resvg } = await mods();
-  const conv = textToPaths(svg);
+  // a clip that cuts nothing costs resvg a full-canvas layer and mask (svg-clip.ts)
+  const conv = textToPaths(dropUnusedClips(svg));
   const files = conv.fonts ? fontFiles() : [];
   const r = new Resvg(conv.svg, {
     fitTo: { mode: 'width', value: Math.round(pixelWidth) },

@@ -23,13 +23,18 @@ const require = createRequire(import.meta.url);
 let ajvVersion: string | null = null;
 const version = () => (ajvVersion ??= (require('ajv/package.json') as { version: string }).version);
 
-function cacheDir(): string | null {
-  const env = process.env.PIPE_SCHEMA_CACHE;
+/**
+ * A directory of pipe's per-user cache: `$XDG_CACHE_HOME/pipe/<sub>` (default `~/.cache`), or
+ * what the environment variable `envVar` names; `off` or `0` there disables that cache (null).
+ */
+export function userCacheDir(envVar: string, sub: string): string | null {
+  const env = process.env[envVar];
   if (env === 'off' || env === '0') return null;
   if (env) return env;
-  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
-  return join(base, 'pipe', 'ajv');
+  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'pipe', sub);
 }
+
+const cacheDir = () => userCacheDir('PIPE_SCHEMA_CACHE', 'ajv');
 
 const inProcess = new Map<string, ValidateFunction>();
 export const schemaCacheStats = { loaded: 0, compiled: 0 };

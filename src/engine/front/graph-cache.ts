@@ -21,7 +21,6 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, utimesSync, writeFileSync, rmSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join, relative } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import { DirectedGraph } from '../../lib/vendor.js';
@@ -29,6 +28,7 @@ import type { StageKind } from '../../sdk/stage.js';
 import type { PipelineGraph, PlannedStage } from './graph.js';
 import type { ExpandedPipeline, StageInstance } from './expand.js';
 import { displayPath, parseYamlText, type LoadedFile } from './load.js';
+import { userCacheDir } from './compiled-schema.js';
 import { kindOrigin, PIPE_PACKAGE_ROOT, projectKindsDir } from './registry.js';
 
 const FORMAT = 1;
@@ -37,11 +37,9 @@ const KEEP = 200;
 export const graphCacheStats = { hits: 0, stores: 0 };
 
 export function graphCacheDir(): string | null {
-  const env = process.env.PIPE_GRAPH_CACHE;
-  if (env === 'off' || env === '0') return null;
-  if (env) return env;
-  if (import.meta.url.endsWith('.ts')) return null; // running from the sources: no build to key on
-  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'pipe', 'graphs');
+  // running from the sources there is no build to key on (unless a directory is named)
+  if (import.meta.url.endsWith('.ts') && !process.env.PIPE_GRAPH_CACHE) return null;
+  return userCacheDir('PIPE_GRAPH_CACHE', 'graphs');
 }
 
 /** What a cached graph depends on (compared whole; see the module comment). */

@@ -24,17 +24,21 @@ export function displayPath(abs: string): string {
   return rel && !rel.startsWith('..') ? rel : abs;
 }
 
-export function loadPipelineFile(path: string): LoadedFile {
+/** The text of a pipeline file, with its absolute path; a file that cannot be read is a PipeError naming it. */
+export function readPipelineText(path: string): { absPath: string; text: string } {
   const absPath = resolve(path);
-  const file = displayPath(absPath);
-  let text: string;
   try {
-    text = readFileSync(absPath, 'utf8');
+    return { absPath, text: readFileSync(absPath, 'utf8') };
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
+    const file = displayPath(absPath);
     throw new PipeError(code === 'ENOENT' ? `pipeline file not found: ${file}` : `cannot read ${file}: ${(e as Error).message}`);
   }
-  return parseYamlText(text, file, absPath);
+}
+
+export function loadPipelineFile(path: string): LoadedFile {
+  const { absPath, text } = readPipelineText(path);
+  return parseYamlText(text, displayPath(absPath), absPath);
 }
 
 export function parseYamlText(text: string, file: string, absPath = file): LoadedFile {

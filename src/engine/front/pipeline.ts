@@ -2,25 +2,15 @@
  * The front half of the engine in one call: load → validate → expand → graph — or the graph a
  * command built before from the same file, overrides and code (graph-cache.ts).
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { kindNames, loadKindsFor } from './registry.js';
-import { displayPath, parseYamlText } from './load.js';
+import { displayPath, parseYamlText, readPipelineText } from './load.js';
 import { validatePipeline } from './validate.js';
 import { expandPipeline } from './expand.js';
 import { buildGraph, type PipelineGraph } from './graph.js';
 import { cachedGraph, storeGraph } from './graph-cache.js';
-import { PipeError } from '../errors.js';
 
 export async function loadGraph(file: string, overrides: string[] = []): Promise<PipelineGraph> {
-  const absPath = resolve(file);
-  let text: string;
-  try {
-    text = readFileSync(absPath, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new PipeError(code === 'ENOENT' ? `pipeline file not found: ${displayPath(absPath)}` : `cannot read ${displayPath(absPath)}: ${(e as Error).message}`);
-  }
+  const { absPath, text } = readPipelineText(file);
   const cached = await cachedGraph(absPath, text, overrides, loadKindsFor);
   if (cached) return cached;
   const loaded = parseYamlText(text, displayPath(absPath), absPath);

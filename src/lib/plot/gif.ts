@@ -49,13 +49,12 @@ export async function encodeGif(frames: RgbaFrame[], o: GifOptions): Promise<Uin
   const transparent = palette.length;
   const table = [...palette, [0, 0, 0]];
   const gif = GIFEncoder();
-  const delay = Math.max(20, Math.round(1000 / o.fps));
   let prev: Uint8Array | undefined;
   let index: Uint8Array = new Uint8Array(width * height);
   const out = new Uint8Array(width * height);
   frames.forEach((f, i) => {
     colours.map(rgbWords(f.pixels), index);
-    const frameDelay = delay + (i === frames.length - 1 ? o.holdLastMs : 0);
+    const frameDelay = delayOf(i, frames.length, o);
     if (!prev) {
       gif.writeFrame(index, width, height, { palette: table, delay: frameDelay, repeat: o.loop, dispose: 1 });
     } else {
@@ -71,17 +70,21 @@ export async function encodeGif(frames: RgbaFrame[], o: GifOptions): Promise<Uin
   return gif.bytes();
 }
 
+/** How long frame i of n shows (ms): 1/fps, at least 20 ms; the last one `holdLastMs` longer. */
+function delayOf(i: number, n: number, o: GifOptions): number {
+  return Math.max(20, Math.round(1000 / o.fps)) + (i === n - 1 ? o.holdLastMs : 0);
+}
+
 /** Largest mean error per channel (of 255) of one palette for all frames; above: a palette per frame. */
 export const GLOBAL_MAX_ERROR = 1;
 
 /** gifenc's quantizer and palette mapping per frame (local colour tables, no transparency). */
 function perFrame(frames: RgbaFrame[], o: GifOptions, g: typeof import('gifenc')): Uint8Array {
   const gif = g.GIFEncoder();
-  const delay = Math.max(20, Math.round(1000 / o.fps));
   frames.forEach((f, i) => {
     const palette = g.quantize(f.pixels, 256, { format: 'rgb565' });
     const index = g.applyPalette(f.pixels, palette, 'rgb565');
-    gif.writeFrame(index, f.width, f.height, { palette, delay: delay + (i === frames.length - 1 ? o.holdLastMs : 0), repeat: o.loop });
+    gif.writeFrame(index, f.width, f.height, { palette, delay: delayOf(i, frames.length, o), repeat: o.loop });
   });
   gif.finish();
   return gif.bytes();

@@ -71,11 +71,12 @@ function inside(paths: string, rect: [number, number, number, number], miterDefa
           const p = (i + n - 1) % n, q = (i + 1) % n;
           const ux = pts[2 * p]! - x, uy = pts[2 * p + 1]! - y, vx = pts[2 * q]! - x, vy = pts[2 * q + 1]! - y;
           const lu = Math.hypot(ux, uy), lv = Math.hypot(vx, vy);
-          // degenerate (repeated point) joins: the miter limit bounds them
-          const cos = lu && lv ? Math.min(1, Math.max(-1, (ux * vx + uy * vy) / (lu * lv))) : 1;
-          const sinHalf = Math.sqrt((1 - cos) / 2);
-          f = sinHalf > 0 && 1 / sinHalf <= miter ? 1 / sinHalf : 1;
-          if (!(lu && lv)) f = Math.max(miter, 1);
+          if (!(lu && lv)) f = Math.max(miter, 1); // degenerate (repeated point) joins: the miter limit bounds them
+          else {
+            const cos = Math.min(1, Math.max(-1, (ux * vx + uy * vy) / (lu * lv)));
+            const sinHalf = Math.sqrt((1 - cos) / 2);
+            f = sinHalf > 0 && 1 / sinHalf <= miter ? 1 / sinHalf : 1;
+          }
         }
         const r = half * f + 1;
         if (x + tx - r < rx || y + ty - r < ry || x + tx + r > rx + rw || y + ty + r > ry + rh) return false;

@@ -1,2 +1,4 @@
 #!/usr/bin/env node
-import '../dist/cli.js';
+import { coordinatorEntry } from './entry.mjs';
+
+await import(coordinatorEntry(new URL('../dist/', import.meta.url)).url.href);

@@ -7,14 +7,13 @@
 import type { Command } from '../lib/vendor.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PIPE_PACKAGE_ROOT } from '../lib/package-root.js';
 import { PipeError } from '../engine/errors.js';
 import { out, type Cli } from './common.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
 
 function pipeVersion(): string {
-  const pj = JSON.parse(readFileSync(join(here, '..', '..', 'package.json'), 'utf8')) as { version: string };
+  const pj = JSON.parse(readFileSync(join(PIPE_PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string };
   return pj.version;
 }
 

@@ -6,11 +6,11 @@
 import { Option, type Command } from '../lib/vendor.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PIPE_PACKAGE_ROOT } from '../lib/package-root.js';
 import { PipeError } from '../engine/errors.js';
 import { chooseRemote } from '../engine/front/remotes.js';
 import { loadUserConfig } from '../engine/front/resources.js';
-import { backendFor, RemoteCache, RemoteError } from '../engine/cache/remote.js';
+import type { RemoteCache } from '../engine/cache/remote.js';
 import { readManifest, type ResultManifest } from '../engine/cache/manifests.js';
 import type { Workspace } from '../engine/cache/workspace.js';
 import { executePipeline } from '../engine/exec/execute.js';
@@ -21,7 +21,7 @@ import { collect, loadGraph, out, pipelineFile, statuses, workspace, type Cli } 
 
 const PIPE_VERSION: string = (() => {
   try {
-    return (JSON.parse(readFileSync(join(fileURLToPath(import.meta.url), '..', '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+    return (JSON.parse(readFileSync(join(PIPE_PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
   } catch {
     return 'unknown';
   }
@@ -42,6 +42,8 @@ export function remoteOptions(c: Command): Command {
 export async function openRemote(ws: Workspace, o: { remote?: string | false; remoteOptional?: boolean }, say: (m: string) => void = (m) => process.stderr.write(`pipe: ${m}\n`)): Promise<RemoteCache | undefined> {
   const choice = chooseRemote(ws.root, loadUserConfig(), { remote: o.remote });
   if (!choice) return undefined;
+  // loaded only when a remote is in use (its S3 and directory backends cost every command start-up time)
+  const { backendFor, RemoteCache, RemoteError } = await import('../engine/cache/remote.js');
   const remote = new RemoteCache(choice.name, backendFor(choice.name, choice.spec, ws.root), ws.tmpDir, choice.spec.push ?? 'auto', PIPE_VERSION);
   try {
     await remote.check();

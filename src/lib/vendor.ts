@@ -1,6 +1,7 @@
 /**
- * The third-party JavaScript the coordinator loads on every command (YAML parser, graph library,
- * argument parser, canonical JSON, edit distance), re-exported from one module.
+ * The third-party JavaScript the coordinator loads on every command (argument parser, canonical
+ * JSON, edit distance), re-exported from one module. The YAML parser and the graph library, which
+ * only a pipeline that is parsed needs, are in src/lib/vendor-front.ts.
  *
  * Why: Node loads each CommonJS file of a package on its own (resolution, package.json lookups,
  * the export lexer) — yaml alone is 73 files — and that per-file cost was ≈ 0.2 s of CPU on every
@@ -13,9 +14,6 @@
  * worker where start-up is paid once).
  */
 export { Command, CommanderError, Option } from 'commander';
-export { LineCounter, parseDocument, isMap, isSeq, isPair, isScalar, visit, parse as parseYamlValue, type Document, type Node } from 'yaml';
-export { DirectedGraph } from 'graphology';
-export { topologicalSort } from 'graphology-dag';
 export { distance } from 'fastest-levenshtein';
 import canonicalizeJson from 'canonicalize';
 export const canonicalize = canonicalizeJson;

@@ -16,7 +16,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { parseYamlValue } from '../lib/vendor.js';
+import { frontLibs } from '../lib/front-libs.js';
 import { canonicalJson, sha256 } from '../lib/hash.js';
 import type { StaleReason } from '../engine/cache/reasons.js';
 import type { RunFinish, RunRecorder as EngineRecorder, StageRecord } from '../engine/exec/execute.js';
@@ -271,7 +271,7 @@ function safeParse(s: string): unknown {
 /** A `--set` value as the engine reads it (a YAML value), for the record. */
 function parseScalar(s: string): FlatValue {
   let v: unknown;
-  try { v = parseYamlValue(s); } catch { v = s; }
+  try { v = frontLibs().parseYamlValue(s); } catch { v = s; }
   return v === undefined ? null : v !== null && typeof v === 'object' ? canonicalJson(v) : (v as FlatValue);
 }
 

@@ -20,7 +20,7 @@ function shape(g: PipelineGraph): unknown {
     order: g.order.map(st),
     byId: [...g.byId.keys()],
     headline: g.headline,
-    edges: g.graph.edges().map((e) => `${g.graph.source(e)}→${g.graph.target(e)}`).sort(),
+    edges: [...g.dependents].flatMap(([from, to]) => to.map((t) => `${from}→${t}`)).sort(),
   };
 }
 

@@ -4,28 +4,85 @@
  * being run has its module loaded (src/cli.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { repoRoot } from './helpers.js';
 
 describe('start-up', () => {
   it('dist/lib/vendor.js is a bundle (no import of the packages it carries) exporting what src/lib/vendor.ts does', async () => {
     const file = join(repoRoot, 'dist', 'lib', 'vendor.js');
     const text = readFileSync(file, 'utf8');
-    for (const pkg of ['commander', 'yaml', 'graphology', 'graphology-dag', 'fastest-levenshtein', 'canonicalize']) {
+    for (const pkg of ['commander', 'fastest-levenshtein', 'canonicalize']) {
       expect(text, pkg).not.toMatch(new RegExp(`(from|import\\(|require\\()\\s*["']${pkg}["']`));
     }
+    // the front end's libraries are not in it: a graph-cache hit never loads them
+    for (const pkg of ['yaml', 'graphology']) expect(text, pkg).not.toContain(`node_modules/${pkg}/`);
     const bundled = await import(pathToFileURL(file).href);
     const source = await import('../../src/lib/vendor.js');
     expect(Object.keys(bundled).sort()).toEqual(Object.keys(source).sort());
-    // the same package code: a YAML document with line counting, a DAG order, canonical JSON
-    const doc = bundled.parseDocument('a: 1\nb: [2, 3]\n');
-    expect(doc.toJS()).toEqual({ a: 1, b: [2, 3] });
-    const g = new bundled.DirectedGraph();
-    g.addNode('b'); g.addNode('a'); g.addEdge('a', 'b');
-    expect(bundled.topologicalSort(g)).toEqual(['a', 'b']);
     expect(bundled.canonicalize({ b: 1, a: [1e21, 0.1] })).toBe(source.canonicalize({ b: 1, a: [1e21, 0.1] }));
+    expect(bundled.distance('kitten', 'sitting')).toBe(3);
+  });
+
+  it('dist/lib/vendor-front.cjs carries yaml and graphology, exporting what src/lib/vendor-front.ts does, and frontLibs() gives the same from the sources', async () => {
+    const file = join(repoRoot, 'dist', 'lib', 'vendor-front.cjs');
+    const text = readFileSync(file, 'utf8');
+    for (const pkg of ['yaml', 'graphology', 'graphology-dag']) expect(text, pkg).not.toMatch(new RegExp(`require\\(\\s*["']${pkg}["']\\)`));
+    const bundled = createRequire(import.meta.url)(file);
+    const source = await import('../../src/lib/vendor-front.js');
+    const { frontLibs } = await import('../../src/lib/front-libs.js');
+    const fromSources = frontLibs();
+    const keys = Object.keys(source).sort();
+    expect(Object.keys(bundled).filter((k) => k !== '__esModule').sort()).toEqual(keys);
+    expect(Object.keys(fromSources).sort()).toEqual(keys);
+    for (const lib of [bundled, fromSources]) {
+      // the same package code: a YAML document with line counting, a DAG order, a YAML scalar
+      const doc = lib.parseDocument('a: 1\nb: [2, 3]\n', { lineCounter: new lib.LineCounter() });
+      expect(doc.toJS()).toEqual({ a: 1, b: [2, 3] });
+      const g = new lib.DirectedGraph();
+      g.addNode('b'); g.addNode('a'); g.addEdge('a', 'b');
+      expect(lib.topologicalSort(g)).toEqual(['a', 'b']);
+      expect(lib.parseYamlValue('[1, x]')).toEqual([1, 'x']);
+    }
+  });
+
+  it('bin/pipe.js starts the coordinator\'s bundle while the files it was built from are unchanged (by content when only their mtime moved), else dist/cli.js', async () => {
+    const { coordinatorEntry } = await import('../../bin/entry.mjs');
+    const real = coordinatorEntry(pathToFileURL(join(repoRoot, 'dist') + '/'));
+    expect(real.bundled).toBe(true); // npm test builds first: the bundle is current
+    expect(real.url.pathname).toMatch(/\/dist\/bundle\/cli\.js$/);
+    expect(existsSync(fileURLToPath(real.url))).toBe(true);
+
+    const dist = mkdtempSync(join(tmpdir(), 'pipe-entry-'));
+    try {
+      const url = pathToFileURL(dist + '/');
+      mkdirSync(join(dist, 'bundle'));
+      writeFileSync(join(dist, 'a.js'), 'export const a = 1;\n');
+      const stamp = () => {
+        const st = statSync(join(dist, 'a.js'));
+        const sha = createHash('sha256').update(readFileSync(join(dist, 'a.js'))).digest('hex');
+        writeFileSync(join(dist, 'bundle', 'inputs.json'), JSON.stringify({ inputs: [['a.js', st.size, st.mtimeMs, sha]] }));
+      };
+      expect(coordinatorEntry(url).bundled).toBe(false); // no bundle yet
+      stamp();
+      expect(coordinatorEntry(url)).toEqual({ url: new URL('bundle/cli.js', url), bundled: true });
+      utimesSync(join(dist, 'a.js'), new Date(499162500000), new Date(499162500000)); // npm pack's mtime
+      expect(coordinatorEntry(url).bundled).toBe(true); // same bytes
+      writeFileSync(join(dist, 'a.js'), 'export const a = 2;\n'); // same size, other code
+      expect(coordinatorEntry(url)).toEqual({ url: new URL('cli.js', url), bundled: false });
+      stamp();
+      writeFileSync(join(dist, 'a.js'), 'export const a = 22;\n');
+      expect(coordinatorEntry(url).bundled).toBe(false);
+      stamp();
+      rmSync(join(dist, 'a.js'));
+      expect(coordinatorEntry(url).bundled).toBe(false);
+    } finally {
+      rmSync(dist, { recursive: true, force: true });
+    }
   });
 
   it('the command name is found after the program options', async () => {

@@ -177,6 +177,9 @@ export class CacheDb {
         invalidated INTEGER NOT NULL DEFAULT 0, deps TEXT, cached_from INTEGER);
       CREATE INDEX IF NOT EXISTS executions_fp ON executions(fingerprint, state);
       CREATE INDEX IF NOT EXISTS executions_stage ON executions(pipeline, stage_id, id);
+      -- the newest execution per stage and state, read from the index alone (no-op reruns and
+      -- pipe status of large pipelines: the table's rows carry fp_data and are ≈ 1 KB each)
+      CREATE INDEX IF NOT EXISTS executions_latest ON executions(pipeline, stage_id, state, id);
       CREATE TABLE IF NOT EXISTS outputs (
         execution_id INTEGER NOT NULL REFERENCES executions(id), name TEXT NOT NULL, hash TEXT NOT NULL,
         type TEXT NOT NULL, is_dir INTEGER NOT NULL, size INTEGER NOT NULL, PRIMARY KEY (execution_id, name));

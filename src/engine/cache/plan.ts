@@ -58,6 +58,8 @@ export interface HitCheck {
 
 export class Planner {
   private runtimeMemo = new Map<string, Promise<Record<string, string>>>();
+  /** The runtime facts already known, by the same key (for `fingerprintNow`). */
+  private runtimeKnown = new Map<string, Record<string, string>>();
   private latest?: Map<string, { last?: ExecutionRow; lastDone?: ExecutionRow }>;
   private lastOutputs?: ReturnType<CacheDb['lastDoneOutputs']>;
 
@@ -84,10 +86,14 @@ export class Planner {
 
   runtime(st: PlannedStage): Promise<Record<string, string>> {
     if (!st.kind.runtime) return Promise.resolve(BASELINE_RUNTIME);
-    const key = st.kind.kind + '\u0000' + JSON.stringify(st.params);
+    const key = runtimeKey(st);
     let r = this.runtimeMemo.get(key);
     if (!r) {
-      r = Promise.resolve(st.kind.runtime(st.params, this.root)).then((own) => Object.freeze({ ...BASELINE_RUNTIME, ...own }));
+      r = Promise.resolve(st.kind.runtime(st.params, this.root)).then((own) => {
+        const facts = Object.freeze({ ...BASELINE_RUNTIME, ...own });
+        this.runtimeKnown.set(key, facts);
+        return facts;
+      });
       this.runtimeMemo.set(key, r);
     }
     return r;
@@ -125,18 +131,19 @@ export class Planner {
 
   /** The full cache key, given the content hashes of the stage's inputs. */
   async fingerprintOf(st: PlannedStage, inputs: Record<string, ContentHash[]>): Promise<{ fp: FingerprintHash; data: FingerprintData }> {
-    const data: FingerprintData = {
-      format: FINGERPRINT_FORMAT,
-      kind: st.kind.kind,
-      version: st.kind.version,
-      code: await this.codeOf(st),
-      params: resultParams(st),
-      seed: st.seed,
-      inputs,
-      files: await this.fileHashes(st),
-      runtime: await this.runtime(st),
-    };
-    return { fp: fingerprint(data), data };
+    return keyOf(st, await this.codeOf(st), inputs, await this.fileHashes(st), await this.runtime(st));
+  }
+
+  /**
+   * The same key without waiting, when nothing of it is asynchronous: the kind names no project
+   * files (`codeFiles`, `fileDeps`) and its runtime facts are known (none declared, or already
+   * asked this run). Undefined otherwise — `fingerprintOf` then computes it.
+   */
+  fingerprintNow(st: PlannedStage, inputs: Record<string, ContentHash[]>): { fp: FingerprintHash; data: FingerprintData } | undefined {
+    if (st.kind.codeFiles || st.kind.fileDeps?.(st.params)?.length) return undefined;
+    const runtime = st.kind.runtime ? this.runtimeKnown.get(runtimeKey(st)) : BASELINE_RUNTIME;
+    if (!runtime) return undefined;
+    return keyOf(st, kindCode(st.kind, this.db).files, inputs, {}, runtime);
   }
 
   /**
@@ -210,7 +217,7 @@ export class Planner {
       }
       let fpd: { fp: FingerprintHash; data: FingerprintData };
       try {
-        fpd = await this.fingerprintOf(st, inputs);
+        fpd = this.fingerprintNow(st, inputs) ?? (await this.fingerprintOf(st, inputs));
       } catch (e) {
         result.set(st.id, { id: st.id, state: 'stale', reasons: [{ code: 'fingerprint-error', message: (e as Error).message }] });
         continue;
@@ -232,6 +239,24 @@ export class Planner {
     }
     return [...result.values()];
   }
+}
+
+const runtimeKey = (st: PlannedStage) => st.kind.kind + '\u0000' + JSON.stringify(st.params);
+
+/** The cache key of a stage from its parts (members in the order `FingerprintData` documents them). */
+function keyOf(st: PlannedStage, code: Record<string, ContentHash>, inputs: Record<string, ContentHash[]>, files: Record<string, ContentHash>, runtime: Record<string, string>): { fp: FingerprintHash; data: FingerprintData } {
+  const data: FingerprintData = {
+    format: FINGERPRINT_FORMAT,
+    kind: st.kind.kind,
+    version: st.kind.version,
+    code,
+    params: resultParams(st),
+    seed: st.seed,
+    inputs,
+    files,
+    runtime,
+  };
+  return { fp: fingerprint(data), data };
 }
 
 /** The params that can change the result (all but the kind's `nonResultParams`). */

@@ -128,9 +128,8 @@ export class Workspace {
    * `PIPE_ARTIFACTS=copy` makes writable copies, `symlink` symbolic links.
    */
   async updateView(pipeline: string, stageId: string, name: string, type: string, hash: string, isDir: boolean, ext?: string): Promise<void> {
+    if (this.viewCurrent(pipeline, stageId, name, type, hash, ext)) return;
     const dest = this.viewPath(pipeline, stageId, name, type, ext);
-    const cur = this.viewRow(pipeline, stageId, name);
-    if (cur && cur.hash === hash && cur.path === dest && viewIntact(dest, cur.stat)) return;
     const src = this.store.path(hash);
     await fsp.mkdir(join(this.artifactsDir, pipeline, stageId), { recursive: true });
     await fsp.rm(dest, { recursive: true, force: true });
@@ -138,6 +137,13 @@ export class Workspace {
     const stat = JSON.stringify({ mode, files: viewStats(dest, mode) });
     this.db.putView(pipeline, stageId, name, hash, dest, stat);
     this.views?.rows.set(`${stageId}\u0000${name}`, { stage_id: stageId, name, hash, path: dest, stat });
+  }
+
+  /** Does artifacts/ show this result, as it was made (no update needed)? */
+  viewCurrent(pipeline: string, stageId: string, name: string, type: string, hash: string, ext?: string): boolean {
+    const dest = this.viewPath(pipeline, stageId, name, type, ext);
+    const cur = this.viewRow(pipeline, stageId, name);
+    return !!cur && cur.hash === hash && cur.path === dest && viewIntact(dest, cur.stat);
   }
 
   /**

@@ -18,7 +18,7 @@ import { runScope } from './subset.js';
 import { artifactsMode, type Workspace } from '../cache/workspace.js';
 import { describeHolder, GC_LOCK, type LockHolder } from '../cache/db.js';
 import { mergeResources, type ExecutorName, type Resources, type SlurmOptions } from '../front/resources.js';
-import { SlurmExecutor } from './slurm.js';
+import type { SlurmExecutor } from './slurm.js';
 import type { RemoteCache } from '../cache/remote.js';
 import { diskFullText, isDiskFull } from '../../lib/system/disk.js';
 import { emptySummary, summarize, type RunEvent, type RunFinish, type RunRecorder, type RunReporter, type RunSummary, type SkipReason } from './events.js';
@@ -125,6 +125,7 @@ export async function executePipeline(g: PipelineGraph, ws: Workspace, opts: Run
     let jobs = opts.jobs;
     const doc = g.pipeline.doc;
     if (opts.executor === 'slurm') {
+      const { SlurmExecutor } = await import('./slurm.js'); // loaded only for Slurm runs
       slurm = new SlurmExecutor(db, ws.cacheDir, say, { ...opts.slurm, ...doc.slurm }, undefined, mergeResources(opts.resources, doc.resources));
       if (!opts.jobsGiven) jobs = slurm.maxQueued;
     }
@@ -141,6 +142,7 @@ export async function executePipeline(g: PipelineGraph, ws: Workspace, opts: Run
     }));
     const notRun = await scheduler.run({
       process: (st) => r.run(st),
+      now: (st) => r.runCached(st),
       skipped: (id, skip) => { void emit({ type: 'stage-end', id, outcome: 'skipped', skip }); },
       crashed: (id, e) => { void emit({ type: 'stage-end', id, outcome: 'failed', error: isDiskFull(e) ? diskFullText(e, join(ws.cacheDir, 'pipe.db')) : e.message }); },
     });

@@ -4,21 +4,15 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { builtPath } from '../../lib/package-root.js';
 import type { TaskSpec } from './context.js';
 import type { Progress } from '../../sdk/stage.js';
 import type { FromWorker, ToWorker } from './worker.js';
 import type { ExecMeta, StageExecutor, TaskHandlers, TaskOutcome } from './executor.js';
 export type { TaskHandlers, TaskOutcome } from './executor.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-/** dist/engine/exec/worker.js, also when this module runs from src/ (tests). */
-export const workerEntry = (() => {
-  const direct = join(here, 'worker.js');
-  if (existsSync(direct)) return direct;
-  return join(here, '..', '..', '..', 'dist', 'engine', 'exec', 'worker.js');
-})();
+/** dist/engine/exec/worker.js, also when this module runs from src/ (tests) or from the coordinator's bundle. */
+export const workerEntry = builtPath('engine', 'exec', 'worker.js');
 
 
 interface Worker {

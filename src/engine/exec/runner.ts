@@ -6,12 +6,12 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { prepareOutputs, resumeSpec, type TaskSpec } from './context.js';
-import { resumeDir } from '../cache/resume.js';
+import type { TaskSpec } from './context.js';
 import type { OutputRow } from '../cache/db.js';
 import type { PipelineGraph, PlannedStage } from '../front/graph.js';
 import type { ContentHash } from '../../lib/hash.js';
-import type { Planner } from '../cache/plan.js';
+import type { HitCheck, Planner } from '../cache/plan.js';
+import type { FingerprintData } from '../cache/fingerprint.js';
 import { WorkerPool } from './pool.js';
 import { gpuCount, type GpuPool } from './gpus.js';
 import type { StaleReason } from '../cache/reasons.js';
@@ -77,36 +77,74 @@ export class StageRunner {
     this.slotWaiters.shift()?.();
   }
 
+  /** Where a task reads its inputs (store paths, producers), made only for a stage that executes. */
+  private inputRefs(st: PlannedStage, bound: Record<string, OutputRow[]>): TaskSpec['inputs'] {
+    const refs: TaskSpec['inputs'] = {};
+    for (const [inName, bs] of Object.entries(st.bindings)) {
+      refs[inName] = bs.map((b, i) => {
+        const o = bound[inName]![i]!;
+        return { path: this.ws.store.path(o.hash), hash: o.hash, from: b.stage, output: b.output, matrix: this.g.byId.get(b.stage)!.matrix, type: o.type as PortType };
+      });
+    }
+    return refs;
+  }
+
+  /** The content hashes of a stage's inputs (for its key) and their output rows (for its task). */
+  private bindInputs(st: PlannedStage): { inputs: Record<string, ContentHash[]>; bound: Record<string, OutputRow[]> } {
+    const inputs: Record<string, ContentHash[]> = {};
+    const bound: Record<string, OutputRow[]> = {};
+    for (const [inName, bs] of Object.entries(st.bindings)) {
+      const hashes: ContentHash[] = (inputs[inName] = []);
+      const rows: OutputRow[] = (bound[inName] = []);
+      for (const b of bs) {
+        const o = this.outputsOf.get(b.stage)?.find((x) => x.name === b.output);
+        if (!o) throw new Error(`internal: ${b.stage}.${b.output} not recorded before ${st.id}`);
+        hashes.push(o.hash as ContentHash);
+        rows.push(o);
+      }
+    }
+    return { inputs, bound };
+  }
+
+  /** A stage satisfied by a cached execution: recorded (when not its own last), shown in artifacts/, reported. */
+  private takeHit(st: PlannedStage, fp: string, data: FingerprintData, hit: HitCheck): void {
+    const row = hit.row!;
+    const prev = this.planner.lastDone(st.id);
+    if (!prev || prev.fingerprint !== fp || prev.invalidated) {
+      this.ws.db.recordCached({ runId: this.ctx.runId, pipeline: this.g.pipeline.name, stageId: st.id, kind: st.kind.kind, fp, fpData: JSON.stringify(data), deps: st.deps, from: row });
+    }
+    this.outputsOf.set(st.id, hit.outputs!);
+    this.updateViews(st, hit.outputs!);
+    this.ctx.recorder?.stage({ id: st.id, outcome: 'cached', execution: row.cached_from ?? row.id, fingerprint: fp, ...(row.ended ? { durationMs: row.ended - row.started } : {}), curves: curvesOf(hit.outputs!), metrics: row.metrics });
+    void this.ctx.emit({ type: 'stage-end', id: st.id, outcome: 'cached' });
+  }
+
+  /**
+   * Settles a stage whose result is in the local cache without waiting for anything — the whole
+   * of a no-op rerun — or returns undefined, and `run` takes the stage (a miss, a forced stage,
+   * a key with asynchronous parts).
+   */
+  runCached(st: PlannedStage): 'ok' | undefined {
+    if (this.ctx.forced.has(st.id)) return undefined;
+    const key = this.planner.fingerprintNow(st, this.bindInputs(st).inputs);
+    if (!key) return undefined;
+    const hit = this.planner.checkHit(key.fp, st.id);
+    if (!hit.row || hit.problems.length) return undefined;
+    this.takeHit(st, key.fp, key.data, hit);
+    return 'ok';
+  }
+
   async run(st: PlannedStage): Promise<Disposition> {
     const { g, ws, planner } = this;
     const { emit, runId } = this.ctx;
     const name = g.pipeline.name;
     const db = ws.db;
-    const inputs: Record<string, ContentHash[]> = {};
-    const inputRefs: TaskSpec['inputs'] = {};
-    for (const [inName, bs] of Object.entries(st.bindings)) {
-      inputs[inName] = [];
-      inputRefs[inName] = [];
-      for (const b of bs) {
-        const o = this.outputsOf.get(b.stage)?.find((x) => x.name === b.output);
-        if (!o) throw new Error(`internal: ${b.stage}.${b.output} not recorded before ${st.id}`);
-        inputs[inName]!.push(o.hash as ContentHash);
-        inputRefs[inName]!.push({ path: ws.store.path(o.hash), hash: o.hash, from: b.stage, output: b.output, matrix: g.byId.get(b.stage)!.matrix, type: o.type as PortType });
-      }
-    }
+    const { inputs, bound } = this.bindInputs(st);
     const { fp, data } = await planner.fingerprintOf(st, inputs);
     const forced = this.ctx.forced.has(st.id);
     const hit = forced ? undefined : planner.checkHit(fp, st.id);
     if (hit?.row && !hit.problems.length) {
-      const prev = planner.lastDone(st.id);
-      if (!prev || prev.fingerprint !== fp || prev.invalidated) {
-        db.recordCached({ runId, pipeline: name, stageId: st.id, kind: st.kind.kind, fp, fpData: JSON.stringify(data), deps: st.deps, from: hit.row });
-      }
-      this.outputsOf.set(st.id, hit.outputs!);
-      this.updateViews(st, hit.outputs!);
-      const src = hit.row;
-      this.ctx.recorder?.stage({ id: st.id, outcome: 'cached', execution: src.cached_from ?? src.id, fingerprint: fp, ...(src.ended ? { durationMs: src.ended - src.started } : {}), curves: curvesOf(hit.outputs!), metrics: src.metrics });
-      void emit({ type: 'stage-end', id: st.id, outcome: 'cached' });
+      this.takeHit(st, fp, data, hit);
       return 'ok';
     }
     // ---- the remote cache, on a local miss (never for --force: that asks for a recomputation)
@@ -129,6 +167,9 @@ export class StageRunner {
     // adopted instead of submitting another.
     const adopted = ex?.adoptable?.(fp);
     const taskDir = adopted?.taskDir ?? ex?.newTaskDir?.(st.id);
+    // loaded by the first stage that executes (a no-op rerun needs neither)
+    const { prepareOutputs, resumeSpec } = await import('./context.js');
+    const { resumeDir } = await import('../cache/resume.js');
     const outputs = adopted ? adopted.task.outputs : await prepareOutputs(st.kind, st.params, taskDir ? join(taskDir, 'out') : join(this.ctx.runTmp, 'out'), taskDir ? '' : `${n}-`);
     const dropOutputs = () => {
       if (taskDir) rmSync(taskDir, { recursive: true, force: true });
@@ -136,7 +177,7 @@ export class StageRunner {
     };
     const task: TaskSpec = adopted?.task ?? {
       id: st.id, kind: st.kind.kind, params: st.params, matrix: st.matrix, seed: st.seed,
-      runtime: data.runtime, inputs: inputRefs, outputs,
+      runtime: data.runtime, inputs: this.inputRefs(st, bound), outputs,
       gathered: Object.entries(st.inputs).filter(([, d]) => d.refs.length > 1 || d.refs.some((r) => r.selector.gather)).map(([n]) => n),
       attempt: 1 + db.failedAttempts(fp),
       tmpDir: taskDir ? join(taskDir, 'scratch') : join(this.ctx.runTmp, `scratch-${n}`), projectDir: ws.root,
@@ -241,6 +282,7 @@ export class StageRunner {
         return false;
       }
       this.transfer.pulled += got.bytes;
+      const { resumeDir } = await import('../cache/resume.js');
       rmSync(resumeDir(this.ws.cacheDir, fp), { recursive: true, force: true }); // a checkpoint of a local attempt is not needed any more
       const m = l.manifest;
       writeManifest(this.ws.cacheDir, { v: 1, fingerprint: fp, fpData: m.fpData, pipeline: name, stageId: st.id, kind: st.kind.kind, outputs: m.outputs, metrics: m.metrics, started: m.started, ended: m.ended });
@@ -271,6 +313,7 @@ export class StageRunner {
     const specs = resolvePorts(st.kind.outputs, st.params);
     const name = this.g.pipeline.name;
     for (const r of rows) {
+      if (this.ws.viewCurrent(name, st.id, r.name, r.type, r.hash, specs[r.name]?.ext)) continue; // the usual case: nothing to wait for
       const p = this.ws.updateView(name, st.id, r.name, r.type, r.hash, !!r.is_dir, specs[r.name]?.ext)
         .catch((e: Error) => this.ctx.emit({ type: 'message', text: `could not update artifacts view of ${st.id}.${r.name}: ${e.message}` }))
         .finally(() => this.viewWork.delete(p));

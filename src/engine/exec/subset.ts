@@ -69,7 +69,7 @@ export class StageSubset {
 
   /** This subset and everything that (transitively) depends on it. */
   withDescendants(): StageSubset {
-    return new StageSubset(this.g, this.walk((id) => this.g.graph.outNeighbors(id)));
+    return new StageSubset(this.g, this.walk((id) => this.g.dependents.get(id) ?? []));
   }
 
   /** Only the stages strictly downstream of this subset. */

@@ -3,7 +3,7 @@
  * `matrix:` into stage instances (`train[fold=3,model=relu]`), and validate each instance's
  * params against its kind's schema (defaults filled in).
  */
-import { parseYamlValue } from '../../lib/vendor.js';
+import { frontLibs } from '../../lib/front-libs.js';
 import { PipeError, PipeErrors, didYouMean } from '../errors.js';
 import { compileSchema, type ValidateFunction } from './compiled-schema.js';
 import { pipelineSchema } from './pipeline-schema.js';
@@ -100,7 +100,7 @@ export function applyOverrides(doc: PipelineDoc, file: LoadedFile, overrides: st
     if (add) path = path.slice(1);
     let value: unknown;
     try {
-      value = parseYamlValue(raw.slice(eq + 1));
+      value = frontLibs().parseYamlValue(raw.slice(eq + 1));
     } catch {
       value = raw.slice(eq + 1);
     }
@@ -254,7 +254,7 @@ function parseRef(text: string, scope: Scope, path: DocPath): InputRefDecl {
       if (part === '*') continue;
       const eq = part.indexOf('=');
       if (eq <= 0) throw new PipeError(`'${text}': selector part '${part}' must be key=value or *`, scope.file.locate(path));
-      const v = parseYamlValue(part.slice(eq + 1)) as Scalar;
+      const v = frontLibs().parseYamlValue(part.slice(eq + 1)) as Scalar;
       selector.where[part.slice(0, eq).trim()] = v;
     }
     // A selector that pins every key is resolved as a single reference by the graph step.

@@ -23,15 +23,14 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, utimesSync, writeFileSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
-import { DirectedGraph } from '../../lib/vendor.js';
 import type { StageKind } from '../../sdk/stage.js';
-import type { PipelineGraph, PlannedStage } from './graph.js';
+import { dependentsOf, type PipelineGraph, type PlannedStage } from './graph.js';
 import type { ExpandedPipeline, StageInstance } from './expand.js';
 import { displayPath, parseYamlText, type LoadedFile } from './load.js';
 import { userCacheDir } from './compiled-schema.js';
 import { kindOrigin, PIPE_PACKAGE_ROOT, projectKindsDir } from './registry.js';
 
-const FORMAT = 1;
+const FORMAT = 2;
 /** Files kept in the cache directory (one per pipeline path and overrides); the oldest go first. */
 const KEEP = 200;
 export const graphCacheStats = { hits: 0, stores: 0 };
@@ -94,11 +93,11 @@ function keyOf(absPath: string, text: string, overrides: string[]): GraphKey {
 const fileOf = (dir: string, absPath: string, overrides: string[]) =>
   join(dir, `${createHash('sha256').update(JSON.stringify([absPath, overrides])).digest('hex').slice(0, 32)}.v8`);
 
-type Stored = Omit<StageInstance, 'kind'> & { kind: string };
 interface Entry {
   key: GraphKey;
   data: unknown;
-  pipeline: Omit<ExpandedPipeline, 'file' | 'instances'> & { instances: Stored[] };
+  /** The instances are the stages of `order` (without bindings and deps), listed by position there. */
+  pipeline: Omit<ExpandedPipeline, 'file' | 'instances'> & { instanceOrder: number[] };
   order: (Omit<PlannedStage, 'kind'> & { kind: string })[];
   headline: PipelineGraph['headline'];
 }
@@ -129,17 +128,21 @@ export async function cachedGraph(absPath: string, text: string, overrides: stri
   const kinds = await load(names);
   if (names.some((n) => kindOrigin(kinds.get(n)!)?.source !== 'builtin')) return undefined;
   const relink = <T extends { kind: string }>(s: T) => Object.assign(s, { kind: kinds.get(s.kind)! }) as unknown as PlannedStage;
-  const pipeline: ExpandedPipeline = { ...entry.pipeline, file: lazyFile(absPath, text, entry.data), instances: entry.pipeline.instances.map(relink) };
   const order = entry.order.map(relink);
-  const graph = new DirectedGraph();
-  for (const st of order) graph.addNode(st.id);
-  for (const st of order) for (const d of st.deps) graph.addEdge(d, st.id);
+  const { instanceOrder, ...rest } = entry.pipeline;
+  const pipeline = { ...rest, file: lazyFile(absPath, text, entry.data) } as ExpandedPipeline;
+  // only the graph step reads the instances, which a hit skips: made when asked for
+  let instances: StageInstance[] | undefined;
+  Object.defineProperty(pipeline, 'instances', {
+    enumerable: true,
+    configurable: true,
+    get: () => (instances ??= instanceOrder.map((i) => { const { bindings: _b, deps: _d, ...inst } = order[i]!; return inst; })),
+  });
   graphCacheStats.hits++;
   try { const now = new Date(); utimesSync(path, now, now); } catch { /* only its place in the pruning order */ }
   // byId in the instances' order, as the graph step makes it
-  const planned = new Map(order.map((s) => [s.id, s]));
-  const byId = new Map(pipeline.instances.map((i) => [i.id, planned.get(i.id)!]));
-  return { pipeline, graph, order, byId, headline: entry.headline };
+  const byId = new Map(instanceOrder.map((i) => [order[i]!.id, order[i]!]));
+  return { pipeline, dependents: dependentsOf(order), order, byId, headline: entry.headline };
 }
 
 /** Keeps a freshly built graph for the next command (only when every kind is pipe's own). */
@@ -149,10 +152,11 @@ export function storeGraph(g: PipelineGraph, text: string, overrides: string[]):
   if (g.order.some((s) => kindOrigin(s.kind)?.source !== 'builtin')) return;
   const strip = <T extends { kind: StageKind }>(s: T) => ({ ...s, kind: s.kind.kind });
   const { file, instances, ...rest } = g.pipeline;
+  const position = new Map(g.order.map((s, i) => [s.id, i]));
   const entry: Entry = {
     key: keyOf(file.absPath, text, overrides),
     data: file.data,
-    pipeline: { ...rest, instances: instances.map(strip) },
+    pipeline: { ...rest, instanceOrder: instances.map((i) => position.get(i.id)!) },
     order: g.order.map(strip),
     headline: g.headline,
   };

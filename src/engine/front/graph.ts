@@ -2,7 +2,8 @@
  * Step 4 — graph: resolve every input reference to producing stage instances, build the DAG
  * (graphology), reject cycles (printing the cycle), and order the stages topologically.
  */
-import { DirectedGraph, topologicalSort } from '../../lib/vendor.js';
+import type { DirectedGraph } from '../../lib/vendor-front.js';
+import { frontLibs } from '../../lib/front-libs.js';
 import { PipeError, PipeErrors, didYouMean } from '../errors.js';
 import type { ExpandedPipeline, InputRefDecl, StageInstance } from './expand.js';
 import { resolvePorts, type OutputSpec } from '../../sdk/stage.js';
@@ -22,7 +23,8 @@ export interface PlannedStage extends StageInstance {
 
 export interface PipelineGraph {
   pipeline: ExpandedPipeline;
-  graph: DirectedGraph;
+  /** Stage id → the ids of the stages that take one of its outputs (the DAG's out-edges). */
+  dependents: ReadonlyMap<string, readonly string[]>;
   /** Stages in a topological order. */
   order: PlannedStage[];
   byId: Map<string, PlannedStage>;
@@ -97,7 +99,15 @@ function findCycle(g: DirectedGraph): string[] | null {
   return cycle;
 }
 
+/** Each stage's dependents, from the stages' `deps` (in `order`). */
+export function dependentsOf(order: readonly PlannedStage[]): Map<string, string[]> {
+  const m = new Map<string, string[]>(order.map((s) => [s.id, []]));
+  for (const s of order) for (const d of s.deps) m.get(d)!.push(s.id);
+  return m;
+}
+
 export function buildGraph(p: ExpandedPipeline): PipelineGraph {
+  const { DirectedGraph, topologicalSort } = frontLibs();
   const byBase = new Map<string, StageInstance[]>();
   for (const inst of p.instances) {
     const l = byBase.get(inst.base) ?? [];
@@ -162,5 +172,5 @@ export function buildGraph(p: ExpandedPipeline): PipelineGraph {
   }
   for (const st of planned.values()) st.deps = graph.inNeighbors(st.id);
   const order = ids.map((id) => planned.get(id)!);
-  return { pipeline: p, graph, order, byId: planned, headline };
+  return { pipeline: p, dependents: dependentsOf(order), order, byId: planned, headline };
 }

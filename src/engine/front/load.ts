@@ -4,7 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
-import { LineCounter, parseDocument, isMap, isSeq, isPair, isScalar, visit, type Document, type Node } from '../../lib/vendor.js';
+import type { Document, Node } from '../../lib/vendor-front.js';
+import { frontLibs } from '../../lib/front-libs.js';
 import { PipeError, PipeErrors, type SourceLoc } from '../errors.js';
 
 export type DocPath = (string | number)[];
@@ -42,6 +43,7 @@ export function loadPipelineFile(path: string): LoadedFile {
 }
 
 export function parseYamlText(text: string, file: string, absPath = file): LoadedFile {
+  const { LineCounter, parseDocument, visit } = frontLibs();
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, merge: true });
   const at = (offset: number): SourceLoc => {
@@ -69,6 +71,7 @@ export function parseYamlText(text: string, file: string, absPath = file): Loade
 }
 
 function locateIn(doc: Document, path: DocPath, key: boolean, at: (o: number) => SourceLoc): SourceLoc {
+  const { isMap, isPair, isScalar, isSeq } = frontLibs();
   let node: Node | null | undefined = doc.contents as Node | null;
   let keyNode: Node | null = null;
   let best: Node | null = node;

@@ -10,16 +10,15 @@
  * for no-op reruns).
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { PipeError } from '../errors.js';
+import { codePath, FROM_SOURCES, PIPE_PACKAGE_ROOT } from '../../lib/package-root.js';
 import type { StageKind } from '../../sdk/stage.js';
 
-const here = fileURLToPath(import.meta.url);
-const stagesDir = join(dirname(here), '..', '..', 'stages');
-/** pipe's package root (holds package.json, src/, dist/). */
-export const PIPE_PACKAGE_ROOT = resolve(dirname(here), '..', '..', '..');
-const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+const stagesDir = codePath('stages');
+export { PIPE_PACKAGE_ROOT };
+const ext = FROM_SOURCES ? '.ts' : '.js';
 const PROJECT_EXTS = ['.ts', '.mts', '.js', '.mjs'];
 
 export interface KindOrigin {
@@ -91,7 +90,7 @@ export function kindOrigin(k: StageKind): KindOrigin | undefined {
 }
 
 async function importModule(file: string): Promise<{ default?: unknown }> {
-  if (/\.[mc]?ts$/.test(file) && !import.meta.url.endsWith('.ts')) {
+  if (/\.[mc]?ts$/.test(file) && !FROM_SOURCES) {
     // TypeScript without a build step. (Running from src/ under vitest or tsx, .ts imports already work.)
     const { tsImport } = (await import('tsx/esm/api')) as { tsImport: (spec: string, parent: string) => Promise<{ default?: unknown }> };
     return tsImport(pathToFileURL(file).href, import.meta.url);

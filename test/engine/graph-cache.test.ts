@@ -10,10 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeWithEnv, project, repoRoot, summary } from './helpers.js';
 import type { PipelineGraph } from '../../src/engine/front/graph.js';
+import { canonicalize8785 } from '../../src/lib/hash.js';
 
 /** Everything a graph carries, as plain data (kinds by name, the graph by its edges). */
 function shape(g: PipelineGraph): unknown {
-  const st = (s: PipelineGraph['order'][number]) => ({ ...s, kind: s.kind.kind });
+  const st = ({ paramsText: _, ...s }: PipelineGraph['order'][number]) => ({ ...s, kind: s.kind.kind });
   const { file, instances, ...rest } = g.pipeline;
   return {
     pipeline: { ...rest, disabled: [...rest.disabled], instances: instances.map((i) => ({ ...i, kind: i.kind.kind })), file: { file: file.file, absPath: file.absPath, text: file.text, data: file.data } },
@@ -46,6 +47,11 @@ describe('expanded-graph cache', () => {
           const read = await loadGraph(path, sets);
           expect(stats.hits, `${f} second load is a hit`).toBe(hits + 1);
           expect(shape(read), f).toEqual(shape(built));
+          // each stage read back carries its params' canonical text (the fingerprint takes it), and frozen params
+          for (const s of read.order) {
+            expect(s.paramsText, `${f} ${s.id}`).toBe(canonicalize8785(s.params));
+            if (s.params && typeof s.params === 'object') expect(Object.isFrozen(s.params)).toBe(true);
+          }
           // source locations (for errors) still come from the file
           expect(read.pipeline.file.locate(['stages'], { key: true })).toEqual(built.pipeline.file.locate(['stages'], { key: true }));
         }

@@ -55,8 +55,9 @@ export interface FingerprintData {
   runtime: Record<string, string>;
 }
 
-export function fingerprint(data: FingerprintData): FingerprintHash {
-  return sha256(canonicalFingerprint(data)) as FingerprintHash;
+/** `paramsText`: the RFC 8785 text of `data.params` when already known (see `canonicalFingerprint`). */
+export function fingerprint(data: FingerprintData, paramsText?: string): FingerprintHash {
+  return sha256(canonicalFingerprint(data, paramsText)) as FingerprintHash;
 }
 
 /** The struct's members in RFC 8785 order (UTF-16 code units), with their JSON names. */
@@ -67,10 +68,11 @@ const sharedText = new WeakMap<object, string>();
  * The RFC 8785 text of a fingerprint struct — byte for byte `canonicalize8785(data)` (tested),
  * but the `code` and `runtime` objects, which every stage of a kind shares (frozen), are
  * serialized once per object rather than once per stage, and the member names are not
- * re-serialized per stage. A struct with members other than the documented ones goes the
- * general way.
+ * re-serialized per stage. `paramsText`, when given, is the RFC 8785 text of `data.params`, made
+ * once before (the graph cache keeps it with each stage, src/engine/front/graph-cache.ts). A
+ * struct with members other than the documented ones goes the general way.
  */
-export function canonicalFingerprint(data: FingerprintData): string {
+export function canonicalFingerprint(data: FingerprintData, paramsText?: string): string {
   const d = data as unknown as Record<string, unknown>;
   if (Object.keys(d).length !== MEMBERS.length) return canonicalize8785(d);
   let out = '{';
@@ -79,7 +81,8 @@ export function canonicalFingerprint(data: FingerprintData): string {
     const v = d[k];
     if (v === undefined || typeof v === 'symbol') continue;
     let text: string | undefined;
-    if ((k === 'code' || k === 'runtime') && v !== null && typeof v === 'object' && Object.isFrozen(v)) {
+    if (k === 'params' && paramsText !== undefined) text = paramsText;
+    else if ((k === 'code' || k === 'runtime') && v !== null && typeof v === 'object' && Object.isFrozen(v)) {
       text = sharedText.get(v);
       if (text === undefined) sharedText.set(v, (text = canonicalize8785(v)));
     } else text = canonicalize8785(v);

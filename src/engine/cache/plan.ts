@@ -256,7 +256,8 @@ function keyOf(st: PlannedStage, code: Record<string, ContentHash>, inputs: Reco
     files,
     runtime,
   };
-  return { fp: fingerprint(data), data };
+  // the params' canonical text from the graph cache, when the key takes the params whole
+  return { fp: fingerprint(data, st.kind.nonResultParams?.length ? undefined : st.paramsText), data };
 }
 
 /** The params that can change the result (all but the kind's `nonResultParams`). */

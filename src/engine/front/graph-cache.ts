@@ -20,6 +20,7 @@
  * that fails to load is loaded afresh, and says where, every time).
  */
 import { createHash } from 'node:crypto';
+import { canonicalize8785 } from '../../lib/hash.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, utimesSync, writeFileSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
@@ -129,6 +130,8 @@ export async function cachedGraph(absPath: string, text: string, overrides: stri
   if (names.some((n) => kindOrigin(kinds.get(n)!)?.source !== 'builtin')) return undefined;
   const relink = <T extends { kind: string }>(s: T) => Object.assign(s, { kind: kinds.get(s.kind)! }) as unknown as PlannedStage;
   const order = entry.order.map(relink);
+  // paramsText stands for params in the fingerprint: they must not change after this
+  for (const st of order) if (st.params && typeof st.params === 'object') Object.freeze(st.params);
   const { instanceOrder, ...rest } = entry.pipeline;
   const pipeline = { ...rest, file: lazyFile(absPath, text, entry.data) } as ExpandedPipeline;
   // only the graph step reads the instances, which a hit skips: made when asked for
@@ -136,7 +139,7 @@ export async function cachedGraph(absPath: string, text: string, overrides: stri
   Object.defineProperty(pipeline, 'instances', {
     enumerable: true,
     configurable: true,
-    get: () => (instances ??= instanceOrder.map((i) => { const { bindings: _b, deps: _d, ...inst } = order[i]!; return inst; })),
+    get: () => (instances ??= instanceOrder.map((i) => { const { bindings: _b, deps: _d, paramsText: _p, ...inst } = order[i]!; return inst; })),
   });
   graphCacheStats.hits++;
   try { const now = new Date(); utimesSync(path, now, now); } catch { /* only its place in the pruning order */ }
@@ -157,7 +160,7 @@ export function storeGraph(g: PipelineGraph, text: string, overrides: string[]):
     key: keyOf(file.absPath, text, overrides),
     data: file.data,
     pipeline: { ...rest, instanceOrder: instances.map((i) => position.get(i.id)!) },
-    order: g.order.map(strip),
+    order: g.order.map((s) => ({ ...strip(s), paramsText: paramsText(s.params) })),
     headline: g.headline,
   };
   const path = fileOf(dir, file.absPath, overrides);
@@ -171,6 +174,11 @@ export function storeGraph(g: PipelineGraph, text: string, overrides: string[]):
   } catch {
     rmSync(tmp, { force: true });
   }
+}
+
+/** The canonical text of a stage's params (undefined for values RFC 8785 cannot write). */
+function paramsText(params: unknown): string | undefined {
+  try { return canonicalize8785(params); } catch { return undefined; }
 }
 
 /** Keeps the KEEP most recently written graphs (pipelines of throwaway directories come and go). */

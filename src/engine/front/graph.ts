@@ -19,6 +19,11 @@ export interface PlannedStage extends StageInstance {
   bindings: Record<string, Binding[]>;
   /** Upstream instance ids. */
   deps: string[];
+  /**
+   * The RFC 8785 text of `params`, when the graph came from the graph cache (which keeps it, and
+   * freezes `params`): the fingerprint takes it instead of serializing the params again.
+   */
+  paramsText?: string;
 }
 
 export interface PipelineGraph {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalFingerprint, explainChange, fingerprint, FINGERPRINT_FORMAT, type FingerprintData } from '../../src/engine/cache/fingerprint.js';
+import { canonicalFingerprint, explainChange, fingerprint, FINGERPRINT_FORMAT, simpleText, type FingerprintData } from '../../src/engine/cache/fingerprint.js';
 import { canonicalize8785, sha256, type ContentHash } from '../../src/lib/hash.js';
 import { formatReason } from '../../src/engine/cache/reasons.js';
 import { manifestHash } from '../../src/engine/cache/store.js';
@@ -49,6 +49,27 @@ describe('fingerprint', () => {
     const other = Object.freeze({ 'src/stages/other.ts': h('o') });
     expect(canonicalFingerprint({ ...base, code: other, runtime })).toBe(canonicalize8785({ ...base, code: other, runtime }));
     expect(fingerprint({ ...base, code, runtime })).not.toBe(fingerprint({ ...base, code: other, runtime }));
+  });
+
+  it('writes strings, numbers and maps of hashes (inputs, files) byte for byte as RFC 8785, and leaves everything else to the general serializer', () => {
+    const lone = String.fromCharCode(0xd800);
+    const same: unknown[] = [
+      '', 'command', 'é\u0000"\\\n\u2028', '\u{1F600}', 0, -0, 3, 1192, 0.1, 1e21, 1e-7, -1.5e300, 2 ** 53 + 2,
+      {}, { b: ['x'], a: [], 'B': ['y', 'z'] }, { 'é': 'h', 'e': 'g', '\u{1F600}': 'k', 'z\u0000': 'q', '10': 'a', '9': 'b' },
+      { x: undefined, y: ['1'] }, { train: [h('a'), h('b')], val: [h('c')] },
+    ];
+    for (const v of same) expect(simpleText(v), JSON.stringify(v)).toBe(canonicalize8785(v));
+    // not simple: the general way (undefined here)
+    for (const v of [NaN, Infinity, null, true, [1], ['a'], { a: 1 }, { a: [1] }, { a: { b: 'c' } }, { a: ['x', 2] }, { a: null }, new Date(0), Object.create(null)]) {
+      expect(simpleText(v), typeof v).toBeUndefined();
+    }
+    // a lone surrogate: the general serializer refuses it, so the fast one must not write it either
+    for (const v of [lone, 'a' + lone, { [lone]: 'x' }, { a: lone }, { a: ['x', lone] }]) expect(simpleText(v)).toBeUndefined();
+    const sparse: unknown[] = ['a']; sparse[2] = 'b';
+    expect(simpleText({ a: sparse })).toBeUndefined();
+    // and a whole struct through it equals RFC 8785 of the whole struct
+    const s = { ...base, kind: 'k\u2028', version: 'v é', seed: 2 ** 31 - 1, inputs: { 'b\u{1F600}': [h('1')], a: [h('2'), h('3')] }, files: { 'data/ü.csv': h('f') } };
+    expect(canonicalFingerprint(s)).toBe(canonicalize8785(s));
   });
 
   it('does not depend on key order or number spelling', () => {

@@ -41,8 +41,31 @@ export interface ExecutionRow {
   cached_from: number | null;
 }
 
-/** Every column of `executions` but the large ones (fp_data, log), for bulk reads. */
+/** Every column of `executions` but the large ones (fp_data, log), for bulk reads (`LightExecutionRow`'s order). */
 const LIGHT_COLUMNS = ['id', 'run_id', 'pipeline', 'stage_id', 'kind', 'fingerprint', 'state', 'started', 'ended', 'metrics', 'error', 'invalidated', 'deps', 'cached_from'] as const;
+
+/**
+ * An execution read without its large columns (`fp_data`, `log`): they load from the index when
+ * first read (a miss to explain). A class, so the lazy columns are accessors of its prototype —
+ * a bulk read of a 1,001-stage pipeline made two closures and two property definitions per row.
+ */
+class LightExecutionRow implements ExecutionRow {
+  id: number; run_id: number; pipeline: string; stage_id: string; kind: string; fingerprint: string;
+  state: ExecutionRow['state']; started: number; ended: number | null; metrics: string | null; error: string | null;
+  invalidated: number; deps: string | null; cached_from: number | null;
+  #fpData?: string;
+  #log?: string | null;
+  constructor(private readonly read: (id: number, col: 'fp_data' | 'log') => string | null, c: unknown[]) {
+    this.id = c[0] as number; this.run_id = c[1] as number; this.pipeline = c[2] as string; this.stage_id = c[3] as string;
+    this.kind = c[4] as string; this.fingerprint = c[5] as string; this.state = c[6] as ExecutionRow['state']; this.started = c[7] as number;
+    this.ended = c[8] as number | null; this.metrics = c[9] as string | null; this.error = c[10] as string | null;
+    this.invalidated = c[11] as number; this.deps = c[12] as string | null; this.cached_from = c[13] as number | null;
+  }
+  get fp_data(): string { return (this.#fpData ??= this.read(this.id, 'fp_data') ?? ''); }
+  set fp_data(v: string) { this.#fpData = v; }
+  get log(): string | null { return this.#log !== undefined ? this.#log : (this.#log = this.read(this.id, 'log')); }
+  set log(v: string | null) { this.#log = v; }
+}
 
 export interface OutputRow {
   execution_id: number;
@@ -466,19 +489,6 @@ export class CacheDb {
       : this.stmt(`SELECT * FROM executions WHERE pipeline = ? AND stage_id = ? AND state != 'running' ORDER BY id DESC LIMIT 1`).get(pipeline, stageId)) as ExecutionRow | undefined;
   }
 
-  /** Makes `fp_data` and `log` of a row read without them load from the index when first read. */
-  private lazyColumns(r: ExecutionRow): void {
-    for (const col of ['fp_data', 'log'] as const) {
-      let v: string | null | undefined;
-      Object.defineProperty(r, col, {
-        enumerable: true,
-        configurable: true,
-        get: () => (v !== undefined ? v : (v = (this.stmt(`SELECT ${col} AS v FROM executions WHERE id = ?`).get(r.id) as { v: string | null } | undefined)?.v ?? null)),
-        set: (x: string | null) => { v = x; },
-      });
-    }
-  }
-
   /** Newest execution per stage of a pipeline (for bulk status). */
   latestAll(pipeline: string): Map<string, { last?: ExecutionRow; lastDone?: ExecutionRow }> {
     const m = new Map<string, { last?: ExecutionRow; lastDone?: ExecutionRow }>();
@@ -487,9 +497,10 @@ export class CacheDb {
     const rows = this.stmt(`SELECT ${LIGHT_COLUMNS.map((c) => `e.${c}`).join(', ')} FROM executions e JOIN (
         SELECT stage_id, MAX(id) AS id FROM executions WHERE pipeline = ? AND state != 'running' GROUP BY stage_id
         UNION SELECT stage_id, MAX(id) AS id FROM executions WHERE pipeline = ? AND state = 'done' GROUP BY stage_id
-      ) x ON e.id = x.id`).all(pipeline, pipeline) as ExecutionRow[];
-    for (const r of rows) {
-      this.lazyColumns(r);
+      ) x ON e.id = x.id`).raw(true).all(pipeline, pipeline) as unknown[][];
+    const read = (id: number, col: 'fp_data' | 'log') => (this.stmt(`SELECT ${col} AS v FROM executions WHERE id = ?`).get(id) as { v: string | null } | undefined)?.v ?? null;
+    for (const c of rows) {
+      const r = new LightExecutionRow(read, c);
       const cur = m.get(r.stage_id) ?? {};
       if (!cur.last || r.id > cur.last.id) cur.last = r;
       if (r.state === 'done' && (!cur.lastDone || r.id > cur.lastDone.id)) cur.lastDone = r;

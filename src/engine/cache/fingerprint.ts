@@ -85,8 +85,37 @@ export function canonicalFingerprint(data: FingerprintData, paramsText?: string)
     else if ((k === 'code' || k === 'runtime') && v !== null && typeof v === 'object' && Object.isFrozen(v)) {
       text = sharedText.get(v);
       if (text === undefined) sharedText.set(v, (text = canonicalize8785(v)));
-    } else text = canonicalize8785(v);
+    } else text = simpleText(v) ?? canonicalize8785(v);
     out += (out.length > 1 ? ',' : '') + name + ':' + text;
+  }
+  return out + '}';
+}
+
+/**
+ * The RFC 8785 text of the struct's simple members without the general serializer: a string
+ * (RFC 8785 escapes strings as JSON.stringify does), a finite number (both write ECMAScript's
+ * shortest form), or a plain object of strings or of string lists — `inputs`, `files` — with
+ * its keys in UTF-16 code-unit order (Array.prototype.sort's). Undefined for anything else,
+ * which goes the general way — so does a string with a lone surrogate, which the general
+ * serializer refuses. Equality with `canonicalize8785` is tested.
+ */
+const wellFormed = (s: string) => (s as string & { isWellFormed(): boolean }).isWellFormed();
+
+export function simpleText(v: unknown): string | undefined {
+  if (typeof v === 'string') return wellFormed(v) ? JSON.stringify(v) : undefined;
+  if (typeof v === 'number') return Number.isFinite(v) ? JSON.stringify(v) : undefined;
+  if (v === null || typeof v !== 'object' || Object.getPrototypeOf(v) !== Object.prototype) return undefined;
+  const o = v as Record<string, unknown>;
+  let out = '{';
+  for (const k of Object.keys(o).sort()) {
+    const x = o[k];
+    if (x === undefined) continue; // RFC 8785 writes no undefined member
+    if (!wellFormed(k)) return undefined;
+    if (typeof x !== 'string') {
+      if (!Array.isArray(x)) return undefined;
+      for (let i = 0; i < x.length; i++) if (typeof x[i] !== 'string' || !wellFormed(x[i] as string)) return undefined;
+    } else if (!wellFormed(x)) return undefined;
+    out += (out.length > 1 ? ',' : '') + JSON.stringify(k) + ':' + JSON.stringify(x);
   }
   return out + '}';
 }

@@ -94,6 +94,16 @@ const RUN_RECORD_COLUMNS: [string, string][] = [['name', 'TEXT'], ['record', 'TE
 /** `pipe runs note` / `pipe runs rm` (additive columns, no schema version of their own). */
 const RUN_NOTE_COLUMNS: [string, string][] = [['note', 'TEXT'], ['removed', 'REAL']];
 const RUN_RECORD_INDEX = 'CREATE INDEX IF NOT EXISTS runs_pipeline ON runs(pipeline, id)';
+/**
+ * Indexes for the reads of every command, made on any open (additive: an older index gains them
+ * once). executions_latest: the newest execution per stage and state from the index alone — the
+ * table's rows carry fp_data (≈ 1 KB each), and a no-op or `pipe status` of 1,001 stages read a
+ * page per stage. runs_running: the runs a killed run left marked running (every run looks for
+ * them; runs rows carry the run records).
+ */
+const READ_INDEXES = `
+  CREATE INDEX IF NOT EXISTS executions_latest ON executions(pipeline, stage_id, state, id);
+  CREATE INDEX IF NOT EXISTS runs_running ON runs(pipeline) WHERE state = 'running';`;
 
 /** A run row with its record (for `pipe runs` / `pipe diff`). */
 export interface RunRow {
@@ -146,6 +156,11 @@ export class CacheDb {
     this.db.pragma('foreign_keys = ON');
     this.migrate();
     this.db.exec(SLURM_JOBS_DDL); // additive, no schema version of its own
+    try {
+      this.db.exec(READ_INDEXES);
+    } catch {
+      // a read-only index cannot gain them: only the speed of large pipelines' reads is lost
+    }
     // additive columns are checked on every open, not only on a version step: an index written
     // by a build between two column additions of one schema version must not fail later
     // ("no such column"); one pragma per table
@@ -200,9 +215,6 @@ export class CacheDb {
         invalidated INTEGER NOT NULL DEFAULT 0, deps TEXT, cached_from INTEGER);
       CREATE INDEX IF NOT EXISTS executions_fp ON executions(fingerprint, state);
       CREATE INDEX IF NOT EXISTS executions_stage ON executions(pipeline, stage_id, id);
-      -- the newest execution per stage and state, read from the index alone (no-op reruns and
-      -- pipe status of large pipelines: the table's rows carry fp_data and are ≈ 1 KB each)
-      CREATE INDEX IF NOT EXISTS executions_latest ON executions(pipeline, stage_id, state, id);
       CREATE TABLE IF NOT EXISTS outputs (
         execution_id INTEGER NOT NULL REFERENCES executions(id), name TEXT NOT NULL, hash TEXT NOT NULL,
         type TEXT NOT NULL, is_dir INTEGER NOT NULL, size INTEGER NOT NULL, PRIMARY KEY (execution_id, name));

@@ -37,7 +37,6 @@ import { nativeSourceFiles } from '../../lib/ml/blas/sources.js';
 /** Native sources (root-relative) of modules that load a native library: from the library's one list. */
 export const NATIVE_SOURCES: Record<string, () => string[]> = {
   'src/lib/ml/blas/native.ts': nativeSourceFiles,
-  'src/lib/script/fast-spawn.ts': () => ['native/pipe_spawn.c', 'native/build-spawn.mjs'],
 };
 
 // loaded on first use: a run whose code is unchanged (stat-checked hashes) never needs it

@@ -3,13 +3,15 @@
  * koffi. The child is made with vfork and sets its own parent-death signal (SIGKILL) before it
  * execs the program, so a script still dies with its worker, with one exec instead of setpriv's
  * two and no copy of the worker's ~60 MB of page tables (for `command` stages on 2 cores this was
- * about a third of each stage's CPU time; see the report of issue 30d). Same shape as Node's
+ * about a third of each stage's CPU time). Same shape as Node's
  * `spawn(…, {detached: true, stdio: ['ignore', 'pipe', 'pipe', 'pipe']})`: own session and
  * process group, stdin from /dev/null, stdout/stderr/fd 3 as pipes, signal dispositions reset.
  *
  * The exit status comes from waitpid(WNOHANG) on SIGCHLD (no thread waits). Unavailable (another
  * system, no compiler to build the library, koffi missing, PIPE_FAST_SPAWN=0): `fastSpawnUnavailable()`
- * says why and the caller spawns through Node under setpriv, as before.
+ * says why and the caller spawns through Node under setpriv, as before. Neither way is part of a
+ * stage's fingerprint (native/pipe_spawn.c is not in the code closure): how a process is started
+ * changes no result.
  */
 import { createRequire } from 'node:module';
 import { accessSync, closeSync, constants as fsConstants, existsSync, statSync } from 'node:fs';

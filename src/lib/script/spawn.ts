@@ -15,11 +15,12 @@ import { fastSpawn, fastSpawnUnavailable, type Exit } from './fast-spawn.js';
 const TAIL_LINES = 20;
 
 /**
- * util-linux's setpriv (in every Debian/Ubuntu base system) sets the parent-death signal before
- * it execs the script: when the worker that spawned it dies — `kill -9` of the run, the OOM
- * killer — the kernel kills the script at once, so an orphan never runs on (and writes
- * checkpoints) after the run is gone. Without it (other systems) the worker's disconnect handler
- * still kills the process group when the coordinator goes.
+ * A script has a parent-death signal: when the worker that spawned it dies — `kill -9` of the
+ * run, the OOM killer — the kernel kills the script at once, so an orphan never runs on (and
+ * writes checkpoints) after the run is gone. The native spawner (fast-spawn.ts) sets it in the
+ * child itself; where that is unavailable, util-linux's setpriv (in every Debian/Ubuntu base
+ * system) sets it before it execs the script. Without either (other systems) the worker's
+ * disconnect handler still kills the process group when the coordinator goes.
  */
 const SETPRIV = process.platform === 'linux' && existsSync('/usr/bin/setpriv') ? '/usr/bin/setpriv' : null;
 

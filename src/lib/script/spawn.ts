@@ -10,15 +10,17 @@ import { existsSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import type { StageContext } from '../../sdk/stage.js';
 import { ProtocolReader, type MetricValue } from './protocol.js';
+import { fastSpawn, fastSpawnUnavailable, type Exit } from './fast-spawn.js';
 
 const TAIL_LINES = 20;
 
 /**
- * util-linux's setpriv (in every Debian/Ubuntu base system) sets the parent-death signal before
- * it execs the script: when the worker that spawned it dies — `kill -9` of the run, the OOM
- * killer — the kernel kills the script at once, so an orphan never runs on (and writes
- * checkpoints) after the run is gone. Without it (other systems) the worker's disconnect handler
- * still kills the process group when the coordinator goes.
+ * A script has a parent-death signal: when the worker that spawned it dies — `kill -9` of the
+ * run, the OOM killer — the kernel kills the script at once, so an orphan never runs on (and
+ * writes checkpoints) after the run is gone. The native spawner (fast-spawn.ts) sets it in the
+ * child itself; where that is unavailable, util-linux's setpriv (in every Debian/Ubuntu base
+ * system) sets it before it execs the script. Without either (other systems) the worker's
+ * disconnect handler still kills the process group when the coordinator goes.
  */
 const SETPRIV = process.platform === 'linux' && existsSync('/usr/bin/setpriv') ? '/usr/bin/setpriv' : null;
 
@@ -42,13 +44,17 @@ export interface SpawnResult {
 export function spawnWithProtocol(ctx: StageContext, file: string, args: string[], env: NodeJS.ProcessEnv): Promise<SpawnResult> {
   const protocol = new ProtocolReader({ progress: (p) => ctx.progress(p), log: (l, m) => ctx.log[l](m) });
   const stderrTail: string[] = [];
+  const childEnv = { ...env, PIPE_PROTOCOL_FD: '3' };
   return new Promise((resolve, reject) => {
-    if (SETPRIV && !findable(file, ctx.projectDir, env)) { reject(new Error(`cannot run '${file}': not found`)); return; }
-    const [cmd, argv] = SETPRIV ? [SETPRIV, ['--pdeathsig', 'KILL', '--', file, ...args]] : [file, args];
-    const child = spawn(cmd, argv, {
-      cwd: ctx.projectDir, env: { ...env, PIPE_PROTOCOL_FD: '3' }, stdio: ['ignore', 'pipe', 'pipe', 'pipe'], detached: true,
-    });
-    const onAbort = () => { try { process.kill(-child.pid!, 'SIGTERM'); } catch { /* gone */ } };
+    const cantRun = (e: NodeJS.ErrnoException) => new Error(e.code === 'ENOENT' ? `cannot run '${file}': not found` : `cannot run '${file}': ${e.message}`);
+    let child: Started;
+    try {
+      child = start(file, args, ctx.projectDir, childEnv);
+    } catch (e) {
+      reject(cantRun(e as NodeJS.ErrnoException));
+      return;
+    }
+    const onAbort = () => { try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ } };
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     const lines = (level: 'info' | 'warn', keep?: string[]) => {
       let buf = '';
@@ -68,21 +74,50 @@ export function spawnWithProtocol(ctx: StageContext, file: string, args: string[
     };
     const out = lines('info');
     const err = lines('warn', stderrTail);
-    child.stdout!.on('data', out.data);
-    child.stderr!.on('data', err.data);
-    const proto = child.stdio[3] as NodeJS.ReadableStream;
-    proto.on('data', (c: Buffer) => protocol.feed(c));
-    proto.on('error', () => undefined);
-    child.on('error', (e) => {
-      ctx.signal.removeEventListener('abort', onAbort);
-      reject(new Error((e as NodeJS.ErrnoException).code === 'ENOENT' ? `cannot run '${file}': not found` : `cannot run '${file}': ${e.message}`));
-    });
-    child.on('close', (c, sig) => {
-      ctx.signal.removeEventListener('abort', onAbort);
-      out.end(); err.end(); protocol.end();
-      resolve({ code: sig ?? c ?? 1, stderrTail, protocol });
-    });
+    child.stdout.on('data', out.data);
+    child.stderr.on('data', err.data);
+    child.proto.on('data', (c: Buffer) => protocol.feed(c));
+    child.proto.on('error', () => undefined);
+    child.closed.then(
+      ({ code, signal }) => {
+        ctx.signal.removeEventListener('abort', onAbort);
+        out.end(); err.end(); protocol.end();
+        resolve({ code: signal ?? code ?? 1, stderrTail, protocol });
+      },
+      (e: NodeJS.ErrnoException) => {
+        ctx.signal.removeEventListener('abort', onAbort);
+        reject(cantRun(e));
+      },
+    );
   });
+}
+
+/** A started process: its id (and process group), stdout, stderr, fd 3, and its end. */
+interface Started {
+  pid: number;
+  stdout: NodeJS.ReadableStream;
+  stderr: NodeJS.ReadableStream;
+  proto: NodeJS.ReadableStream;
+  /** Its exit once it has ended and its pipes have closed; rejects when it could not start. */
+  closed: Promise<Exit>;
+}
+
+/**
+ * Starts `file args` in its own session (abort kills the group) with a parent-death signal:
+ * through the native spawner where it is available (fast-spawn.ts), else through Node under
+ * setpriv (or, on other systems, without one: the worker's disconnect handler still kills the group).
+ */
+function start(file: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Started {
+  if (fastSpawnUnavailable() === null) return fastSpawn(file, args, { cwd, env });
+  if (SETPRIV && !findable(file, cwd, env)) throw Object.assign(new Error(`spawn ${file} ENOENT`), { code: 'ENOENT' });
+  const [cmd, argv] = SETPRIV ? [SETPRIV, ['--pdeathsig', 'KILL', '--', file, ...args]] : [file, args];
+  const child = spawn(cmd, argv, { cwd, env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'], detached: true });
+  const closed = new Promise<Exit>((res, rej) => {
+    child.on('error', rej);
+    child.on('close', (code, signal) => res({ code, signal }));
+  });
+  // a failed spawn has no pid (its 'error' comes next): nothing to kill then
+  return { pid: child.pid ?? 0, stdout: child.stdout!, stderr: child.stderr!, proto: child.stdio[3] as NodeJS.ReadableStream, closed };
 }
 
 /** The error of a script that did not exit 0: the exit code (or signal) and the tail of its stderr. */

@@ -129,6 +129,21 @@ const REQUIREMENTS: Requirement[] = [
       return { status: 'ok', detail: dir };
     },
   },
+  {
+    name: 'spawner',
+    title: 'native process spawner for script and command stages (Linux)',
+    optional: true,
+    async check() {
+      const { fastSpawnUnavailable, SPAWN_LIBRARY } = await import('../script/fast-spawn.js');
+      const why = fastSpawnUnavailable();
+      if (why === null) return { status: 'ok', detail: SPAWN_LIBRARY };
+      return {
+        status: 'degraded',
+        detail: `${why}; stages are spawned by Node under setpriv (the same guarantees, more CPU per process)`,
+        fix: process.env.PIPE_FAST_SPAWN === '0' ? 'unset PIPE_FAST_SPAWN' : `${SETUP} (Debian: apt-get install gcc libc6-dev), then node native/build-spawn.mjs`,
+      };
+    },
+  },
   optionalPackage('tfjs-node', '@tensorflow/tfjs-node', 'tensorflow', 'optional', 'its install downloads libtensorflow'),
   optionalPackage('tfjs-node-gpu', '@tensorflow/tfjs-node-gpu', 'tensorflow-gpu', 'optional; needs CUDA', 'needs CUDA and cuDNN'),
   {

@@ -5,6 +5,8 @@
 //  3. `pipe status` on a 10,000-stage pipeline that has run
 //  4. speed-up of 8 independent CPU-bound stages with --jobs 2 over --jobs 1
 //
+//  node bench/engine.mjs fanout      only 1–3 (and the 10,000-stage first run and no-op)
+//  node bench/engine.mjs cpu         only 4
 //  node bench/engine.mjs first [--before DIR]… [--rounds 3] [--gens 10] [--folds 99]
 //    only the first run of the fan-out, alternating this build with other builds (--before: a
 //    checkout of another commit, built) in the same rounds; wall time, CPU time of the whole
@@ -30,6 +32,16 @@ function timed(cwd, args) {
 const fanout = fanoutPipeline;
 
 const only = process.argv[2]; // 'fanout' | 'cpu' | 'first' to run one part
+if (only === '--help' || only === '-h') {
+  // the usage is the comment at the top of this file
+  const text = (await import('node:fs')).readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n');
+  console.log(text.slice(1, text.findIndex((l) => l.startsWith('import '))).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+  process.exit(0);
+}
+if (only !== undefined && !['fanout', 'cpu', 'first'].includes(only)) {
+  console.error(`bench/engine.mjs: unknown part '${only}' (fanout, cpu, first; --help)`);
+  process.exit(2);
+}
 if (only === 'first') {
   const arg = (name, d) => { const i = process.argv.indexOf(`--${name}`); return i >= 0 ? Number(process.argv[i + 1]) : d; };
   const rounds = arg('rounds', 3), gens = arg('gens', 10), folds = arg('folds', 99);

@@ -10,6 +10,7 @@ import { Command, CommanderError } from './lib/vendor.js';
 import { PipeError } from './engine/errors.js';
 import type { Cli } from './cli/common.js';
 import { commandName } from './cli/argv.js';
+import { pipeVersion } from './lib/package-root.js';
 
 /**
  * Each command's module, by the command names it registers, in help order. Only the module of
@@ -49,6 +50,7 @@ async function main(argv: string[]): Promise<number> {
   const program = new Command('pipe')
     .description('pipe — declarative, cached, parallel pipelines for ML research')
     .option('--root <dir>', 'project root holding cache/, artifacts/ and the project\'s own stage kinds in stages/ (default: the nearest directory at or above the current one with pipe.config.json, cache/pipe.db or a package.json depending on pipe-ml; else the current directory)')
+    .version(pipeVersion(), '-V, --version', 'print pipe\'s version')
     .showHelpAfterError('(run `pipe --help` for usage)')
     .exitOverride();
   const cli: Cli = { program, code: 0 };

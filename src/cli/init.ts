@@ -5,17 +5,12 @@
  * and a .gitignore. Existing files are never overwritten.
  */
 import type { Command } from '../lib/vendor.js';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { PIPE_PACKAGE_ROOT } from '../lib/package-root.js';
+import { pipeVersion } from '../lib/package-root.js';
 import { PipeError } from '../engine/errors.js';
 import { out, type Cli } from './common.js';
 
-
-function pipeVersion(): string {
-  const pj = JSON.parse(readFileSync(join(PIPE_PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string };
-  return pj.version;
-}
 
 export const PIPELINE = `# pipe run pipelines/example.yaml        (then: pipe runs, pipe diff, pipe report pipelines/example.yaml)
 name: example

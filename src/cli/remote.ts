@@ -4,9 +4,7 @@
  * fills the local cache from the remote and runs nothing.
  */
 import { Option, type Command } from '../lib/vendor.js';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { PIPE_PACKAGE_ROOT } from '../lib/package-root.js';
+import { pipeVersion } from '../lib/package-root.js';
 import { PipeError } from '../engine/errors.js';
 import { chooseRemote } from '../engine/front/remotes.js';
 import { loadUserConfig } from '../engine/front/resources.js';
@@ -19,13 +17,7 @@ import { PlainReporter } from '../engine/ui/reporters.js';
 import type { FingerprintData } from '../engine/cache/fingerprint.js';
 import { collect, loadGraph, out, pipelineFile, statuses, workspace, type Cli } from './common.js';
 
-const PIPE_VERSION: string = (() => {
-  try {
-    return (JSON.parse(readFileSync(join(PIPE_PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
-})();
+const PIPE_VERSION = pipeVersion();
 
 /** Adds the remote options to a command. */
 export function remoteOptions(c: Command): Command {

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { repoRoot } from './helpers.js';
+import { pipeBin, repoRoot } from './helpers.js';
+import { spawnSync } from 'node:child_process';
 
 describe('start-up', () => {
   it('dist/lib/vendor.js is a bundle (no import of the packages it carries) exporting what src/lib/vendor.ts does', async () => {
@@ -82,6 +83,15 @@ describe('start-up', () => {
       expect(coordinatorEntry(url).bundled).toBe(false);
     } finally {
       rmSync(dist, { recursive: true, force: true });
+    }
+  });
+
+  it('pipe --version (and -V) prints the package\'s version and exits 0', () => {
+    const version = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
+    for (const flag of ['--version', '-V']) {
+      const r = spawnSync(process.execPath, [pipeBin, flag], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout.trim()).toBe(version);
     }
   });
 

@@ -12,6 +12,7 @@ import { join, relative } from 'node:path';
 import { loadGraph } from '../engine/front/pipeline.js';
 import { CacheDb } from '../engine/cache/db.js';
 import { hasManifests, rebuildIndex } from '../engine/cache/manifests.js';
+import { FROM_SOURCES } from '../lib/package-root.js';
 import { fmtBytes, freeBytes } from '../lib/system/disk.js';
 
 /** Below this much free space on the cache's disk, doctor warns. */
@@ -101,12 +102,10 @@ export async function doctor(ws: Workspace): Promise<DoctorReport> {
   }
 
   // which coordinator is running: the bundle (fast start-up) or the modules tsc wrote (bin/entry.mjs)
-  const here = import.meta.url;
-  checks.push(here.endsWith('.ts')
-    ? { name: 'build', title: 'how pipe runs', status: 'ok', detail: 'from the TypeScript sources (tsx/vitest)', neededBy: [], required: false }
-    : here.includes('/dist/bundle/')
-      ? { name: 'build', title: 'how pipe runs', status: 'ok', detail: 'the coordinator\'s bundle (dist/bundle/)', neededBy: [], required: false }
-      : { name: 'build', title: 'how pipe runs', status: 'degraded', detail: 'the modules of dist/ (no bundle, or dist/ changed since it was made: each command starts ≈ 0.1 s slower)', fix: 'npm run build', neededBy: [], required: false });
+  const build: DoctorRow = { name: 'build', title: 'how pipe runs', status: 'ok', detail: 'the coordinator\'s bundle (dist/bundle/)', neededBy: [], required: false };
+  if (FROM_SOURCES) build.detail = 'from the TypeScript sources (tsx/vitest)';
+  else if (!import.meta.url.includes('/dist/bundle/')) Object.assign(build, { status: 'degraded', detail: 'the modules of dist/ (no bundle, or dist/ changed since it was made: each command starts ≈ 0.1 s slower)', fix: 'npm run build' });
+  checks.push(build);
   const cache: DoctorRow = { name: 'cache', title: `cache directory (${relative(process.cwd(), ws.cacheDir) || ws.cacheDir})`, status: 'ok', detail: '', neededBy: [], required: true };
   if (!writableDir(ws.cacheDir)) {
     Object.assign(cache, { status: 'missing', detail: 'not writable', fix: `make ${ws.cacheDir} writable, or run pipe with --root <a writable project dir>` });

@@ -91,6 +91,8 @@ export function canonicalFingerprint(data: FingerprintData, paramsText?: string)
   return out + '}';
 }
 
+const wellFormed = (s: string) => (s as string & { isWellFormed(): boolean }).isWellFormed();
+
 /**
  * The RFC 8785 text of the struct's simple members without the general serializer: a string
  * (RFC 8785 escapes strings as JSON.stringify does), a finite number (both write ECMAScript's
@@ -99,8 +101,6 @@ export function canonicalFingerprint(data: FingerprintData, paramsText?: string)
  * which goes the general way — so does a string with a lone surrogate, which the general
  * serializer refuses. Equality with `canonicalize8785` is tested.
  */
-const wellFormed = (s: string) => (s as string & { isWellFormed(): boolean }).isWellFormed();
-
 export function simpleText(v: unknown): string | undefined {
   if (typeof v === 'string') return wellFormed(v) ? JSON.stringify(v) : undefined;
   if (typeof v === 'number') return Number.isFinite(v) ? JSON.stringify(v) : undefined;

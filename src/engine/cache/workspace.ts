@@ -118,9 +118,10 @@ export class Workspace {
   }
 
   /**
-   * Refreshes artifacts/<pipeline>/<stage>/<output> from the store when it changed — or when the
-   * view was edited or damaged since it was made (it is put back). Async, so the coordinator
-   * keeps dispatching stages while views are made.
+   * Makes artifacts/<pipeline>/<stage>/<output> anew from the store: for a view that is not
+   * `viewCurrent` (the result changed, or the view was edited or damaged since it was made: it is
+   * put back); callers ask `viewCurrent` first. Async, so the coordinator keeps dispatching
+   * stages while views are made.
    *
    * Views are hard links into the store by default (no second copy of every result; the store's
    * objects are read-only, so an editor cannot write through them; root gets copies, see
@@ -128,7 +129,6 @@ export class Workspace {
    * `PIPE_ARTIFACTS=copy` makes writable copies, `symlink` symbolic links.
    */
   async updateView(pipeline: string, stageId: string, name: string, type: string, hash: string, isDir: boolean, ext?: string): Promise<void> {
-    if (this.viewCurrent(pipeline, stageId, name, type, hash, ext)) return;
     const dest = this.viewPath(pipeline, stageId, name, type, ext);
     const src = this.store.path(hash);
     await fsp.mkdir(join(this.artifactsDir, pipeline, stageId), { recursive: true });

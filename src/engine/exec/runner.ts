@@ -126,23 +126,33 @@ export class StageRunner {
    */
   runCached(st: PlannedStage): 'ok' | undefined {
     if (this.ctx.forced.has(st.id)) return undefined;
-    const key = this.planner.fingerprintNow(st, this.bindInputs(st).inputs);
+    const bound = this.bindInputs(st);
+    const key = this.planner.fingerprintNow(st, bound.inputs);
     if (!key) return undefined;
     const hit = this.planner.checkHit(key.fp, st.id);
-    if (!hit.row || hit.problems.length) return undefined;
+    if (!hit.row || hit.problems.length) {
+      // a miss: `run` takes the stage next, with what was found here
+      this.checked.set(st.id, { ...bound, ...key, hit });
+      return undefined;
+    }
     this.takeHit(st, key.fp, key.data, hit);
     return 'ok';
   }
+
+  /** A miss `runCached` found, for the `run` of the same stage that follows it. */
+  private readonly checked = new Map<string, ReturnType<StageRunner['bindInputs']> & { fp: string; data: FingerprintData; hit: HitCheck }>();
 
   async run(st: PlannedStage): Promise<Disposition> {
     const { g, ws, planner } = this;
     const { emit, runId } = this.ctx;
     const name = g.pipeline.name;
     const db = ws.db;
-    const { inputs, bound } = this.bindInputs(st);
-    const { fp, data } = await planner.fingerprintOf(st, inputs);
     const forced = this.ctx.forced.has(st.id);
-    const hit = forced ? undefined : planner.checkHit(fp, st.id);
+    const known = this.checked.get(st.id);
+    this.checked.delete(st.id);
+    const { inputs, bound } = known ?? this.bindInputs(st);
+    const { fp, data } = known ?? (await planner.fingerprintOf(st, inputs));
+    const hit = forced ? undefined : known?.hit ?? planner.checkHit(fp, st.id);
     if (hit?.row && !hit.problems.length) {
       this.takeHit(st, fp, data, hit);
       return 'ok';

@@ -21,6 +21,7 @@
  */
 import { createHash } from 'node:crypto';
 import { canonicalize8785 } from '../../lib/hash.js';
+import { FROM_SOURCES } from '../../lib/package-root.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, utimesSync, writeFileSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
@@ -38,7 +39,7 @@ export const graphCacheStats = { hits: 0, stores: 0 };
 
 export function graphCacheDir(): string | null {
   // running from the sources there is no build to key on (unless a directory is named)
-  if (import.meta.url.endsWith('.ts') && !process.env.PIPE_GRAPH_CACHE) return null;
+  if (FROM_SOURCES && !process.env.PIPE_GRAPH_CACHE) return null;
   return userCacheDir('PIPE_GRAPH_CACHE', 'graphs');
 }
 

@@ -1,4 +1,6 @@
 #!/usr/bin/env node
-import { coordinatorEntry } from './entry.mjs';
+import { setFlagsFromString } from 'node:v8';
+import { coordinatorEntry, tuneStart } from './entry.mjs';
 
+tuneStart(setFlagsFromString);
 await import(coordinatorEntry(new URL('../dist/', import.meta.url)).url.href);

@@ -95,6 +95,35 @@ describe('start-up', () => {
     }
   });
 
+  it('the coordinator starts with tier-up later and the young generation at its first size, and gets V8\'s defaults back a second in', () => {
+    // a child process churns short-lived objects and reports the young generation's size
+    const child = (tuning: string) => spawnSync(process.execPath, ['--input-type=module', '-e', `
+      import v8 from 'node:v8';
+      import { tuneStart } from ${JSON.stringify(pathToFileURL(join(repoRoot, 'bin', 'entry.mjs')).href)};
+      const applied = tuneStart(v8.setFlagsFromString, { after: 300 });
+      const churn = () => { let keep = []; for (let i = 0; i < 300000; i++) { keep.push({ a: i, b: 'x' + i }); if (keep.length > 50000) keep = []; }
+        return v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size; };
+      const first = churn();
+      setTimeout(() => console.log(JSON.stringify({ applied, first, later: churn() })), 500);
+    `], { encoding: 'utf8', env: { ...process.env, PIPE_V8_TUNING: tuning } });
+    const MiB = 1 << 20;
+    const on = JSON.parse(child('').stdout) as { applied: boolean; first: number; later: number };
+    expect(on.applied).toBe(true);
+    expect(on.first).toBeLessThanOrEqual(4 * MiB); // kept at its first size
+    expect(on.later).toBeGreaterThan(4 * MiB); // defaults back: it grows again
+    const off = JSON.parse(child('0').stdout) as { applied: boolean; first: number };
+    expect(off.applied).toBe(false);
+    expect(off.first).toBeGreaterThan(4 * MiB); // V8's default growth, as without the tuning
+    // only on the V8 it was measured on (whose defaults are the ones restored)
+    const set: string[] = [];
+    return import('../../bin/entry.mjs').then(({ tuneStart, START_FLAGS }) => {
+      expect(tuneStart((f: string) => set.push(f), { v8Version: '12.4.254', env: {} })).toBe(false);
+      expect(set).toEqual([]);
+      expect(tuneStart((f: string) => set.push(f), { v8Version: '11.3.244', env: {}, after: 0 })).toBe(true);
+      expect(set).toEqual(START_FLAGS);
+    });
+  });
+
   it('the command name is found after the program options', async () => {
     const { commandName } = await import('../../src/cli/argv.js');
     expect(commandName(['run', 'p.yaml'])).toBe('run');

@@ -79,7 +79,8 @@ export class ObjectStore {
   }
 
   path(hash: string): string {
-    return join(this.root, hash.slice(0, 2), hash);
+    // a hash is [0-9a-f]{64}: no separator to normalize (1,000s of these per no-op run)
+    return `${this.root}/${hash.slice(0, 2)}/${hash}`;
   }
 
   /** Moves a hashed output into the store (or drops it when an intact copy is already there). */

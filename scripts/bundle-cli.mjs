@@ -6,7 +6,8 @@
  * a compilation: ≈ 0.1 s of every command). Run by `npm run build` after tsc.
  *
  * What stays out of the bundle, loaded from dist/ as tsc wrote it:
- *  - third-party packages (node_modules);
+ *  - third-party packages (node_modules), except better-sqlite3's JavaScript (twelve CommonJS
+ *    files every command loaded; its addon is loaded by path, see src/engine/cache/db.ts);
  *  - src/lib, src/sdk and src/stages: the code stage kinds import. A kind runs with the very
  *    modules its code closure hashes (src/engine/cache/code.ts), and the engine and the kinds
  *    share one instance of each; modules there may locate files through their own
@@ -19,6 +20,7 @@
 import { build } from 'esbuild';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 
@@ -40,6 +42,14 @@ const keepOut = {
   },
 };
 
+/** better-sqlite3's lib/ goes into the bundle (only the coordinator opens the index). */
+const sqliteIn = {
+  name: 'pipe-sqlite-in',
+  setup(b) {
+    b.onResolve({ filter: /^better-sqlite3$/ }, () => ({ path: createRequire(import.meta.url).resolve('better-sqlite3') }));
+  },
+};
+
 rmSync(tmp, { recursive: true, force: true });
 const r = await build({
   entryPoints: { cli: join(dist, 'cli.js') },
@@ -51,7 +61,9 @@ const r = await build({
   format: 'esm',
   target: 'node20',
   packages: 'external',
-  plugins: [keepOut],
+  plugins: [keepOut, sqliteIn],
+  // the CommonJS inside (better-sqlite3) requires Node's built-ins
+  banner: { js: "import { createRequire as __pipeCreateRequire } from 'node:module';\nconst require = __pipeCreateRequire(import.meta.url);" },
   metafile: true,
   legalComments: 'inline',
   logLevel: 'warning',

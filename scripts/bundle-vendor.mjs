@@ -8,6 +8,9 @@
  *    one CommonJS file, required on first use (src/lib/front-libs.ts) — only when a pipeline is
  *    parsed and its graph built.
  * Checks that each bundle exports exactly what its module does.
+ *
+ * commander requires node:child_process (with net and dgram: ≈ 10 ms) for executable
+ * subcommands, which pipe has none of; in the bundle its `spawn` loads the module on first call.
  */
 import { build } from 'esbuild';
 import { createRequire } from 'node:module';
@@ -18,6 +21,18 @@ import { renameSync, rmSync } from 'node:fs';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const lib = join(root, 'dist', 'lib');
 const require = createRequire(import.meta.url);
+
+/** commander's `require('node:child_process')` → an object whose spawn requires it when called. */
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?child_process$/ }, (a) => (/[\\/]commander[\\/]/.test(a.importer) ? { path: 'child_process', namespace: 'lazy-child-process' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'lazy-child-process' }, () => ({
+      loader: 'js',
+      contents: "const m = () => require('node:child_process');\nexports.spawn = (...a) => m().spawn(...a);\n",
+    }));
+  },
+};
 
 async function bundle(name, out, format, extra = {}) {
   const tmp = `${out}.${process.pid}.tmp.${format === 'cjs' ? 'cjs' : 'js'}`;
@@ -37,6 +52,7 @@ async function bundle(name, out, format, extra = {}) {
 
 await bundle('vendor-front', join(lib, 'vendor-front.cjs'), 'cjs');
 await bundle('vendor', join(lib, 'vendor.js'), 'esm', {
+  plugins: [lazyChildProcess],
   // CommonJS packages inside an ES module still call require() for Node built-ins
   banner: { js: "import { createRequire as __pipeVendorRequire } from 'node:module';\nconst require = __pipeVendorRequire(import.meta.url);" },
 });

@@ -13,8 +13,8 @@
  *    (StaleReason[]) and the content hash of its per-epoch curves table when it writes one.
  * Built in memory during the run from what the runner already has — no extra queries.
  */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { frontLibs } from '../lib/front-libs.js';
 import { canonicalJson, sha256 } from '../lib/hash.js';
@@ -180,7 +180,7 @@ export function gitInfo(root: string): Promise<GitInfo | undefined> {
   // not in a git work tree: no process at all (a spawn costs ~10 ms of the coordinator's time)
   if (!insideGitTree(root)) return Promise.resolve(undefined);
   return new Promise((resolve) => {
-    execFile('git', ['status', '--porcelain=v2', '--branch', '--untracked-files=no'], { cwd: root, timeout: 5000, maxBuffer: 16 << 20 }, (err, stdout) => {
+    (createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process')).execFile('git', ['status', '--porcelain=v2', '--branch', '--untracked-files=no'], { cwd: root, timeout: 5000, maxBuffer: 16 << 20 }, (err, stdout) => {
       if (err) { resolve(undefined); return; }
       let commit = '';
       let branch: string | undefined;

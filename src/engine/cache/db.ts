@@ -15,6 +15,9 @@
  *                 seen Slurm state); 'active' rows let the next run adopt jobs of a killed one
  */
 import Database from 'better-sqlite3';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { hostname } from 'node:os';
 import { deflateSync, inflateSync } from 'node:zlib';
 import type { FingerprintData } from './fingerprint.js';
@@ -145,12 +148,29 @@ export interface SlurmJobRow {
   updated: number;
 }
 
+let addonPath: string | null | undefined;
+/**
+ * better-sqlite3's addon by path: its own lookup (the `bindings` package) probes a dozen places
+ * on every start. Undefined (that lookup) where the addon is not at its usual place.
+ */
+function nativeBinding(): string | undefined {
+  if (addonPath === undefined) {
+    try {
+      const p = join(dirname(createRequire(import.meta.url).resolve('better-sqlite3')), '..', 'build', 'Release', 'better_sqlite3.node');
+      addonPath = existsSync(p) ? p : null;
+    } catch {
+      addonPath = null;
+    }
+  }
+  return addonPath ?? undefined;
+}
+
 export class CacheDb {
   readonly db: Database.Database;
   private stmts = new Map<string, Database.Statement>();
 
   constructor(path: string) {
-    this.db = new Database(path, { timeout: 10000 });
+    this.db = new Database(path, { timeout: 10000, nativeBinding: nativeBinding() });
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');

@@ -2,8 +2,9 @@
  * A pool of reusable worker processes (child_process.fork of worker.js). Reuse matters: a
  * fresh Node process per stage costs ~50 ms, which dominates pipelines of many small stages.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { builtPath } from '../../lib/package-root.js';
 import type { TaskSpec } from './context.js';
 import type { Progress } from '../../sdk/stage.js';
@@ -13,6 +14,9 @@ export type { TaskHandlers, TaskOutcome } from './executor.js';
 
 /** dist/engine/exec/worker.js, also when this module runs from src/ (tests) or from the coordinator's bundle. */
 export const workerEntry = builtPath('engine', 'exec', 'worker.js');
+
+// child_process (with net and dgram) is loaded when the first worker starts: a no-op run starts none
+const childProcess = () => createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
 
 
 interface Worker {
@@ -37,7 +41,7 @@ export class WorkerPool implements StageExecutor {
   }
 
   private spawn(): Worker {
-    const proc = fork(workerEntry, [], { serialization: 'advanced', stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [] });
+    const proc = childProcess().fork(workerEntry, [], { serialization: 'advanced', stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [] });
     const w: Worker = { proc, busy: false };
     // a failed spawn or a send to a worker that just died is an 'error' event: without a
     // listener it would be thrown into the coordinator; `run` sees the death through 'exit'

@@ -19,9 +19,10 @@ import type { Options, ValidateFunction } from 'ajv';
 
 export type { ValidateFunction, ErrorObject } from 'ajv';
 
-const require = createRequire(import.meta.url);
+// not `require`: the coordinator's bundle defines that name in every chunk (scripts/bundle-cli.mjs)
+const requireCjs = createRequire(import.meta.url);
 let ajvVersion: string | null = null;
-const version = () => (ajvVersion ??= (require('ajv/package.json') as { version: string }).version);
+const version = () => (ajvVersion ??= (requireCjs('ajv/package.json') as { version: string }).version);
 
 /**
  * A directory of pipe's per-user cache: `$XDG_CACHE_HOME/pipe/<sub>` (default `~/.cache`), or
@@ -55,8 +56,8 @@ export function compileSchema(schema: object, options: Options = {}): ValidateFu
     } catch { v = null; }
   }
   if (!v) {
-    const { Ajv } = require('ajv') as typeof import('ajv');
-    const standalone = (require('ajv/dist/standalone') as { default: (ajv: unknown, v: ValidateFunction) => string }).default;
+    const { Ajv } = requireCjs('ajv') as typeof import('ajv');
+    const standalone = (requireCjs('ajv/dist/standalone') as { default: (ajv: unknown, v: ValidateFunction) => string }).default;
     const ajv = new Ajv(opts);
     const compiled = ajv.compile(schema);
     schemaCacheStats.compiled++;
@@ -84,7 +85,7 @@ export function forgetCompiledSchemas(): void {
 function load(code: string): ValidateFunction {
   const module = { exports: {} as unknown };
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  new Function('module', 'exports', 'require', code)(module, module.exports, require);
+  new Function('module', 'exports', 'require', code)(module, module.exports, requireCjs);
   const v = module.exports as ValidateFunction | { default?: ValidateFunction };
   const fn = typeof v === 'function' ? v : v.default;
   if (typeof fn !== 'function') throw new Error('not a validator');

@@ -7,8 +7,11 @@
  * forgets them (tests). Nothing here throws: a failed probe is a `missing` result.
  */
 import { existsSync, accessSync, constants } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { familyRequirement } from './families.js';
+
+// child_process is loaded by the first check that runs a program (most need none)
+const childProcess = () => createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
 export { addRequirementFamily, requirementRoot, useRequirementRoot } from './families.js';
 
 export type CheckStatus = 'ok' | 'missing' | 'degraded';
@@ -151,7 +154,7 @@ const REQUIREMENTS: Requirement[] = [
     title: 'Slurm client and a controller that answers (only for `--executor slurm`)',
     optional: true,
     async check() {
-      const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8', timeout: 15_000, stdio: ['ignore', 'pipe', 'pipe'] });
+      const run = (cmd: string, args: string[]) => childProcess().execFileSync(cmd, args, { encoding: 'utf8', timeout: 15_000, stdio: ['ignore', 'pipe', 'pipe'] });
       let version: string;
       try {
         version = run('sbatch', ['--version']).trim();
@@ -175,7 +178,7 @@ const REQUIREMENTS: Requirement[] = [
       const bin = chromiumPath();
       if (!bin) return { status: 'missing', detail: 'not found (only the report test needs it)', fix: `${SETUP} --with-test-deps (Debian: apt-get install chromium)` };
       try {
-        const v = execFileSync(bin, ['--version'], { encoding: 'utf8', timeout: 15_000, stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+        const v = childProcess().execFileSync(bin, ['--version'], { encoding: 'utf8', timeout: 15_000, stdio: ['ignore', 'pipe', 'ignore'] }).trim();
         return { status: 'ok', detail: `${v} (${bin})` };
       } catch (e) {
         return { status: 'degraded', detail: `${bin} does not start: ${firstLine(e)}`, fix: 'apt-get install --reinstall chromium' };

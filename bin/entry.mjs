@@ -2,16 +2,28 @@
 // every file it was built from is as it was then, else — a bare `tsc` since, or no bundle —
 // dist/cli.js and the modules tsc wrote. dist/bundle/inputs.json lists each input's path, size,
 // mtime and sha256: a file whose mtime moved (an installed package: npm's tarballs reset mtimes)
-// is compared by content.
+// is compared by content. A file of a package the bundle carries (better-sqlite3's JavaScript)
+// is found where Node resolves the package from dist/ (npm may hoist it): another version
+// installed since means dist/cli.js.
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 /** @param {URL} dist the build directory (ends with '/') @returns {{ url: URL, bundled: boolean }} */
 export function coordinatorEntry(dist) {
   try {
     const { inputs } = JSON.parse(readFileSync(new URL('bundle/inputs.json', dist), 'utf8'));
+    // `pkg:<name>/<path>`: a file of a package the bundle carries, wherever Node finds the package
+    const pkgDirs = new Map();
+    const pkgDir = (name) => {
+      if (!pkgDirs.has(name)) pkgDirs.set(name, pathToFileURL(dirname(createRequire(new URL('cli.js', dist)).resolve(`${name}/package.json`)) + '/'));
+      return pkgDirs.get(name);
+    };
     const same = inputs.length > 0 && inputs.every(([path, size, mtimeMs, sha256]) => {
-      const file = new URL(path, dist);
+      const pkg = /^pkg:((?:@[^/]+\/)?[^/]+)\/(.+)$/.exec(path);
+      const file = pkg ? new URL(pkg[2], pkgDir(pkg[1])) : new URL(path, dist);
       const s = statSync(file);
       if (s.size !== size) return false;
       return s.mtimeMs === mtimeMs || createHash('sha256').update(readFileSync(file)).digest('hex') === sha256;

@@ -68,10 +68,15 @@ const r = await build({
   legalComments: 'inline',
   logLevel: 'warning',
 });
+// a package's file is named `pkg:<name>/<path in the package>`: an installed pipe may find the
+// package elsewhere (npm hoists it), and bin/entry.mjs resolves it from dist/ as Node would
+const sqliteDir = dirname(createRequire(import.meta.url).resolve('better-sqlite3/package.json'));
 const inputs = Object.keys(r.metafile.inputs).map((p) => {
   const abs = resolve(root, p);
   const s = statSync(abs);
-  return [relative(dist, abs).split(sep).join('/'), s.size, s.mtimeMs, createHash('sha256').update(readFileSync(abs)).digest('hex')];
+  const name = abs.startsWith(sqliteDir + sep) ? `pkg:better-sqlite3/${relative(sqliteDir, abs).split(sep).join('/')}` : relative(dist, abs).split(sep).join('/');
+  if (name.startsWith('../')) throw new Error(`bundle-cli: ${abs} is outside dist/ and not a package the bundle may carry`);
+  return [name, s.size, s.mtimeMs, createHash('sha256').update(readFileSync(abs)).digest('hex')];
 });
 if (!inputs.some(([p]) => p === 'cli.js')) throw new Error('bundle-cli: dist/cli.js is not among the bundle inputs');
 writeFileSync(join(tmp, 'inputs.json'), JSON.stringify({ inputs }));

@@ -86,6 +86,34 @@ describe('start-up', () => {
     }
   });
 
+  it('a package file the bundle carries is checked where Node resolves the package from dist/ (also hoisted, as npm installs it)', async () => {
+    const { coordinatorEntry } = await import('../../bin/entry.mjs');
+    const inputs = (JSON.parse(readFileSync(join(repoRoot, 'dist', 'bundle', 'inputs.json'), 'utf8')) as { inputs: [string][] }).inputs.map((i) => i[0]);
+    expect(inputs).toContain('pkg:better-sqlite3/lib/database.js'); // better-sqlite3's JavaScript is bundled
+    expect(inputs.filter((p) => p.startsWith('../'))).toEqual([]);
+    const top = mkdtempSync(join(tmpdir(), 'pipe-entry-pkg-'));
+    try {
+      // <top>/node_modules/pipe/dist (the package) and <top>/node_modules/fake (hoisted beside it)
+      const dist = join(top, 'node_modules', 'pipe', 'dist');
+      const pkg = join(top, 'node_modules', 'fake');
+      mkdirSync(join(dist, 'bundle'), { recursive: true });
+      mkdirSync(join(pkg, 'lib'), { recursive: true });
+      writeFileSync(join(pkg, 'package.json'), '{"name":"fake","version":"1.0.0"}');
+      writeFileSync(join(pkg, 'lib', 'x.js'), 'module.exports = 1;\n');
+      const st = statSync(join(pkg, 'lib', 'x.js'));
+      const sha = createHash('sha256').update(readFileSync(join(pkg, 'lib', 'x.js'))).digest('hex');
+      writeFileSync(join(dist, 'bundle', 'inputs.json'), JSON.stringify({ inputs: [['pkg:fake/lib/x.js', st.size, st.mtimeMs, sha]] }));
+      const url = pathToFileURL(dist + '/');
+      expect(coordinatorEntry(url).bundled).toBe(true);
+      writeFileSync(join(pkg, 'lib', 'x.js'), 'module.exports = 22;\n'); // another version installed since
+      expect(coordinatorEntry(url).bundled).toBe(false);
+      rmSync(pkg, { recursive: true }); // the package is gone
+      expect(coordinatorEntry(url).bundled).toBe(false);
+    } finally {
+      rmSync(top, { recursive: true, force: true });
+    }
+  });
+
   it('pipe --version (and -V) prints the package\'s version and exits 0', () => {
     const version = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
     for (const flag of ['--version', '-V']) {

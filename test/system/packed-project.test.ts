@@ -16,6 +16,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { repoRoot } from '../engine/helpers.js';
 
 const kind = `import { defineStage } from 'pipe-ml';
@@ -74,6 +75,11 @@ describe('pipe installed from its npm tarball into a user project', () => {
     cpSync(join(repoRoot, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node'), join(proj, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node'));
     const installMs = Date.now() - t0;
     console.log(`packed-tarball install: ${(installMs / 1000).toFixed(1)} s`);
+    // the installed pipe starts its coordinator's bundle: mtimes reset by the tarball, and
+    // better-sqlite3 (whose JavaScript the bundle carries) hoisted beside it, are no reason not to
+    const installed = join(proj, 'node_modules', 'pipe-ml');
+    const { coordinatorEntry } = await import(pathToFileURL(join(installed, 'bin', 'entry.mjs')).href) as typeof import('../../bin/entry.mjs');
+    expect(coordinatorEntry(pathToFileURL(join(installed, 'dist') + '/')).bundled).toBe(true);
 
     writeFileSync(join(proj, 'stages/scale.ts'), kind);
     writeFileSync(join(proj, 'stages/lib/math.ts'), 'export const double = (n: number): number => n * 2;\n');

@@ -20,7 +20,9 @@ export type WhenDecl = NonNullable<StageDecl['when']>;
 export { pipelineSchema };
 
 // No defaults here (the document is validated as written); meta-schema check is in the tests.
-const validateDoc = compileSchema(pipelineSchema, { allErrors: true, strict: false, allowUnionTypes: true, validateSchema: false });
+// Compiled on first use: a command whose graph comes from the graph cache validates nothing.
+let docValidator: ReturnType<typeof compileSchema> | undefined;
+const validator = () => (docValidator ??= compileSchema(pipelineSchema, { allErrors: true, strict: false, allowUnionTypes: true, validateSchema: false }));
 
 const TOP_FIELDS = ['name', 'description', 'seed', 'report', 'metrics', 'params', 'stages', 'executor', 'resources', 'slurm'];
 const STAGE_FIELDS = ['kind', 'description', 'params', 'seed', 'inputs', 'matrix', 'when', 'resources'];
@@ -69,6 +71,7 @@ export function validatePipeline(file: LoadedFile, kinds: Map<string, StageKind>
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new PipeError('a pipeline file must be a YAML mapping with `name` and `stages`', file.locate([]));
   }
+  const validateDoc = validator();
   if (!validateDoc(data)) {
     const errs = validateDoc.errors ?? [];
     // oneOf produces one error per branch plus the oneOf itself; keep the most specific per path.

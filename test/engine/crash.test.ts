@@ -21,7 +21,8 @@ function integrity(dir: string): string {
   return r;
 }
 
-describe('crash safety', () => {
+// the tests mostly wait on their runs' stages and signals: they run side by side
+describe.concurrent('crash safety', () => {
   it('a stage process that dies mid-write records nothing and fails cleanly', async () => {
     const dir = project({
       'p.yaml': `name: crash

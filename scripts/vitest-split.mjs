@@ -1,22 +1,24 @@
-// `npm test`'s vitest step: the Slurm file in a vitest process of its own, beside the rest.
+// `npm test`'s vitest step: the files that run jobs on the Slurm cluster in a vitest process of
+// their own, beside the rest.
 //
 //   node scripts/vitest-split.mjs [vitest options]
 //
 // test/engine/slurm.test.ts spends about two minutes waiting on the Slurm queue (a TIMEOUT test
 // alone needs over a minute: Slurm's time limits are whole minutes) with the CPU idle. Inside the
 // one vitest run it held one of the two test workers that whole time; here it runs alongside
-// the other files, which keep both workers (maxWorkers in vitest.config.ts).
+// the other files, which keep both workers (maxWorkers in vitest.config.ts). The Slurm remote
+// cache test (a few seconds, mostly queue waits too) goes with it.
 //
 // Options are passed to both processes. A JSON report (`--outputFile=<path>` or
 // `--outputFile.json=<path>`) is written by each to its own file and merged into <path>; the
-// Slurm process's console output is printed after the main run's. Any positional argument (a
+// Slurm files' console output is printed after the main run's. Any positional argument (a
 // file filter) runs one plain `vitest run` with the arguments as given.
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-const SLURM_FILE = 'test/engine/slurm.test.ts';
+const SLURM_FILES = ['test/engine/slurm.test.ts', 'test/remote/slurm-remote.test.ts'];
 const vitest = join(dirname(createRequire(import.meta.url).resolve('vitest/package.json')), 'vitest.mjs');
 const args = process.argv.slice(2);
 
@@ -42,10 +44,10 @@ const jsonPath = jsonAt >= 0 ? args[jsonAt].slice(args[jsonAt].indexOf('=') + 1)
 const slurmJson = jsonPath && `${jsonPath}.slurm-part.json`;
 const slurmArgs = jsonAt >= 0 ? args.map((a, i) => (i === jsonAt ? `${a.slice(0, a.indexOf('='))}=${slurmJson}` : a)) : args;
 
-const side = run([SLURM_FILE, ...slurmArgs], true);
-const main = await run(['--exclude', SLURM_FILE, ...args], false);
+const side = run([...SLURM_FILES, ...slurmArgs], true);
+const main = await run([...SLURM_FILES.flatMap((f) => ['--exclude', f]), ...args], false);
 const slurm = await side;
-process.stdout.write(`\n──── ${SLURM_FILE}: its own vitest process, run alongside the above ────\n${slurm.out}`);
+process.stdout.write(`\n──── ${SLURM_FILES.join(', ')}: their own vitest process, run alongside the above ────\n${slurm.out}`);
 
 if (jsonPath && slurmJson && existsSync(jsonPath) && existsSync(slurmJson)) {
   const a = JSON.parse(readFileSync(jsonPath, 'utf8'));

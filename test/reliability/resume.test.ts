@@ -272,7 +272,9 @@ with open(output('model'), 'w') as f:
     json.dump({'w': [repr(float(x)) for x in w]}, f)
 `;
 
-describe('resume after kill -9', () => {
+// each test has its own projects and kills only its own process groups; much of a test is
+// waiting for the next checkpoint to appear: the tests run side by side
+describe.concurrent('resume after kill -9', () => {
   it('train-infomax: killed 3 times at random steps, the outputs equal an uninterrupted run byte for byte', async () => {
     const ref = project({ 'p.yaml': infomax(40) });
     const r0 = await pipe(ref, 'run', 'p.yaml');

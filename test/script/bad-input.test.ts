@@ -24,7 +24,8 @@ ${stage}
     params: {cmd: 'cat \${inputs.x} > \${outputs.y}', outs: {y: file}}
 ${extra}`;
 
-describe('script stages given bad input', () => {
+// each test has its own project; they run side by side
+describe.concurrent('script stages given bad input', () => {
   it('a non-zero exit fails the stage with the stderr tail, records nothing, skips downstream', async () => {
     const dir = project({
       'p.yaml': pipeline(`    kind: python\n    params: {script: s.py, outs: {out: json}}`),

@@ -44,7 +44,9 @@ const jsonPath = jsonAt >= 0 ? args[jsonAt].slice(args[jsonAt].indexOf('=') + 1)
 const slurmJson = jsonPath && `${jsonPath}.slurm-part.json`;
 const slurmArgs = jsonAt >= 0 ? args.map((a, i) => (i === jsonAt ? `${a.slice(0, a.indexOf('='))}=${slurmJson}` : a)) : args;
 
-const side = run([...SLURM_FILES, ...slurmArgs], true);
+// one file at a time: their jobs share the one-node cluster (2 CPUs), and the long Slurm file's
+// concurrent tests already fill it
+const side = run([...SLURM_FILES, '--maxWorkers=1', ...slurmArgs], true);
 const main = await run([...SLURM_FILES.flatMap((f) => ['--exclude', f]), ...args], false);
 const slurm = await side;
 process.stdout.write(`\n──── ${SLURM_FILES.join(', ')}: their own vitest process, run alongside the above ────\n${slurm.out}`);

@@ -35,7 +35,8 @@ stages:
       outs: {out: text}
 `;
 
-describe('pipe run: caching and recompute', () => {
+// each test has its own project: they run side by side
+describe.concurrent('pipe run: caching and recompute', () => {
   it('runs a diamond DAG, then recomputes only what a param change affects', async () => {
     const dir = project({ 'p.yaml': diamond() });
     const r1 = await pipe(dir, 'run', 'p.yaml');

@@ -48,7 +48,8 @@ stages:
     params: {cmd: 'echo other > \${outputs.out}', outs: {out: text}}
 `;
 
-describe('project stage kinds (stages/ beside pipelines/)', () => {
+// each test has its own project: they run side by side
+describe.concurrent('project stage kinds (stages/ beside pipelines/)', () => {
   it('runs a TS kind of the project; editing a file it imports makes exactly its stages stale, naming the file', async () => {
     const dir = project({
       'pipelines/p.yaml': pipeline,

@@ -34,7 +34,8 @@ stages:
 const ranSet = (stderr: string) => stderr.split('\n').map((l) => /^✓ (\S+) \(/.exec(l)?.[1]).filter((x): x is string => !!x).sort();
 const dryRunSet = (stdout: string) => stdout.split('\n').map((l) => /^would run (\S+?): /.exec(l)?.[1]).filter((x): x is string => !!x).sort();
 
-describe('stage subsets', () => {
+// each test has its own project: they run side by side
+describe.concurrent('stage subsets', () => {
   it('are immutable graph operations', async () => {
     const dir = project({ 'p.yaml': diamond() });
     const g = await loadGraph(join(dir, 'p.yaml'));

@@ -35,7 +35,8 @@ const damage: Record<string, (db: string) => void> = {
   deleted: (db) => { for (const ext of ['', '-wal', '-shm']) rmSync(db + ext, { force: true }); },
 };
 
-describe('a damaged or lost cache index', () => {
+// each test has its own project: they run side by side
+describe.concurrent('a damaged or lost cache index', () => {
   it.each(Object.keys(damage))('%s: every command says so and how to repair; repair rebuilds it from the store and nothing recomputes', async (how) => {
     const dir = project({ 'p.yaml': PIPELINE });
     const first = await pipe(dir, 'run', 'p.yaml');

@@ -196,7 +196,7 @@ describe('two runs of a pipeline with --set', () => {
 
 // each of these tests has its own project: they run side by side (the tests above share one
 // project and its run history, in order)
-describe.concurrent('runs of their own', () => {
+describe.concurrent('runs of their own', { timeout: 240_000 }, () => {
   describe('a matrix pipeline: per instance and per group', () => {
     it('compares every instance and the groups (mean ± std), with --group-by and gates on group means', async () => {
       const dir = toyProject(MATRIX_PIPELINE);
@@ -241,7 +241,7 @@ describe.concurrent('runs of their own', () => {
       const grouped = JSON.parse((await ok(dir, 'runs', '--group-by', 'width', '--json')).stdout) as Record<string, number>[];
       expect(grouped[1]!['m:fit[width=4].test_accuracy']).toBeCloseTo(groups[1]!.values[1] as number, 12);
       expect(grouped[1]!['m:fit[width=16].test_accuracy']).toBeCloseTo(groups[0]!.values[1] as number, 12);
-    }, 60_000);
+    }, 240_000);
   });
 
   describe('run names', () => {
@@ -255,7 +255,7 @@ describe.concurrent('runs of their own', () => {
       const again = await pipe(dir, 'run', 'p.yaml', '--name', 'try');
       expect(again.code).toBe(2);
       expect(again.stderr).toContain("--name 'try': run #2 of 'toy' already has this name");
-    }, 60_000);
+    }, 240_000);
   });
 
   describe('stages added to the pipeline or left out by --only', () => {
@@ -276,7 +276,7 @@ describe.concurrent('runs of their own', () => {
       expect(md).toContain('| p:lr | 0.1 | 0.2 | +0.1 | +100% |');
       expect(md.find((l) => l.startsWith('| m:test_accuracy ↑'))).toBe('| m:test_accuracy ↑ | 0.782 | **0.832** | +0.05 | +6.39% |');
       expect(md.filter((l) => /^- fit {2}ran in #3 \(\d+\.\ds\): params\.lr changed 0\.1 → 0\.2$/.test(l))).toHaveLength(1);
-    }, 60_000);
+    }, 240_000);
   });
 
   describe('metric goals in the YAML and older caches', () => {

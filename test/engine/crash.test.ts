@@ -21,8 +21,9 @@ function integrity(dir: string): string {
   return r;
 }
 
-// the tests mostly wait on their runs' stages and signals: they run side by side
-describe.concurrent('crash safety', () => {
+// the tests mostly wait on their runs' stages and signals: they run side by side (each with a
+// longer time limit: it shares the CPU with the others)
+describe.concurrent('crash safety', { timeout: 180_000 }, () => {
   it('a stage process that dies mid-write records nothing and fails cleanly', async () => {
     const dir = project({
       'p.yaml': `name: crash

@@ -290,7 +290,7 @@ describe.concurrent('resume after kill -9', () => {
     await compare(ref, dir, 'rs', 'im', ['final.arrow']);
     // the stage completed: its checkpoints are gone
     expect(readdirSync(join(dir, 'cache/resume'))).toEqual([]);
-  }, 120_000);
+  }, 240_000);
 
   it('status says resumable from epoch N/M; a changed configuration starts afresh; gc removes the orphaned checkpoints', async () => {
     const dir = project({ 'p.yaml': infomax(40) });
@@ -308,7 +308,7 @@ describe.concurrent('resume after kill -9', () => {
     const gc = await pipe(dir, 'gc');
     expect(gc.stdout).toMatch(/deleted 1 orphaned resume checkpoint directory under cache\/resume\//);
     expect(readdirSync(join(dir, 'cache/resume'))).toEqual([]);
-  }, 120_000);
+  }, 240_000);
 
   for (const k of KINDS) {
     it(`${k.name}: killed at random steps, the outputs equal an uninterrupted run byte for byte`, async () => {
@@ -322,7 +322,7 @@ describe.concurrent('resume after kill -9', () => {
       expect(resumedAt).toEqual(killedAfter);
       await compare(ref, dir, 'rs', 't', k.tables ?? []);
       expect(readdirSync(join(dir, 'cache/resume'))).toEqual([]);
-    }, 120_000);
+    }, 240_000);
   }
 
   it('a script stage dies with the run: after kill -9 of pipe no orphaned script runs on (and writes checkpoints)', async () => {
@@ -355,5 +355,5 @@ time.sleep(600)
     } finally {
       try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
     }
-  }, 120_000);
+  }, 240_000);
 });

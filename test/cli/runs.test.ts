@@ -194,126 +194,130 @@ describe('two runs of a pipeline with --set', () => {
   });
 });
 
-describe('a matrix pipeline: per instance and per group', () => {
-  it('compares every instance and the groups (mean ± std), with --group-by and gates on group means', async () => {
-    const dir = toyProject(MATRIX_PIPELINE);
-    await ok(dir, 'run', 'p.yaml', '-q');
-    await ok(dir, 'run', 'p.yaml', '-q', '--set', 'lr=0.12');
-    const d = await diffJson(dir);
-    const inst = d.rows.filter((r) => r.instance && r.key.endsWith('.test_accuracy'));
-    expect(inst.map((r) => r.key).sort()).toEqual(['fit[width=16,fold=0]', 'fit[width=16,fold=1]', 'fit[width=16,fold=2]', 'fit[width=4,fold=0]', 'fit[width=4,fold=1]', 'fit[width=4,fold=2]'].map((k) => `${k}.test_accuracy`));
-    for (const r of inst) expect(r.delta[0]).toBeCloseTo(0.01, 10);
-    const g = d.rows.find((r) => r.key === 'fit.test_accuracy')!;
-    expect(g).toMatchObject({ id: 'm:test_accuracy', group: true, instance: false, goal: 'max', n: [6, 6], better: [true] });
-    const vals = inst.map((r) => r.values[0] as number);
-    const mean = vals.reduce((a, b) => a + b, 0) / 6;
-    const std = Math.sqrt(vals.reduce((a, b) => a + (b - mean) ** 2, 0) / 5);
-    expect(g.values[0]).toBeCloseTo(mean, 12);
-    expect(g.std![0]).toBeCloseTo(std, 12);
-    expect(d.stages[0]!.differ.map((s) => s.stage)).toHaveLength(6);
-    expect(d.stages[0]!.same).toBe(1);
+// each of these tests has its own project: they run side by side (the tests above share one
+// project and its run history, in order)
+describe.concurrent('runs of their own', { timeout: 240_000 }, () => {
+  describe('a matrix pipeline: per instance and per group', () => {
+    it('compares every instance and the groups (mean ± std), with --group-by and gates on group means', async () => {
+      const dir = toyProject(MATRIX_PIPELINE);
+      await ok(dir, 'run', 'p.yaml', '-q');
+      await ok(dir, 'run', 'p.yaml', '-q', '--set', 'lr=0.12');
+      const d = await diffJson(dir);
+      const inst = d.rows.filter((r) => r.instance && r.key.endsWith('.test_accuracy'));
+      expect(inst.map((r) => r.key).sort()).toEqual(['fit[width=16,fold=0]', 'fit[width=16,fold=1]', 'fit[width=16,fold=2]', 'fit[width=4,fold=0]', 'fit[width=4,fold=1]', 'fit[width=4,fold=2]'].map((k) => `${k}.test_accuracy`));
+      for (const r of inst) expect(r.delta[0]).toBeCloseTo(0.01, 10);
+      const g = d.rows.find((r) => r.key === 'fit.test_accuracy')!;
+      expect(g).toMatchObject({ id: 'm:test_accuracy', group: true, instance: false, goal: 'max', n: [6, 6], better: [true] });
+      const vals = inst.map((r) => r.values[0] as number);
+      const mean = vals.reduce((a, b) => a + b, 0) / 6;
+      const std = Math.sqrt(vals.reduce((a, b) => a + (b - mean) ** 2, 0) / 5);
+      expect(g.values[0]).toBeCloseTo(mean, 12);
+      expect(g.std![0]).toBeCloseTo(std, 12);
+      expect(d.stages[0]!.differ.map((s) => s.stage)).toHaveLength(6);
+      expect(d.stages[0]!.same).toBe(1);
 
-    const byWidth = await diffJson(dir, '--group-by', 'width');
-    const groups = byWidth.rows.filter((r) => r.group && r.key.endsWith('.test_accuracy'));
-    expect(groups.map((r) => [r.key, r.n])).toEqual([['fit[width=16].test_accuracy', [3, 3]], ['fit[width=4].test_accuracy', [3, 3]]]);
-    expect(groups[0]!.values[0]).toBeCloseTo(inst.filter((r) => r.key.includes('width=16')).reduce((a, r) => a + (r.values[0] as number), 0) / 3, 12);
+      const byWidth = await diffJson(dir, '--group-by', 'width');
+      const groups = byWidth.rows.filter((r) => r.group && r.key.endsWith('.test_accuracy'));
+      expect(groups.map((r) => [r.key, r.n])).toEqual([['fit[width=16].test_accuracy', [3, 3]], ['fit[width=4].test_accuracy', [3, 3]]]);
+      expect(groups[0]!.values[0]).toBeCloseTo(inst.filter((r) => r.key.includes('width=16')).reduce((a, r) => a + (r.values[0] as number), 0) / 3, 12);
 
-    // paired over the instances matched by id: every instance moved by exactly +0.01, so the
-    // interval is that point and there is no t; per width group (Holm over the 2 groups) likewise
-    expect(g.paired).toEqual([{ n: 6, mean: expect.closeTo(0.01, 12), ci: [expect.closeTo(0.01, 12), expect.closeTo(0.01, 12)], p_t: null, p_wilcoxon: expect.any(Number), p_sign_flip: 2 / 64, p_adj: null }]);
-    expect(groups.map((r) => r.paired![0]!.n)).toEqual([3, 3]);
-    const text = (await ok(dir, 'diff')).stdout;
-    expect(text).toMatch(/^m:test_accuracy ↑ \(mean ± std, n=6\)\s+0\.795 ± 0\.02635\s+0\.805 ± 0\.02635\s+\+0\.01\s+\+1\.26%\s+\[\+0\.01, \+0\.01\] p=— n=6$/m);
-    expect(text).toMatch(/^ {2}fit \(6 instances: fit\[width=4,fold=0\], fit\[width=4,fold=1\], fit\[width=4,fold=2\] and 3 more\) {2}ran in #2: params\.lr changed 0\.1 → 0\.12$/m);
-    expect((await ok(dir, 'diff', '--no-instances')).stdout).not.toContain('fold=0].test_accuracy');
-    // the gate looks at the group mean (+0.01), not at single instances unless named
-    expect((await pipe(dir, 'diff', '--fail-if', 'test_accuracy < 0')).code).toBe(0);
-    expect((await pipe(dir, 'diff', '--fail-if', 'test_accuracy > 0.005')).code).toBe(1);
-    const one = await pipe(dir, 'diff', '--fail-if', 'fit[width=4,fold=1].test_accuracy >= 0.01');
-    expect(one.code).toBe(1);
-    expect(one.stderr).toContain('gate failed (1 of 1 check)');
-    // pipe runs shows the group mean of the chosen metric
-    const runs = JSON.parse((await ok(dir, 'runs', '--pool', '--json')).stdout) as Record<string, number>[];
-    expect(runs[0]!['m:test_accuracy']).toBeCloseTo(mean, 12);
-    const grouped = JSON.parse((await ok(dir, 'runs', '--group-by', 'width', '--json')).stdout) as Record<string, number>[];
-    expect(grouped[1]!['m:fit[width=4].test_accuracy']).toBeCloseTo(groups[1]!.values[1] as number, 12);
-    expect(grouped[1]!['m:fit[width=16].test_accuracy']).toBeCloseTo(groups[0]!.values[1] as number, 12);
-  }, 60_000);
-});
-
-describe('run names', () => {
-  it('a run that failed gives its name to the next run that asks for it; a done run keeps it', async () => {
-    const dir = toyProject(FIT_PIPELINE(GOALS));
-    const bad = await pipe(dir, 'run', 'p.yaml', '--set', 'label=x; exit 3', '--name', 'try');
-    expect(bad.code).toBe(1);
-    await ok(dir, 'run', 'p.yaml', '--name', 'try');
-    const runs = JSON.parse((await ok(dir, 'runs', '--json', '--all')).stdout) as Record<string, unknown>[];
-    expect(runs.map((r) => [r.run, r.name, r.state])).toEqual([[1, null, 'failed'], [2, 'try', 'done']]);
-    const again = await pipe(dir, 'run', 'p.yaml', '--name', 'try');
-    expect(again.code).toBe(2);
-    expect(again.stderr).toContain("--name 'try': run #2 of 'toy' already has this name");
-  }, 60_000);
-});
-
-describe('stages added to the pipeline or left out by --only', () => {
-  it('names them in the diff, in text, JSON and Markdown', async () => {
-    const dir = toyProject(FIT_PIPELINE(GOALS));
-    await ok(dir, 'run', 'p.yaml');
-    write(dir, 'p.yaml', FIT_PIPELINE(GOALS) + `  extra:\n    kind: command\n    params: {cmd: 'echo x > \${outputs.out}', outs: {out: text}}\n`);
-    await ok(dir, 'run', 'p.yaml');
-    await ok(dir, 'run', 'p.yaml', '--only', 'fit', '--set', 'lr=0.2');
-    const d = await diffJson(dir, '1', '2', '3');
-    expect(d.stages[0]!.differ.map((x) => [x.stage, x.change])).toEqual([['extra', 'added']]);
-    expect(d.stages[1]!.differ.map((x) => [x.stage, x.change]).sort()).toEqual([['fit', 'changed'], ['note', 'removed']]);
-    const text = (await ok(dir, 'diff', '1', '2', '3')).stdout;
-    expect(text).toMatch(/^ {2}extra {2}ran in #2 \(\d+\.\ds\): not in #1 \(new in the pipeline, or left out by --only\)$/m);
-    expect(text).toMatch(/^ {2}note {2}only in #1: not in #3 \(removed from the pipeline, or left out by --only\)$/m);
-    const md = (await ok(dir, 'diff', '1', '3', '--md')).stdout.split('\n');
-    expect(md[0]).toBe('| param / metric | #1 | #3 | Δ | %Δ |');
-    expect(md).toContain('| p:lr | 0.1 | 0.2 | +0.1 | +100% |');
-    expect(md.find((l) => l.startsWith('| m:test_accuracy ↑'))).toBe('| m:test_accuracy ↑ | 0.782 | **0.832** | +0.05 | +6.39% |');
-    expect(md.filter((l) => /^- fit {2}ran in #3 \(\d+\.\ds\): params\.lr changed 0\.1 → 0\.2$/.test(l))).toHaveLength(1);
-  }, 60_000);
-});
-
-describe('metric goals in the YAML and older caches', () => {
-  it('rejects a bad goal at file:line:col', async () => {
-    const dir = toyProject(FIT_PIPELINE('metrics:\n  test_accuracy: {goal: up}'));
-    const r = await pipe(dir, 'run', 'p.yaml');
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/p\.yaml:8:\d+: metrics\.test_accuracy\.goal must be one of "max", "min"/);
-    const r2 = await pipe(dir, 'status', 'p.yaml');
-    expect(r2.code).toBe(2);
-    write(dir, 'p.yaml', FIT_PIPELINE('metrics:\n  test_accuracy: {goal: max, tol: 1}'));
-    expect((await pipe(dir, 'status', 'p.yaml')).stderr).toMatch(/unknown field 'tol' in metrics\.test_accuracy/);
-    write(dir, 'p.yaml', FIT_PIPELINE('metrics:\n  "test accuracy": {goal: max}'));
-    expect((await pipe(dir, 'status', 'p.yaml')).stderr).toMatch(/p\.yaml:8:3: metrics: invalid metric name 'test accuracy'/);
+      // paired over the instances matched by id: every instance moved by exactly +0.01, so the
+      // interval is that point and there is no t; per width group (Holm over the 2 groups) likewise
+      expect(g.paired).toEqual([{ n: 6, mean: expect.closeTo(0.01, 12), ci: [expect.closeTo(0.01, 12), expect.closeTo(0.01, 12)], p_t: null, p_wilcoxon: expect.any(Number), p_sign_flip: 2 / 64, p_adj: null }]);
+      expect(groups.map((r) => r.paired![0]!.n)).toEqual([3, 3]);
+      const text = (await ok(dir, 'diff')).stdout;
+      expect(text).toMatch(/^m:test_accuracy ↑ \(mean ± std, n=6\)\s+0\.795 ± 0\.02635\s+0\.805 ± 0\.02635\s+\+0\.01\s+\+1\.26%\s+\[\+0\.01, \+0\.01\] p=— n=6$/m);
+      expect(text).toMatch(/^ {2}fit \(6 instances: fit\[width=4,fold=0\], fit\[width=4,fold=1\], fit\[width=4,fold=2\] and 3 more\) {2}ran in #2: params\.lr changed 0\.1 → 0\.12$/m);
+      expect((await ok(dir, 'diff', '--no-instances')).stdout).not.toContain('fold=0].test_accuracy');
+      // the gate looks at the group mean (+0.01), not at single instances unless named
+      expect((await pipe(dir, 'diff', '--fail-if', 'test_accuracy < 0')).code).toBe(0);
+      expect((await pipe(dir, 'diff', '--fail-if', 'test_accuracy > 0.005')).code).toBe(1);
+      const one = await pipe(dir, 'diff', '--fail-if', 'fit[width=4,fold=1].test_accuracy >= 0.01');
+      expect(one.code).toBe(1);
+      expect(one.stderr).toContain('gate failed (1 of 1 check)');
+      // pipe runs shows the group mean of the chosen metric
+      const runs = JSON.parse((await ok(dir, 'runs', '--pool', '--json')).stdout) as Record<string, number>[];
+      expect(runs[0]!['m:test_accuracy']).toBeCloseTo(mean, 12);
+      const grouped = JSON.parse((await ok(dir, 'runs', '--group-by', 'width', '--json')).stdout) as Record<string, number>[];
+      expect(grouped[1]!['m:fit[width=4].test_accuracy']).toBeCloseTo(groups[1]!.values[1] as number, 12);
+      expect(grouped[1]!['m:fit[width=16].test_accuracy']).toBeCloseTo(groups[0]!.values[1] as number, 12);
+    }, 240_000);
   });
 
-  it.each([2, 1])('migrates a schema-%i cache: old runs are listed, new runs recorded, diffing an old run says why it cannot', async (version) => {
-    const dir = toyProject(FIT_PIPELINE(GOALS));
-    await ok(dir, 'run', 'p.yaml');
-    // turn the cache into what an older pipe wrote (schema 2: runs without name/record/metrics/stages; 1: also no code_files)
-    const dbPath = join(dir, 'cache', 'pipe.db');
-    const db = new Database(dbPath);
-    db.exec('DROP INDEX runs_pipeline; ALTER TABLE runs DROP COLUMN name; ALTER TABLE runs DROP COLUMN record; ALTER TABLE runs DROP COLUMN metrics; ALTER TABLE runs DROP COLUMN stages;');
-    if (version === 1) db.exec('DROP TABLE code_files');
-    db.pragma(`user_version = ${version}`);
-    db.close();
-    const r = await ok(dir, 'run', 'p.yaml', '--set', 'lr=0.3', '--name', 'after');
-    expect(r.stdout).toMatch(/1 ran, 2 cached, 0 failed/); // the cache itself survived
-    const db2 = new Database(dbPath, { readonly: true });
-    expect(db2.pragma('user_version', { simple: true })).toBe(4);
-    expect((db2.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'code_files'").get() as { n: number }).n).toBe(1);
-    db2.close();
-    const runs = JSON.parse((await ok(dir, 'runs', '--json', '--all')).stdout) as Record<string, unknown>[];
-    expect(runs.map((x) => [x.run, x.name, x.overrides])).toEqual([[1, null, null], [2, 'after', 'lr=0.3']]);
-    expect(runs[0]!['p:lr']).toBeNull();
-    const d = await pipe(dir, 'diff', '1', 'after');
-    expect(d.code).toBe(2);
-    expect(d.stderr).toContain('run #1 of \'toy\' was recorded by an older pipe and has no record of params and metrics');
-    const def = await pipe(dir, 'diff');
-    expect(def.code).toBe(2);
-    expect(def.stderr).toContain("pipeline 'toy' has 1 recorded run(s); a diff needs two");
+  describe('run names', () => {
+    it('a run that failed gives its name to the next run that asks for it; a done run keeps it', async () => {
+      const dir = toyProject(FIT_PIPELINE(GOALS));
+      const bad = await pipe(dir, 'run', 'p.yaml', '--set', 'label=x; exit 3', '--name', 'try');
+      expect(bad.code).toBe(1);
+      await ok(dir, 'run', 'p.yaml', '--name', 'try');
+      const runs = JSON.parse((await ok(dir, 'runs', '--json', '--all')).stdout) as Record<string, unknown>[];
+      expect(runs.map((r) => [r.run, r.name, r.state])).toEqual([[1, null, 'failed'], [2, 'try', 'done']]);
+      const again = await pipe(dir, 'run', 'p.yaml', '--name', 'try');
+      expect(again.code).toBe(2);
+      expect(again.stderr).toContain("--name 'try': run #2 of 'toy' already has this name");
+    }, 240_000);
+  });
+
+  describe('stages added to the pipeline or left out by --only', () => {
+    it('names them in the diff, in text, JSON and Markdown', async () => {
+      const dir = toyProject(FIT_PIPELINE(GOALS));
+      await ok(dir, 'run', 'p.yaml');
+      write(dir, 'p.yaml', FIT_PIPELINE(GOALS) + `  extra:\n    kind: command\n    params: {cmd: 'echo x > \${outputs.out}', outs: {out: text}}\n`);
+      await ok(dir, 'run', 'p.yaml');
+      await ok(dir, 'run', 'p.yaml', '--only', 'fit', '--set', 'lr=0.2');
+      const d = await diffJson(dir, '1', '2', '3');
+      expect(d.stages[0]!.differ.map((x) => [x.stage, x.change])).toEqual([['extra', 'added']]);
+      expect(d.stages[1]!.differ.map((x) => [x.stage, x.change]).sort()).toEqual([['fit', 'changed'], ['note', 'removed']]);
+      const text = (await ok(dir, 'diff', '1', '2', '3')).stdout;
+      expect(text).toMatch(/^ {2}extra {2}ran in #2 \(\d+\.\ds\): not in #1 \(new in the pipeline, or left out by --only\)$/m);
+      expect(text).toMatch(/^ {2}note {2}only in #1: not in #3 \(removed from the pipeline, or left out by --only\)$/m);
+      const md = (await ok(dir, 'diff', '1', '3', '--md')).stdout.split('\n');
+      expect(md[0]).toBe('| param / metric | #1 | #3 | Δ | %Δ |');
+      expect(md).toContain('| p:lr | 0.1 | 0.2 | +0.1 | +100% |');
+      expect(md.find((l) => l.startsWith('| m:test_accuracy ↑'))).toBe('| m:test_accuracy ↑ | 0.782 | **0.832** | +0.05 | +6.39% |');
+      expect(md.filter((l) => /^- fit {2}ran in #3 \(\d+\.\ds\): params\.lr changed 0\.1 → 0\.2$/.test(l))).toHaveLength(1);
+    }, 240_000);
+  });
+
+  describe('metric goals in the YAML and older caches', () => {
+    it('rejects a bad goal at file:line:col', async () => {
+      const dir = toyProject(FIT_PIPELINE('metrics:\n  test_accuracy: {goal: up}'));
+      const r = await pipe(dir, 'run', 'p.yaml');
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/p\.yaml:8:\d+: metrics\.test_accuracy\.goal must be one of "max", "min"/);
+      const r2 = await pipe(dir, 'status', 'p.yaml');
+      expect(r2.code).toBe(2);
+      write(dir, 'p.yaml', FIT_PIPELINE('metrics:\n  test_accuracy: {goal: max, tol: 1}'));
+      expect((await pipe(dir, 'status', 'p.yaml')).stderr).toMatch(/unknown field 'tol' in metrics\.test_accuracy/);
+      write(dir, 'p.yaml', FIT_PIPELINE('metrics:\n  "test accuracy": {goal: max}'));
+      expect((await pipe(dir, 'status', 'p.yaml')).stderr).toMatch(/p\.yaml:8:3: metrics: invalid metric name 'test accuracy'/);
+    });
+
+    it.each([2, 1])('migrates a schema-%i cache: old runs are listed, new runs recorded, diffing an old run says why it cannot', async (version) => {
+      const dir = toyProject(FIT_PIPELINE(GOALS));
+      await ok(dir, 'run', 'p.yaml');
+      // turn the cache into what an older pipe wrote (schema 2: runs without name/record/metrics/stages; 1: also no code_files)
+      const dbPath = join(dir, 'cache', 'pipe.db');
+      const db = new Database(dbPath);
+      db.exec('DROP INDEX runs_pipeline; ALTER TABLE runs DROP COLUMN name; ALTER TABLE runs DROP COLUMN record; ALTER TABLE runs DROP COLUMN metrics; ALTER TABLE runs DROP COLUMN stages;');
+      if (version === 1) db.exec('DROP TABLE code_files');
+      db.pragma(`user_version = ${version}`);
+      db.close();
+      const r = await ok(dir, 'run', 'p.yaml', '--set', 'lr=0.3', '--name', 'after');
+      expect(r.stdout).toMatch(/1 ran, 2 cached, 0 failed/); // the cache itself survived
+      const db2 = new Database(dbPath, { readonly: true });
+      expect(db2.pragma('user_version', { simple: true })).toBe(4);
+      expect((db2.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'code_files'").get() as { n: number }).n).toBe(1);
+      db2.close();
+      const runs = JSON.parse((await ok(dir, 'runs', '--json', '--all')).stdout) as Record<string, unknown>[];
+      expect(runs.map((x) => [x.run, x.name, x.overrides])).toEqual([[1, null, null], [2, 'after', 'lr=0.3']]);
+      expect(runs[0]!['p:lr']).toBeNull();
+      const d = await pipe(dir, 'diff', '1', 'after');
+      expect(d.code).toBe(2);
+      expect(d.stderr).toContain('run #1 of \'toy\' was recorded by an older pipe and has no record of params and metrics');
+      const def = await pipe(dir, 'diff');
+      expect(def.code).toBe(2);
+      expect(def.stderr).toContain("pipeline 'toy' has 1 recorded run(s); a diff needs two");
+    });
   });
 });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { codes, pipe, project, sleep, startPipe, statusOf, summary, doneCount } from './helpers.js';
+import { codes, pipe, project, sleep, startPipe, statusOf, summary, doneCount, write } from './helpers.js';
 
 const slow = (n: number, secs: number) => `name: slow
 stages:
@@ -21,7 +21,9 @@ function integrity(dir: string): string {
   return r;
 }
 
-describe('crash safety', () => {
+// the tests mostly wait on their runs' stages and signals: they run side by side (each with a
+// longer time limit: it shares the CPU with the others)
+describe.concurrent('crash safety', { timeout: 180_000 }, () => {
   it('a stage process that dies mid-write records nothing and fails cleanly', async () => {
     const dir = project({
       'p.yaml': `name: crash
@@ -93,7 +95,18 @@ stages:
   });
 
   it('two runs of one pipeline: the second waits, or fails at once with --no-wait', async () => {
-    const dir = project({ 'p.yaml': slow(1, 10) }); // long enough that B and C start while A holds the lock, even on a loaded machine
+    // A's one stage waits on a gate file the test writes once C says it is waiting: B and C
+    // start while A holds the lock however loaded the machine is
+    const dir = project({});
+    const gate = join(dir, 'gate');
+    write(dir, 'p.yaml', `name: slow
+stages:
+  s0:
+    kind: command
+    params:
+      cmd: while [ ! -e '${gate}' ]; do sleep 0.05; done; echo 0 > \${outputs.out}
+      outs: {out: text}
+`);
     const a = startPipe(dir, ['run', 'p.yaml']);
     const t0 = Date.now();
     while (Date.now() - t0 < 10000) {
@@ -109,6 +122,11 @@ stages:
     expect(b.code).toBe(3);
     expect(b.stderr).toMatch(/another `pipe run` of 'slow' is in progress \(pid \d+/);
     const c = startPipe(dir, ['run', 'p.yaml']);
+    let cErr = '';
+    c.child.stderr!.on('data', (d) => (cErr += d));
+    const t1 = Date.now();
+    while (!cErr.includes('waiting for it to finish') && c.child.exitCode === null && Date.now() - t1 < 30000) await sleep(50);
+    writeFileSync(gate, '');
     const [ra, rc] = await Promise.all([a.done, c.done]);
     expect(ra.code).toBe(0);
     expect(summary(ra)).toEqual({ ran: 1, cached: 0, failed: 0 });

@@ -52,41 +52,81 @@ if (!haveTmux) {
   console.warn('test/engine/live: the tmux test is SKIPPED: tmux is not installed (apt-get install tmux)');
 }
 
-describe.skipIf(!haveTmux)('the live display in a real terminal (tmux, 80×12)', () => {
-  it('redraws cleanly: no stale frame, no worker chatter, a taller-than-the-terminal list collapses, the summary stays', async () => {
-    const dir = project({ 'pipelines/tall.yaml': tallPipeline(14, 300), 'stages/noisy.ts': noisyKind });
-    const session = `pipe-live-${process.pid}`;
-    const env = Object.entries({ FORCE_COLOR: '0', TERM: 'xterm-256color' }).map(([k, v]) => `${k}=${v}`).join(' ');
-    // CI is unset inside the terminal: this is the interactive display a user sees
-    const cmd = `cd ${dir} && env -u CI ${env} ${process.execPath} ${pipeBin} run pipelines/tall.yaml --jobs 3; echo "EXIT=$?"; sleep 120`;
-    execFileSync('tmux', ['-L', session, 'new-session', '-d', '-s', session, '-x', '80', '-y', '12', cmd]);
-    const capture = () => execFileSync('tmux', ['-L', session, 'capture-pane', '-p', '-J', '-t', session, '-S', '-500'], { encoding: 'utf8' });
-    try {
-      let mid = '';
-      let screen = '';
-      for (let i = 0; i < 300; i++) {
-        await sleep(100);
-        screen = capture();
-        if (!mid && /ETA/.test(screen) && /groups done/.test(screen)) mid = screen;
-        if (/EXIT=\d+/.test(screen)) break;
+// the two CLI runs below mostly wait on their stages' sleeps: they run side by side
+describe.concurrent('CLI runs', () => {
+  describe.skipIf(!haveTmux)('the live display in a real terminal (tmux, 80×12)', () => {
+    it('redraws cleanly: no stale frame, no worker chatter, a taller-than-the-terminal list collapses, the summary stays', async () => {
+      const dir = project({ 'pipelines/tall.yaml': tallPipeline(14, 300), 'stages/noisy.ts': noisyKind });
+      const session = `pipe-live-${process.pid}`;
+      const env = Object.entries({ FORCE_COLOR: '0', TERM: 'xterm-256color' }).map(([k, v]) => `${k}=${v}`).join(' ');
+      // CI is unset inside the terminal: this is the interactive display a user sees
+      const cmd = `cd ${dir} && env -u CI ${env} ${process.execPath} ${pipeBin} run pipelines/tall.yaml --jobs 3; echo "EXIT=$?"; sleep 120`;
+      execFileSync('tmux', ['-L', session, 'new-session', '-d', '-s', session, '-x', '80', '-y', '12', cmd]);
+      const capture = () => execFileSync('tmux', ['-L', session, 'capture-pane', '-p', '-J', '-t', session, '-S', '-500'], { encoding: 'utf8' });
+      try {
+        let mid = '';
+        let screen = '';
+        for (let i = 0; i < 300; i++) {
+          await sleep(100);
+          screen = capture();
+          if (!mid && /ETA/.test(screen) && /groups done/.test(screen)) mid = screen;
+          if (/EXIT=\d+/.test(screen)) break;
+        }
+        expect(screen, screen).toMatch(/EXIT=0/);
+        // while running: the overall line with counts and ETA, collapsed groups, truncated lines
+        expect(mid, 'no mid-run frame with collapsed groups seen').toMatch(/tall · \d+\/42 done \(\d+ ran, \d+ cached\) · \d+ running · \d+ to run · .* · ETA/);
+        for (const line of mid.split('\n')) expect(stringWidth(line)).toBeLessThanOrEqual(80);
+        const lines = screen.split('\n').filter((l) => l.trim());
+        // the final screen (with its scrollback): the ran groups once each, the summary, nothing else
+        expect(lines.filter((l) => /^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/.test(l)), screen).toEqual([]); // no frame left behind
+        expect(screen).not.toMatch(/ETA|to run|groups done|BANNER|STRAY|step \d\/5/);
+        for (let i = 1; i <= 14; i++) expect(lines.filter((l) => l.includes(`group_${String(i).padStart(2, '0')}_`))).toHaveLength(1);
+        expect(lines.at(-2)).toMatch(/^42 ran, 0 cached, 0 failed \(\d+\.\ds\)$/);
+        // the chatter went to the stage's log
+        const show = await pipe(dir, 'show', 'pipelines/tall.yaml', 'group_01_with_a_rather_long_stage_name[n=1]');
+        expect(show.stdout + show.stderr).toMatch(/\[stderr\] BANNER[\s\S]*STRAY stdout line/);
+      } finally {
+        spawnSync('tmux', ['-L', session, 'kill-server']);
       }
-      expect(screen, screen).toMatch(/EXIT=0/);
-      // while running: the overall line with counts and ETA, collapsed groups, truncated lines
-      expect(mid, 'no mid-run frame with collapsed groups seen').toMatch(/tall · \d+\/42 done \(\d+ ran, \d+ cached\) · \d+ running · \d+ to run · .* · ETA/);
-      for (const line of mid.split('\n')) expect(stringWidth(line)).toBeLessThanOrEqual(80);
-      const lines = screen.split('\n').filter((l) => l.trim());
-      // the final screen (with its scrollback): the ran groups once each, the summary, nothing else
-      expect(lines.filter((l) => /^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/.test(l)), screen).toEqual([]); // no frame left behind
-      expect(screen).not.toMatch(/ETA|to run|groups done|BANNER|STRAY|step \d\/5/);
-      for (let i = 1; i <= 14; i++) expect(lines.filter((l) => l.includes(`group_${String(i).padStart(2, '0')}_`))).toHaveLength(1);
-      expect(lines.at(-2)).toMatch(/^42 ran, 0 cached, 0 failed \(\d+\.\ds\)$/);
-      // the chatter went to the stage's log
-      const show = await pipe(dir, 'show', 'pipelines/tall.yaml', 'group_01_with_a_rather_long_stage_name[n=1]');
-      expect(show.stdout + show.stderr).toMatch(/\[stderr\] BANNER[\s\S]*STRAY stdout line/);
-    } finally {
-      spawnSync('tmux', ['-L', session, 'kill-server']);
-    }
-  }, 90_000);
+    }, 90_000);
+  });
+
+  describe('--progress json', () => {
+    it('one JSON event per line: run, start/progress/end per stage with the reason, summary; the ETA from recorded durations', async () => {
+      const dir = project({ 'pipelines/tall.yaml': tallPipeline(3, 400), 'stages/noisy.ts': noisyKind });
+      const parse = (stdout: string) => stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+      const r1 = await pipe(dir, 'run', 'pipelines/tall.yaml', '--jobs', '2', '--progress', 'json');
+      expect(r1.code, r1.stderr).toBe(0);
+      const ev = parse(r1.stdout);
+      expect(ev[0]).toMatchObject({ event: 'run', pipeline: 'tall', stages: 9, to_run: 9, jobs: 2 });
+      expect(ev.at(-1)).toMatchObject({ event: 'summary', ran: 9, cached: 0, failed: 0 });
+      const ids = [...new Set(ev.filter((e) => e.id).map((e) => e.id))];
+      expect(ids).toHaveLength(9);
+      for (const id of ids) {
+        const mine = ev.filter((e) => e.id === id).map((e) => e.event);
+        expect(mine[0]).toBe('start');
+        expect(mine.at(-1)).toBe('end');
+        expect(mine.filter((e) => e === 'progress').length).toBeGreaterThanOrEqual(1);
+      }
+      // the same reason codes as `pipe status --json`: data, with the words alongside
+      expect(ev.find((e) => e.event === 'start')!.reasons).toEqual([{ code: 'never-run', text: 'never run' }]);
+      expect(ev.find((e) => e.event === 'progress')).toMatchObject({ total: 5, unit: 'step' });
+      expect(ev.every((e, i) => typeof e.t_s === 'number' && (i === 0 || e.t_s >= ev[i - 1]!.t_s))).toBe(true);
+      expect(ev.filter((e) => e.event === 'end').at(-1)!.eta_s).toBe(0);
+      // worker chatter never reaches stdout: every line above parsed as JSON
+
+      // the same run again: nothing to run, nothing to wait for
+      const r2 = parse((await pipe(dir, 'run', 'pipelines/tall.yaml', '--progress', 'json')).stdout);
+      expect(r2[0]).toMatchObject({ event: 'run', to_run: 0, eta_s: 0 });
+      // change the first group's params: all 9 rerun, each expected to take what it took last time
+      const last = new Map(ev.filter((e) => e.event === 'end').map((e) => [e.id, e.duration_ms as number]));
+      const r3 = parse((await pipe(dir, 'run', 'pipelines/tall.yaml', '--jobs', '2', '--set', 'ms=420', '--progress', 'json')).stdout);
+      const sum = [...last.values()].reduce((a, b) => a + b, 0);
+      expect(r3[0]).toMatchObject({ event: 'run', to_run: 9 });
+      expect(r3[0]!.eta_s).toBeGreaterThan((sum / 2 / 1000) * 0.8);
+      expect(r3[0]!.eta_s).toBeLessThan((sum / 2 / 1000) * 1.25 + 0.3);
+    }, 90_000);
+  });
 });
 
 describe('LiveReporter frame', () => {
@@ -137,41 +177,4 @@ describe('LiveReporter frame', () => {
     expect(instanceLabel('train[dataset=adult,fold=3,model=gelu]')).toBe('adult · fold 3 · gelu');
     expect(instanceLabel('results')).toBe('results');
   });
-});
-
-describe('--progress json', () => {
-  it('one JSON event per line: run, start/progress/end per stage with the reason, summary; the ETA from recorded durations', async () => {
-    const dir = project({ 'pipelines/tall.yaml': tallPipeline(3, 400), 'stages/noisy.ts': noisyKind });
-    const parse = (stdout: string) => stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
-    const r1 = await pipe(dir, 'run', 'pipelines/tall.yaml', '--jobs', '2', '--progress', 'json');
-    expect(r1.code, r1.stderr).toBe(0);
-    const ev = parse(r1.stdout);
-    expect(ev[0]).toMatchObject({ event: 'run', pipeline: 'tall', stages: 9, to_run: 9, jobs: 2 });
-    expect(ev.at(-1)).toMatchObject({ event: 'summary', ran: 9, cached: 0, failed: 0 });
-    const ids = [...new Set(ev.filter((e) => e.id).map((e) => e.id))];
-    expect(ids).toHaveLength(9);
-    for (const id of ids) {
-      const mine = ev.filter((e) => e.id === id).map((e) => e.event);
-      expect(mine[0]).toBe('start');
-      expect(mine.at(-1)).toBe('end');
-      expect(mine.filter((e) => e === 'progress').length).toBeGreaterThanOrEqual(1);
-    }
-    // the same reason codes as `pipe status --json`: data, with the words alongside
-    expect(ev.find((e) => e.event === 'start')!.reasons).toEqual([{ code: 'never-run', text: 'never run' }]);
-    expect(ev.find((e) => e.event === 'progress')).toMatchObject({ total: 5, unit: 'step' });
-    expect(ev.every((e, i) => typeof e.t_s === 'number' && (i === 0 || e.t_s >= ev[i - 1]!.t_s))).toBe(true);
-    expect(ev.filter((e) => e.event === 'end').at(-1)!.eta_s).toBe(0);
-    // worker chatter never reaches stdout: every line above parsed as JSON
-
-    // the same run again: nothing to run, nothing to wait for
-    const r2 = parse((await pipe(dir, 'run', 'pipelines/tall.yaml', '--progress', 'json')).stdout);
-    expect(r2[0]).toMatchObject({ event: 'run', to_run: 0, eta_s: 0 });
-    // change the first group's params: all 9 rerun, each expected to take what it took last time
-    const last = new Map(ev.filter((e) => e.event === 'end').map((e) => [e.id, e.duration_ms as number]));
-    const r3 = parse((await pipe(dir, 'run', 'pipelines/tall.yaml', '--jobs', '2', '--set', 'ms=420', '--progress', 'json')).stdout);
-    const sum = [...last.values()].reduce((a, b) => a + b, 0);
-    expect(r3[0]).toMatchObject({ event: 'run', to_run: 9 });
-    expect(r3[0]!.eta_s).toBeGreaterThan((sum / 2 / 1000) * 0.8);
-    expect(r3[0]!.eta_s).toBeLessThan((sum / 2 / 1000) * 1.25 + 0.3);
-  }, 90_000);
 });

@@ -48,7 +48,9 @@ stages:
     params: {cmd: 'echo other > \${outputs.out}', outs: {out: text}}
 `;
 
-describe('project stage kinds (stages/ beside pipelines/)', () => {
+// each test has its own project: they run side by side (each with a longer time limit: it
+// shares the CPU with the others)
+describe.concurrent('project stage kinds (stages/ beside pipelines/)', { timeout: 240_000 }, () => {
   it('runs a TS kind of the project; editing a file it imports makes exactly its stages stale, naming the file', async () => {
     const dir = project({
       'pipelines/p.yaml': pipeline,

@@ -35,7 +35,9 @@ stages:
       outs: {out: text}
 `;
 
-describe('pipe run: caching and recompute', () => {
+// each test has its own project: they run side by side (each with a longer time limit: it
+// shares the CPU with the others)
+describe.concurrent('pipe run: caching and recompute', { timeout: 240_000 }, () => {
   it('runs a diamond DAG, then recomputes only what a param change affects', async () => {
     const dir = project({ 'p.yaml': diamond() });
     const r1 = await pipe(dir, 'run', 'p.yaml');

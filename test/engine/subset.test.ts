@@ -34,7 +34,9 @@ stages:
 const ranSet = (stderr: string) => stderr.split('\n').map((l) => /^✓ (\S+) \(/.exec(l)?.[1]).filter((x): x is string => !!x).sort();
 const dryRunSet = (stdout: string) => stdout.split('\n').map((l) => /^would run (\S+?): /.exec(l)?.[1]).filter((x): x is string => !!x).sort();
 
-describe('stage subsets', () => {
+// each test has its own project: they run side by side (each with a longer time limit: it
+// shares the CPU with the others)
+describe.concurrent('stage subsets', { timeout: 240_000 }, () => {
   it('are immutable graph operations', async () => {
     const dir = project({ 'p.yaml': diamond() });
     const g = await loadGraph(join(dir, 'p.yaml'));

@@ -35,7 +35,9 @@ const damage: Record<string, (db: string) => void> = {
   deleted: (db) => { for (const ext of ['', '-wal', '-shm']) rmSync(db + ext, { force: true }); },
 };
 
-describe('a damaged or lost cache index', () => {
+// each test has its own project: they run side by side (each with a longer time limit: it
+// shares the CPU with the others)
+describe.concurrent('a damaged or lost cache index', { timeout: 180_000 }, () => {
   it.each(Object.keys(damage))('%s: every command says so and how to repair; repair rebuilds it from the store and nothing recomputes', async (how) => {
     const dir = project({ 'p.yaml': PIPELINE });
     const first = await pipe(dir, 'run', 'p.yaml');
@@ -62,7 +64,7 @@ describe('a damaged or lost cache index', () => {
     expect(Object.values(st).map((s) => s.state)).toEqual(['fresh', 'fresh', 'fresh', 'fresh']);
     const again = await pipe(dir, 'run', 'p.yaml');
     expect(summary(again)).toEqual({ ran: 0, cached: 4, failed: 0 });
-  }, 90_000);
+  }, 180_000);
 
   it('the page check runs when the index changed outside pipe, and is skipped when pipe left it as it is', async () => {
     const { Workspace } = await import('../../src/engine/cache/workspace.js');
@@ -87,5 +89,5 @@ describe('a damaged or lost cache index', () => {
     } finally {
       checks.mockRestore();
     }
-  }, 60_000);
+  }, 180_000);
 });

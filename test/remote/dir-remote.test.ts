@@ -37,7 +37,8 @@ function workspaceWith(remoteDir: string, push = 'auto'): string {
 
 const remoteKeys = (root: string, sub: string) => Object.keys(files(join(root, sub)));
 
-describe('remote cache: dir backend', () => {
+// the tests wait on their CLI runs (each its own remote and workspaces): they run side by side
+describe.concurrent('remote cache: dir backend', () => {
   it('B pulls what A pushed and runs nothing; artifacts are byte-identical; status shows what the remote has', async () => {
     const remote = mkdtempSync(join(tmpdir(), 'pipe-remote-'));
     const a = workspaceWith(remote);

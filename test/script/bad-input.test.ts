@@ -24,7 +24,8 @@ ${stage}
     params: {cmd: 'cat \${inputs.x} > \${outputs.y}', outs: {y: file}}
 ${extra}`;
 
-describe('script stages given bad input', () => {
+// each test has its own project; they run side by side
+describe.concurrent('script stages given bad input', () => {
   it('a non-zero exit fails the stage with the stderr tail, records nothing, skips downstream', async () => {
     const dir = project({
       'p.yaml': pipeline(`    kind: python\n    params: {script: s.py, outs: {out: json}}`),
@@ -40,7 +41,7 @@ describe('script stages given bad input', () => {
     expect(existsSync(join(dir, 'artifacts/bad/s'))).toBe(false);
     const st = await run(dir, 'status', 'p.yaml', '--json');
     expect(JSON.parse(st.stdout).find((x: { id: string }) => x.id === 's').state).toBe('failed');
-  }, 60_000);
+  }, 180_000);
 
   it('a wrongly formatted output fails the stage that wrote it, naming stage, output, file, expectation', async () => {
     const dir = project({
@@ -55,7 +56,7 @@ describe('script stages given bad input', () => {
     expect(err).toMatch(/output 'out' \(declared arrow, file [^)]*out\.arrow\): not a readable arrow table/);
     expect(err).toMatch(/output 'notes' \(declared json, file [^)]*notes\.json\): not valid JSON/);
     expect(r.stderr).not.toMatch(/after failed/);
-  }, 60_000);
+  }, 180_000);
 
   it('a missing output is named', async () => {
     const dir = project({
@@ -65,7 +66,7 @@ describe('script stages given bad input', () => {
     const r = await run(dir, 'run', 'p.yaml');
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/s failed: output 'out' \(declared csv, file .*out\.csv\): the script did not write it/);
-  }, 60_000);
+  }, 180_000);
 
   it('a malformed protocol line is a warning naming the line; kind: script runs any program', async () => {
     const dir = project({
@@ -86,7 +87,7 @@ describe('script stages given bad input', () => {
     const text = JSON.stringify(show);
     expect(text).toContain('protocol line 2: not JSON: this is not json');
     expect(text).toContain('protocol line 3: unknown type \\"nope\\"');
-  }, 60_000);
+  }, 180_000);
 
   it('a killed script fails its stage and records nothing', async () => {
     const dir = project({
@@ -97,7 +98,7 @@ describe('script stages given bad input', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/s failed: .*was killed by SIGKILL/);
     expect(existsSync(join(dir, 'artifacts/bad/s'))).toBe(false);
-  }, 60_000);
+  }, 180_000);
 
   it('a command stage reports metrics and curves through the protocol', async () => {
     const dir = project({
@@ -121,7 +122,7 @@ stages:
     const { readTable } = await import('../../src/sdk/table.js');
     const t = await readTable(join(dir, 'artifacts/cmd/t/curves.arrow'));
     expect(Array.from(t.getChild('loss')!.toArray() as Float64Array)).toEqual([0.1, 0.2, 0.3]);
-  }, 60_000);
+  }, 180_000);
 });
 
 describe("the script's params against its JSON Schema", () => {

@@ -231,3 +231,18 @@ describe('fit: data plans, stopping, snapshots, failure', () => {
     expect(seen).toEqual([{ done: 1, total: 3, unit: 'epoch', message: 'e0 w=0.40' }, { done: 2, total: 3, unit: 'epoch', message: 'e1 w=0.72' }, { done: 3, total: 3, unit: 'epoch', message: 'e2 w=0.98' }]);
   });
 });
+
+describe('curves and snapshot tables', () => {
+  it('write every NaN as the canonical one, so a run resumed from a checkpoint writes the bytes of the uninterrupted run', () => {
+    // a NaN with another bit pattern, as arithmetic can leave one (0x7ffc…; a checkpoint's round trip gives 0x7ff8…)
+    const odd = new Float64Array(new BigUint64Array([0x7ffc000000000000n]).buffer)[0]!;
+    expect(new BigUint64Array(Float64Array.of(odd).buffer)[0]).toBe(0x7ffc000000000000n); // stored as is without canonicalizing
+    const curves = curvesTable([{ epoch: 0, loss: odd }, { epoch: 1, loss: NaN }, { epoch: 2, loss: 0.5 }]);
+    const bits = new BigUint64Array(Float64Array.from(curves.getChild('loss')!.toArray() as Float64Array).buffer);
+    expect([...bits]).toEqual([0x7ff8000000000000n, 0x7ff8000000000000n, new BigUint64Array(Float64Array.of(0.5).buffer)[0]!]);
+    const snaps = snapshotTable([{ epoch: 0, step: 0, values: { w: [odd, 1] } }, { epoch: 1, step: 1, values: { w: [NaN, 2] } }]);
+    const w = snaps.getChild('w')!;
+    const f32 = Float32Array.from([...w.get(0)!.toArray(), ...w.get(1)!.toArray()] as number[]);
+    expect([...new Uint32Array(f32.buffer)].map((u) => u.toString(16))).toEqual(['7fc00000', '3f800000', '7fc00000', '40000000']);
+  });
+});

@@ -9,10 +9,17 @@
  *  - `curvesTable(rows)`: one row per epoch from flat records (`flatten` of loop.ts, or any
  *    rows with the same keys): `epoch` Int32, every other column Float64, columns in the order
  *    of the first row's keys, a key a row lacks is NaN.
+ *
+ * Every NaN is written as the one canonical NaN: arithmetic leaves NaNs with other bit patterns
+ * (which a checkpoint's round trip does not keep), and a resumed run's table must be the bytes of
+ * the uninterrupted run's.
  */
 import { tableFromArrays } from 'apache-arrow';
 import { fixedListVector, makeTable, numericVector, type Table } from '../../../sdk/table.js';
 import type { Snapshot } from './loop.js';
+
+/** The value, with any NaN as JavaScript's own (0x7ff8000000000000). */
+const canonical = (v: number): number => (v !== v ? NaN : v);
 
 export function snapshotTable(snaps: Snapshot[], shapes: Record<string, number[]> = {}): Table {
   if (!snaps.length) throw new Error('snapshotTable: no snapshots');
@@ -28,7 +35,7 @@ export function snapshotTable(snaps: Snapshot[], shapes: Record<string, number[]
     snaps.forEach((s, r) => {
       const v = s.values[name];
       if (!v || v.length !== w) throw new Error(`snapshot at step ${s.step}: '${name}' has ${v?.length ?? 0} values, the first snapshot ${w}`);
-      for (let i = 0; i < w; i++) flat[r * w + i] = v[i]!;
+      for (let i = 0; i < w; i++) flat[r * w + i] = canonical(v[i]!);
     });
     cols[name] = fixedListVector(flat, w);
     sizes[name] = shapes[name] ?? [w];
@@ -39,5 +46,5 @@ export function snapshotTable(snaps: Snapshot[], shapes: Record<string, number[]
 export function curvesTable(rows: Record<string, number>[]): Table {
   const keys = Object.keys(rows[0] ?? { epoch: 0 });
   return tableFromArrays(Object.fromEntries(keys.map((k) =>
-    [k, k === 'epoch' ? Int32Array.from(rows, (r) => r[k]!) : Float64Array.from(rows, (r) => r[k] ?? NaN)])));
+    [k, k === 'epoch' ? Int32Array.from(rows, (r) => r[k]!) : Float64Array.from(rows, (r) => canonical(r[k] ?? NaN))])));
 }

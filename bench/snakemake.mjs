@@ -56,9 +56,11 @@ for (const p of pipes) { p.noop = []; p.status = []; }
 const snakeNoop = [], snakeStatus = [];
 for (let i = 0; i < rounds; i++) {
   loads.push(loadavg()[0]);
-  for (const p of pipes) p.noop.push(p.run('run', 'p.yaml', '--quiet', '--jobs', '2'));
+  // with --before, the builds take turns to go first (neither always runs right after Snakemake)
+  const order = i % 2 ? [...pipes].reverse() : pipes;
+  for (const p of order) p.noop.push(p.run('run', 'p.yaml', '--quiet', '--jobs', '2'));
   snakeNoop.push(snake(snakeDir));
-  for (const p of pipes) p.status.push(p.run('status', 'p.yaml'));
+  for (const p of order) p.status.push(p.run('status', 'p.yaml'));
   snakeStatus.push(snake(snakeDir, '-n'));
 }
 for (const p of pipes) rmSync(p.dir, { recursive: true, force: true });

@@ -18,7 +18,6 @@ export const workerEntry = builtPath('engine', 'exec', 'worker.js');
 // child_process (with net and dgram) is loaded when the first worker starts: a no-op run starts none
 const childProcess = () => createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
 
-
 interface Worker {
   proc: ChildProcess;
   busy: boolean;

@@ -42,8 +42,8 @@ export function coordinatorEntry(dist) {
  * once more and never paid back, and the young generation grew from 1 to 16 MiB, each new page a
  * page fault (≈ 6 µs in a virtual machine) and each survivor copied again. With tier-up 15× later
  * and the young generation kept at its first size, a 1,001-stage no-op took ≈ 25 % less CPU
- * (`perf stat`: page faults 10,460 → 6,390; the ratios in bench/snakemake.mjs). A second in, a longer command (one that
- * executes stages, a report) gets V8's defaults back. Only for the V8 these were measured on
+ * (`perf stat`; page faults 10,460 → 6,390; the ratios: bench/snakemake.mjs). A second in, a
+ * longer command (one that executes stages, a report) gets V8's defaults back. Only for the V8 these were measured on
  * (Node 20's 11.x, whose defaults are restored); `PIPE_V8_TUNING=0` turns it off.
  */
 export const START_FLAGS = ['--interrupt-budget=1000000', '--semi-space-growth-factor=1'];

@@ -29,6 +29,7 @@ const dist = join(root, 'dist');
 const outdir = join(dist, 'bundle');
 const tmp = `${outdir}.${process.pid}.tmp`;
 const EXTERNAL_DIRS = ['lib', 'sdk', 'stages'].map((d) => join(dist, d) + sep);
+const require = createRequire(import.meta.url);
 
 const keepOut = {
   name: 'pipe-externals',
@@ -46,7 +47,7 @@ const keepOut = {
 const sqliteIn = {
   name: 'pipe-sqlite-in',
   setup(b) {
-    b.onResolve({ filter: /^better-sqlite3$/ }, () => ({ path: createRequire(import.meta.url).resolve('better-sqlite3') }));
+    b.onResolve({ filter: /^better-sqlite3$/ }, () => ({ path: require.resolve('better-sqlite3') }));
   },
 };
 
@@ -70,7 +71,7 @@ const r = await build({
 });
 // a package's file is named `pkg:<name>/<path in the package>`: an installed pipe may find the
 // package elsewhere (npm hoists it), and bin/entry.mjs resolves it from dist/ as Node would
-const sqliteDir = dirname(createRequire(import.meta.url).resolve('better-sqlite3/package.json'));
+const sqliteDir = dirname(require.resolve('better-sqlite3/package.json'));
 const inputs = Object.keys(r.metafile.inputs).map((p) => {
   const abs = resolve(root, p);
   const s = statSync(abs);

@@ -11,7 +11,6 @@ import { pipeVersion } from '../lib/package-root.js';
 import { PipeError } from '../engine/errors.js';
 import { out, type Cli } from './common.js';
 
-
 export const PIPELINE = `# pipe run pipelines/example.yaml        (then: pipe runs, pipe diff, pipe report pipelines/example.yaml)
 name: example
 seed: 1

@@ -2,7 +2,7 @@
  * Where pipe's own files are: the package root (package.json, dist/, src/, python/, native/)
  * and the directory its modules run from (dist/ after `npm run build`, src/ under tsx and
  * vitest). Engine and CLI modules locate their siblings through these, not through their own
- * `import.meta.url`: the coordinator may run from one bundled file (scripts/bundle.mjs) whose
+ * `import.meta.url`: the coordinator may run from a bundle (scripts/bundle-cli.mjs) whose
  * location says nothing about where the module it was built from lived. This module is never
  * bundled (it stays dist/lib/package-root.js), so its own location is the reliable one.
  */

@@ -180,7 +180,7 @@ export function gitInfo(root: string): Promise<GitInfo | undefined> {
   // not in a git work tree: no process at all (a spawn costs ~10 ms of the coordinator's time)
   if (!insideGitTree(root)) return Promise.resolve(undefined);
   return new Promise((resolve) => {
-    (createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process')).execFile('git', ['status', '--porcelain=v2', '--branch', '--untracked-files=no'], { cwd: root, timeout: 5000, maxBuffer: 16 << 20 }, (err, stdout) => {
+    childProcess().execFile('git', ['status', '--porcelain=v2', '--branch', '--untracked-files=no'], { cwd: root, timeout: 5000, maxBuffer: 16 << 20 }, (err, stdout) => {
       if (err) { resolve(undefined); return; }
       let commit = '';
       let branch: string | undefined;
@@ -194,6 +194,9 @@ export function gitInfo(root: string): Promise<GitInfo | undefined> {
     });
   });
 }
+
+// child_process is loaded by the first run inside a git work tree
+const childProcess = () => createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
 
 function insideGitTree(dir: string): boolean {
   for (let d = resolve(dir); ; d = dirname(d)) {

@@ -9,10 +9,10 @@
 import { existsSync, accessSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
 import { familyRequirement } from './families.js';
+export { addRequirementFamily, requirementRoot, useRequirementRoot } from './families.js';
 
 // child_process is loaded by the first check that runs a program (most need none)
 const childProcess = () => createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
-export { addRequirementFamily, requirementRoot, useRequirementRoot } from './families.js';
 
 export type CheckStatus = 'ok' | 'missing' | 'degraded';
 
